@@ -1,0 +1,62 @@
+/*
+ * main.c - subcommand dispatch. One table drives both dispatch and help.
+ */
+#include "agent/keys_cmd.h"
+#include "agent/version.h"
+#include "crypto/aead.h"
+
+#include <bearssl.h>
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("wiremesh %s\n", WM_VERSION);
+	printf("aead: %s, x25519: bearssl c25519_m31\n", wm_aead_impl_name());
+#ifdef WM_TEST_FAST_TIMERS
+	printf("build: TEST BUILD with shortened protocol timers\n");
+#endif
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "genkey", wm_cmd_genkey, "print a new private key (base64)" },
+	{ "pubkey", wm_cmd_pubkey, "read a private key on stdin, print its public key" },
+	{ "genpsk", wm_cmd_genpsk, "print a new preshared key (base64)" },
+	{ "version", cmd_version, "print version and build details" },
+	{ "help", cmd_help, "show this help" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("usage: wiremesh <command> [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(argc, argv);
+	fprintf(stderr, "wiremesh: unknown command '%s' (try 'wiremesh help')\n",
+		argv[1]);
+	return 2;
+}

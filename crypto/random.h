@@ -1,0 +1,17 @@
+/*
+ * random.h - the kernel's CSPRNG through getrandom(2).
+ */
+#ifndef WM_CRYPTO_RANDOM_H
+#define WM_CRYPTO_RANDOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fills buf with len random bytes. Returns 0, or -errno (never short). */
+int wm_random_bytes(void *buf, size_t len);
+
+/* A uniformly random value in [0, bound), bound > 0. Aborts if the kernel
+ * cannot supply randomness: there is no safe fallback. */
+uint32_t wm_random_below(uint32_t bound);
+
+#endif
