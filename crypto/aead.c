@@ -36,7 +36,7 @@ void wm_aead_seal_nonce(uint8_t *dst, const uint8_t *src, size_t len,
 			const uint8_t nonce[WM_AEAD_NONCE],
 			const uint8_t key[WM_AEAD_KEY])
 {
-	if (dst != src)
+	if (dst != src && len > 0)
 		memmove(dst, src, len);
 	poly_impl()(key, nonce, dst, len, ad, adlen, dst + len, chacha_impl(),
 		    1);
@@ -55,11 +55,12 @@ bool wm_aead_open_nonce(uint8_t *dst, const uint8_t *src, size_t len,
 	plen = len - WM_AEAD_TAG;
 	/* Keep the received tag before an in-place decrypt can touch it. */
 	memcpy(want, src + plen, WM_AEAD_TAG);
-	if (dst != src)
+	if (dst != src && plen > 0)
 		memmove(dst, src, plen);
 	poly_impl()(key, nonce, dst, plen, ad, adlen, tag, chacha_impl(), 0);
 	if (!wm_ct_memeq(tag, want, WM_AEAD_TAG)) {
-		wm_memzero(dst, plen);
+		if (plen > 0)
+			wm_memzero(dst, plen);
 		return false;
 	}
 	return true;
