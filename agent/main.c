@@ -1,6 +1,7 @@
 /*
  * main.c - subcommand dispatch. One table drives both dispatch and help.
  */
+#include "agent/agent.h"
 #include "agent/keys_cmd.h"
 #include "agent/version.h"
 #include "crypto/aead.h"
@@ -28,6 +29,7 @@ static const struct subcommand {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "agent", wm_cmd_agent, "run the mesh agent: agent --config FILE [--check-config]" },
 	{ "genkey", wm_cmd_genkey, "print a new private key (base64)" },
 	{ "pubkey", wm_cmd_pubkey, "read a private key on stdin, print its public key" },
 	{ "genpsk", wm_cmd_genpsk, "print a new preshared key (base64)" },

@@ -1,0 +1,416 @@
+/* See agent.h. */
+#include "agent/agent.h"
+#include "agent/clock.h"
+#include "agent/datapath.h"
+#include "agent/discovery.h"
+#include "agent/sdnotify.h"
+#include "agent/timers.h"
+#include "agent/udp.h"
+#include "agent/uapi.h"
+#include "netif/tun.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; keep them
+ * as plain IPv4 so they compare equal to configured endpoints. */
+static void unmap(union wm_sockaddr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (a->sa.sa_family != AF_INET6 ||
+	    memcmp(a->in6.sin6_addr.s6_addr, prefix, 12) != 0)
+		return;
+	in.sin_port = a->in6.sin6_port;
+	memcpy(&in.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->in = in;
+}
+
+static void on_udp(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	struct mmsghdr msgs[WM_RX_BATCH];
+	struct iovec iov[WM_RX_BATCH];
+	union wm_sockaddr from[WM_RX_BATCH];
+	int n;
+
+	(void)events;
+	/* Bounded: at most 8 batches before the loop looks at other fds. */
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < WM_RX_BATCH; i++) {
+			iov[i].iov_base = a->rx_bufs + (size_t)i * WM_RX_SLOT;
+			iov[i].iov_len = WM_RX_SLOT;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(a->dev.udp_fd, msgs, WM_RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			union wm_sockaddr *src = &from[i];
+			unmap(src);
+			wm_receive_datagram(&a->dev, iov[i].iov_base,
+					    msgs[i].msg_len, src);
+		}
+		if (n < WM_RX_BATCH)
+			return;
+	}
+}
+
+static void on_tun(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	uint8_t *pkt = a->tun_buf + WM_HEADROOM;
+
+	(void)events;
+	for (int i = 0; i < 256; i++) {
+		ssize_t n = read(a->dev.tun_fd, pkt, WM_MAX_PACKET);
+		if (n <= 0)
+			return;
+		wm_send_ip_packet(&a->dev, pkt, (size_t)n);
+	}
+}
+
+static int reload(struct wm_agent *a);
+
+static void on_signal(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(a);
+			continue;
+		}
+		fprintf(stderr, "%s: signal %u, shutting down\n", a->dev.ifname,
+			si.ssi_signo);
+		wm_sd_notify("STOPPING=1");
+		wm_loop_stop(&a->loop);
+	}
+}
+
+/* Our candidates for peers: global addresses of this host with our port,
+ * then what STUN saw. Re-read periodically: addresses come and go. */
+static void refresh_candidates(struct wm_agent *a)
+{
+	union wm_sockaddr cands[WM_DISCO_MAX_CANDIDATES];
+	struct wm_cidr addrs[WM_DISCO_MAX_CANDIDATES];
+	size_t n = 0;
+	int k;
+
+	k = wm_netif_list_addresses(&a->netif, a->ifindex, addrs,
+				    WM_DISCO_MAX_CANDIDATES);
+	for (int i = 0; i < k && n < WM_DISCO_MAX_CANDIDATES; i++) {
+		union wm_sockaddr *c = &cands[n++];
+		memset(c, 0, sizeof(*c));
+		if (addrs[i].family == AF_INET) {
+			c->in.sin_family = AF_INET;
+			c->in.sin_port = htons(a->dev.listen_port);
+			memcpy(&c->in.sin_addr, addrs[i].addr, 4);
+		} else {
+			c->in6.sin6_family = AF_INET6;
+			c->in6.sin6_port = htons(a->dev.listen_port);
+			memcpy(&c->in6.sin6_addr, addrs[i].addr, 16);
+		}
+	}
+	if (a->dev.stun)
+		n += wm_stun_client_reflexive(a->dev.stun, cands + n,
+					      WM_DISCO_MAX_CANDIDATES - n,
+					      wm_now_ns());
+	wm_discovery_set_local(&a->dev, cands, n);
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct wm_agent *a = ctx;
+
+	wm_timers_tick(&a->dev, now);
+	wm_relay_client_tick(a->dev.relay, now);
+	if (a->dev.stun) {
+		wm_stun_client_tick(a->dev.stun, now);
+		if (a->stun.generation != a->stun_generation) {
+			a->stun_generation = a->stun.generation;
+			a->next_candidates_ns = 0;
+		}
+	}
+	wm_discovery_tick(&a->dev, now);
+	if (now >= a->next_candidates_ns) {
+		a->next_candidates_ns = now + 10ULL * 1000000000ULL;
+		refresh_candidates(a);
+	}
+}
+
+void wm_agent_peers_changed(struct wm_agent *a)
+{
+	if (a->ifindex > 0)
+		wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev);
+}
+
+int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port)
+{
+	int fd, family;
+	uint16_t bound;
+
+	if (a->dev.udp_fd >= 0 && port == a->dev.listen_port && port)
+		return 0;
+	fd = wm_udp_open(port, a->dev.fwmark, &family, &bound);
+	if (fd < 0)
+		return fd;
+	if (a->dev.udp_fd >= 0) {
+		wm_loop_del(&a->loop, &a->udp_h);
+		close(a->dev.udp_fd);
+	}
+	a->dev.udp_fd = fd;
+	a->dev.udp_family = family;
+	a->dev.listen_port = bound;
+	a->udp_h.fd = fd;
+	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
+}
+
+/* SIGHUP: read the file again; peers are synced in place so unchanged
+ * ones keep their sessions. A bad file changes nothing. */
+static int reload(struct wm_agent *a)
+{
+	struct wm_config cfg;
+	int r;
+
+	if (!wm_config_load(&cfg, a->config_path, stderr)) {
+		fprintf(stderr, "%s: reload refused, keeping the running config\n",
+			a->config_path);
+		return -EINVAL;
+	}
+	wm_device_set_private_key(&a->dev, cfg.private_key);
+	r = wm_device_sync_peers(&a->dev, &cfg);
+	if (r < 0)
+		fprintf(stderr, "%s: reload: %s\n", a->config_path, strerror(-r));
+	if (cfg.listen_port && cfg.listen_port != a->dev.listen_port)
+		wm_agent_set_listen_port(a, cfg.listen_port);
+	wm_config_free(&a->cfg);
+	a->cfg = cfg;
+	wm_agent_peers_changed(a);
+	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
+		a->dev.peer_count);
+	return r;
+}
+
+static int uapi_set_port(void *ctx, uint16_t port)
+{
+	return wm_agent_set_listen_port(ctx, port);
+}
+
+static void uapi_changed(void *ctx)
+{
+	wm_agent_peers_changed(ctx);
+}
+
+static int setup_interface(struct wm_agent *a)
+{
+	char name[IFNAMSIZ];
+	int r;
+
+	r = wm_tun_open(a->cfg.ifname, name);
+	if (r < 0) {
+		fprintf(stderr, "%s: open TUN: %s\n", a->cfg.ifname, strerror(-r));
+		return r;
+	}
+	a->dev.tun_fd = r;
+	r = wm_netif_open(&a->netif);
+	if (r < 0)
+		goto fail;
+	a->ifindex = wm_netif_ifindex(&a->netif, name);
+	if (a->ifindex < 0) {
+		r = a->ifindex;
+		goto fail;
+	}
+	r = wm_netif_set_mtu(&a->netif, a->ifindex, a->dev.mtu);
+	for (size_t i = 0; r == 0 && i < a->cfg.addresses.len; i++)
+		r = wm_netif_add_address(&a->netif, a->ifindex,
+					 &a->cfg.addresses.items[i]);
+	if (r == 0)
+		r = wm_netif_set_up(&a->netif, a->ifindex, true);
+	if (r < 0)
+		goto fail;
+	wm_agent_peers_changed(a);
+	return 0;
+fail:
+	fprintf(stderr, "%s: configure interface: %s\n", a->cfg.ifname,
+		a->netif.error[0] ? a->netif.error : strerror(-r));
+	return r;
+}
+
+static int setup_signals(struct wm_agent *a)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	a->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sig_fd < 0)
+		return -errno;
+	a->sig_h = (struct wm_loop_handler){ a->sig_fd, on_signal, a };
+	return wm_loop_add(&a->loop, &a->sig_h, EPOLLIN);
+}
+
+static int start(struct wm_agent *a)
+{
+	static const struct wm_uapi_ops base_ops = { uapi_set_port, uapi_changed, NULL };
+	struct wm_uapi_ops ops = base_ops;
+	int r;
+
+	r = wm_device_init(&a->dev, a->cfg.ifname);
+	if (r < 0)
+		return r;
+	if (a->cfg.mtu)
+		a->dev.mtu = a->cfg.mtu;
+	a->dev.fwmark = a->cfg.fwmark;
+	wm_device_set_private_key(&a->dev, a->cfg.private_key);
+	r = wm_device_sync_peers(&a->dev, &a->cfg);
+	if (r < 0)
+		return r;
+	a->rx_bufs = malloc((size_t)WM_RX_BATCH * WM_RX_SLOT);
+	a->tun_buf = malloc(WM_BUF_SIZE);
+	if (!a->rx_bufs || !a->tun_buf)
+		return -ENOMEM;
+	r = wm_loop_init(&a->loop, WM_TIMERS_TICK_MS);
+	if (r < 0)
+		return r;
+	a->udp_h = (struct wm_loop_handler){ -1, on_udp, a };
+	r = wm_agent_set_listen_port(a, a->cfg.listen_port);
+	if (r < 0) {
+		fprintf(stderr, "%s: UDP port %u: %s\n", a->config_path,
+			a->cfg.listen_port, strerror(-r));
+		return r;
+	}
+	if (a->cfg.relay[0]) {
+		r = wm_relay_client_init(&a->relay, &a->dev, &a->loop, &a->cfg);
+		if (r < 0)
+			return r;
+		a->dev.relay = &a->relay;
+	}
+	if (a->cfg.n_stun || a->cfg.relay[0]) {
+		wm_stun_client_init(&a->stun, &a->dev, &a->cfg);
+		a->dev.stun = &a->stun;
+	}
+	r = setup_interface(a);
+	if (r < 0)
+		return r;
+	a->tun_h = (struct wm_loop_handler){ a->dev.tun_fd, on_tun, a };
+	r = wm_loop_add(&a->loop, &a->tun_h, EPOLLIN);
+	if (r == 0)
+		r = wm_loop_add_tick(&a->loop, on_tick, a);
+	if (r == 0)
+		r = setup_signals(a);
+	if (r < 0)
+		return r;
+	ops.ctx = a;
+	r = wm_uapi_open(&a->uapi, &a->loop, &a->dev, a->cfg.ifname, &ops);
+	if (r < 0) {
+		fprintf(stderr, "%s: wg UAPI socket: %s\n", a->cfg.ifname,
+			strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void stop(struct wm_agent *a)
+{
+	if (a->uapi)
+		wm_uapi_close(a->uapi);
+	if (a->dev.relay)
+		wm_relay_client_free(a->dev.relay);
+	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
+		wm_timers_stop(p);
+	/* Closing the TUN removes the link, and with it its addresses and
+	 * routes. */
+	if (a->dev.tun_fd >= 0)
+		close(a->dev.tun_fd);
+	if (a->dev.udp_fd >= 0)
+		close(a->dev.udp_fd);
+	if (a->sig_fd >= 0)
+		close(a->sig_fd);
+	wm_netif_close(&a->netif);
+	wm_routes_free(&a->routes);
+	wm_loop_close(&a->loop);
+	wm_device_free(&a->dev);
+	wm_config_free(&a->cfg);
+	free(a->rx_bufs);
+	free(a->tun_buf);
+}
+
+static int usage(void)
+{
+	fputs("usage: wiremesh agent --config FILE [--check-config]\n", stderr);
+	return 2;
+}
+
+int wm_cmd_agent(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wm_agent *a;
+	const char *path = NULL;
+	bool check = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'n': check = true; break;
+		default: return usage();
+		}
+	}
+	if (!path || optind != argc)
+		return usage();
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	a->sig_fd = -1;
+	a->dev.udp_fd = a->dev.tun_fd = -1;
+	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
+	if (!wm_config_load(&a->cfg, path, stderr)) {
+		free(a);
+		return 2;
+	}
+	if (check) {
+		printf("%s: ok (%s, %zu peers)\n", path, a->cfg.ifname,
+		       a->cfg.n_peers);
+		wm_config_free(&a->cfg);
+		free(a);
+		return 0;
+	}
+	r = start(a);
+	if (r == 0) {
+		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
+			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);
+		wm_sd_notify("READY=1");
+		r = wm_loop_run(&a->loop);
+	}
+	c = r < 0 ? 1 : 0;
+	stop(a);
+	free(a);
+	return c;
+}

@@ -1,0 +1,52 @@
+/*
+ * agent.h - `wiremesh agent`: the composition of one running interface:
+ * config, device, TUN, netlink, sockets, the loop and the management
+ * surfaces (wg UAPI, REST API). main() owns the one struct wm_agent.
+ */
+#ifndef WM_AGENT_H
+#define WM_AGENT_H
+
+#include "agent/config.h"
+#include "agent/device.h"
+#include "agent/loop.h"
+#include "agent/relay_client.h"
+#include "agent/stun_client.h"
+#include "agent/routes.h"
+#include "netif/link.h"
+
+struct wm_uapi;
+
+/* recvmmsg batch. */
+enum { WM_RX_BATCH = 32, WM_RX_SLOT = 16384 };
+
+struct wm_agent {
+	char config_path[WM_CONFIG_PATH_MAX];
+	struct wm_config cfg;
+	struct wm_device dev;
+	struct wm_loop loop;
+	struct wm_netif netif;
+	int ifindex;
+	struct wm_routes routes;
+	struct wm_uapi *uapi;
+	struct wm_relay_client relay;
+	struct wm_stun_client stun;
+	unsigned stun_generation;
+
+	struct wm_loop_handler udp_h, tun_h, sig_h;
+	int sig_fd;
+	int exit_code;
+	uint64_t next_candidates_ns;
+
+	uint8_t *rx_bufs;  /* WM_RX_BATCH slots of WM_RX_SLOT bytes */
+	uint8_t *tun_buf;  /* WM_BUF_SIZE: one packet with head/tailroom */
+};
+
+/* The `agent` subcommand. */
+int wm_cmd_agent(int argc, char **argv);
+
+/* After any peer change: routes follow, SaveConfig writes (later). */
+void wm_agent_peers_changed(struct wm_agent *a);
+/* Rebinds the UDP socket to port (0 = random). 0 or -errno. */
+int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port);
+
+#endif

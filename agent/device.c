@@ -1,0 +1,206 @@
+/* See device.h. */
+#include "agent/device.h"
+#include "agent/timers.h"
+#include "crypto/ct.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int wm_device_init(struct wm_device *dev, const char *ifname)
+{
+	int r;
+
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
+	dev->udp_fd = dev->tun_fd = -1;
+	dev->mtu = 1420;
+	wm_allowedips_init(&dev->allowedips);
+	r = wm_index_init(&dev->index);
+	if (r < 0)
+		wm_allowedips_free(&dev->allowedips);
+	return r;
+}
+
+void wm_device_free(struct wm_device *dev)
+{
+	wm_device_remove_all_peers(dev);
+	wm_allowedips_free(&dev->allowedips);
+	wm_index_free(&dev->index);
+	wm_memzero(&dev->local, sizeof(dev->local));
+	wm_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
+}
+
+void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32])
+{
+	struct wm_peer *p, *next;
+
+	if (dev->has_private_key &&
+	    wm_ct_memeq(dev->local.private_key, key, WM_KEY_SIZE))
+		return;
+	wm_noise_local_init(&dev->local, key);
+	dev->has_private_key = true;
+	wm_cookie_checker_init(&dev->cookie_checker, dev->local.public_key);
+	for (p = dev->peers; p; p = next) {
+		next = p->next;
+		if (memcmp(p->public_key, dev->local.public_key, WM_KEY_SIZE) == 0) {
+			wm_device_remove_peer(dev, p);
+			continue;
+		}
+		wm_noise_peer_rekey_local(&p->noise, &dev->local);
+		p->disco.have_key = false;
+		wm_peer_zero_sessions(p);
+	}
+}
+
+struct wm_peer *wm_device_find_peer(const struct wm_device *dev,
+				    const uint8_t key[32])
+{
+	for (struct wm_peer *p = dev->peers; p; p = p->next)
+		if (memcmp(p->public_key, key, WM_KEY_SIZE) == 0)
+			return p;
+	return NULL;
+}
+
+struct wm_peer *wm_device_add_peer(struct wm_device *dev,
+				   const uint8_t key[32])
+{
+	struct wm_peer *p, **tail;
+
+	if (dev->has_private_key &&
+	    memcmp(key, dev->local.public_key, WM_KEY_SIZE) == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (wm_device_find_peer(dev, key)) {
+		errno = EEXIST;
+		return NULL;
+	}
+	p = wm_peer_new(dev, key);
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Append, so listings keep the order peers were configured in. */
+	for (tail = &dev->peers; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
+	dev->peer_count++;
+	return p;
+}
+
+void wm_device_remove_peer(struct wm_device *dev, struct wm_peer *p)
+{
+	for (struct wm_peer **pp = &dev->peers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			dev->peer_count--;
+			break;
+		}
+	}
+	wm_allowedips_remove_peer(&dev->allowedips, p);
+	wm_peer_free(p);
+}
+
+void wm_device_remove_all_peers(struct wm_device *dev)
+{
+	while (dev->peers)
+		wm_device_remove_peer(dev, dev->peers);
+}
+
+int wm_device_add_allowed_ip(struct wm_device *dev, struct wm_peer *p,
+			     const struct wm_cidr *c)
+{
+	return wm_allowedips_insert(&dev->allowedips, c, p);
+}
+
+int wm_device_set_allowed_ips(struct wm_device *dev, struct wm_peer *p,
+			      const struct wm_cidr *c, size_t n)
+{
+	struct wm_cidr old[256];
+	size_t nold = wm_allowedips_list(&dev->allowedips, p, old, 256);
+	int r = 0;
+
+	/* Unchanged lists are common (reloads): leave the trie alone. */
+	if (nold == n && nold <= 256) {
+		size_t same = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct wm_cidr m = c[i];
+			wm_cidr_mask(&m);
+			for (size_t j = 0; j < nold; j++)
+				if (wm_cidr_equal(&m, &old[j])) {
+					same++;
+					break;
+				}
+		}
+		if (same == n)
+			return 0;
+	}
+	wm_allowedips_remove_peer(&dev->allowedips, p);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = wm_allowedips_insert(&dev->allowedips, &c[i], p);
+	return r;
+}
+
+void wm_device_set_keepalive(struct wm_device *dev, struct wm_peer *p,
+			     uint16_t secs)
+{
+	bool was_off = p->persistent_keepalive == 0;
+
+	(void)dev;
+	p->persistent_keepalive = secs;
+	if (secs && was_off)
+		wm_timers_persistent_keepalive_now(p);
+}
+
+int wm_device_apply_peer(struct wm_device *dev,
+			 const struct wm_peer_config *pc, struct wm_peer **out)
+{
+	struct wm_peer *p = wm_device_find_peer(dev, pc->public_key);
+	int r;
+
+	if (!p) {
+		p = wm_device_add_peer(dev, pc->public_key);
+		if (!p)
+			return -errno;
+	}
+	if (!wm_ct_memeq(p->noise.preshared_key, pc->psk, WM_KEY_SIZE))
+		wm_peer_set_psk(p, pc->has_psk ? pc->psk : NULL);
+	r = wm_device_set_allowed_ips(dev, p, pc->allowed_ips.items,
+				      pc->allowed_ips.len);
+	if (r < 0)
+		return r;
+	if (pc->has_endpoint &&
+	    (p->endpoint.sa.sa_family == AF_UNSPEC || !p->direct_rx_ns)) {
+		/* A roamed endpoint that works beats the configured one. */
+		p->endpoint = pc->endpoint;
+	}
+	p->path_mode = pc->path_mode;
+	wm_device_set_keepalive(dev, p, pc->persistent_keepalive);
+	if (out)
+		*out = p;
+	return 0;
+}
+
+int wm_device_sync_peers(struct wm_device *dev, const struct wm_config *cfg)
+{
+	struct wm_peer *p, *next;
+	int r;
+
+	for (p = dev->peers; p; p = next) {
+		bool keep = false;
+		next = p->next;
+		for (size_t i = 0; i < cfg->n_peers && !keep; i++)
+			keep = memcmp(cfg->peers[i].public_key, p->public_key,
+				      WM_KEY_SIZE) == 0;
+		if (!keep)
+			wm_device_remove_peer(dev, p);
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		r = wm_device_apply_peer(dev, &cfg->peers[i], NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

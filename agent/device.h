@@ -1,0 +1,126 @@
+/*
+ * device.h - one wiremesh interface: identity, peers, the allowed-IPs table,
+ * the receiver-index table, its sockets, and its drop counters.
+ *
+ * The management calls below are the only way peers change; the config
+ * loader, SIGHUP reload, the wg UAPI and the REST API all go through them.
+ * Everything here belongs to the control thread (the event loop).
+ */
+#ifndef WM_DEVICE_H
+#define WM_DEVICE_H
+
+#include "agent/allowedips.h"
+#include "agent/config.h"
+#include "agent/cookie.h"
+#include "agent/index.h"
+#include "agent/noise.h"
+#include "agent/peer.h"
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Why packets were dropped; each is counted, none is logged per packet. */
+struct wm_device_stats {
+	uint64_t rx_malformed;        /* unknown type or wrong length */
+	uint64_t rx_bad_mac;          /* mac1 did not verify */
+	uint64_t rx_handshake_failed; /* noise refused it (named in logs) */
+	uint64_t rx_unknown_index;
+	uint64_t rx_bad_auth;         /* data tag did not verify */
+	uint64_t rx_replay;
+	uint64_t rx_expired;          /* session past REJECT_AFTER_TIME */
+	uint64_t rx_bad_inner;        /* decrypted, but not a valid IP packet */
+	uint64_t rx_source_not_allowed;
+	uint64_t tx_no_route;         /* no peer's AllowedIPs matched */
+	uint64_t tx_no_endpoint;
+	uint64_t tx_send_errors;
+	uint64_t staged_dropped;
+	uint64_t cookie_replies_sent;
+	uint64_t handshakes_completed;
+	uint64_t disco_rx, disco_tx, disco_dropped;
+};
+
+struct wm_relay_client;
+struct wm_stun_client;
+
+struct wm_device_hooks {
+	/* Called after a peer completes a handshake (for events / logs). */
+	void (*handshake)(void *ctx, struct wm_peer *p);
+	/* Called when the path a peer's packets take changes. */
+	void (*path_changed)(void *ctx, struct wm_peer *p, int old_via,
+			     int new_via);
+	void *ctx;
+};
+
+struct wm_device {
+	char ifname[IFNAMSIZ];
+	struct wm_noise_local local;
+	bool has_private_key;
+	struct wm_cookie_checker cookie_checker;
+	uint16_t listen_port; /* the bound port, after a random pick */
+	uint32_t fwmark;
+	unsigned mtu;
+
+	struct wm_peer *peers;
+	size_t peer_count;
+	struct wm_allowedips allowedips;
+	struct wm_index index;
+
+	int udp_fd; /* dual-stack AF_INET6, or AF_INET when v6 is off */
+	int udp_family;
+	int tun_fd;
+	struct wm_relay_client *relay; /* NULL without a relay */
+	struct wm_stun_client *stun;   /* NULL without STUN servers */
+
+	/* Initiations handled in the current second; past a threshold we
+	 * are "under load" and demand cookies (whitepaper 5.3). */
+	uint64_t load_window_start;
+	unsigned load_window_count;
+	uint64_t under_load_until;
+
+	/* Our own candidates for peers (discovery.c): interface addresses
+	 * and STUN-reflexive ones, with the listen port. */
+	union wm_sockaddr local_cands[WM_DISCO_MAX_CANDIDATES];
+	size_t n_local_cands;
+
+	struct wm_device_stats stats;
+	struct wm_device_hooks hooks;
+};
+
+/* Zeroes dev and sets up empty tables. Returns 0 or -errno. */
+int wm_device_init(struct wm_device *dev, const char *ifname);
+/* Frees peers and tables (sockets are the owner's to close). */
+void wm_device_free(struct wm_device *dev);
+
+/* Changes the identity; every peer's precomputation follows and all
+ * sessions drop (they were made with the old key). A peer whose key is
+ * now our own is removed, as wg does. */
+void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32]);
+
+struct wm_peer *wm_device_find_peer(const struct wm_device *dev,
+				    const uint8_t key[32]);
+/* Adds a peer (no allowed IPs, no endpoint). NULL with errno set. */
+struct wm_peer *wm_device_add_peer(struct wm_device *dev,
+				   const uint8_t key[32]);
+void wm_device_remove_peer(struct wm_device *dev, struct wm_peer *p);
+void wm_device_remove_all_peers(struct wm_device *dev);
+
+/* Replaces the peer's prefixes. Returns 0 or -errno (nothing changed). */
+int wm_device_set_allowed_ips(struct wm_device *dev, struct wm_peer *p,
+			      const struct wm_cidr *c, size_t n);
+int wm_device_add_allowed_ip(struct wm_device *dev, struct wm_peer *p,
+			     const struct wm_cidr *c);
+
+/* Applies one [Peer] (creating the peer when needed); unchanged fields
+ * keep their state, so sessions survive. Returns 0 or -errno. */
+int wm_device_apply_peer(struct wm_device *dev,
+			 const struct wm_peer_config *pc, struct wm_peer **out);
+/* Makes the peer set equal to cfg's (wg syncconf): peers not in cfg are
+ * removed, others updated in place. Returns 0 or -errno. */
+int wm_device_sync_peers(struct wm_device *dev, const struct wm_config *cfg);
+
+/* Sets a peer's persistent keepalive; turning it on sends one at once. */
+void wm_device_set_keepalive(struct wm_device *dev, struct wm_peer *p,
+			     uint16_t secs);
+
+#endif

@@ -1,0 +1,259 @@
+/* See discovery.h for the protocol's shape. */
+#include "agent/discovery.h"
+#include "agent/clock.h"
+#include "agent/datapath.h"
+#include "agent/device.h"
+#include "agent/disco.h"
+#include "agent/path.h"
+#include "agent/relay_client.h"
+#include "crypto/random.h"
+
+#include <string.h>
+
+#define SEC(x) ((uint64_t)(x) * 1000000000ULL)
+
+static bool peer_key(struct wm_peer *p)
+{
+	if (!p->disco.have_key) {
+		if (!p->dev->has_private_key)
+			return false;
+		wm_disco_key(p->disco.key, p->noise.precomputed_ss);
+		p->disco.have_key = true;
+	}
+	return true;
+}
+
+void wm_discovery_reset(struct wm_peer *p)
+{
+	bool have = p->disco.have_key;
+	uint8_t key[32];
+
+	memcpy(key, p->disco.key, sizeof(key));
+	memset(&p->disco, 0, sizeof(p->disco));
+	memcpy(p->disco.key, key, sizeof(key));
+	p->disco.have_key = have;
+}
+
+static bool usable(const union wm_sockaddr *a)
+{
+	return a->sa.sa_family == AF_INET || a->sa.sa_family == AF_INET6;
+}
+
+static struct wm_candidate *find(struct wm_peer *p, const union wm_sockaddr *a)
+{
+	for (size_t i = 0; i < p->disco.n_cand; i++)
+		if (wm_sockaddr_equal(&p->disco.cand[i].addr, a))
+			return &p->disco.cand[i];
+	return NULL;
+}
+
+void wm_discovery_add_candidate(struct wm_peer *p, const union wm_sockaddr *a)
+{
+	struct wm_peer_disco *d = &p->disco;
+	struct wm_candidate *c;
+
+	if (!usable(a) || find(p, a))
+		return;
+	if (d->n_cand == WM_DISCO_MAX_CANDIDATES) {
+		/* Replace the oldest never-answering one; keep proven ones. */
+		size_t victim = 0;
+		for (size_t i = 0; i < d->n_cand; i++)
+			if (!d->cand[i].pong_ns) {
+				victim = i;
+				break;
+			}
+		c = &d->cand[victim];
+	} else {
+		c = &d->cand[d->n_cand++];
+	}
+	memset(c, 0, sizeof(*c));
+	c->addr = *a;
+}
+
+/* Seals msg for p and sends it to addr, or through the relay. */
+static void send_msg(struct wm_peer *p, struct wm_disco_msg *msg,
+		     const union wm_sockaddr *to)
+{
+	struct wm_device *dev = p->dev;
+	uint8_t buf[WM_DISCO_MAX], nonce[24];
+	struct timespec wall = wm_wall_now();
+	size_t n;
+
+	if (!peer_key(p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
+		return;
+	msg->sent_at = wall.tv_sec;
+	n = wm_disco_seal(buf, msg, dev->local.public_key, p->disco.key, nonce);
+	if (!n)
+		return;
+	if (to ? wm_send_udp(dev, to, buf, n) == 0
+	       : wm_relay_client_send(dev->relay, p->public_key, buf, n) == 0)
+		dev->stats.disco_tx++;
+}
+
+static void ping(struct wm_peer *p, struct wm_candidate *c, uint64_t now)
+{
+	struct wm_disco_msg msg = { .type = WM_DISCO_PING };
+
+	if (wm_random_bytes(c->txid, sizeof(c->txid)) < 0)
+		return;
+	memcpy(msg.txid, c->txid, sizeof(msg.txid));
+	c->ping_sent_ns = now;
+	send_msg(p, &msg, &c->addr);
+}
+
+static void ping_all(struct wm_peer *p, uint64_t now)
+{
+	for (size_t i = 0; i < p->disco.n_cand; i++)
+		ping(p, &p->disco.cand[i], now);
+}
+
+static void call_me_maybe(struct wm_peer *p)
+{
+	struct wm_device *dev = p->dev;
+	struct wm_disco_msg msg = { .type = WM_DISCO_CALL_ME_MAYBE };
+
+	if (!wm_relay_client_up(dev->relay))
+		return;
+	msg.n_candidates = dev->n_local_cands;
+	memcpy(msg.candidates, dev->local_cands,
+	       dev->n_local_cands * sizeof(dev->local_cands[0]));
+	send_msg(p, &msg, NULL);
+}
+
+static bool direct_proven(const struct wm_peer *p, uint64_t now)
+{
+	return p->direct_rx_ns && now - p->direct_rx_ns < SEC(WM_DIRECT_TRUST_S);
+}
+
+static void probe(struct wm_peer *p, uint64_t now)
+{
+	struct wm_peer_disco *d = &p->disco;
+
+	if (p->endpoint.sa.sa_family != AF_UNSPEC)
+		wm_discovery_add_candidate(p, &p->endpoint);
+	call_me_maybe(p);
+	ping_all(p, now);
+	d->backoff_s = d->backoff_s ? d->backoff_s * 2 : WM_PROBE_MIN_S;
+	if (d->backoff_s > WM_PROBE_MAX_S)
+		d->backoff_s = WM_PROBE_MAX_S;
+	d->next_probe_ns = now + SEC(d->backoff_s);
+}
+
+static void tick_peer(struct wm_peer *p, uint64_t now)
+{
+	struct wm_peer_disco *d = &p->disco;
+	struct wm_candidate *c;
+
+	if (p->path_mode == WM_PATH_RELAY)
+		return;
+	if (direct_proven(p, now)) {
+		if (now - d->last_heartbeat_ns >= SEC(WM_HEARTBEAT_S)) {
+			d->last_heartbeat_ns = now;
+			wm_discovery_add_candidate(p, &p->endpoint);
+			c = find(p, &p->endpoint);
+			if (c)
+				ping(p, c, now);
+		}
+		d->backoff_s = 0;
+		return;
+	}
+	/* Without a relay and without candidates there is nobody to ask. */
+	if (now >= d->next_probe_ns &&
+	    (wm_relay_client_up(p->dev->relay) || d->n_cand ||
+	     p->endpoint.sa.sa_family != AF_UNSPEC))
+		probe(p, now);
+	wm_path_update(p, now);
+}
+
+void wm_discovery_tick(struct wm_device *dev, uint64_t now_ns)
+{
+	for (struct wm_peer *p = dev->peers; p; p = p->next)
+		tick_peer(p, now_ns);
+}
+
+void wm_discovery_set_local(struct wm_device *dev,
+			    const union wm_sockaddr *cands, size_t n)
+{
+	bool same = n == dev->n_local_cands;
+
+	if (n > WM_DISCO_MAX_CANDIDATES)
+		n = WM_DISCO_MAX_CANDIDATES;
+	for (size_t i = 0; same && i < n; i++)
+		same = wm_sockaddr_equal(&cands[i], &dev->local_cands[i]);
+	if (same)
+		return;
+	memcpy(dev->local_cands, cands, n * sizeof(*cands));
+	dev->n_local_cands = n;
+	/* New addresses or a new NAT mapping: tell peers and probe now. */
+	for (struct wm_peer *p = dev->peers; p; p = p->next) {
+		p->disco.backoff_s = 0;
+		p->disco.next_probe_ns = 0;
+	}
+}
+
+static void got_pong(struct wm_peer *p, const struct wm_disco_msg *msg,
+		     const union wm_sockaddr *src, uint64_t now)
+{
+	struct wm_candidate *c = find(p, src);
+	struct wm_candidate *cur;
+
+	if (!c || c->ping_sent_ns == 0 ||
+	    memcmp(c->txid, msg->txid, WM_DISCO_TXID) != 0)
+		return; /* not an answer to a ping of ours */
+	c->pong_ns = now;
+	c->rtt_ns = now - c->ping_sent_ns;
+	memset(c->txid, 0, sizeof(c->txid));
+	/* Switch when nothing is proven yet, or this path is clearly
+	 * faster than the one in use. */
+	cur = find(p, &p->endpoint);
+	if (!direct_proven(p, now) || !cur || !cur->pong_ns ||
+	    c->rtt_ns * 10 < cur->rtt_ns * 9 || cur == c) {
+		p->endpoint = c->addr;
+		p->disco.rtt_ns = c->rtt_ns;
+	}
+	if (wm_sockaddr_equal(&p->endpoint, src))
+		p->direct_rx_ns = now;
+	wm_path_update(p, now);
+}
+
+void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
+			  size_t len, const union wm_sockaddr *src)
+{
+	struct wm_disco_msg msg, reply = { .type = WM_DISCO_PONG };
+	struct timespec wall = wm_wall_now();
+	struct wm_peer *p;
+	uint64_t now = wm_now_ns();
+
+	if (len < WM_DISCO_HDR ||
+	    !(p = wm_device_find_peer(dev, wm_disco_sender(buf))) ||
+	    !peer_key(p) ||
+	    wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec) != WM_DISCO_OK) {
+		dev->stats.disco_dropped++;
+		return;
+	}
+	dev->stats.disco_rx++;
+	switch (msg.type) {
+	case WM_DISCO_PING:
+		memcpy(reply.txid, msg.txid, WM_DISCO_TXID);
+		if (src) {
+			reply.observed = *src;
+			if (p->path_mode != WM_PATH_RELAY)
+				wm_discovery_add_candidate(p, src);
+		}
+		send_msg(p, &reply, src);
+		break;
+	case WM_DISCO_PONG:
+		if (src && p->path_mode != WM_PATH_RELAY)
+			got_pong(p, &msg, src, now);
+		break;
+	case WM_DISCO_CALL_ME_MAYBE:
+		if (p->path_mode == WM_PATH_RELAY)
+			break;
+		for (size_t i = 0; i < msg.n_candidates; i++)
+			wm_discovery_add_candidate(p, &msg.candidates[i]);
+		/* Simultaneous open: ping back at once, so our NAT sends
+		 * first while theirs is sending to us. */
+		ping_all(p, now);
+		break;
+	}
+}

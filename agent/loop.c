@@ -1,0 +1,103 @@
+/* See loop.h. */
+#include "agent/loop.h"
+#include "agent/clock.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+enum { MAX_EVENTS = 64 };
+
+int wm_loop_init(struct wm_loop *l, unsigned tick_ms)
+{
+	memset(l, 0, sizeof(*l));
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -errno;
+	l->tick_ms = tick_ms;
+	return 0;
+}
+
+void wm_loop_close(struct wm_loop *l)
+{
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->epfd = -1;
+}
+
+static int ctl(struct wm_loop *l, int op, struct wm_loop_handler *h,
+	       uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(l->epfd, op, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+int wm_loop_add(struct wm_loop *l, struct wm_loop_handler *h, uint32_t events)
+{
+	return ctl(l, EPOLL_CTL_ADD, h, events);
+}
+
+int wm_loop_mod(struct wm_loop *l, struct wm_loop_handler *h, uint32_t events)
+{
+	return ctl(l, EPOLL_CTL_MOD, h, events);
+}
+
+void wm_loop_del(struct wm_loop *l, struct wm_loop_handler *h)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+}
+
+int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
+		     void *ctx)
+{
+	if (l->n_ticks == WM_LOOP_MAX_TICKS)
+		return -ENOSPC;
+	l->ticks[l->n_ticks].fn = fn;
+	l->ticks[l->n_ticks].ctx = ctx;
+	l->n_ticks++;
+	return 0;
+}
+
+void wm_loop_stop(struct wm_loop *l)
+{
+	l->stop = true;
+}
+
+static void run_ticks(struct wm_loop *l)
+{
+	uint64_t now = wm_now_ns();
+
+	if (now < l->next_tick)
+		return;
+	l->next_tick = now + (uint64_t)l->tick_ms * 1000000ULL;
+	for (unsigned i = 0; i < l->n_ticks; i++)
+		l->ticks[i].fn(l->ticks[i].ctx, now);
+}
+
+int wm_loop_run(struct wm_loop *l)
+{
+	struct epoll_event ev[MAX_EVENTS];
+
+	l->next_tick = 0;
+	while (!l->stop) {
+		uint64_t now = wm_now_ns();
+		int timeout = 0, n;
+
+		if (l->next_tick > now)
+			timeout = (int)((l->next_tick - now) / 1000000ULL) + 1;
+		n = epoll_wait(l->epfd, ev, MAX_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n && !l->stop; i++) {
+			struct wm_loop_handler *h = ev[i].data.ptr;
+			h->fn(h, ev[i].events);
+		}
+		run_ticks(l);
+	}
+	return 0;
+}

@@ -1,0 +1,156 @@
+/* See peer.h. */
+#include "agent/peer.h"
+#include "agent/device.h"
+#include "crypto/ct.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct wm_peer *wm_peer_new(struct wm_device *dev,
+			    const uint8_t public_key[WM_KEY_SIZE])
+{
+	struct wm_peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->dev = dev;
+	memcpy(p->public_key, public_key, WM_KEY_SIZE);
+	wm_noise_peer_init(&p->noise, &dev->local, public_key, NULL);
+	wm_cookie_maker_init(&p->cookie, public_key);
+	p->endpoint.sa.sa_family = AF_UNSPEC;
+	return p;
+}
+
+static void drop_session(struct wm_peer *p, struct wm_session *s)
+{
+	if (!s || !s->valid)
+		return;
+	wm_index_remove(&p->dev->index, s->kp.local_index);
+	wm_memzero(s, sizeof(*s));
+}
+
+static void drop_handshake(struct wm_peer *p)
+{
+	if (p->hs.state != WM_HS_ZEROED)
+		wm_index_remove(&p->dev->index, p->hs.local_index);
+	wm_memzero(&p->hs, sizeof(p->hs));
+}
+
+void wm_peer_zero_sessions(struct wm_peer *p)
+{
+	for (int i = 0; i < 3; i++)
+		drop_session(p, &p->sessions[i]);
+	p->current = p->previous = p->next_session = NULL;
+	drop_handshake(p);
+}
+
+void wm_peer_free(struct wm_peer *p)
+{
+	if (!p)
+		return;
+	wm_peer_zero_sessions(p);
+	wm_peer_clear_staged(p);
+	wm_memzero(p, sizeof(*p));
+	free(p);
+}
+
+void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk)
+{
+	if (psk)
+		memcpy(p->noise.preshared_key, psk, WM_KEY_SIZE);
+	else
+		wm_memzero(p->noise.preshared_key, WM_KEY_SIZE);
+}
+
+bool wm_peer_stage(struct wm_peer *p, const uint8_t *pkt, size_t len)
+{
+	bool kept_all = true;
+	struct wm_staged *slot;
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return false;
+	if (p->staged_len == WM_STAGED_MAX) {
+		struct wm_staged old;
+		wm_peer_unstage(p, &old);
+		free(old.data);
+		kept_all = false;
+	}
+	slot = &p->staged[(p->staged_head + p->staged_len) % WM_STAGED_MAX];
+	memcpy(copy, pkt, len);
+	slot->data = copy;
+	slot->len = len;
+	p->staged_len++;
+	return kept_all;
+}
+
+bool wm_peer_unstage(struct wm_peer *p, struct wm_staged *out)
+{
+	if (p->staged_len == 0)
+		return false;
+	*out = p->staged[p->staged_head];
+	p->staged[p->staged_head].data = NULL;
+	p->staged_head = (p->staged_head + 1) % WM_STAGED_MAX;
+	p->staged_len--;
+	return true;
+}
+
+void wm_peer_clear_staged(struct wm_peer *p)
+{
+	struct wm_staged s;
+
+	while (wm_peer_unstage(p, &s))
+		free(s.data);
+}
+
+static struct wm_session *free_slot(struct wm_peer *p)
+{
+	for (int i = 0; i < 3; i++) {
+		struct wm_session *s = &p->sessions[i];
+		if (s != p->current && s != p->previous && s != p->next_session)
+			return s;
+	}
+	return NULL; /* unreachable: three slots, three roles */
+}
+
+struct wm_session *wm_peer_install_session(struct wm_peer *p,
+					   const struct wm_keypair *kp)
+{
+	struct wm_session *s;
+
+	if (kp->is_initiator) {
+		/* Our own handshake finished: use it at once. A pending next
+		 * is superseded, and the old current stays for stragglers. */
+		if (p->next_session) {
+			drop_session(p, p->next_session);
+			p->next_session = NULL;
+		}
+		drop_session(p, p->previous);
+		p->previous = p->current;
+		s = free_slot(p);
+		p->current = s;
+	} else {
+		/* Responder: wait for the initiator's first packet. */
+		drop_session(p, p->next_session);
+		p->next_session = NULL;
+		s = free_slot(p);
+		p->next_session = s;
+	}
+	memset(s, 0, sizeof(*s));
+	s->kp = *kp;
+	wm_replay_init(&s->replay);
+	s->valid = true;
+	wm_index_update(&p->dev->index, kp->local_index, s);
+	return s;
+}
+
+void wm_peer_confirm_next(struct wm_peer *p)
+{
+	if (!p->next_session)
+		return;
+	drop_session(p, p->previous);
+	p->previous = p->current;
+	p->current = p->next_session;
+	p->next_session = NULL;
+}

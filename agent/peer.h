@@ -1,0 +1,133 @@
+/*
+ * peer.h - one WireGuard peer: its handshake state, up to three sessions
+ * (previous, current, next, as the kernel keeps them), its endpoint, its
+ * timers' deadlines, counters, and the packets waiting for a session.
+ *
+ * Owned by the control thread (the event loop). Nothing here is touched
+ * from another thread today; when a second data thread arrives, sessions
+ * are published to it with atomics (see DESIGN.md, Threads).
+ */
+#ifndef WM_PEER_H
+#define WM_PEER_H
+
+#include "agent/config.h"
+#include "agent/cookie.h"
+#include "agent/disco.h"
+#include "agent/noise.h"
+#include "agent/replay.h"
+#include "netif/addr.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wm_device;
+
+/* One session's keys, counters and replay window. */
+struct wm_session {
+	struct wm_keypair kp;
+	uint64_t send_counter;
+	struct wm_replay replay;
+	bool valid;
+};
+
+enum { WM_STAGED_MAX = 128, WM_PACKET_MAX = 65536 };
+
+/* A packet waiting for a session (bounded; oldest dropped first). */
+struct wm_staged {
+	uint8_t *data;
+	size_t len;
+};
+
+/* Timers: deadlines in monotonic ns, 0 when not armed. timers.c owns them. */
+struct wm_peer_timers {
+	uint64_t retransmit_handshake;
+	uint64_t send_keepalive;
+	uint64_t new_handshake;
+	uint64_t zero_key_material;
+	uint64_t persistent_keepalive;
+	bool need_another_keepalive;
+	unsigned handshake_attempts;
+	uint64_t last_initiation_sent; /* for REKEY_TIMEOUT rate limiting */
+};
+
+/* One address the other side might be reached at, and what probing it
+ * found (discovery.c). */
+struct wm_candidate {
+	union wm_sockaddr addr;
+	uint8_t txid[WM_DISCO_TXID];
+	uint64_t ping_sent_ns;
+	uint64_t pong_ns;  /* 0 = never answered */
+	uint64_t rtt_ns;
+};
+
+struct wm_peer_disco {
+	uint8_t key[32];
+	bool have_key;
+	struct wm_candidate cand[WM_DISCO_MAX_CANDIDATES];
+	size_t n_cand;
+	uint64_t next_probe_ns;
+	unsigned backoff_s;
+	uint64_t last_heartbeat_ns;
+	uint64_t rtt_ns; /* of the direct path in use, 0 = unknown */
+};
+
+struct wm_peer {
+	struct wm_peer *next; /* the device's list */
+	struct wm_device *dev;
+	uint8_t public_key[WM_KEY_SIZE];
+	struct wm_noise_peer noise;
+	struct wm_cookie_maker cookie;
+	struct wm_handshake hs;
+
+	/* next: responder keys not yet confirmed by the initiator's first
+	 * packet; current: what we send with; previous: still accepted for
+	 * packets in flight across a rekey. */
+	struct wm_session sessions[3];
+	struct wm_session *current, *previous, *next_session;
+
+	union wm_sockaddr endpoint; /* AF_UNSPEC until known */
+	uint16_t persistent_keepalive;
+	enum wm_path_mode path_mode;
+	struct wm_peer_timers timers;
+
+	struct wm_staged staged[WM_STAGED_MAX];
+	unsigned staged_head, staged_len;
+
+	/* Path selection inputs (path.c); monotonic ns, 0 = never. */
+	uint64_t direct_rx_ns;  /* authenticated packet straight from endpoint */
+	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
+	uint64_t relay_gone_ns; /* the relay said this peer is not connected */
+	int last_via;           /* enum wm_via last reported, for events */
+	struct wm_peer_disco disco;
+
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t last_handshake_sec, last_handshake_nsec; /* wall clock */
+	uint64_t last_handshake_mono;                     /* 0 = never */
+};
+
+/* Allocates a peer for dev's identity. NULL on ENOMEM. */
+struct wm_peer *wm_peer_new(struct wm_device *dev,
+			    const uint8_t public_key[WM_KEY_SIZE]);
+/* Wipes every secret and frees the peer (not unlinking it). */
+void wm_peer_free(struct wm_peer *p);
+
+/* Sets (psk) or clears (NULL) the preshared key. */
+void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk);
+
+/* Queues a copy of a packet until a session exists. Returns false when it
+ * had to drop the oldest to make room (counted by the caller). */
+bool wm_peer_stage(struct wm_peer *p, const uint8_t *pkt, size_t len);
+/* Takes the oldest staged packet; false when none. Caller frees data. */
+bool wm_peer_unstage(struct wm_peer *p, struct wm_staged *out);
+void wm_peer_clear_staged(struct wm_peer *p);
+
+/* Installs a new session in the right slot (see the struct comment) and
+ * returns it; the slot it replaces is wiped. */
+struct wm_session *wm_peer_install_session(struct wm_peer *p,
+					   const struct wm_keypair *kp);
+/* The responder's next session is confirmed: it becomes current. */
+void wm_peer_confirm_next(struct wm_peer *p);
+/* Wipes all sessions and the handshake (zero_key_material). */
+void wm_peer_zero_sessions(struct wm_peer *p);
+
+#endif
