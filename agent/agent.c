@@ -3,6 +3,8 @@
 #include "agent/clock.h"
 #include "agent/datapath.h"
 #include "agent/discovery.h"
+#include "agent/path.h"
+#include "crypto/encoding.h"
 #include "agent/sdnotify.h"
 #include "agent/timers.h"
 #include "agent/udp.h"
@@ -208,6 +210,28 @@ static int reload(struct wm_agent *a)
 	return r;
 }
 
+static void short_key(char out[12], const uint8_t key[32])
+{
+	char b64[WM_KEY_B64_LEN + 1];
+
+	wm_key_to_base64(b64, key);
+	snprintf(out, 12, "%.8s…", b64);
+}
+
+static void on_path_changed(void *ctx, struct wm_peer *p, int old_via,
+			    int new_via)
+{
+	struct wm_agent *a = ctx;
+	char key[12], ep[WM_SOCKADDR_STRLEN] = "-";
+
+	short_key(key, p->public_key);
+	if (new_via == WM_VIA_DIRECT)
+		wm_sockaddr_format(ep, sizeof(ep), &p->endpoint);
+	fprintf(stderr, "%s: peer %s path %s -> %s %s\n", a->dev.ifname, key,
+		wm_via_name((enum wm_via)old_via),
+		wm_via_name((enum wm_via)new_via), ep);
+}
+
 static int uapi_set_port(void *ctx, uint16_t port)
 {
 	return wm_agent_set_listen_port(ctx, port);
@@ -280,10 +304,16 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
+	/* With a relay, leave room for its framing (relay_proto.h); plain
+	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
 		a->dev.mtu = a->cfg.mtu;
+	else if (a->cfg.relay[0] || a->cfg.relay_tcp[0])
+		a->dev.mtu = WM_DEFAULT_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
 	wm_device_set_private_key(&a->dev, a->cfg.private_key);
+	a->dev.hooks.path_changed = on_path_changed;
+	a->dev.hooks.ctx = a;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
 	if (r < 0)
 		return r;

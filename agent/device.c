@@ -54,6 +54,20 @@ void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32])
 	}
 }
 
+void wm_device_clear_private_key(struct wm_device *dev)
+{
+	if (!dev->has_private_key)
+		return;
+	wm_memzero(&dev->local, sizeof(dev->local));
+	dev->has_private_key = false;
+	wm_cookie_checker_init(&dev->cookie_checker, dev->local.public_key);
+	for (struct wm_peer *p = dev->peers; p; p = p->next) {
+		wm_memzero(p->noise.precomputed_ss, WM_KEY_SIZE);
+		p->disco.have_key = false;
+		wm_peer_zero_sessions(p);
+	}
+}
+
 struct wm_peer *wm_device_find_peer(const struct wm_device *dev,
 				    const uint8_t key[32])
 {

@@ -97,6 +97,10 @@ void wm_device_free(struct wm_device *dev);
  * now our own is removed, as wg does. */
 void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32]);
 
+/* Forgets the identity (wg set private-key with an empty key): no
+ * handshakes until a new one is set. */
+void wm_device_clear_private_key(struct wm_device *dev);
+
 struct wm_peer *wm_device_find_peer(const struct wm_device *dev,
 				    const uint8_t key[32]);
 /* Adds a peer (no allowed IPs, no endpoint). NULL with errno set. */

@@ -60,6 +60,19 @@ int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
 	return 0;
 }
 
+void wm_loop_del_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
+		      void *ctx)
+{
+	for (unsigned i = 0; i < l->n_ticks; i++) {
+		if (l->ticks[i].fn == fn && l->ticks[i].ctx == ctx) {
+			memmove(&l->ticks[i], &l->ticks[i + 1],
+				(l->n_ticks - i - 1) * sizeof(l->ticks[0]));
+			l->n_ticks--;
+			return;
+		}
+	}
+}
+
 void wm_loop_stop(struct wm_loop *l)
 {
 	l->stop = true;

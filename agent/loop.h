@@ -39,6 +39,9 @@ void wm_loop_del(struct wm_loop *l, struct wm_loop_handler *h);
 /* Calls fn every tick. 0, or -ENOSPC past WM_LOOP_MAX_TICKS. */
 int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
 		     void *ctx);
+/* Stops calling fn(ctx) each tick; absent is fine. */
+void wm_loop_del_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
+		      void *ctx);
 /* Runs until wm_loop_stop(). Returns 0 or -errno of a failed epoll. */
 int wm_loop_run(struct wm_loop *l);
 void wm_loop_stop(struct wm_loop *l);

@@ -161,19 +161,6 @@ struct set_state {
 /* The device has no identity any more: sessions made with the old key
  * drop, and no handshake starts until a new key is set (handshake.c
  * checks has_private_key). wm_device_set_private_key cannot express this. */
-static void clear_private_key(struct wm_device *dev)
-{
-	if (!dev->has_private_key)
-		return;
-	wm_memzero(&dev->local, sizeof(dev->local));
-	dev->has_private_key = false;
-	wm_cookie_checker_init(&dev->cookie_checker, dev->local.public_key);
-	for (struct wm_peer *p = dev->peers; p; p = p->next) {
-		wm_memzero(p->noise.precomputed_ss, WM_KEY_SIZE);
-		wm_peer_zero_sessions(p);
-	}
-}
-
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
 static int set_fwmark(struct wm_device *dev, uint32_t mark)
 {
@@ -200,7 +187,7 @@ static int device_line(struct set_state *s, const char *key, const char *val)
 		else if (!wm_key_from_hex(k, val))
 			return EINVAL;
 		if (wm_ct_is_zero(k, sizeof(k)))
-			clear_private_key(dev);
+			wm_device_clear_private_key(dev);
 		else
 			wm_device_set_private_key(dev, k);
 		wm_memzero(k, sizeof(k));
@@ -774,18 +761,6 @@ fail:
 }
 
 /* loop.h has no way to remove a tick; ours must not outlive u. */
-static void drop_tick(struct wm_loop *l, struct wm_uapi *u)
-{
-	for (unsigned i = 0; i < l->n_ticks; i++) {
-		if (l->ticks[i].fn == reap && l->ticks[i].ctx == u) {
-			memmove(&l->ticks[i], &l->ticks[i + 1],
-				(l->n_ticks - i - 1) * sizeof(l->ticks[0]));
-			l->n_ticks--;
-			return;
-		}
-	}
-}
-
 int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 		 struct wm_device *dev, const char *ifname,
 		 const struct wm_uapi_ops *ops)
@@ -838,7 +813,7 @@ void wm_uapi_close(struct wm_uapi *u)
 
 	if (!u)
 		return;
-	drop_tick(u->loop, u);
+	wm_loop_del_tick(u->loop, reap, u);
 	while (u->conns)
 		kill_conn(u->conns);
 	reap(u, 0);

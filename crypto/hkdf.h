@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* out = HMAC-BLAKE2s-256(key, in); keylen <= 64. */
+/* out = HMAC-BLAKE2s-256(key, in); keylen <= 64. in is read in full before
+ * out is written, so out may alias in (wm_kdf relies on it). */
 void wm_hmac_blake2s(uint8_t out[32], const void *key, size_t keylen,
 		     const void *in, size_t inlen);
 

@@ -316,6 +316,7 @@ TEST(reference_keyed_kat_all_256)
 
 /* Chunk sizes chosen to straddle the 64-byte block edge in every way. */
 static const size_t chunks[] = { 1, 3, 7, 13, 31, 63, 64, 65, 2, 127 };
+enum { NCHUNKS = sizeof(chunks) / sizeof(chunks[0]) };
 
 static void hash_in_chunks(uint8_t *out, size_t outlen, const uint8_t *in,
 			   size_t n, const uint8_t *key, size_t keylen,
@@ -326,7 +327,7 @@ static void hash_in_chunks(uint8_t *out, size_t outlen, const uint8_t *in,
 
 	wm_blake2s_init(&s, outlen, key, keylen);
 	while (off < n) {
-		size_t take = chunks[c++ % (sizeof(chunks) / sizeof(chunks[0]))];
+		size_t take = chunks[c++ % NCHUNKS];
 		if (take > n - off)
 			take = n - off;
 		wm_blake2s_update(&s, in + off, take);

@@ -27,7 +27,7 @@ static const struct {
 	{ "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
 	  "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=",
 	  "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=" },
-	/* Every symbol '+' (62) and a last symbol 'A' after '/'. */
+	/* '+' and '/', the two symbols the URL alphabet replaces. */
 	{ "fbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbefbf0",
 	  "+++++++++++++++++++++++++++++++++++++++++/A=",
 	  "-----------------------------------------_A=" },
@@ -113,7 +113,9 @@ TEST(base64_rejects_bad_shapes)
 
 TEST(base64_rejects_characters_outside_the_alphabet)
 {
-	static const char bad[] = "-_*. =\t\n!@#$%^&(){}[]:;\"'<>,?\\|`~\x7f\x80\xc3\xff";
+	/* The URL alphabet's two symbols come first; see the last loop. */
+	static const char bad[] = "-_*. =\t\n!@#$%^&(){}[]:;\"'<>,?\\|`~"
+				  "\x7f\x80\xc3\xff";
 	const char *good = keys[4].b64;
 	char s[WM_KEY_B64_LEN + 1];
 	uint8_t key[32];
@@ -141,8 +143,8 @@ TEST(base64_last_symbol_must_have_zero_low_bits)
 {
 	/* 43 symbols carry 258 bits; the last symbol's two low bits fall
 	 * off the key, so only multiples of 4 are canonical. */
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	char s[WM_KEY_B64_LEN + 1];
 	uint8_t key[32];
 
