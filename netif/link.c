@@ -1,9 +1,8 @@
 /* See link.h. */
-#include <net/if.h> /* before libnl pulls in <linux/if.h> */
-
 #include "netif/link.h"
 
 #include <errno.h>
+#include <net/if.h> /* before libnl pulls in <linux/if.h> */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +149,14 @@ static int finish(struct wm_netif *n, const char *what, int nlerr)
 			 nl_geterror(nlerr));
 	}
 	return err;
+}
+
+/* For a refusal the caller treats as success (EEXIST on add, and so on):
+ * it is no failure, so it leaves no message. */
+static int forgive(struct wm_netif *n)
+{
+	n->error[0] = '\0';
+	return 0;
 }
 
 static int reject(struct wm_netif *n, const char *what, int err)
@@ -355,9 +362,10 @@ static int change_address(struct wm_netif *n, const char *what, int ifindex,
 		err = finish(n, what, err);
 		goto out;
 	}
-	/* Duplicate address detection would hold the address tentative (and
-	 * unusable as a source) until the link has carrier and DAD finishes;
-	 * on a point-to-point TUN there is no one to collide with. */
+	/* DAD would hold the address tentative (unusable, even as a source)
+	 * until the link is up and probing ends; on a point-to-point TUN
+	 * there is no one to collide with. The kernel skips DAD on NOARP
+	 * devices anyway, but this must not depend on the device type. */
 	if (add && c->family == AF_INET6)
 		rtnl_addr_set_flags(a, IFA_F_NODAD);
 
@@ -365,11 +373,11 @@ static int change_address(struct wm_netif *n, const char *what, int ifindex,
 	if (add) {
 		err = finish(n, what, rtnl_addr_add(n->sk, a, 0));
 		if (err == -EEXIST)
-			err = 0;
+			err = forgive(n);
 	} else {
 		err = finish(n, what, rtnl_addr_delete(n->sk, a, 0));
 		if (err == -EADDRNOTAVAIL)
-			err = 0;
+			err = forgive(n);
 	}
 out:
 	nl_addr_put(local);
@@ -556,8 +564,11 @@ static int change_route(struct wm_netif *n, const char *what, int ifindex,
 		if (err == -EEXIST) {
 			int mine = route_exists(n, ifindex, &net);
 
-			err = mine < 0 ? mine : mine ? 0 : -EEXIST;
-			if (err == -EEXIST)
+			if (mine < 0)
+				err = mine;
+			else if (mine)
+				err = forgive(n);
+			else
 				reject(n, "add route: the prefix is routed "
 					  "into another interface", err);
 		}
@@ -566,7 +577,7 @@ static int change_route(struct wm_netif *n, const char *what, int ifindex,
 		rtnl_route_set_scope(r, RT_SCOPE_NOWHERE);
 		err = finish(n, what, rtnl_route_delete(n->sk, r, 0));
 		if (err == -ESRCH || err == -ENOENT)
-			err = 0;
+			err = forgive(n);
 	}
 	rtnl_route_put(r);
 	return err;

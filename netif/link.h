@@ -27,9 +27,9 @@ struct nl_sock;
 
 struct wm_netif {
 	struct nl_sock *sk;
-	int kernel_err;  /* errno from the kernel's NLMSG_ERROR, 0 if none */
-	char kernel_msg[128]; /* the kernel's extended-ack text, "" if none */
-	char error[192]; /* description of the last failure, "" if none yet */
+	int kernel_err;        /* the kernel's errno for the latest request */
+	char kernel_msg[128];  /* its extended-ack text, "" if none */
+	char error[192];       /* see wm_netif_last_error() */
 };
 
 /* Connects a NETLINK_ROUTE socket (close-on-exec). n must stay at the same
@@ -38,8 +38,9 @@ struct wm_netif {
 int wm_netif_open(struct wm_netif *n);
 /* Frees the socket. Safe on a zeroed or already-closed n. */
 void wm_netif_close(struct wm_netif *n);
-/* Human-readable cause of the most recent failure on n ("" if none): the
- * kernel's extended-ack message and errno text, or libnl's own message. */
+/* Why the latest failing call on n failed, for logs: the operation, then
+ * the kernel's extended-ack text and errno text, or libnl's own message
+ * ("set mtu: mtu greater than device maximum: Invalid argument"). */
 const char *wm_netif_last_error(const struct wm_netif *n);
 
 /* The ifindex (> 0) of the interface called name; -ENODEV if none, -EINVAL
@@ -52,8 +53,9 @@ int wm_netif_set_mtu(struct wm_netif *n, int ifindex, unsigned mtu);
 int wm_netif_set_up(struct wm_netif *n, int ifindex, bool up);
 
 /* Adds c (host bits kept: 10.0.0.1/24 means address 10.0.0.1 on a /24) to
- * the interface. IPv6 addresses get IFA_F_NODAD so they are usable at once,
- * before the link has carrier. An address already there succeeds. */
+ * the interface. IPv6 addresses get IFA_F_NODAD so they are never held
+ * tentative (the kernel still installs their local route from a work item,
+ * a moment after this returns). An address already there succeeds. */
 int wm_netif_add_address(struct wm_netif *n, int ifindex,
 			 const struct wm_cidr *c);
 /* Removes c from the interface; an address that is not there succeeds. */
