@@ -51,9 +51,9 @@ LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread
 LIB_SRC := $(filter-out agent/main.c,$(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 TESTS   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
-FUZZ    := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+TOOLS   := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(wildcard tests/tools/*.c))
 
-all: $(OUT)/wiremesh $(TESTS)
+all: $(OUT)/wiremesh $(TESTS) $(TOOLS)
 
 $(OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,7 +66,11 @@ $(OUT)/libwm.a: $(LIB_OBJ)
 $(OUT)/wiremesh: $(OUT)/obj/agent/main.o $(OUT)/libwm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/tests/%: $(OUT)/obj/tests/unit/%.o $(OUT)/libwm.a
+$(TESTS): $(OUT)/tests/%: $(OUT)/obj/tests/unit/%.o $(OUT)/libwm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TOOLS): $(OUT)/tests/%: $(OUT)/obj/tests/tools/%.o $(OUT)/libwm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -9,6 +9,8 @@
 #include "agent/timers.h"
 #include "agent/udp.h"
 #include "agent/uapi.h"
+#include "api/saveconfig.h"
+#include "api/server.h"
 #include "netif/tun.h"
 
 #include <errno.h>
@@ -143,6 +145,14 @@ static void on_tick(void *ctx, uint64_t now)
 
 	wm_timers_tick(&a->dev, now);
 	wm_relay_client_tick(a->dev.relay, now);
+	if (a->dev.relay && a->relay_was_up != wm_relay_client_up(a->dev.relay)) {
+		a->relay_was_up = !a->relay_was_up;
+		if (a->api)
+			wm_api_event(a->api, "relay_state",
+				     json_pack("{s:b, s:s}", "connected",
+					       a->relay_was_up, "transport",
+					       wm_rc_transport_name(a->relay.transport)));
+	}
 	if (a->dev.stun) {
 		wm_stun_client_tick(a->dev.stun, now);
 		if (a->stun.generation != a->stun_generation) {
@@ -230,6 +240,12 @@ static void on_path_changed(void *ctx, struct wm_peer *p, int old_via,
 	fprintf(stderr, "%s: peer %s path %s -> %s %s\n", a->dev.ifname, key,
 		wm_via_name((enum wm_via)old_via),
 		wm_via_name((enum wm_via)new_via), ep);
+	wm_agent_event(a, "path_changed", p);
+}
+
+static void on_handshake(void *ctx, struct wm_peer *p)
+{
+	wm_agent_event(ctx, "handshake", p);
 }
 
 static int uapi_set_port(void *ctx, uint16_t port)
@@ -239,7 +255,14 @@ static int uapi_set_port(void *ctx, uint16_t port)
 
 static void uapi_changed(void *ctx)
 {
-	wm_agent_peers_changed(ctx);
+	struct wm_agent *a = ctx;
+	int r;
+
+	wm_agent_peers_changed(a);
+	/* `wg set` changes persist like API changes do. */
+	if (a->cfg.save_config && (r = wm_saveconfig_write(&a->cfg, &a->dev)) < 0)
+		fprintf(stderr, "%s: SaveConfig: %s\n", a->config_path,
+			strerror(-r));
 }
 
 static int setup_interface(struct wm_agent *a)
@@ -313,6 +336,7 @@ static int start(struct wm_agent *a)
 	a->dev.fwmark = a->cfg.fwmark;
 	wm_device_set_private_key(&a->dev, a->cfg.private_key);
 	a->dev.hooks.path_changed = on_path_changed;
+	a->dev.hooks.handshake = on_handshake;
 	a->dev.hooks.ctx = a;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
 	if (r < 0)
@@ -359,11 +383,16 @@ static int start(struct wm_agent *a)
 			strerror(-r));
 		return r;
 	}
-	return 0;
+	r = wm_agent_api_open(a);
+	if (r < 0)
+		fprintf(stderr, "%s: REST API: %s\n", a->cfg.ifname, strerror(-r));
+	return r;
 }
 
 static void stop(struct wm_agent *a)
 {
+	if (a->api)
+		wm_api_close(a->api);
 	if (a->uapi)
 		wm_uapi_close(a->uapi);
 	if (a->dev.relay)

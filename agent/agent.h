@@ -15,6 +15,7 @@
 #include "netif/link.h"
 
 struct wm_uapi;
+struct wm_api;
 
 /* recvmmsg batch. */
 enum { WM_RX_BATCH = 32, WM_RX_SLOT = 16384 };
@@ -28,6 +29,8 @@ struct wm_agent {
 	int ifindex;
 	struct wm_routes routes;
 	struct wm_uapi *uapi;
+	struct wm_api *api;
+	bool relay_was_up;
 	struct wm_relay_client relay;
 	struct wm_stun_client stun;
 	unsigned stun_generation;
@@ -46,6 +49,11 @@ int wm_cmd_agent(int argc, char **argv);
 
 /* After any peer change: routes follow, SaveConfig writes (later). */
 void wm_agent_peers_changed(struct wm_agent *a);
+/* Opens the REST API (agent_api.c). 0 or -errno. */
+int wm_agent_api_open(struct wm_agent *a);
+/* Sends a peer event (handshake, path_changed, ...) to API listeners. */
+void wm_agent_event(struct wm_agent *a, const char *type, struct wm_peer *p);
+
 /* Rebinds the UDP socket to port (0 = random). 0 or -errno. */
 int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port);
 

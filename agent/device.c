@@ -2,6 +2,7 @@
 #include "agent/device.h"
 #include "agent/timers.h"
 #include "crypto/ct.h"
+#include "crypto/random.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@ int wm_device_init(struct wm_device *dev, const char *ifname)
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->udp_fd = dev->tun_fd = -1;
 	dev->mtu = 1420;
+	if (wm_random_bytes(&dev->jitter_state, sizeof(dev->jitter_state)) < 0)
+		return -EIO;
 	wm_allowedips_init(&dev->allowedips);
 	r = wm_index_init(&dev->index);
 	if (r < 0)

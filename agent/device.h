@@ -77,6 +77,7 @@ struct wm_device {
 	uint64_t load_window_start;
 	unsigned load_window_count;
 	uint64_t under_load_until;
+	uint64_t jitter_state; /* wm_fast_random_below() for timer jitter */
 
 	/* Our own candidates for peers (discovery.c): interface addresses
 	 * and STUN-reflexive ones, with the listen port. */

@@ -3,6 +3,8 @@
  */
 #include "agent/agent.h"
 #include "agent/keys_cmd.h"
+#include "agent/relay_server.h"
+#include "api/cli.h"
 #include "agent/version.h"
 #include "crypto/aead.h"
 
@@ -30,6 +32,10 @@ static const struct subcommand {
 	const char *help;
 } commands[] = {
 	{ "agent", wm_cmd_agent, "run the mesh agent: agent --config FILE [--check-config]" },
+	{ "relay", wm_cmd_relay, "run a relay + STUN server: relay --config FILE [--check-config]" },
+	{ "status", wm_cmd_status, "show the agent's status (--json, --socket PATH)" },
+	{ "peers", wm_cmd_peers, "list peers: path, endpoint, handshake, bytes, rtt (--json)" },
+	{ "path", wm_cmd_path, "force a peer's path: path PEER auto|direct|relay" },
 	{ "genkey", wm_cmd_genkey, "print a new private key (base64)" },
 	{ "pubkey", wm_cmd_pubkey, "read a private key on stdin, print its public key" },
 	{ "genpsk", wm_cmd_genpsk, "print a new preshared key (base64)" },

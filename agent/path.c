@@ -18,6 +18,8 @@ static bool has_endpoint(const struct wm_peer *p)
 enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
 			   uint64_t now_ns)
 {
+	bool gone;
+
 	switch (p->path_mode) {
 	case WM_PATH_RELAY:
 		return relay_up ? WM_VIA_RELAY : WM_VIA_NONE;
@@ -28,7 +30,12 @@ enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
 	}
 	if (has_endpoint(p) && recent(p->direct_rx_ns, now_ns, WM_DIRECT_TRUST_S))
 		return WM_VIA_DIRECT;
-	if (relay_up && !recent(p->relay_gone_ns, now_ns, WM_RELAY_GONE_HOLD_S))
+	/* The relay's "gone" only matters when there is somewhere else to
+	 * try (a plain WireGuard peer with an endpoint); heard from since,
+	 * it is void. */
+	gone = recent(p->relay_gone_ns, now_ns, WM_RELAY_GONE_HOLD_S) &&
+	       p->relay_rx_ns < p->relay_gone_ns;
+	if (relay_up && !(gone && has_endpoint(p)))
 		return WM_VIA_RELAY;
 	return has_endpoint(p) ? WM_VIA_DIRECT : WM_VIA_NONE;
 }

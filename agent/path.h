@@ -5,10 +5,11 @@
  *   relay   the relay when it is connected, else none
  *   direct  the endpoint when one is known, else none (never the relay)
  *   auto    direct while a direct path is proven (an authenticated packet
- *           came straight from the endpoint within WM_DIRECT_TRUST_S);
- *           else the relay when it is connected and has not said the peer
- *           is gone; else the endpoint if one is known (plain WireGuard);
- *           else none
+ *           or disco pong came straight from the endpoint within
+ *           WM_DIRECT_TRUST_S); else the relay when it is connected —
+ *           unless it just said the peer is not there and an endpoint is
+ *           known (a plain WireGuard peer); else the endpoint if one is
+ *           known; else none
  *
  * While auto has no proven direct path, handshake initiations go both ways
  * so that a direct path can prove itself (wm_path_probe_direct).
@@ -23,7 +24,7 @@ struct wm_peer;
 
 enum wm_via { WM_VIA_NONE = 0, WM_VIA_DIRECT, WM_VIA_RELAY };
 
-enum { WM_DIRECT_TRUST_S = 10, WM_RELAY_GONE_HOLD_S = 20 };
+enum { WM_DIRECT_TRUST_S = 10, WM_RELAY_GONE_HOLD_S = 10 };
 
 enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
 			   uint64_t now_ns);

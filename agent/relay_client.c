@@ -4,6 +4,7 @@
 #include "agent/datapath.h"
 #include "agent/device.h"
 #include "agent/path.h"
+#include "agent/tls.h"
 #include "agent/transport.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
@@ -24,12 +26,12 @@
 enum { TX_CAP = WM_RELAY_MAGIC_LEN + 16 + WM_RELAY_FRAME_HDR +
 		WM_RELAY_MAX_BODY + 16 + 16 };
 
-const char *wm_relay_transport_name(enum wm_relay_transport t)
+const char *wm_rc_transport_name(enum wm_rc_transport t)
 {
 	switch (t) {
-	case WM_RELAY_TCP: return "tcp";
-	case WM_RELAY_TLS: return "tls";
-	case WM_RELAY_UDP: break;
+	case WM_RC_TCP: return "tcp";
+	case WM_RC_TLS: return "tls";
+	case WM_RC_UDP: break;
 	}
 	return "udp";
 }
@@ -77,6 +79,11 @@ static void tcp_close(struct wm_relay_client *rc)
 {
 	if (rc->tcp_fd < 0)
 		return;
+	if (rc->tls) {
+		wm_tls_close(rc->tls, rc->tcp_fd);
+		wm_tls_free(rc->tls);
+		rc->tls = NULL;
+	}
 	wm_loop_del(rc->loop, &rc->tcp_h);
 	close(rc->tcp_fd);
 	rc->tcp_fd = -1;
@@ -104,20 +111,21 @@ void wm_relay_client_free(struct wm_relay_client *rc)
 /* Goes down and schedules the next attempt with capped backoff. */
 static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 {
-	if (rc->state == WM_RELAY_UP) {
+	if (rc->state == WM_RELAY_UP)
 		rc->stats.disconnects++;
-		fprintf(stderr, "%s: relay %s: down (%s)\n", rc->dev->ifname,
-			rc->udp_text, why);
-	}
 	tcp_close(rc);
 	session_drop(rc);
-	rc->state = WM_RELAY_IDLE;
-	rc->transport = WM_RELAY_UDP;
+	rc->transport = WM_RC_UDP;
 	rc->backoff_s = rc->backoff_s ? rc->backoff_s * 2 : 1;
 	if (rc->backoff_s > WM_RELAY_BACKOFF_MAX_S)
 		rc->backoff_s = WM_RELAY_BACKOFF_MAX_S;
 	rc->next_attempt = now + SEC(rc->backoff_s) / 2 +
 			   (uint64_t)wm_random_below(rc->backoff_s * 500 + 1) * 1000000ULL;
+	fprintf(stderr, "%s: relay %s: %s (%s), retrying in %.1f s\n",
+		rc->dev->ifname, rc->udp_text,
+		rc->state == WM_RELAY_UP ? "down" : "no session", why,
+		(double)(rc->next_attempt - now) / 1e9);
+	rc->state = WM_RELAY_IDLE;
 	for (struct wm_peer *p = rc->dev->peers; p; p = p->next)
 		wm_path_update(p, now);
 }
@@ -136,26 +144,66 @@ static bool tcp_queue(struct wm_relay_client *rc, const uint8_t *buf,
 	return true;
 }
 
-static void tcp_flush(struct wm_relay_client *rc)
+/* The byte stream under the frames: plain TCP, or TLS over it. Both
+ * return > 0 bytes moved, 0 for "not now", < 0 when the stream is dead. */
+static ssize_t stream_send(struct wm_relay_client *rc, const uint8_t *buf,
+			   size_t len)
 {
 	ssize_t n;
 
-	if (!rc->tcp_connected || rc->tcp_out_len == 0)
+	if (rc->tls)
+		return wm_tls_write(rc->tls, rc->tcp_fd, buf, len);
+	n = send(rc->tcp_fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t stream_recv(struct wm_relay_client *rc, uint8_t *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	if (rc->tls)
+		return wm_tls_read(rc->tls, rc->tcp_fd, buf, len);
+	n = recv(rc->tcp_fd, buf, len, 0);
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n < 0 ? -errno : n;
+}
+
+static void tcp_flush(struct wm_relay_client *rc)
+{
+	uint32_t ev = EPOLLIN;
+	ssize_t n;
+
+	if (!rc->tcp_connected)
 		return;
-	n = send(rc->tcp_fd, rc->tcp_out, rc->tcp_out_len, MSG_NOSIGNAL);
-	if (n > 0) {
+	while (rc->tcp_out_len > 0) {
+		n = stream_send(rc, rc->tcp_out, rc->tcp_out_len);
+		if (n < 0) {
+			go_down(rc, wm_now_ns(), strerror((int)-n));
+			return;
+		}
+		if (n == 0)
+			break;
 		memmove(rc->tcp_out, rc->tcp_out + n, rc->tcp_out_len - (size_t)n);
 		rc->tcp_out_len -= (size_t)n;
 	}
-	wm_loop_mod(rc->loop, &rc->tcp_h,
-		    EPOLLIN | (rc->tcp_out_len ? EPOLLOUT : 0));
+	if (rc->tls)
+		ev |= wm_tls_events(rc->tls);
+	else if (rc->tcp_out_len)
+		ev |= EPOLLOUT;
+	wm_loop_mod(rc->loop, &rc->tcp_h, ev);
 }
 
 /* Sends one relay datagram (magic + message) on the current transport. */
 static int transmit(struct wm_relay_client *rc, const uint8_t *buf,
-		    size_t len, enum wm_relay_transport t)
+		    size_t len, enum wm_rc_transport t)
 {
-	if (t == WM_RELAY_UDP)
+	if (t == WM_RC_UDP)
 		return wm_send_udp(rc->dev, &rc->udp_addr, buf, len);
 	if (!tcp_queue(rc, buf, len))
 		return -ENOBUFS;
@@ -169,7 +217,7 @@ static bool resolve(union wm_sockaddr *out, const char *text)
 }
 
 static void send_initiation(struct wm_relay_client *rc,
-			    enum wm_relay_transport t, uint64_t now)
+			    enum wm_rc_transport t, uint64_t now)
 {
 	uint8_t *buf = rc->txbuf, eph[WM_KEY_SIZE], ts[WM_TIMESTAMP_SIZE];
 	struct wm_msg_initiation *msg =
@@ -216,14 +264,14 @@ static int tcp_connect(struct wm_relay_client *rc)
 
 static void start_udp(struct wm_relay_client *rc, uint64_t now)
 {
-	rc->transport = WM_RELAY_UDP;
+	rc->transport = WM_RC_UDP;
 	rc->state = WM_RELAY_HANDSHAKE;
 	rc->attempt_start = now;
 	if (!resolve(&rc->udp_addr, rc->udp_text)) {
 		go_down(rc, now, "cannot resolve");
 		return;
 	}
-	send_initiation(rc, WM_RELAY_UDP, now);
+	send_initiation(rc, WM_RC_UDP, now);
 }
 
 static void start_tcp(struct wm_relay_client *rc, uint64_t now)
@@ -231,7 +279,7 @@ static void start_tcp(struct wm_relay_client *rc, uint64_t now)
 	int r;
 
 	tcp_close(rc);
-	rc->transport = rc->tcp_tls ? WM_RELAY_TLS : WM_RELAY_TCP;
+	rc->transport = rc->tcp_tls ? WM_RC_TLS : WM_RC_TCP;
 	rc->state = WM_RELAY_HANDSHAKE;
 	rc->attempt_start = now;
 	r = tcp_connect(rc);
@@ -240,12 +288,12 @@ static void start_tcp(struct wm_relay_client *rc, uint64_t now)
 	/* The initiation goes out once connect() completes (on_tcp). */
 }
 
-static void session_up(struct wm_relay_client *rc, enum wm_relay_transport t,
+static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 		       uint64_t now)
 {
 	bool was_up = rc->state == WM_RELAY_UP;
 
-	if (t == WM_RELAY_UDP && rc->transport != WM_RELAY_UDP)
+	if (t == WM_RC_UDP && rc->transport != WM_RC_UDP)
 		tcp_close(rc); /* UDP works again: leave TCP */
 	rc->transport = t;
 	rc->state = WM_RELAY_UP;
@@ -254,7 +302,7 @@ static void session_up(struct wm_relay_client *rc, enum wm_relay_transport t,
 	rc->stats.connects++;
 	if (!was_up)
 		fprintf(stderr, "%s: relay %s: up over %s\n", rc->dev->ifname,
-			rc->udp_text, wm_relay_transport_name(t));
+			rc->udp_text, wm_rc_transport_name(t));
 	for (struct wm_peer *p = rc->dev->peers; p; p = p->next)
 		wm_path_update(p, now);
 }
@@ -271,10 +319,11 @@ static int send_frame(struct wm_relay_client *rc, size_t frame_len)
 	if (s->send_counter >= WM_REJECT_AFTER_MESSAGES)
 		return -EKEYEXPIRED;
 	memcpy(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	/* mtu = length: relay frames are never padded, since a frame's
+	 * body length is what is left of the decrypted datagram. */
 	n = wm_transport_seal(buf + WM_RELAY_MAGIC_LEN, &s->kp,
 			      s->send_counter++,
-			      buf + WM_RELAY_MAGIC_LEN + 16, frame_len,
-			      WM_RELAY_MAX_BODY + WM_RELAY_FRAME_HDR);
+			      buf + WM_RELAY_MAGIC_LEN + 16, frame_len, frame_len);
 	return transmit(rc, buf, WM_RELAY_MAGIC_LEN + n, rc->transport);
 }
 
@@ -358,7 +407,7 @@ static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
 }
 
 static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
-			    size_t len, enum wm_relay_transport t, uint64_t now)
+			    size_t len, enum wm_rc_transport t, uint64_t now)
 {
 	struct wm_keypair kp;
 
@@ -382,7 +431,7 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 
 /* One relay datagram (magic included), from transport t. */
 static void process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
-		    enum wm_relay_transport t)
+		    enum wm_rc_transport t)
 {
 	uint8_t *msg = buf + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
@@ -425,21 +474,22 @@ void wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
 			rc->stats.malformed++;
 		return;
 	}
-	process(rc, buf, len, WM_RELAY_UDP);
+	process(rc, buf, len, WM_RC_UDP);
 }
 
 static void tcp_read(struct wm_relay_client *rc)
 {
 	for (int round = 0; round < 16; round++) {
-		ssize_t n = recv(rc->tcp_fd, rc->tcp_in + rc->tcp_in_len,
-				 WM_RELAY_TCP_BUF - rc->tcp_in_len, 0);
+		ssize_t n = stream_recv(rc, rc->tcp_in + rc->tcp_in_len,
+					WM_RELAY_TCP_BUF - rc->tcp_in_len);
 		size_t off = 0;
 
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			go_down(rc, wm_now_ns(), n == 0 ? "TCP closed" : strerror(errno));
+		if (n < 0) {
+			go_down(rc, wm_now_ns(), n == -EPIPE ? "TCP closed"
+							       : strerror((int)-n));
 			return;
 		}
-		if (n < 0)
+		if (n == 0)
 			return;
 		rc->tcp_in_len += (size_t)n;
 		while (rc->tcp_in_len - off >= WM_RELAY_TCP_PREFIX) {
@@ -457,9 +507,25 @@ static void tcp_read(struct wm_relay_client *rc)
 	}
 }
 
+/* The host part of "host:port" for SNI (BearSSL copies it); none for an
+ * IP literal. */
+static const char *sni_name(char host[WM_HOSTPORT_MAX], const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+	size_t n = colon ? (size_t)(colon - hostport) : strlen(hostport);
+	uint8_t addr[16];
+
+	if (n >= WM_HOSTPORT_MAX || hostport[0] == '[')
+		return NULL;
+	memcpy(host, hostport, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, addr) == 1 ? NULL : host;
+}
+
 static void on_tcp(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_relay_client *rc = h->ctx;
+	char host[WM_HOSTPORT_MAX];
 	uint64_t now = wm_now_ns();
 
 	if (!rc->tcp_connected && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
@@ -471,35 +537,54 @@ static void on_tcp(struct wm_loop_handler *h, uint32_t events)
 			return;
 		}
 		rc->tcp_connected = true;
+		if (rc->tcp_tls &&
+		    wm_tls_new_client(&rc->tls, sni_name(host, rc->tcp_text)) < 0) {
+			go_down(rc, now, "TLS setup failed");
+			return;
+		}
+		/* Queued now; over TLS it leaves once the handshake is done. */
 		send_initiation(rc, rc->transport, now);
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+	if (rc->tls && wm_tls_pump(rc->tls, rc->tcp_fd) < 0) {
+		go_down(rc, now, "TLS failed");
+		return;
+	}
+	/* Writing pumps the TLS engine, which may read records off the
+	 * socket; their plaintext then waits in the engine with no socket
+	 * event left to announce it. So read until nothing is pending. */
+	for (int round = 0; round < 8 && rc->tcp_fd >= 0; round++) {
 		tcp_read(rc);
-	if (rc->tcp_fd >= 0)
-		tcp_flush(rc);
+		if (rc->tcp_fd >= 0)
+			tcp_flush(rc);
+		if (!rc->tls || !wm_tls_pending(rc->tls))
+			break;
+	}
 }
 
 void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 {
 	if (!rc)
 		return;
+	/* Records a send pumped in off the socket (see on_tcp). */
+	if (rc->tls && wm_tls_pending(rc->tls))
+		on_tcp(&rc->tcp_h, 0);
 	switch (rc->state) {
 	case WM_RELAY_IDLE:
 		if (now >= rc->next_attempt)
 			start_udp(rc, now);
 		break;
 	case WM_RELAY_HANDSHAKE:
-		if (rc->transport == WM_RELAY_UDP &&
+		if (rc->transport == WM_RC_UDP &&
 		    now - rc->attempt_start >= SEC(WM_RELAY_UDP_WAIT_S)) {
 			if (rc->tcp_configured)
 				start_tcp(rc, now);
 			else
 				go_down(rc, now, "no answer over UDP");
-		} else if (rc->transport == WM_RELAY_UDP &&
+		} else if (rc->transport == WM_RC_UDP &&
 			   now - rc->last_ping >= SEC(1)) {
 			rc->last_ping = now;
-			send_initiation(rc, WM_RELAY_UDP, now);
-		} else if (rc->transport != WM_RELAY_UDP &&
+			send_initiation(rc, WM_RC_UDP, now);
+		} else if (rc->transport != WM_RC_UDP &&
 			   now - rc->attempt_start >= SEC(2 * WM_RELAY_UDP_WAIT_S)) {
 			go_down(rc, now, "no answer over TCP");
 		}
@@ -522,11 +607,11 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		if (now - rc->last_ping >= SEC(WM_RELAY_PING_S))
 			send_ping(rc, WM_RELAY_PING, NULL, now);
 		/* On TCP, keep checking whether UDP works again. */
-		if (rc->transport != WM_RELAY_UDP &&
+		if (rc->transport != WM_RC_UDP &&
 		    now - rc->last_udp_try >= SEC(WM_RELAY_UDP_RETRY_S)) {
 			rc->last_udp_try = now;
 			if (resolve(&rc->udp_addr, rc->udp_text))
-				send_initiation(rc, WM_RELAY_UDP, now);
+				send_initiation(rc, WM_RC_UDP, now);
 		}
 		break;
 	}

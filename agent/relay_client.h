@@ -42,7 +42,7 @@ enum wm_relay_state {
 	WM_RELAY_UP,            /* session established */
 };
 
-enum wm_relay_transport { WM_RELAY_UDP = 0, WM_RELAY_TCP, WM_RELAY_TLS };
+enum wm_rc_transport { WM_RC_UDP = 0, WM_RC_TCP, WM_RC_TLS };
 
 struct wm_relay_stats {
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
@@ -62,7 +62,7 @@ struct wm_relay_client {
 	struct wm_session session; /* the relay's session; valid when UP */
 
 	enum wm_relay_state state;
-	enum wm_relay_transport transport;
+	enum wm_rc_transport transport;
 	uint64_t attempt_start, next_attempt, last_rx, last_ping, last_udp_try;
 	uint64_t last_rekey_try;
 	unsigned backoff_s;
@@ -102,6 +102,6 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 
 /* NULL-safe: true when frames can be sent now. */
 bool wm_relay_client_up(const struct wm_relay_client *rc);
-const char *wm_relay_transport_name(enum wm_relay_transport t);
+const char *wm_rc_transport_name(enum wm_rc_transport t);
 
 #endif

@@ -17,6 +17,10 @@
  *   GONE  (relay->agent)  key = destination that is not connected
  *   PING / PONG           key = zero; body = 8-byte nonce echoed back
  *
+ * Relay sessions are never padded (seal with mtu = length): a frame's body
+ * length is what is left of the decrypted datagram, and the bodies are
+ * already padded WireGuard messages.
+ *
  * The opaque bytes are agent-to-agent WireGuard or disco messages, already
  * sealed end to end: the relay re-seals frames hop by hop and never holds
  * a key that opens them.

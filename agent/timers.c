@@ -12,9 +12,10 @@
 
 /* Up to a third of a second, so peers that lost packets together do not
  * retry together. */
-static uint64_t jitter(void)
+static uint64_t jitter(struct wm_peer *p)
 {
-	return (uint64_t)wm_random_below(WM_REKEY_TIMEOUT * 1000 / 15) * 1000000ULL;
+	return (uint64_t)wm_fast_random_below(&p->dev->jitter_state, 333) *
+	       1000000ULL;
 }
 
 static void arm(uint64_t *deadline, uint64_t delay)
@@ -28,7 +29,7 @@ void wm_timers_on_data_sent(struct wm_peer *p)
 {
 	if (!p->timers.new_handshake)
 		arm(&p->timers.new_handshake,
-		    SEC(WM_KEEPALIVE_TIMEOUT + WM_REKEY_TIMEOUT) + jitter());
+		    SEC(WM_KEEPALIVE_TIMEOUT + WM_REKEY_TIMEOUT) + jitter(p));
 }
 
 void wm_timers_on_data_received(struct wm_peer *p)
@@ -58,7 +59,7 @@ void wm_timers_on_authenticated_traversal(struct wm_peer *p)
 
 void wm_timers_on_handshake_initiated(struct wm_peer *p)
 {
-	arm(&p->timers.retransmit_handshake, SEC(WM_REKEY_TIMEOUT) + jitter());
+	arm(&p->timers.retransmit_handshake, SEC(WM_REKEY_TIMEOUT) + jitter(p));
 }
 
 void wm_timers_on_handshake_complete(struct wm_peer *p)

@@ -33,3 +33,13 @@ uint32_t wm_random_below(uint32_t bound)
 	} while (v >= limit);
 	return v % bound;
 }
+
+uint32_t wm_fast_random_below(uint64_t *state, uint32_t bound)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (uint32_t)(((z >> 32) * bound) >> 32);
+}

@@ -14,4 +14,10 @@ int wm_random_bytes(void *buf, size_t len);
  * cannot supply randomness: there is no safe fallback. */
 uint32_t wm_random_below(uint32_t bound);
 
+/* A fast non-cryptographic generator (splitmix64) for timer jitter, where
+ * a syscall per packet would cost more than the jitter is worth. The
+ * caller owns the state; seed it with wm_random_bytes. Returns a value in
+ * [0, bound), bound > 0 (slightly biased; fine for jitter). */
+uint32_t wm_fast_random_below(uint64_t *state, uint32_t bound);
+
 #endif

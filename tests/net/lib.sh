@@ -170,14 +170,14 @@ _lab_starttime() {
 
 # alive and still the process we registered (zombies count as dead)
 _lab_ours() { # pid starttime
-	local s st
+	local s st want=$2
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	s=${s##*) }
 	# shellcheck disable=SC2086 # split the fields on purpose
 	set -- $s
 	st=$1
 	[ "$st" != Z ] && [ "$st" != X ] || return 1
-	[ "${20}" = "$2" ]
+	[ "${20}" = "$want" ]
 }
 
 # kill every registered process, and whatever still runs inside our

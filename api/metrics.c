@@ -1,0 +1,207 @@
+/* See metrics.h. */
+#include "api/metrics.h"
+#include "agent/version.h"
+#include "crypto/encoding.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t wm_metrics_escape_label(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		const char *rep = NULL;
+		char one[2] = { *in, '\0' };
+
+		switch (*in) {
+		case '\\': rep = "\\\\"; break;
+		case '"': rep = "\\\""; break;
+		case '\n': rep = "\\n"; break;
+		default: rep = one; break;
+		}
+		for (; *rep; rep++, n++)
+			if (n + 1 < cap)
+				out[n] = *rep;
+	}
+	if (cap)
+		out[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
+
+/* Label values here are interface names, keys, versions and fixed words;
+ * 128 bytes hold any of them escaped. */
+static const char *esc(char buf[128], const char *in)
+{
+	if (wm_metrics_escape_label(buf, 128, in) >= 128)
+		return "";
+	return buf;
+}
+
+static void family(FILE *f, const char *name, const char *type,
+		   const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const struct {
+	size_t off;
+	const char *reason;
+	bool rx;
+} drops[] = {
+	{ offsetof(struct wm_device_stats, rx_malformed), "malformed", true },
+	{ offsetof(struct wm_device_stats, rx_bad_mac), "bad_mac", true },
+	{ offsetof(struct wm_device_stats, rx_handshake_failed), "handshake_failed", true },
+	{ offsetof(struct wm_device_stats, rx_unknown_index), "unknown_index", true },
+	{ offsetof(struct wm_device_stats, rx_bad_auth), "bad_auth", true },
+	{ offsetof(struct wm_device_stats, rx_replay), "replay", true },
+	{ offsetof(struct wm_device_stats, rx_expired), "expired", true },
+	{ offsetof(struct wm_device_stats, rx_bad_inner), "bad_inner", true },
+	{ offsetof(struct wm_device_stats, rx_source_not_allowed), "source_not_allowed", true },
+	{ offsetof(struct wm_device_stats, tx_no_route), "no_route", false },
+	{ offsetof(struct wm_device_stats, tx_no_endpoint), "no_endpoint", false },
+	{ offsetof(struct wm_device_stats, tx_send_errors), "send_error", false },
+	{ offsetof(struct wm_device_stats, staged_dropped), "staged_overflow", false },
+};
+
+static uint64_t stat_at(const struct wm_device_stats *s, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)s + off, sizeof(v));
+	return v;
+}
+
+static void drop_family(FILE *f, const struct wm_device *dev, const char *ifn,
+			bool rx)
+{
+	const char *name = rx ? "wiremesh_rx_dropped_packets_total"
+			      : "wiremesh_tx_dropped_packets_total";
+
+	family(f, name, "counter",
+	       rx ? "Received packets dropped, by reason."
+		  : "Packets not sent, by reason.");
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		if (drops[i].rx == rx)
+			fprintf(f, "%s{interface=\"%s\",reason=\"%s\"} %llu\n",
+				name, ifn, drops[i].reason,
+				(unsigned long long)stat_at(&dev->stats,
+							    drops[i].off));
+}
+
+/* Each per-peer family walks the peers again: the format wants a family's
+ * samples together. */
+static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
+			const struct wm_peer_view *views, int which)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "wiremesh_peer_rx_bytes_total", "counter",
+		  "Bytes received from the peer." },
+		{ "wiremesh_peer_tx_bytes_total", "counter",
+		  "Bytes sent to the peer." },
+		{ "wiremesh_peer_last_handshake_seconds", "gauge",
+		  "Unix time of the last completed handshake, 0 if none." },
+		{ "wiremesh_peer_rtt_seconds", "gauge",
+		  "Round-trip time of the path in use, where measured." },
+		{ "wiremesh_peer_path", "gauge",
+		  "1 for the path the peer uses now (direct, relay or none)." },
+	};
+	const struct wm_peer *p;
+	size_t i = 0;
+
+	family(f, fam[which].name, fam[which].type, fam[which].help);
+	for (p = dev->peers; p; p = p->next, i++) {
+		char key[WM_KEY_B64_LEN + 1], ek[128];
+		char lbl[300];
+
+		wm_key_to_base64(key, p->public_key);
+		snprintf(lbl, sizeof(lbl), "interface=\"%s\",peer=\"%s\"", ifn,
+			 esc(ek, key));
+		switch (which) {
+		case 0:
+			fprintf(f, "%s{%s} %llu\n", fam[which].name, lbl,
+				(unsigned long long)p->rx_bytes);
+			break;
+		case 1:
+			fprintf(f, "%s{%s} %llu\n", fam[which].name, lbl,
+				(unsigned long long)p->tx_bytes);
+			break;
+		case 2:
+			fprintf(f, "%s{%s} %llu\n", fam[which].name, lbl,
+				(unsigned long long)(p->last_handshake_mono
+							     ? p->last_handshake_sec
+							     : 0));
+			break;
+		case 3:
+			if (views[i].rtt_ms >= 0)
+				fprintf(f, "%s{%s} %.3f\n", fam[which].name, lbl,
+					views[i].rtt_ms / 1000.0);
+			break;
+		default: {
+			char ep[128];
+			fprintf(f, "%s{%s,path=\"%s\"} 1\n", fam[which].name, lbl,
+				esc(ep, views[i].path ? views[i].path : "none"));
+			break;
+		}
+		}
+	}
+}
+
+char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
+			void *ctx, size_t *len)
+{
+	struct wm_peer_view *views;
+	char ifn[128], ver[128], *text = NULL;
+	const struct wm_peer *p;
+	size_t i = 0;
+	FILE *f;
+
+	views = calloc(dev->peer_count ? dev->peer_count : 1, sizeof(*views));
+	if (!views)
+		return NULL;
+	for (p = dev->peers; p && i < dev->peer_count; p = p->next, i++) {
+		views[i].path = "none";
+		views[i].rtt_ms = -1;
+		if (view)
+			view(ctx, p, &views[i]);
+	}
+	f = open_memstream(&text, len);
+	if (!f) {
+		free(views);
+		return NULL;
+	}
+	esc(ifn, dev->ifname);
+	family(f, "wiremesh_info", "gauge", "Version of the running agent.");
+	fprintf(f, "wiremesh_info{interface=\"%s\",version=\"%s\"} 1\n", ifn,
+		esc(ver, WM_VERSION));
+	family(f, "wiremesh_peers", "gauge", "Configured peers.");
+	fprintf(f, "wiremesh_peers{interface=\"%s\"} %zu\n", ifn,
+		dev->peer_count);
+	for (int which = 0; which < 5; which++)
+		peer_family(f, dev, ifn, views, which);
+	drop_family(f, dev, ifn, true);
+	drop_family(f, dev, ifn, false);
+	family(f, "wiremesh_handshakes_completed_total", "counter",
+	       "Handshakes completed, both roles.");
+	fprintf(f, "wiremesh_handshakes_completed_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.handshakes_completed);
+	family(f, "wiremesh_cookie_replies_sent_total", "counter",
+	       "Cookie replies sent while under load.");
+	fprintf(f, "wiremesh_cookie_replies_sent_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.cookie_replies_sent);
+	free(views);
+	if (ferror(f)) {
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

@@ -1,0 +1,666 @@
+/* See server.h for the model (sockets, threads, limits). */
+#include "api/server.h"
+#include "api/json.h"
+#include "api/routes.h"
+#include "api/server_impl.h"
+#include "agent/clock.h"
+#include "crypto/ct.h"
+#include "crypto/encoding.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define API_GROUP "wiremesh"
+
+enum { WM_API_DRAIN_MAX = 1 << 20 }; /* body bytes read past the limit */
+
+/* ------------------------------------------------------------ unix socket */
+
+static int mkdir_parents(const char *path)
+{
+	char dir[WM_API_SOCKET_MAX];
+	char *slash;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* Missing grandparents: create them one level at a time. */
+	if ((r = mkdir_parents(dir)) < 0)
+		return r;
+	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+static int sun_fill(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* What is at path now: nothing (0), a stale socket we removed (0), a live
+ * agent (-EADDRINUSE) or something that is not a socket (-EEXIST). lstat,
+ * so a symlink counts as "not a socket" and is never followed. */
+static int clear_path(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	sun_fill(&sun, path);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (r < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 || r == -EAGAIN)
+		return -EADDRINUSE;
+	if (r == -ECONNREFUSED && unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int unix_listen(struct wm_api *api, const char *path)
+{
+	struct group *gr = getgrnam(API_GROUP);
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, r;
+
+	r = sun_fill(&sun, path);
+	if (r == 0)
+		r = mkdir_parents(path);
+	if (r == 0)
+		r = clear_path(path);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* The mode is set at bind time through the umask, so there is no
+	 * moment when the socket is open to more than it should be. */
+	old = umask(gr ? 0117 : 0177);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || listen(fd, 64) < 0 || lstat(path, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	api->sock_dev = st.st_dev;
+	api->sock_ino = st.st_ino;
+	snprintf(api->sock_path, sizeof(api->sock_path), "%s", path);
+	if (gr && lchown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		fprintf(stderr, "%s: group %s: %s; socket kept at 0600\n", path,
+			API_GROUP, strerror(errno));
+		chmod(path, 0600);
+	}
+	return fd;
+}
+
+/* ------------------------------------------------------------- TCP + auth */
+
+static bool loopback(const union wm_sockaddr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+	const uint8_t *b;
+
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+	if (a->sa.sa_family != AF_INET6)
+		return false;
+	b = a->in6.sin6_addr.s6_addr;
+	if (memcmp(b, mapped, 12) == 0)
+		return b[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr);
+}
+
+static int tcp_listen(const struct wm_config *cfg)
+{
+	union wm_sockaddr a;
+	int fd, one = 1, r;
+
+	if (!wm_sockaddr_parse(&a, cfg->api_listen)) {
+		fprintf(stderr, "%s: APIListen: not a numeric ip:port: '%s'\n",
+			cfg->path, cfg->api_listen);
+		return -EINVAL;
+	}
+	if (!cfg->api_allow_remote && !loopback(&a)) {
+		fprintf(stderr, "%s: APIListen: '%s' is not loopback (set "
+				"APIAllowRemote = true)\n",
+			cfg->path, cfg->api_listen);
+		return -EINVAL;
+	}
+	fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a.sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, &a.sa, wm_sockaddr_len(&a)) < 0 || listen(fd, 64) < 0) {
+		r = -errno;
+		fprintf(stderr, "%s: APIListen %s: %s\n", cfg->path,
+			cfg->api_listen, strerror(-r));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The token file's contents with surrounding whitespace trimmed; one
+ * token of visible ASCII, as a header can carry it. */
+static int read_token(struct wm_api *api, const char *path)
+{
+	char buf[WM_API_TOKEN_MAX + 64];
+	size_t start = 0, end;
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+			path, strerror(-r));
+		return r == -ENOENT ? -EACCES : r;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		r = -errno;
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+			path, strerror(-r));
+		return r;
+	}
+	end = (size_t)n;
+	while (start < end && strchr(" \t\r\n", buf[start]))
+		start++;
+	while (end > start && strchr(" \t\r\n", buf[end - 1]))
+		end--;
+	for (size_t i = start; i < end && r == 0; i++)
+		if (buf[i] < 0x21 || buf[i] > 0x7e)
+			r = -EINVAL;
+	if (r == 0 && (end == start || end - start >= WM_API_TOKEN_MAX))
+		r = -EINVAL;
+	if (r == 0) {
+		api->token_len = end - start;
+		memcpy(api->token, buf + start, api->token_len);
+	} else {
+		fprintf(stderr, "%s: APITokenFile %s: needs one token of 1..%d "
+				"visible ASCII characters\n",
+			api->cfg->path, path, WM_API_TOKEN_MAX - 1);
+	}
+	wm_memzero(buf, sizeof(buf));
+	return r;
+}
+
+static bool authorized(const struct wm_api *api, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Authorization");
+	uint8_t got[WM_API_TOKEN_MAX] = { 0 }, want[WM_API_TOKEN_MAX] = { 0 };
+	size_t n;
+	bool ok;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	n = strlen(h);
+	if (n >= WM_API_TOKEN_MAX)
+		return false;
+	/* Fixed-size compare: the time says nothing about the token. */
+	memcpy(got, h, n);
+	memcpy(want, api->token, api->token_len);
+	ok = wm_ct_memeq(got, want, sizeof(got)) & (n == api->token_len);
+	wm_memzero(want, sizeof(want));
+	return ok;
+}
+
+/* ---------------------------------------------------------- MHD plumbing */
+
+static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
+			    const char *url, const char *method,
+			    const char *version, const char *upload,
+			    size_t *upload_size, void **con_cls)
+{
+	struct wm_api_listener *l = cls;
+	struct wm_api *api = l->api;
+	struct wm_api_request *r = *con_cls;
+	char allow[64];
+	unsigned st;
+
+	(void)version;
+	if (!r) {
+		const char *cl;
+
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		r->done = true; /* unless it passes every check below */
+		if (l->tcp && !authorized(api, c))
+			return wm_json_respond_error_hdr(
+				c, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+				"Bearer realm=\"wiremesh\"",
+				"a valid 'Authorization: Bearer' token is "
+				"required");
+		r->route = wm_api_route_match(method, url, r->key, &st, allow,
+					      sizeof(allow));
+		if (!r->route) {
+			if (st == 405)
+				return wm_json_respond_error_hdr(
+					c, 405, MHD_HTTP_HEADER_ALLOW, allow,
+					"%s is not allowed on %s (allowed: %s)",
+					method, url, allow);
+			if (st == 400)
+				return wm_json_respond_error(
+					c, 400, "the URL does not hold a peer "
+						"key (base64url, or "
+						"percent-encoded base64)");
+			return wm_json_respond_error(c, 404, "no such resource: "
+							     "%s", url);
+		}
+		if (r->route->has_body) {
+			const char *ct = MHD_lookup_connection_value(
+				c, MHD_HEADER_KIND,
+				MHD_HTTP_HEADER_CONTENT_TYPE);
+			if (!wm_json_media_type_ok(ct))
+				return wm_json_respond_error(
+					c, 415, "the body must be "
+						"application/json, not '%s'",
+					ct ? ct : "(none)");
+			cl = MHD_lookup_connection_value(
+				c, MHD_HEADER_KIND,
+				MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (cl && strtoull(cl, NULL, 10) > WM_JSON_BODY_MAX)
+				return wm_json_respond_error(
+					c, 413, "the body exceeds %d bytes",
+					WM_JSON_BODY_MAX);
+		}
+		r->done = false;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (r->done || !r->route->has_body)
+			return MHD_YES;
+		if (r->too_large || r->len + n > WM_JSON_BODY_MAX) {
+			/* A chunked or lying upload. MHD takes no answer
+			 * mid-upload, so drain it and answer 413 at the end;
+			 * past a hard cap, close instead of reading on. */
+			r->too_large = true;
+			r->drained += n;
+			return r->drained > WM_API_DRAIN_MAX ? MHD_NO : MHD_YES;
+		}
+		if (r->len + n > r->cap) {
+			size_t cap = r->cap ? r->cap : 1024;
+			char *b;
+			while (cap < r->len + n)
+				cap *= 2;
+			b = realloc(r->body, cap);
+			if (!b)
+				return MHD_NO;
+			r->body = b;
+			r->cap = cap;
+		}
+		memcpy(r->body + r->len, upload, n);
+		r->len += n;
+		return MHD_YES;
+	}
+	if (r->done)
+		return MHD_YES;
+	r->done = true;
+	if (r->too_large)
+		return wm_json_respond_error(c, 413, "the body exceeds %d bytes",
+					     WM_JSON_BODY_MAX);
+	return r->route->fn(api, c, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct wm_api_request *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!r)
+		return;
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* Keep the URL as it came: MHD would turn %2F into '/' and so split a
+ * percent-encoded base64 key into two path segments. The router decodes
+ * the key segment itself. */
+static size_t raw_url(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Only while starting: later messages are about single client
+ * connections (a client that left mid-stream, a broken request), which
+ * are the client's business and would flood the agent's log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct wm_api *api = cls;
+
+	if (api->started)
+		return;
+	fprintf(stderr, "%s: api: ", api->dev->ifname);
+	vfprintf(stderr, fmt, ap);
+}
+
+/* Re-arms the timerfd to MHD's next deadline (0 = at once) or the next
+ * event-stream keepalive, whichever comes first. */
+static void arm(struct wm_api *api)
+{
+	struct wm_api_listener *ls[2] = { &api->unix_l, &api->tcp_l };
+	struct itimerspec its = { 0 };
+	uint64_t ms = UINT64_MAX;
+
+	for (int i = 0; i < 2; i++) {
+		MHD_UNSIGNED_LONG_LONG t;
+		if (ls[i]->d && MHD_get_timeout(ls[i]->d, &t) == MHD_YES &&
+		    t < ms)
+			ms = t;
+	}
+	if (api->events.n_clients) {
+		uint64_t now = wm_now_ns(), k;
+		if (!api->next_keepalive_ns)
+			api->next_keepalive_ns =
+				now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
+		k = api->next_keepalive_ns > now
+			    ? (api->next_keepalive_ns - now) / 1000000 + 1
+			    : 0;
+		if (k < ms)
+			ms = k;
+	} else {
+		api->next_keepalive_ns = 0;
+	}
+	if (ms == 0) {
+		its.it_value.tv_nsec = 1;
+	} else if (ms != UINT64_MAX) {
+		its.it_value.tv_sec = (time_t)(ms / 1000);
+		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	}
+	timerfd_settime(api->timer_fd, 0, &its, NULL);
+}
+
+/* Runs MHD at the loop's next turn. An event published outside MHD_run()
+ * resumes a parked stream, and MHD then has work its epoll fd may never
+ * signal. */
+static void kick(struct wm_api *api)
+{
+	struct itimerspec its = { .it_value.tv_nsec = 1 };
+
+	timerfd_settime(api->timer_fd, 0, &its, NULL);
+}
+
+static void run_all(struct wm_api *api)
+{
+	if (api->unix_l.d)
+		MHD_run(api->unix_l.d);
+	if (api->tcp_l.d)
+		MHD_run(api->tcp_l.d);
+}
+
+static void on_mhd(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_api_listener *l = h->ctx;
+
+	(void)events;
+	MHD_run(l->d);
+	arm(l->api);
+}
+
+static void on_timer(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_api *api = h->ctx;
+	uint64_t expirations, now = wm_now_ns();
+
+	(void)events;
+	if (read(api->timer_fd, &expirations, sizeof(expirations)) < 0 &&
+	    errno != EAGAIN)
+		return;
+	if (api->next_keepalive_ns && now >= api->next_keepalive_ns) {
+		wm_events_keepalive(&api->events);
+		api->next_keepalive_ns =
+			now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
+	}
+	run_all(api);
+	arm(api);
+}
+
+static int start_daemon(struct wm_api *api, struct wm_api_listener *l, int fd,
+			bool tcp)
+{
+	const union MHD_DaemonInfo *info;
+	int r;
+
+	l->api = api;
+	l->tcp = tcp;
+	/* No internal thread: MHD_USE_EPOLL alone is the external epoll
+	 * mode. Suspend/resume parks idle event streams. */
+	l->d = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+		NULL, NULL, handle, l,
+		/* First, so that MHD's own option errors come through it. */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, api,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)WM_API_MAX_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WM_API_TIMEOUT_S,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, l,
+		MHD_OPTION_UNESCAPE_CALLBACK, raw_url, NULL,
+		MHD_OPTION_END);
+	if (!l->d) {
+		close(fd);
+		return -EIO;
+	}
+	info = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0)
+		return -EIO;
+	l->h = (struct wm_loop_handler){ info->epoll_fd, on_mhd, l };
+	r = wm_loop_add(api->loop, &l->h, EPOLLIN);
+	l->in_loop = r == 0;
+	return r;
+}
+
+/* ---------------------------------------------------------------- public */
+
+int wm_api_open(struct wm_api **out, struct wm_loop *loop,
+		struct wm_device *dev, const struct wm_config *cfg,
+		const struct wm_api_ops *ops)
+{
+	struct wm_api *api;
+	const char *where;
+	int r, fd;
+
+	*out = NULL;
+	api = calloc(1, sizeof(*api));
+	if (!api)
+		return -ENOMEM;
+	api->loop = loop;
+	api->dev = dev;
+	api->cfg = cfg;
+	if (ops)
+		api->ops = *ops;
+	api->timer_fd = -1;
+	wm_events_init(&api->events);
+
+	if (cfg->api_listen[0]) {
+		if (!cfg->api_token_file[0]) {
+			fprintf(stderr, "%s: APIListen needs APITokenFile\n",
+				cfg->path);
+			r = -EACCES;
+			goto fail;
+		}
+		r = read_token(api, cfg->api_token_file);
+		if (r < 0)
+			goto fail;
+	}
+	api->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				       TFD_NONBLOCK | TFD_CLOEXEC);
+	if (api->timer_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	api->timer_h = (struct wm_loop_handler){ api->timer_fd, on_timer, api };
+	r = wm_loop_add(loop, &api->timer_h, EPOLLIN);
+	if (r < 0)
+		goto fail;
+	api->timer_in_loop = true;
+
+	where = cfg->api_socket[0] ? cfg->api_socket : NULL;
+	if (!where) {
+		fprintf(stderr, "%s: no API socket path\n", cfg->path);
+		r = -EINVAL;
+		goto fail;
+	}
+	fd = unix_listen(api, where);
+	if (fd < 0) {
+		r = fd;
+		fprintf(stderr, "%s: API socket %s: %s\n", cfg->path, where,
+			r == -EADDRINUSE ? "in use by a running agent"
+			: r == -EEXIST	 ? "something that is not a socket is "
+					   "there (not replacing it)"
+					 : strerror(-r));
+		goto fail;
+	}
+	r = start_daemon(api, &api->unix_l, fd, false);
+	if (r < 0) {
+		fprintf(stderr, "%s: API on %s: cannot start the HTTP server\n",
+			cfg->path, where);
+		goto fail;
+	}
+	if (cfg->api_listen[0]) {
+		fd = tcp_listen(cfg);
+		if (fd < 0) {
+			r = fd;
+			goto fail;
+		}
+		r = start_daemon(api, &api->tcp_l, fd, true);
+		if (r < 0) {
+			fprintf(stderr, "%s: API on %s: cannot start the HTTP "
+					"server\n",
+				cfg->path, cfg->api_listen);
+			goto fail;
+		}
+	}
+	arm(api);
+	api->started = true;
+	*out = api;
+	return 0;
+fail:
+	wm_api_close(api);
+	return r;
+}
+
+static void stop_listener(struct wm_api *api, struct wm_api_listener *l)
+{
+	if (!l->d)
+		return;
+	if (l->in_loop)
+		wm_loop_del(api->loop, &l->h);
+	MHD_stop_daemon(l->d);
+	l->d = NULL;
+}
+
+void wm_api_close(struct wm_api *api)
+{
+	struct stat st;
+
+	if (!api)
+		return;
+	/* Let open event streams end cleanly before the daemons go. */
+	wm_events_close_all(&api->events);
+	for (int i = 0; i < 3 && api->events.n_clients; i++)
+		run_all(api);
+	stop_listener(api, &api->unix_l);
+	stop_listener(api, &api->tcp_l);
+	if (api->timer_in_loop)
+		wm_loop_del(api->loop, &api->timer_h);
+	if (api->timer_fd >= 0)
+		close(api->timer_fd);
+	/* Only our own socket: a newer agent may have replaced it. */
+	if (api->sock_path[0] && lstat(api->sock_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == api->sock_dev &&
+	    st.st_ino == api->sock_ino)
+		unlink(api->sock_path);
+	wm_memzero(api->token, sizeof(api->token));
+	free(api);
+}
+
+void wm_api_event(struct wm_api *api, const char *type, json_t *data)
+{
+	if (api) {
+		if (strcmp(type, "path_changed") == 0)
+			api->path_events++;
+		wm_events_publish(&api->events, type, data);
+		if (api->events.clients)
+			kick(api);
+	}
+	json_decref(data);
+}
+
+void wm_api_peer_event(struct wm_api *api, const char *type,
+		       const struct wm_peer *p)
+{
+	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
+	struct wm_peer_view v;
+
+	if (!api)
+		return;
+	wm_api_view(api, p, &v, false);
+	wm_key_to_base64(key, p->public_key);
+	wm_api_event(api, type,
+		     json_pack("{s:s,s:s,s:s,s:o,s:o}", "public_key", key,
+			       "path", v.path, "path_mode",
+			       wm_path_mode_name(p->path_mode), "endpoint",
+			       p->endpoint.sa.sa_family != AF_UNSPEC
+				       ? json_string(wm_sockaddr_format(
+						 ep, sizeof(ep), &p->endpoint))
+				       : json_null(),
+			       "last_handshake",
+			       p->last_handshake_mono &&
+					       wm_json_rfc3339(
+						       when,
+						       (int64_t)p->last_handshake_sec)
+				       ? json_string(when)
+				       : json_null()));
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# NAT traversal matrix (issue 6): two agents behind every pair of lab NAT
+# types find a direct path when one can exist, and fall back to the relay
+# (over TCP/TLS where UDP is blocked) when it cannot. Also measures the
+# time from start to a direct path for cone/cone (reported, not asserted).
+set -u
+cd "$(dirname "$0")/../.."
+. tests/net/lib.sh
+. tests/net/wm.sh
+. tests/net/nat_case.sh
+lab_init
+
+check_case() { # TYPE_A TYPE_B EXPECT
+	local a=$1 b=$2 want=$3 name="$1/$2" t0 t1
+	[ "$_first" = 1 ] || lab_reset
+	_first=0
+	t0=$(date +%s.%N)
+	if ! nat_world "$a" "$b"; then
+		t_fail "$name: world did not start"
+		return
+	fi
+	case $want in
+	direct)
+		if wm_wait_path a b direct 20 && wm_wait_path b a direct 10; then
+			t1=$(date +%s.%N)
+			t_pass "$name: direct path ($(awk "BEGIN{printf \"%.2f\", $t1 - $t0}") s after start)"
+		else
+			t_fail "$name: no direct path"
+		fi
+		;;
+	relay | relay-tcp)
+		t_check "$name: a reaches b over the relay" wm_wait_path a b relay 20
+		t_check "$name: b reaches a over the relay" wm_wait_path b a relay 10
+		# Give discovery a few rounds: it must not claim a direct path.
+		sleep 4
+		t_check "$name: still relayed after probing" test "$(wm_path a b)" = relay
+		t_check "$name: iperf3 over the relay" nat_iperf 3
+		;;
+	esac
+	if [ "$want" = relay-tcp ]; then
+		t_check "$name: a's relay session is on TCP/TLS" sh -c \
+			"curl -sS --unix-socket $LAB_TMP/a.api.sock http://x/v1/status | grep -Eq '\"transport\": *\"(tcp|tls)\"'"
+	fi
+	t_check "$name: ping a -> b" nat_ping a b
+	t_check "$name: ping b -> a" nat_ping b a
+}
+
+_first=1
+check_case firewall firewall direct
+check_case cone cone direct
+check_case none symmetric direct
+check_case cone firewall direct
+check_case cone symmetric relay
+check_case symmetric symmetric relay
+check_case udpblock cone relay-tcp
+
+# Time to a direct path, cone/cone, five runs.
+times=()
+for i in 1 2 3 4 5; do
+	lab_reset
+	t0=$(date +%s.%N)
+	nat_world cone cone || continue
+	if wm_wait_path a b direct 20; then
+		times+=("$(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}")")
+	fi
+done
+if [ ${#times[@]} -eq 5 ]; then
+	med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+	t_pass "cone/cone time to direct: median ${med} s over 5 runs (${times[*]})"
+else
+	t_fail "cone/cone: only ${#times[@]} of 5 runs reached a direct path"
+fi
+t_summary

@@ -1,0 +1,741 @@
+/* The relay core driven in-process, no sockets: fake clients built from
+ * noise.c, cookie.c and transport.c handshake with it and exchange frames;
+ * every datagram the relay emits is captured with its path. */
+#include "agent/cookie.h"
+#include "agent/noise.h"
+#include "agent/relay_proto.h"
+#include "agent/relay_server.h"
+#include "agent/stun.h"
+#include "agent/transport.h"
+#include "crypto/x25519.h"
+#include "tests/unit/check.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+
+#define NS 1000000000ULL
+
+/* ------------------------------------------------------------ harness */
+
+enum { MAX_OUT = 64, MAX_DGRAM = 10000 };
+
+static struct out {
+	struct wm_relay_path to;
+	size_t len;
+	uint8_t buf[MAX_DGRAM];
+} outs[MAX_OUT];
+static size_t n_out, n_logs, send_fail_conn;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static int fake_send(void *ctx, const struct wm_relay_path *to,
+		     const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (to->conn && to->conn == send_fail_conn)
+		return -EPIPE;
+	if (n_out < MAX_OUT && len <= MAX_DGRAM) {
+		outs[n_out].to = *to;
+		outs[n_out].len = len;
+		memcpy(outs[n_out].buf, buf, len);
+		n_out++;
+	}
+	return 0;
+}
+
+/* Deterministic, so a failing run can be replayed. */
+static int fake_random(void *ctx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	(void)ctx;
+	for (size_t i = 0; i < len; i++) {
+		rng_state ^= rng_state << 13;
+		rng_state ^= rng_state >> 7;
+		rng_state ^= rng_state << 17;
+		p[i] = (uint8_t)rng_state;
+	}
+	return 0;
+}
+
+static void fake_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+	n_logs++;
+}
+
+static const struct wm_relay_ops ops = { fake_send, fake_random, fake_log, NULL };
+
+static uint8_t relay_priv[32], relay_pub[32];
+
+struct client {
+	struct wm_noise_local local;
+	struct wm_noise_peer relay;
+	struct wm_cookie_maker maker;
+	struct wm_handshake hs;
+	struct wm_keypair kp, old;
+	struct wm_replay replay;
+	uint64_t counter;
+	struct wm_relay_path path;
+	int64_t ts_sec;
+};
+
+static void client_init(struct client *c, uint8_t seed, const char *addr)
+{
+	uint8_t priv[32];
+
+	memset(c, 0, sizeof(*c));
+	memset(priv, seed, sizeof(priv));
+	wm_noise_local_init(&c->local, priv);
+	wm_noise_peer_init(&c->relay, &c->local, relay_pub, NULL);
+	wm_cookie_maker_init(&c->maker, relay_pub);
+	c->path.transport = WM_RELAY_UDP;
+	CHECK(wm_sockaddr_parse(&c->path.addr, addr));
+	c->ts_sec = 1700000000;
+}
+
+static struct wm_relay *relay_new(const struct client **allowed, size_t n,
+				  uint64_t rate, uint32_t max_clients)
+{
+	uint8_t keys[8][32];
+	struct wm_relay_params p = { relay_priv, (const uint8_t(*)[32])keys, n,
+				     rate, max_clients };
+	struct wm_relay *r = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(keys[i], allowed[i]->local.public_key, 32);
+	CHECK(wm_relay_new(&r, &p, &ops) == 0);
+	n_out = 0;
+	n_logs = 0;
+	return r;
+}
+
+/* Writes "WMR\x01" + an initiation into buf; returns its length. */
+static size_t make_initiation(struct client *c, uint8_t *buf, uint64_t now)
+{
+	struct wm_msg_initiation msg;
+	uint8_t eph[32], ts[12];
+
+	fake_random(NULL, eph, sizeof(eph));
+	wm_noise_tai64n(ts, c->ts_sec++, 0);
+	CHECK(wm_noise_create_initiation(&msg, &c->hs, &c->local, &c->relay,
+					 0x1000 + (uint32_t)c->ts_sec, eph, ts) ==
+	      WM_NOISE_OK);
+	wm_cookie_add_macs(&c->maker, &msg, sizeof(msg), now);
+	memcpy(buf, WM_RELAY_MAGIC, 4);
+	memcpy(buf + 4, &msg, sizeof(msg));
+	return 4 + sizeof(msg);
+}
+
+/* Consumes a response datagram; the old keypair is kept for rekey tests. */
+static bool take_response(struct client *c, const struct out *o, uint64_t now)
+{
+	struct wm_msg_response resp;
+
+	if (o->len != 4 + sizeof(resp) || memcmp(o->buf, WM_RELAY_MAGIC, 4))
+		return false;
+	memcpy(&resp, o->buf + 4, sizeof(resp));
+	if (wm_noise_consume_response(&resp, &c->hs, &c->local, &c->relay) !=
+	    WM_NOISE_OK)
+		return false;
+	c->old = c->kp;
+	CHECK(wm_noise_derive_keypair(&c->kp, &c->hs, now) == WM_NOISE_OK);
+	wm_replay_init(&c->replay);
+	c->counter = 0;
+	return true;
+}
+
+/* Seals a frame (or a keepalive when type is 0) into buf, unpadded. */
+static size_t make_frame(struct client *c, uint8_t *buf, int type,
+			 const uint8_t *key, const uint8_t *body, size_t blen)
+{
+	uint8_t *plain = buf + 4 + 16;
+	size_t n = 0;
+
+	if (type)
+		n = wm_relay_frame_build(plain, (enum wm_relay_frame_type)type,
+					 key, body, blen);
+	memcpy(buf, WM_RELAY_MAGIC, 4);
+	return 4 + wm_transport_seal(buf + 4, &c->kp, c->counter++, plain, n, n);
+}
+
+/* Opens a datagram the relay sent to c; frame parsed into f. */
+static bool open_frame(struct client *c, struct out *o,
+		       struct wm_relay_frame *f)
+{
+	uint8_t *plain;
+	size_t plen;
+
+	if (o->len < 4 + 32 || memcmp(o->buf, WM_RELAY_MAGIC, 4) ||
+	    wm_transport_open(&c->kp, &c->replay, o->buf + 4, o->len - 4,
+			      &plain, &plen) != WM_RX_OK)
+		return false;
+	return wm_relay_frame_parse(f, plain, plen);
+}
+
+static void input(struct wm_relay *r, const struct client *c, uint8_t *buf,
+		  size_t len, uint64_t now)
+{
+	wm_relay_input(r, &c->path, buf, len, now);
+}
+
+/* Handshake plus a keepalive to confirm: the client is then online. */
+static bool connect_client(struct wm_relay *r, struct client *c, uint64_t now)
+{
+	uint8_t buf[512];
+	size_t n = make_initiation(c, buf, now), before = n_out;
+
+	input(r, c, buf, n, now);
+	if (n_out != before + 1 || !take_response(c, &outs[before], now))
+		return false;
+	if (!wm_sockaddr_equal(&outs[before].to.addr, &c->path.addr))
+		return false;
+	n_out = before;
+	n = make_frame(c, buf, 0, NULL, NULL, 0);
+	input(r, c, buf, n, now);
+	return n_out == before;
+}
+
+static uint64_t drops(struct wm_relay *r, enum wm_relay_drop d)
+{
+	struct wm_relay_counters k;
+
+	wm_relay_get_counters(r, &k);
+	return k.drops[d];
+}
+
+static struct wm_relay_counters counters(struct wm_relay *r)
+{
+	struct wm_relay_counters k;
+
+	wm_relay_get_counters(r, &k);
+	return k;
+}
+
+static struct client A, B, C, X;
+static uint8_t buf[MAX_DGRAM];
+
+static void setup(void)
+{
+	memset(relay_priv, 0x77, 32);
+	wm_x25519_clamp(relay_priv);
+	wm_x25519_public(relay_pub, relay_priv);
+	client_init(&A, 0x11, "192.0.2.10:40000");
+	client_init(&B, 0x22, "198.51.100.20:50000");
+	client_init(&C, 0x33, "203.0.113.30:60000");
+	client_init(&X, 0x44, "203.0.113.99:1234");
+}
+
+/* --------------------------------------------------------------- tests */
+
+TEST(handshake_then_ping_pong)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, pub[32];
+	struct wm_relay_frame f;
+	size_t n;
+
+	wm_relay_public_key(r, pub);
+	CHECK_MEM(pub, relay_pub, 32);
+	CHECK(connect_client(r, &A, now));
+	CHECK(counters(r).handshakes == 1);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 1);
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, nonce, 8);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1);
+	CHECK(open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_PONG && f.body_len == 8);
+	CHECK_MEM(f.body, nonce, 8);
+	CHECK(counters(r).pings == 1);
+	wm_relay_free(r);
+}
+
+TEST(forward_send_as_recv_same_body)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	uint8_t body[1400];
+	struct wm_relay_frame f;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	fake_random(NULL, body, sizeof(body));
+	n = make_frame(&A, buf, WM_RELAY_SEND, B.local.public_key, body,
+		       sizeof(body));
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1);
+	CHECK(outs[0].len == n); /* same size: only type and key change */
+	CHECK(wm_sockaddr_equal(&outs[0].to.addr, &B.path.addr));
+	CHECK(open_frame(&B, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
+	CHECK_MEM(f.key, A.local.public_key, 32);
+	CHECK(f.body_len == sizeof(body));
+	CHECK_MEM(f.body, body, sizeof(body));
+	CHECK(counters(r).frames_forwarded == 1);
+	CHECK(counters(r).bytes_forwarded == sizeof(body));
+
+	/* and back, with an empty body */
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, NULL, 0);
+	input(r, &B, buf, n, now + 1);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV && f.body_len == 0);
+	CHECK_MEM(f.key, B.local.public_key, 32);
+	wm_relay_free(r);
+}
+
+TEST(gone_for_unknown_and_offline)
+{
+	const struct client *allowed[] = { &A, &B, &C };
+	struct wm_relay *r = relay_new(allowed, 3, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 9, 9, 9, 9 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	n = make_frame(&A, buf, WM_RELAY_SEND, X.local.public_key, body, 4);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_GONE && f.body_len == 0);
+	CHECK_MEM(f.key, X.local.public_key, 32);
+	CHECK(drops(r, WM_RELAY_DROP_DST_UNKNOWN) == 1);
+
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_SEND, C.local.public_key, body, 4);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_GONE);
+	CHECK_MEM(f.key, C.local.public_key, 32);
+	CHECK(drops(r, WM_RELAY_DROP_DST_OFFLINE) == 1);
+	CHECK(counters(r).gone_sent == 2);
+	CHECK(counters(r).frames_forwarded == 0);
+	wm_relay_free(r);
+}
+
+TEST(not_on_allow_list_gets_nothing)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint64_t now = 5 * NS;
+	size_t n;
+
+	n = make_initiation(&X, buf, now);
+	input(r, &X, buf, n, now);
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_NOT_ALLOWED) == 1);
+	CHECK(n_logs == 1);
+	/* logged at most once a minute per key */
+	for (int i = 1; i <= 5; i++) {
+		n = make_initiation(&X, buf, now + (uint64_t)i * NS);
+		input(r, &X, buf, n, now + (uint64_t)i * NS);
+	}
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_NOT_ALLOWED) == 6);
+	CHECK(n_logs == 1);
+	n = make_initiation(&X, buf, now + 70 * NS);
+	input(r, &X, buf, n, now + 70 * NS);
+	CHECK(n_logs == 2);
+	CHECK(counters(r).handshakes == 0);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 0);
+	wm_relay_free(r);
+}
+
+TEST(bad_mac1_and_bad_static_dropped)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint64_t now = 5 * NS;
+	size_t n;
+
+	n = make_initiation(&A, buf, now);
+	buf[4 + 100] ^= 1; /* inside encrypted_static: mac1 no longer fits */
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	/* mac1 for another relay key: silently dropped */
+	{
+		struct client other = A;
+		uint8_t wrong[32];
+		memset(wrong, 0x55, 32);
+		wm_cookie_maker_init(&other.maker, wrong);
+		n = make_initiation(&other, buf, now);
+		input(r, &A, buf, n, now);
+	}
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 2);
+	CHECK(n_logs == 0);
+	wm_relay_free(r);
+}
+
+TEST(replayed_transport_dropped)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	uint8_t copy[256], body[16] = { 0 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	n = make_frame(&A, buf, WM_RELAY_SEND, B.local.public_key, body, 16);
+	memcpy(copy, buf, n);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1);
+	input(r, &A, copy, n, now + 1);
+	CHECK(n_out == 1);
+	CHECK(drops(r, WM_RELAY_DROP_REPLAY) == 1);
+	/* and a replayed initiation too */
+	{
+		uint8_t init[256];
+		size_t m = make_initiation(&A, init, now + 2 * NS);
+		memcpy(copy, init, m);
+		input(r, &A, init, m, now + 2 * NS);
+		CHECK(n_out == 2);
+		input(r, &A, copy, m, now + 3 * NS);
+		CHECK(n_out == 2);
+		CHECK(drops(r, WM_RELAY_DROP_REPLAY) == 2);
+	}
+	wm_relay_free(r);
+}
+
+/* A floods at ten times its rate for five seconds; B sends well under its
+ * own. A gets about burst + 5 s x rate through; all of B's frames pass. */
+TEST(rate_limit_per_client)
+{
+	const struct client *allowed[] = { &A, &B };
+	const uint64_t rate = 100000;
+	struct wm_relay *r = relay_new(allowed, 2, rate, 0);
+	uint64_t now = 5 * NS, a_through = 0, b_through = 0;
+	uint8_t body[1000];
+	size_t n, frame = WM_RELAY_FRAME_HDR + sizeof(body);
+
+	memset(body, 0xab, sizeof(body));
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	for (int ms = 0; ms < 5000; ms++) {
+		uint64_t t = now + (uint64_t)ms * 1000000ULL;
+		n_out = 0;
+		n = make_frame(&A, buf, WM_RELAY_SEND, B.local.public_key, body,
+			       sizeof(body));
+		input(r, &A, buf, n, t);
+		if (n_out == 1 && wm_sockaddr_equal(&outs[0].to.addr, &B.path.addr))
+			a_through++;
+		if (ms % 20 == 0) {
+			n_out = 0;
+			n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key,
+				       body, sizeof(body));
+			input(r, &B, buf, n, t);
+			if (n_out == 1 &&
+			    wm_sockaddr_equal(&outs[0].to.addr, &A.path.addr))
+				b_through++;
+		}
+	}
+	{
+		uint64_t want = (65536 + 5 * rate) / frame;
+		fprintf(stderr, "  rate limit: A %llu of 5000 frames (ideal %llu), "
+			"B %llu of 250\n", (unsigned long long)a_through,
+			(unsigned long long)want, (unsigned long long)b_through);
+		CHECK(a_through >= want - want / 20 && a_through <= want + want / 20);
+	}
+	CHECK(b_through == 250);
+	CHECK(drops(r, WM_RELAY_DROP_RATE_LIMITED) == 5000 - a_through);
+	wm_relay_free(r);
+}
+
+TEST(malformed_counted)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS, expect = 0;
+	struct wm_relay_path p = A.path;
+	uint8_t body[8] = { 0 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	/* not relay, not STUN */
+	memcpy(buf, "hello world", 11);
+	wm_relay_input(r, &p, buf, 11, now);
+	expect++;
+	/* magic only, magic + short header */
+	memcpy(buf, WM_RELAY_MAGIC, 4);
+	wm_relay_input(r, &p, buf, 4, now);
+	expect++;
+	buf[4] = 1;
+	wm_relay_input(r, &p, buf, 6, now);
+	expect++;
+	/* an initiation one byte short, a response, a cookie, type 9 */
+	memset(buf + 4, 0, 200);
+	buf[4] = 1;
+	wm_relay_input(r, &p, buf, 4 + 147, now);
+	buf[4] = 2;
+	wm_relay_input(r, &p, buf, 4 + 92, now);
+	buf[4] = 3;
+	wm_relay_input(r, &p, buf, 4 + 64, now);
+	buf[4] = 9;
+	wm_relay_input(r, &p, buf, 4 + 64, now);
+	expect += 4;
+	/* nonzero reserved bytes */
+	buf[4] = 4;
+	buf[5] = 1;
+	wm_relay_input(r, &p, buf, 4 + 64, now);
+	expect++;
+	/* a data message shorter than header + tag */
+	buf[5] = 0;
+	wm_relay_input(r, &p, buf, 4 + 31, now);
+	expect++;
+	/* an authentic frame of a type a client may not send (RECV), and
+	 * an authentic frame too short for its header */
+	n = make_frame(&A, buf, WM_RELAY_RECV, B.local.public_key, body, 8);
+	wm_relay_input(r, &p, buf, n, now);
+	expect++;
+	memcpy(buf, WM_RELAY_MAGIC, 4);
+	n = 4 + wm_transport_seal(buf + 4, &A.kp, A.counter++, body, 5, 5);
+	wm_relay_input(r, &p, buf, n, now);
+	expect++;
+	/* a STUN-looking datagram that does not parse */
+	n = check_unhex(buf, sizeof(buf),
+			"000100042112a442b7e7a701bc34d686fa87dfae80220008");
+	wm_relay_input(r, &p, buf, n, now);
+	expect++;
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_MALFORMED) == expect);
+	/* unknown receiver index, and a forged tag on a known one */
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	buf[4 + 4] ^= 0xff;
+	wm_relay_input(r, &p, buf, n, now);
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	buf[n - 1] ^= 1;
+	wm_relay_input(r, &p, buf, n, now);
+	CHECK(drops(r, WM_RELAY_DROP_BAD_AUTH) == 2);
+	CHECK(n_out == 0);
+	wm_relay_free(r);
+}
+
+TEST(stun_binding_answered)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint8_t txid[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	union wm_sockaddr mapped;
+	struct wm_relay_path tcp = A.path;
+
+	wm_stun_build_request(buf, txid);
+	wm_relay_input(r, &A.path, buf, WM_STUN_REQUEST_LEN, 1);
+	CHECK(n_out == 1);
+	CHECK(wm_stun_parse_response(outs[0].buf, outs[0].len, txid, &mapped));
+	CHECK(wm_sockaddr_equal(&mapped, &A.path.addr));
+	CHECK(counters(r).stun_requests == 1);
+	/* not over TCP: there the datagram is just malformed */
+	tcp.transport = WM_RELAY_TCP;
+	tcp.conn = 7;
+	wm_stun_build_request(buf, txid);
+	wm_relay_input(r, &tcp, buf, WM_STUN_REQUEST_LEN, 1);
+	CHECK(n_out == 1);
+	CHECK(drops(r, WM_RELAY_DROP_MALFORMED) == 1);
+	wm_relay_free(r);
+}
+
+TEST(idle_client_forgotten)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 0 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now + 100 * NS));
+	wm_relay_tick(r, now + 179 * NS);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
+	wm_relay_tick(r, now + 181 * NS);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 1);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + 182 * NS);
+	CHECK(n_out == 1 && open_frame(&B, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_GONE);
+	CHECK(drops(r, WM_RELAY_DROP_DST_OFFLINE) == 1);
+	/* A's old session is gone with it */
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
+	input(r, &A, buf, n, now + 183 * NS);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	/* a new handshake brings it back */
+	CHECK(connect_client(r, &A, now + 184 * NS));
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
+	wm_relay_free(r);
+}
+
+TEST(rekey_keeps_old_session_until_confirmed)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	struct wm_keypair newkp;
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	/* A starts a new handshake and takes the response ... */
+	n = make_initiation(&A, buf, now + 100 * NS);
+	input(r, &A, buf, n, now + 100 * NS);
+	CHECK(n_out == 1 && take_response(&A, &outs[0], now + 100 * NS));
+	/* ... but before A confirms, the relay still sends on the old one */
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + 101 * NS);
+	newkp = A.kp;
+	A.kp = A.old;
+	wm_replay_init(&A.replay);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
+	/* a straggler on the old session is still accepted */
+	n_out = 0;
+	A.counter = 1000;
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
+	input(r, &A, buf, n, now + 102 * NS);
+	CHECK(n_out == 1);
+	/* A confirms on the new session; the relay then uses it */
+	A.kp = newkp;
+	A.counter = 0;
+	wm_replay_init(&A.replay);
+	n_out = 0;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	input(r, &A, buf, n, now + 103 * NS);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + 104 * NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
+	/* B rekeys too; at 200 s the first sessions are past
+	 * REJECT_AFTER_TIME and gone, the new ones carry on */
+	CHECK(connect_client(r, &B, now + 150 * NS));
+	wm_relay_tick(r, now + 200 * NS);
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + 200 * NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
+	newkp = A.kp;
+	A.kp = A.old;
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
+	input(r, &A, buf, n, now + 201 * NS);
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	A.kp = newkp;
+	wm_relay_free(r);
+}
+
+TEST(tcp_path_and_close)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 0 };
+	size_t n;
+
+	A.path.transport = WM_RELAY_TLS;
+	A.path.conn = 42;
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 1);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 1);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now);
+	CHECK(n_out == 1 && outs[0].to.conn == 42 &&
+	      outs[0].to.transport == WM_RELAY_TLS);
+	/* a refused send is counted, not fatal */
+	send_fail_conn = 42;
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_SEND_FAILED) == 1);
+	send_fail_conn = 0;
+	wm_relay_conn_closed(r, 42);
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 0);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now);
+	CHECK(n_out == 1 && open_frame(&B, &outs[0], &f) &&
+	      f.type == WM_RELAY_GONE);
+	A.path.transport = WM_RELAY_UDP;
+	A.path.conn = 0;
+	wm_relay_free(r);
+}
+
+TEST(max_clients_cap)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 1);
+	uint64_t now = 5 * NS;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	n = make_initiation(&B, buf, now);
+	input(r, &B, buf, n, now);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_FULL) == 1);
+	wm_relay_tick(r, now + 200 * NS);
+	CHECK(connect_client(r, &B, now + 201 * NS));
+	wm_relay_free(r);
+}
+
+TEST(cookie_reply_under_load)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_msg_cookie cookie;
+	size_t n, responses = 0, cookies = 0;
+
+	/* 300 initiations within a second from a spoofable UDP source */
+	for (int i = 0; i < 300; i++) {
+		n_out = 0;
+		n = make_initiation(&A, buf, now);
+		input(r, &A, buf, n, now + (uint64_t)i * 1000000ULL);
+		if (n_out == 1 && outs[0].len == 4 + sizeof(struct wm_msg_response))
+			responses++;
+		if (n_out == 1 && outs[0].len == 4 + sizeof(cookie))
+			cookies++;
+	}
+	CHECK(cookies > 0);
+	CHECK(counters(r).cookie_replies == cookies);
+	/* with the cookie, A's next initiation is answered */
+	n_out = 0;
+	n = make_initiation(&A, buf, now);
+	input(r, &A, buf, n, now + 301000000ULL);
+	CHECK(n_out == 1 && outs[0].len == 4 + sizeof(cookie) && outs[0].buf[4] == 3);
+	memcpy(&cookie, outs[0].buf + 4, sizeof(cookie));
+	CHECK(wm_cookie_consume_reply(&A.maker, &cookie, now + 302000000ULL));
+	n_out = 0;
+	n = make_initiation(&A, buf, now + 303000000ULL);
+	input(r, &A, buf, n, now + 303000000ULL);
+	CHECK(n_out == 1 && take_response(&A, &outs[0], now));
+	(void)responses;
+	wm_relay_free(r);
+}
+
+int main(void)
+{
+	setup();
+	RUN(handshake_then_ping_pong);
+	RUN(forward_send_as_recv_same_body);
+	RUN(gone_for_unknown_and_offline);
+	RUN(not_on_allow_list_gets_nothing);
+	RUN(bad_mac1_and_bad_static_dropped);
+	RUN(replayed_transport_dropped);
+	RUN(rate_limit_per_client);
+	RUN(malformed_counted);
+	RUN(stun_binding_answered);
+	RUN(idle_client_forgotten);
+	RUN(rekey_keeps_old_session_until_confirmed);
+	RUN(tcp_path_and_close);
+	RUN(max_clients_cap);
+	RUN(cookie_reply_under_load);
+	return check_summary();
+}
