@@ -24,7 +24,7 @@ struct wm_peer;
 
 enum wm_via { WM_VIA_NONE = 0, WM_VIA_DIRECT, WM_VIA_RELAY };
 
-enum { WM_DIRECT_TRUST_S = 10, WM_RELAY_GONE_HOLD_S = 10 };
+enum { WM_DIRECT_TRUST_S = 6, WM_RELAY_GONE_HOLD_S = 10 };
 
 enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
 			   uint64_t now_ns);

@@ -54,6 +54,41 @@ check_case cone symmetric relay
 check_case symmetric symmetric relay
 check_case udpblock cone relay-tcp
 
+# A direct path that stops answering falls back to the relay, and comes back
+# once it works again; the upgrade loses no packets.
+block() { # add | del: UDP between the two NATs' public addresses
+	if [ "$1" = add ]; then
+		lab_exec "$INET_NS" nft -f - <<EOF
+table inet wmblock {
+	chain wmfwd {
+		type filter hook forward priority -10; policy accept;
+		ip saddr $PUBLIC_A_IP ip daddr $PUBLIC_B_IP udp dport != 3478 drop
+		ip saddr $PUBLIC_B_IP ip daddr $PUBLIC_A_IP udp dport != 3478 drop
+	}
+}
+EOF
+	else
+		lab_exec "$INET_NS" nft delete table inet wmblock
+	fi
+}
+ping_loss() { # FROM TO COUNT: prints the loss percentage
+	lab_exec "$(nat_ns "$1")" ping -c "$3" -i 0.1 -W 1 "$(nat_ip "$2")" |
+		sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p'
+}
+lab_reset
+nat_world cone cone
+t_check "fallback: direct first" wm_wait_path a b direct 20
+block add
+t_check "fallback: relay once the direct path stops answering" wm_wait_path a b relay 15
+t_check "fallback: ping over the relay" nat_ping a b
+block del
+loss_file=$LAB_TMP/upgrade-loss
+( ping_loss a b 450 >"$loss_file" ) &
+upgrade_pid=$!
+t_check "fallback: direct again once the path works (probing with backoff)" wm_wait_path a b direct 45
+wait "$upgrade_pid"
+t_check "fallback: the upgrade to direct lost no packets (loss $(cat "$loss_file")%)" test "$(cat "$loss_file")" = 0
+
 # Time to a direct path, cone/cone, five runs.
 times=()
 for i in 1 2 3 4 5; do

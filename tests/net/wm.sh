@@ -16,7 +16,7 @@ WM=${WM:-$PWD/build/wiremesh}
 WM_IFSUFFIX=${WM_IFSUFFIX:-$(printf '%04x' $((RANDOM % 65536)))}
 
 wm_key() {
-	"$WM" genkey >"$LAB_TMP/$1.key" && chmod 600 "$LAB_TMP/$1.key" &&
+	(umask 077 && "$WM" genkey >"$LAB_TMP/$1.key") &&
 		"$WM" pubkey <"$LAB_TMP/$1.key" >"$LAB_TMP/$1.pub"
 }
 wm_pub() { cat "$LAB_TMP/$1.pub"; }
