@@ -9,6 +9,10 @@
 #include "crypto/aead.h"
 
 #include <bearssl.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netlink/version.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,10 +21,45 @@ static int cmd_version(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("wiremesh %s\n", WM_VERSION);
-	printf("aead: %s, x25519: bearssl c25519_m31\n", wm_aead_impl_name());
-#ifdef WM_TEST_FAST_TIMERS
-	printf("build: TEST BUILD with shortened protocol timers\n");
+	printf("crypto: %s, x25519 bearssl c25519_m31, blake2s/hchacha20 built in\n",
+	       wm_aead_impl_name());
+	printf("libraries: libmicrohttpd %s, jansson %s, libcurl %s, libnl %s\n",
+	       MHD_get_version(), jansson_version_str(),
+	       curl_version_info(CURLVERSION_NOW)->version,
+	       LIBNL_VERSION);
+	printf("build: gcc %d.%d, %s, fortify %d, stack-protector-strong %s, PIE %s%s%s\n",
+	       __GNUC__, __GNUC_MINOR__,
+#ifdef __OPTIMIZE__
+	       "optimized",
+#else
+	       "not optimized",
 #endif
+#ifdef _FORTIFY_SOURCE
+	       _FORTIFY_SOURCE,
+#else
+	       0,
+#endif
+#ifdef __SSP_STRONG__
+	       "on",
+#else
+	       "off",
+#endif
+#ifdef __PIE__
+	       "on",
+#else
+	       "off",
+#endif
+#ifdef __SANITIZE_ADDRESS__
+	       ", ASan",
+#else
+	       "",
+#endif
+#ifdef WM_TEST_FAST_TIMERS
+	       ", TEST BUILD with shortened protocol timers"
+#else
+	       ""
+#endif
+	);
 	return 0;
 }
 

@@ -385,6 +385,11 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 	case WM_NOISE_UNKNOWN_PEER:
 		not_allowed(r, from, now);
 		break;
+	/* WireGuard's limits, kept: a timestamp not newer than the key's
+	 * last (TAI64N rounded to 2^24 ns), or an initiation within
+	 * 1/WM_INITIATIONS_PER_SECOND of it, gets no answer. A client that
+	 * reconnects at once (the last handshake < 20 ms ago) has to send a
+	 * fresh initiation, as initiators do when one goes unanswered. */
 	case WM_NOISE_REPLAY:
 		drop(r, WM_RELAY_DROP_REPLAY);
 		break;
@@ -538,10 +543,14 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		return;
 	}
-	/* Authentic: only now may it confirm a session or move the path. */
+	/* Authentic: only now may it confirm a session or move the path.
+	 * Not a straggler under the previous session, though: it was sent
+	 * before the client's last handshake, maybe on a TCP connection the
+	 * client has since left, whose close would then take it offline. */
 	if (s == &c->next)
 		confirm(r, c);
-	c->path = *from;
+	if (s != &c->prev)
+		c->path = *from;
 	c->last_rx_ns = now;
 	if (!c->announced)
 		announce(r, c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,11 +33,12 @@ struct conn {
 	struct wm_loop_handler h;
 	struct wm_relay_tcp *tcp;
 	struct conn *next; /* in the free list, or the dead list */
+	struct conn *next_pending; /* in the pending list, while queued */
 	struct wm_relay_path path;
 	struct wm_tls *tls;
 	uint32_t events;
 	uint16_t gen;
-	bool used, dead, failed, got_record;
+	bool used, dead, failed, got_record, queued;
 	uint64_t accepted_ns, last_rx_ns;
 	uint8_t *in, *out;
 	size_t in_len, out_head, out_len;
@@ -51,6 +53,12 @@ struct wm_relay_tcp {
 	struct conn *conns;
 	unsigned cap;
 	struct conn *free_list, *dead_list;
+	/* TLS connections holding decrypted bytes that no socket event will
+	 * announce (see defer), and the eventfd that makes the loop come
+	 * back for them. */
+	struct conn *pending, *serving;
+	int wake_fd;
+	struct wm_loop_handler wake_h;
 	struct wm_relay_tcp_stats stats;
 };
 
@@ -69,10 +77,25 @@ static void mark_dead(struct conn *c, bool failed)
 	c->tcp->dead_list = c;
 }
 
+static void unqueue(struct conn *c)
+{
+	struct conn **p = &c->tcp->pending;
+
+	if (!c->queued)
+		return;
+	while (*p && *p != c)
+		p = &(*p)->next_pending;
+	if (*p)
+		*p = c->next_pending;
+	c->next_pending = NULL;
+	c->queued = false;
+}
+
 static void conn_close(struct conn *c)
 {
 	struct wm_relay_tcp *t = c->tcp;
 
+	unqueue(c);
 	wm_relay_conn_closed(t->relay, conn_id(c));
 	if (c->tls) {
 		if (!c->failed)
@@ -148,6 +171,31 @@ static void flush(struct conn *c)
 		c->out_head = c->out_len = 0;
 }
 
+/* wm_tls_write() pumps the engine, which may take records off the socket
+ * while it sends: their plaintext then waits in the engine, and with the
+ * socket drained, epoll has nothing left to report. A send from outside
+ * c's own handler (an answer to a UDP client, a frame from another
+ * connection) would leave a PING or a handshake of c's client stuck until
+ * its next bytes came. So c goes on the pending list, and the eventfd
+ * brings the loop back to read it (on_wake) once the core is off the
+ * stack. */
+static void defer(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+	uint64_t one = 1;
+
+	if (c->queued || c->dead || c == t->serving || !c->tls ||
+	    !wm_tls_pending(c->tls))
+		return;
+	c->queued = true;
+	c->next_pending = t->pending;
+	t->pending = c;
+	/* Signalled when the list fills; a failed write leaves it to the
+	 * tick, within a second. */
+	if (!c->next_pending && write(t->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
 int wm_relay_tcp_send(struct wm_relay_tcp *t, uint32_t id,
 		      const uint8_t *buf, size_t len)
 {
@@ -174,6 +222,7 @@ int wm_relay_tcp_send(struct wm_relay_tcp *t, uint32_t id,
 	c->out_len += 2 + len;
 	flush(c);
 	set_events(c);
+	defer(c);
 	return 0;
 }
 
@@ -232,6 +281,20 @@ static void read_records(struct conn *c)
 	}
 }
 
+/* Moves bytes both ways, then waits for what c needs next. Sends to c
+ * from the core while it runs are read back by read_records itself; what
+ * the last flush pumps in is deferred. */
+static void serve(struct conn *c)
+{
+	c->tcp->serving = c;
+	flush(c);
+	read_records(c);
+	flush(c); /* the handshake may just have finished */
+	c->tcp->serving = NULL;
+	set_events(c);
+	defer(c);
+}
+
 static void on_conn(struct wm_loop_handler *h, uint32_t events)
 {
 	struct conn *c = (struct conn *)h;
@@ -243,11 +306,39 @@ static void on_conn(struct wm_loop_handler *h, uint32_t events)
 	} else if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
 		mark_dead(c, true);
 	}
-	flush(c);
-	read_records(c);
-	flush(c); /* the handshake may just have finished */
-	set_events(c);
+	serve(c);
 	reap(c->tcp);
+}
+
+/* Serves the connections deferred so far; those deferred meanwhile make
+ * the next round, so a busy pair cannot hold the loop. */
+static void serve_pending(struct wm_relay_tcp *t)
+{
+	struct conn *list = t->pending;
+
+	t->pending = NULL;
+	while (list) {
+		struct conn *c = list;
+
+		list = c->next_pending;
+		c->next_pending = NULL;
+		c->queued = false;
+		if (c->used && !c->dead)
+			serve(c);
+	}
+	reap(t);
+}
+
+static void on_wake(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_relay_tcp *t = h->ctx;
+	uint64_t n;
+
+	(void)events;
+	/* Read first: a defer from here on signals again. */
+	if (read(t->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	serve_pending(t);
 }
 
 static void on_listen(struct wm_loop_handler *h, uint32_t events)
@@ -291,7 +382,8 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 		c->out = malloc(OUT_CAP);
 		c->tls = NULL;
 		c->in_len = c->out_head = c->out_len = 0;
-		c->dead = c->failed = c->got_record = false;
+		c->dead = c->failed = c->got_record = c->queued = false;
+		c->next_pending = NULL;
 		c->accepted_ns = c->last_rx_ns = now;
 		c->events = EPOLLIN;
 		c->path.conn = conn_id(c);
@@ -354,6 +446,7 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 	t->loop = loop;
 	t->relay = relay;
 	t->creds = creds;
+	t->fd = t->wake_fd = -1;
 	t->cap = max_conns < 1 ? 1 : max_conns > MAX_CONNS ? MAX_CONNS : max_conns;
 	t->conns = calloc(t->cap, sizeof(*t->conns));
 	if (!t->conns) {
@@ -366,24 +459,43 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 		t->conns[i].next = t->free_list;
 		t->free_list = &t->conns[i];
 	}
+	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->wake_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "TCPListen %s: eventfd: %s", listen,
+			 strerror(errno));
+		goto fail;
+	}
+	t->wake_h = (struct wm_loop_handler){ t->wake_fd, on_wake, t };
+	r = wm_loop_add(loop, &t->wake_h, EPOLLIN);
+	if (r < 0) {
+		snprintf(err, errlen, "TCPListen %s: %s", listen, strerror(-r));
+		close(t->wake_fd);
+		t->wake_fd = -1;
+		goto fail;
+	}
 	t->fd = listen_on(listen, err, errlen);
 	if (t->fd < 0) {
 		r = t->fd;
-		free(t->conns);
-		free(t);
-		return r;
+		goto fail;
 	}
 	t->h = (struct wm_loop_handler){ t->fd, on_listen, t };
 	r = wm_loop_add(loop, &t->h, EPOLLIN);
 	if (r < 0) {
 		snprintf(err, errlen, "TCPListen %s: %s", listen, strerror(-r));
 		close(t->fd);
-		free(t->conns);
-		free(t);
-		return r;
+		goto fail;
 	}
 	*out = t;
 	return 0;
+fail:
+	if (t->wake_fd >= 0) {
+		wm_loop_del(loop, &t->wake_h);
+		close(t->wake_fd);
+	}
+	free(t->conns);
+	free(t);
+	return r;
 }
 
 void wm_relay_tcp_close(struct wm_relay_tcp *t)
@@ -396,6 +508,8 @@ void wm_relay_tcp_close(struct wm_relay_tcp *t)
 	reap(t);
 	wm_loop_del(t->loop, &t->h);
 	close(t->fd);
+	wm_loop_del(t->loop, &t->wake_h);
+	close(t->wake_fd);
 	free(t->conns);
 	free(t);
 }
@@ -404,6 +518,7 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 {
 	if (!t)
 		return;
+	serve_pending(t); /* in case the eventfd could not be written */
 	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {
 		struct conn *c = &t->conns[i];
 

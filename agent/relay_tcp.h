@@ -12,6 +12,11 @@
  * send queue is dropped, as UDP would. Connection ids carry a generation,
  * so an answer meant for a closed connection never reaches its slot's
  * next occupant. Buffers are allocated per connection, at accept.
+ *
+ * A send to a TLS connection pumps its engine, which may take the
+ * client's next records off the socket; a connection left holding
+ * decrypted bytes that way is served again through an eventfd, since no
+ * socket event will announce them.
  */
 #ifndef WM_RELAY_TCP_H
 #define WM_RELAY_TCP_H

@@ -669,6 +669,90 @@ TEST(tcp_path_and_close)
 	wm_relay_free(r);
 }
 
+/* WireGuard's limits on initiations, which the relay keeps: one per key
+ * per 1/WM_INITIATIONS_PER_SECOND, with a strictly newer timestamp. A
+ * client that reconnects within 20 ms of its last handshake (relay_probe
+ * runs back to back did) is dropped silently and must send a fresh
+ * initiation, as WireGuard initiators do. */
+TEST(initiation_too_soon_dropped_retry_answered)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint64_t now = 5 * NS, ms = NS / 1000;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	n = make_initiation(&A, buf, now + 10 * ms);
+	input(r, &A, buf, n, now + 10 * ms);
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_RATE_LIMITED) == 1);
+	/* the dropped one does not restart the window */
+	CHECK(connect_client(r, &A, now + 21 * ms));
+	CHECK(counters(r).handshakes == 2);
+	wm_relay_free(r);
+}
+
+/* A moves to a new connection (a new handshake there, confirmed); a frame
+ * it sent on the old one under the old session is read after that, then
+ * the old connection closes. The straggler must not pull A's path back:
+ * the close would take A offline while it is alive on the new one. */
+TEST(reconnect_straggler_keeps_new_path)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_path old_path;
+	struct wm_relay_frame f;
+	struct wm_keypair newkp;
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	uint64_t counter;
+	size_t n;
+
+	A.path.transport = WM_RELAY_TLS;
+	A.path.conn = 1u << 16 | 7;
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	old_path = A.path;
+	A.path.conn = 2u << 16 | 7; /* slot 7 again, next generation */
+	CHECK(wm_sockaddr_parse(&A.path.addr, "192.0.2.10:40001"));
+	CHECK(connect_client(r, &A, now + NS));
+	/* the straggler: a PING under the old session, from the old path */
+	newkp = A.kp;
+	counter = A.counter;
+	A.kp = A.old;
+	A.counter = 100;
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
+	wm_relay_input(r, &old_path, buf, n, now + NS + 1);
+	A.kp = newkp;
+	A.counter = counter;
+	/* answered on the new connection, with the new session */
+	CHECK(n_out == 1 && outs[0].to.conn == A.path.conn);
+	CHECK(open_frame(&A, &outs[0], &f) && f.type == WM_RELAY_PONG);
+	wm_relay_conn_closed(r, old_path.conn);
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 1);
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 2);
+	CHECK(n_out == 1 && outs[0].to.conn == A.path.conn);
+	CHECK(open_frame(&A, &outs[0], &f) && f.type == WM_RELAY_RECV);
+	/* A frame under the current session still moves the path (a
+	 * client that roams without a new handshake). */
+	n_out = 0;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	wm_relay_input(r, &old_path, buf, n, now + NS + 3);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 4);
+	CHECK(n_out == 1 && outs[0].to.conn == old_path.conn);
+	/* and closing the connection A is on takes it offline */
+	wm_relay_conn_closed(r, old_path.conn);
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 0);
+	A.path.transport = WM_RELAY_UDP;
+	A.path.conn = 0;
+	CHECK(wm_sockaddr_parse(&A.path.addr, "192.0.2.10:40000"));
+	wm_relay_free(r);
+}
+
 TEST(max_clients_cap)
 {
 	const struct client *allowed[] = { &A, &B };
@@ -735,6 +819,8 @@ int main(void)
 	RUN(idle_client_forgotten);
 	RUN(rekey_keeps_old_session_until_confirmed);
 	RUN(tcp_path_and_close);
+	RUN(initiation_too_soon_dropped_retry_answered);
+	RUN(reconnect_straggler_keeps_new_path);
 	RUN(max_clients_cap);
 	RUN(cookie_reply_under_load);
 	return check_summary();
