@@ -58,7 +58,8 @@ wm_cookie_validate(struct wm_cookie_checker *c, const void *msg, size_t len,
 		   const uint8_t fresh_secret[WM_KEY_SIZE]);
 
 /* Builds the cookie reply to msg (whose mac1 was valid) from src. nonce is
- * 24 random bytes; receiver_index is the sender index msg carried. */
+ * 24 random bytes; receiver_index is the sender index msg carried, exactly
+ * as it sits on the wire (little-endian, not converted). */
 void wm_cookie_create_reply(struct wm_msg_cookie *out,
 			    struct wm_cookie_checker *c, const void *msg,
 			    size_t len, uint32_t receiver_index,

@@ -24,7 +24,9 @@ void wm_disco_key(uint8_t key[32], const uint8_t shared[32])
 	wm_hmac_blake2s(key, shared, 32, LABEL, sizeof(LABEL) - 1);
 }
 
-static void put_addr(uint8_t *p, const union wm_sockaddr *a)
+/* False for an address that is neither IPv4 nor IPv6: the receiver would
+ * refuse the whole message, so it must not be built. */
+static bool put_addr(uint8_t *p, const union wm_sockaddr *a)
 {
 	memset(p, 0, WM_DISCO_ADDR);
 	if (a->sa.sa_family == AF_INET) {
@@ -35,7 +37,10 @@ static void put_addr(uint8_t *p, const union wm_sockaddr *a)
 		p[0] = 6;
 		memcpy(p + 1, &a->in6.sin6_port, 2);
 		memcpy(p + 3, &a->in6.sin6_addr, 16);
+	} else {
+		return false;
 	}
+	return true;
 }
 
 static bool get_addr(union wm_sockaddr *a, const uint8_t *p)
@@ -70,14 +75,16 @@ static size_t marshal(uint8_t *p, const struct wm_disco_msg *msg)
 		return n + WM_DISCO_TXID;
 	case WM_DISCO_PONG:
 		memcpy(p + n, msg->txid, WM_DISCO_TXID);
-		put_addr(p + n + WM_DISCO_TXID, &msg->observed);
+		if (!put_addr(p + n + WM_DISCO_TXID, &msg->observed))
+			return 0;
 		return n + WM_DISCO_TXID + WM_DISCO_ADDR;
 	case WM_DISCO_CALL_ME_MAYBE:
 		if (msg->n_candidates > WM_DISCO_MAX_CANDIDATES)
 			return 0;
 		p[n++] = (uint8_t)msg->n_candidates;
 		for (size_t i = 0; i < msg->n_candidates; i++, n += WM_DISCO_ADDR)
-			put_addr(p + n, &msg->candidates[i]);
+			if (!put_addr(p + n, &msg->candidates[i]))
+				return 0;
 		return n;
 	}
 	return 0;
@@ -141,8 +148,8 @@ enum wm_disco_result wm_disco_open(struct wm_disco_msg *msg,
 				   const uint8_t key[32], int64_t now)
 {
 	uint8_t plain[WM_DISCO_MAX_PAYLOAD];
-	size_t n;
 	int64_t skew;
+	size_t n;
 
 	if (!wm_disco_is_disco(buf, len) || len < WM_DISCO_HDR + 16 + 9 ||
 	    len > WM_DISCO_MAX)
@@ -154,8 +161,9 @@ enum wm_disco_result wm_disco_open(struct wm_disco_msg *msg,
 		return WM_DISCO_BAD_AUTH;
 	if (!unmarshal(msg, plain, n))
 		return WM_DISCO_MALFORMED;
-	skew = now - msg->sent_at;
-	if (skew > WM_DISCO_MAX_SKEW_S || skew < -WM_DISCO_MAX_SKEW_S)
+	/* sent_at is the sender's to choose: no overflow on any value. */
+	if (__builtin_sub_overflow(now, msg->sent_at, &skew) ||
+	    skew > WM_DISCO_MAX_SKEW_S || skew < -WM_DISCO_MAX_SKEW_S)
 		return WM_DISCO_STALE;
 	return WM_DISCO_OK;
 }

@@ -6,7 +6,7 @@
  * Wire format (all of it one UDP datagram, or one relay frame body):
  *
  *     "WMD" 0x01 | sender public key (32) | nonce (24) |
- *     XChaCha20-Poly1305(key, nonce, payload) with the 36-byte header as AD
+ *     XChaCha20-Poly1305(key, nonce, payload) with those 60 bytes as AD
  *
  * key = HMAC-BLAKE2s(DH(a, B), "wiremesh disco v1"): only the two agents
  * can compute it. The payload starts with type (1) and the sender's wall
@@ -76,7 +76,8 @@ const uint8_t *wm_disco_sender(const uint8_t *buf);
 void wm_disco_key(uint8_t key[32], const uint8_t shared[32]);
 
 /* Builds and seals msg into out (WM_DISCO_MAX bytes). Returns the length,
- * 0 when msg is invalid. nonce is 24 random bytes. */
+ * 0 when msg is invalid (unknown type, too many candidates, an address
+ * that is neither IPv4 nor IPv6). nonce is 24 random bytes. */
 size_t wm_disco_seal(uint8_t *out, const struct wm_disco_msg *msg,
 		     const uint8_t sender[WM_KEY_SIZE], const uint8_t key[32],
 		     const uint8_t nonce[24]);

@@ -437,7 +437,8 @@ static void process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
 	uint64_t now = wm_now_ns();
 
-	if (!wm_relay_is_relay(buf, len) || mlen < 4) {
+	if (!wm_relay_is_relay(buf, len) || mlen < 4 || msg[1] || msg[2] ||
+	    msg[3]) {
 		rc->stats.malformed++;
 		return;
 	}
@@ -544,6 +545,7 @@ static void on_tcp(struct wm_loop_handler *h, uint32_t events)
 		}
 		/* Queued now; over TLS it leaves once the handshake is done. */
 		send_initiation(rc, rc->transport, now);
+		rc->last_ping = now;
 	}
 	if (rc->tls && wm_tls_pump(rc->tls, rc->tcp_fd) < 0) {
 		go_down(rc, now, "TLS failed");
@@ -587,6 +589,12 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		} else if (rc->transport != WM_RC_UDP &&
 			   now - rc->attempt_start >= SEC(2 * WM_RELAY_UDP_WAIT_S)) {
 			go_down(rc, now, "no answer over TCP");
+		} else if (rc->transport != WM_RC_UDP && rc->tcp_connected &&
+			   now - rc->last_ping >= SEC(1)) {
+			/* The relay drops initiations that come too close
+			 * together; a lost one is retried, as over UDP. */
+			rc->last_ping = now;
+			send_initiation(rc, rc->transport, now);
 		}
 		break;
 	case WM_RELAY_UP:
@@ -598,17 +606,21 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 			go_down(rc, now, "session expired");
 			break;
 		}
-		/* Rekey in place; a lost initiation is retried. */
+		/* Rekey in place; a lost initiation is retried. One handshake
+		 * state serves the rekey and the UDP probe below, so only one
+		 * of them is in flight at a time. */
 		if (now - rc->session.kp.birth_ns >= SEC(WM_REKEY_AFTER_TIME) &&
 		    now - rc->last_rekey_try >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_rekey_try = now;
 			send_initiation(rc, rc->transport, now);
+			break;
 		}
 		if (now - rc->last_ping >= SEC(WM_RELAY_PING_S))
 			send_ping(rc, WM_RELAY_PING, NULL, now);
 		/* On TCP, keep checking whether UDP works again. */
 		if (rc->transport != WM_RC_UDP &&
-		    now - rc->last_udp_try >= SEC(WM_RELAY_UDP_RETRY_S)) {
+		    now - rc->last_udp_try >= SEC(WM_RELAY_UDP_RETRY_S) &&
+		    now - rc->last_rekey_try >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_udp_try = now;
 			if (resolve(&rc->udp_addr, rc->udp_text))
 				send_initiation(rc, WM_RC_UDP, now);

@@ -190,9 +190,11 @@ static void defer(struct conn *c)
 	c->queued = true;
 	c->next_pending = t->pending;
 	t->pending = c;
-	/* Signalled when the list fills; a failed write leaves it to the
-	 * tick, within a second. */
-	if (!c->next_pending && write(t->wake_fd, &one, sizeof(one)) < 0)
+	if (c->next_pending)
+		return; /* the first one on the list signalled */
+	/* It cannot fail short of a counter overflow; if it did, the tick
+	 * would serve the list within a second. */
+	if (write(t->wake_fd, &one, sizeof(one)) < 0)
 		return;
 }
 

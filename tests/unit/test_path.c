@@ -1,0 +1,328 @@
+/*
+ * Path selection (agent/path.h): wm_path_choose() and
+ * wm_path_probe_direct() over every combination of path mode, relay
+ * up/down, endpoint known/unknown, direct path proven/stale/never and the
+ * relay's "gone" (none, recent and unanswered, recent but heard from the
+ * peer through the relay since, expired). Checked two ways: a reference
+ * model written from the rules in path.h's header comment, over the whole
+ * product, and a table of hand-picked rows with the answer spelled out.
+ * Then the boundaries of WM_DIRECT_TRUST_S and WM_RELAY_GONE_HOLD_S, and
+ * wm_path_update()'s hook.
+ */
+#include "check.h"
+#include "agent/config.h"
+#include "agent/device.h"
+#include "agent/path.h"
+#include "agent/peer.h"
+#include "agent/relay_client.h"
+
+#include <arpa/inet.h>
+
+#define S(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
+static const uint64_t now = S(1000);
+
+enum direct { D_NEVER, D_FRESH, D_STALE };
+enum gone { G_NONE, G_RECENT, G_RECENT_HEARD_SINCE, G_EXPIRED };
+
+static const char *const mode_names[] = { "auto", "direct", "relay" };
+static const char *const direct_names[] = { "never", "fresh", "stale" };
+static const char *const gone_names[] = { "none", "recent", "recent+rx",
+					  "expired" };
+
+static void make_peer(struct wm_peer *p, enum wm_path_mode mode, bool endpoint,
+		      enum direct d, enum gone g)
+{
+	memset(p, 0, sizeof(*p));
+	p->path_mode = mode;
+	if (endpoint) {
+		p->endpoint.in.sin_family = AF_INET;
+		p->endpoint.in.sin_port = htons(51820);
+		p->endpoint.in.sin_addr.s_addr = htonl(0xc0000201);
+	}
+	switch (d) {
+	case D_NEVER: break;
+	case D_FRESH: p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1; break;
+	case D_STALE: p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S); break;
+	}
+	switch (g) {
+	case G_NONE:
+		break;
+	case G_RECENT:
+		p->relay_rx_ns = now - S(30);
+		p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
+		break;
+	case G_RECENT_HEARD_SINCE:
+		p->relay_gone_ns = now - S(2);
+		p->relay_rx_ns = now - S(1);
+		break;
+	case G_EXPIRED:
+		p->relay_rx_ns = now - S(30);
+		p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
+		break;
+	}
+}
+
+/* path.h's rules, as written there. */
+static enum wm_via model_choose(enum wm_path_mode mode, bool relay_up,
+				bool endpoint, enum direct d, enum gone g)
+{
+	bool proven = endpoint && d == D_FRESH;
+	bool relay_says_gone = g == G_RECENT;
+
+	switch (mode) {
+	case WM_PATH_RELAY:
+		return relay_up ? WM_VIA_RELAY : WM_VIA_NONE;
+	case WM_PATH_DIRECT:
+		return endpoint ? WM_VIA_DIRECT : WM_VIA_NONE;
+	case WM_PATH_AUTO:
+		break;
+	}
+	if (proven)
+		return WM_VIA_DIRECT;
+	if (relay_up && !(relay_says_gone && endpoint))
+		return WM_VIA_RELAY;
+	return endpoint ? WM_VIA_DIRECT : WM_VIA_NONE;
+}
+
+static bool model_probe(enum wm_path_mode mode, bool endpoint, enum direct d)
+{
+	return mode == WM_PATH_AUTO && endpoint && d != D_FRESH;
+}
+
+TEST(product_against_model)
+{
+	struct wm_peer *p = calloc(1, sizeof(*p));
+	int rows = 0;
+
+	for (int mode = 0; mode < 3; mode++)
+	for (int up = 0; up < 2; up++)
+	for (int ep = 0; ep < 2; ep++)
+	for (int d = 0; d < 3; d++)
+	for (int g = 0; g < 4; g++) {
+		enum wm_via want = model_choose((enum wm_path_mode)mode, up,
+						ep, (enum direct)d,
+						(enum gone)g);
+		bool want_probe = model_probe((enum wm_path_mode)mode, ep,
+					      (enum direct)d);
+		enum wm_via got;
+		bool got_probe;
+
+		make_peer(p, (enum wm_path_mode)mode, ep, (enum direct)d,
+			  (enum gone)g);
+		got = wm_path_choose(p, up, now);
+		got_probe = wm_path_probe_direct(p, now);
+		if (got != want || got_probe != want_probe) {
+			fprintf(stderr,
+				"  mode=%s relay=%s endpoint=%s direct=%s "
+				"gone=%s: via %s probe %d, want %s probe %d\n",
+				mode_names[mode], up ? "up" : "down",
+				ep ? "known" : "unknown", direct_names[d],
+				gone_names[g], wm_via_name(got), got_probe,
+				wm_via_name(want), want_probe);
+			check_case_failed = 1;
+		}
+		rows++;
+	}
+	CHECK(rows == 3 * 2 * 2 * 3 * 4);
+	free(p);
+}
+
+struct row {
+	enum wm_path_mode mode;
+	bool relay_up, endpoint;
+	enum direct direct;
+	enum gone gone;
+	enum wm_via via;
+	bool probe;
+	const char *why;
+};
+
+#define A WM_PATH_AUTO
+#define DI WM_PATH_DIRECT
+#define R WM_PATH_RELAY
+#define VD WM_VIA_DIRECT
+#define VR WM_VIA_RELAY
+#define VN WM_VIA_NONE
+
+static const struct row rows[] = {
+	/* relay: the relay or nothing, whatever else is known */
+	{ R, true, true, D_FRESH, G_NONE, VR, false, "relay mode ignores a proven direct path" },
+	{ R, true, true, D_NEVER, G_RECENT, VR, false, "relay mode ignores gone" },
+	{ R, false, true, D_FRESH, G_NONE, VN, false, "relay mode, relay down: none, never direct" },
+	{ R, false, false, D_NEVER, G_NONE, VN, false, "relay mode, nothing" },
+	/* direct: the endpoint or nothing, never the relay */
+	{ DI, true, true, D_NEVER, G_NONE, VD, false, "direct mode, endpoint unproven" },
+	{ DI, true, false, D_NEVER, G_NONE, VN, false, "direct mode never relays" },
+	{ DI, false, true, D_STALE, G_RECENT, VD, false, "direct mode ignores stale and gone" },
+	{ DI, false, false, D_FRESH, G_NONE, VN, false, "direct mode without endpoint" },
+	/* auto */
+	{ A, true, true, D_FRESH, G_NONE, VD, false, "proven direct beats the relay" },
+	{ A, false, true, D_FRESH, G_RECENT, VD, false, "proven direct, relay down" },
+	{ A, true, true, D_STALE, G_NONE, VR, true, "stale direct: relay, probe direct" },
+	{ A, true, true, D_NEVER, G_NONE, VR, true, "never direct: relay, probe direct" },
+	{ A, true, false, D_NEVER, G_NONE, VR, false, "no endpoint: relay, nothing to probe" },
+	{ A, true, false, D_FRESH, G_NONE, VR, false, "direct rx without endpoint proves nothing" },
+	{ A, true, true, D_NEVER, G_RECENT, VD, true, "relay said gone, endpoint known: plain WireGuard peer" },
+	{ A, true, false, D_NEVER, G_RECENT, VR, false, "relay said gone but nowhere else to go" },
+	{ A, true, true, D_STALE, G_RECENT_HEARD_SINCE, VR, true, "gone voided by relay rx since" },
+	{ A, true, true, D_NEVER, G_EXPIRED, VR, true, "gone expired after the hold" },
+	{ A, false, true, D_STALE, G_NONE, VD, true, "relay down: try the endpoint" },
+	{ A, false, true, D_NEVER, G_RECENT_HEARD_SINCE, VD, true, "relay down, endpoint" },
+	{ A, false, false, D_NEVER, G_NONE, VN, false, "nothing at all" },
+	{ A, false, false, D_STALE, G_RECENT, VN, false, "relay down, no endpoint" },
+};
+
+TEST(table)
+{
+	struct wm_peer *p = calloc(1, sizeof(*p));
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		enum wm_via got;
+		bool probe;
+
+		make_peer(p, r->mode, r->endpoint, r->direct, r->gone);
+		got = wm_path_choose(p, r->relay_up, now);
+		probe = wm_path_probe_direct(p, now);
+		if (got != r->via || probe != r->probe) {
+			fprintf(stderr, "  row %zu (%s): via %s probe %d, want "
+				"%s probe %d\n", i, r->why, wm_via_name(got),
+				probe, wm_via_name(r->via), r->probe);
+			check_case_failed = 1;
+		}
+		/* The hand table agrees with the model. */
+		CHECK(model_choose(r->mode, r->relay_up, r->endpoint,
+				   r->direct, r->gone) == r->via);
+		CHECK(model_probe(r->mode, r->endpoint, r->direct) == r->probe);
+	}
+	free(p);
+}
+
+/* Trust lasts WM_DIRECT_TRUST_S: one ns short of it is proven, exactly
+ * it is not. The relay's "gone" holds WM_RELAY_GONE_HOLD_S likewise. A
+ * timestamp of 0 is "never", even early in the monotonic clock. */
+TEST(boundaries)
+{
+	struct wm_peer *p = calloc(1, sizeof(*p));
+
+	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
+	p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1;
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
+	CHECK(!wm_path_probe_direct(p, now));
+	p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S);
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
+	CHECK(wm_path_probe_direct(p, now));
+	p->direct_rx_ns = now;
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
+
+	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
+	p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
+	p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
+	/* Heard through the relay after the gone: relay again at once. */
+	p->relay_gone_ns = now - S(1);
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
+	p->relay_rx_ns = now - S(1) + 1;
+	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
+
+	/* Zero is never, even when now is inside the trust window. */
+	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
+	CHECK(wm_path_choose(p, true, S(1)) == WM_VIA_RELAY);
+	CHECK(wm_path_probe_direct(p, S(1)));
+	p->relay_gone_ns = 0;
+	p->relay_rx_ns = 0;
+	CHECK(wm_path_choose(p, true, S(1)) == WM_VIA_RELAY);
+
+	/* An IPv6 endpoint counts the same. */
+	make_peer(p, WM_PATH_DIRECT, false, D_NEVER, G_NONE);
+	p->endpoint.in6.sin6_family = AF_INET6;
+	p->endpoint.in6.sin6_port = htons(1);
+	CHECK(wm_path_choose(p, false, now) == WM_VIA_DIRECT);
+	free(p);
+}
+
+TEST(via_names)
+{
+	CHECK(strcmp(wm_via_name(WM_VIA_NONE), "none") == 0);
+	CHECK(strcmp(wm_via_name(WM_VIA_DIRECT), "direct") == 0);
+	CHECK(strcmp(wm_via_name(WM_VIA_RELAY), "relay") == 0);
+	CHECK(strcmp(wm_via_name((enum wm_via)42), "none") == 0);
+}
+
+struct change {
+	int n, old_via, new_via;
+	struct wm_peer *peer;
+};
+
+static void on_path(void *ctx, struct wm_peer *p, int old_via, int new_via)
+{
+	struct change *c = ctx;
+
+	c->n++;
+	c->peer = p;
+	c->old_via = old_via;
+	c->new_via = new_via;
+}
+
+/* wm_path_update reports each change once through the device hook, and
+ * follows the relay client's state (NULL = no relay). */
+TEST(update_reports_changes)
+{
+	struct wm_device *dev = calloc(1, sizeof(*dev));
+	struct wm_peer *p = calloc(1, sizeof(*p));
+	struct wm_relay_client *rc = calloc(1, sizeof(*rc));
+	struct change c = { 0 };
+
+	make_peer(p, WM_PATH_AUTO, false, D_NEVER, G_NONE);
+	p->dev = dev;
+	dev->hooks.path_changed = on_path;
+	dev->hooks.ctx = &c;
+
+	wm_path_update(p, now); /* no relay, no endpoint: none, as before */
+	CHECK(c.n == 0 && p->last_via == WM_VIA_NONE);
+
+	dev->relay = rc; /* configured but not up */
+	wm_path_update(p, now);
+	CHECK(c.n == 0);
+
+	rc->state = WM_RELAY_UP;
+	rc->session.valid = true;
+	wm_path_update(p, now);
+	CHECK(c.n == 1 && c.peer == p);
+	CHECK(c.old_via == WM_VIA_NONE && c.new_via == WM_VIA_RELAY);
+	CHECK(p->last_via == WM_VIA_RELAY);
+	wm_path_update(p, now);
+	CHECK(c.n == 1);
+
+	make_peer(p, WM_PATH_AUTO, true, D_FRESH, G_NONE);
+	p->dev = dev;
+	p->last_via = WM_VIA_RELAY;
+	wm_path_update(p, now);
+	CHECK(c.n == 2 && c.old_via == WM_VIA_RELAY &&
+	      c.new_via == WM_VIA_DIRECT);
+
+	/* Trust runs out: back to the relay. */
+	wm_path_update(p, now + S(WM_DIRECT_TRUST_S));
+	CHECK(c.n == 3 && c.new_via == WM_VIA_RELAY);
+
+	/* No hook: the change is still recorded. */
+	dev->hooks.path_changed = NULL;
+	rc->state = WM_RELAY_IDLE;
+	wm_path_update(p, now + S(WM_DIRECT_TRUST_S));
+	CHECK(c.n == 3 && p->last_via == WM_VIA_DIRECT);
+
+	free(rc);
+	free(p);
+	free(dev);
+}
+
+int main(void)
+{
+	RUN(product_against_model);
+	RUN(table);
+	RUN(boundaries);
+	RUN(via_names);
+	RUN(update_reports_changes);
+	return check_summary();
+}
