@@ -3,8 +3,10 @@
 #include "agent/clock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 enum { MAX_EVENTS = 64 };
@@ -47,6 +49,29 @@ int wm_loop_mod(struct wm_loop *l, struct wm_loop_handler *h, uint32_t events)
 void wm_loop_del(struct wm_loop *l, struct wm_loop_handler *h)
 {
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+}
+
+int wm_loop_add_signals(struct wm_loop *l, struct wm_loop_handler *h,
+			const int *sigs, size_t n)
+{
+	sigset_t set;
+	int r;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	h->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (h->fd < 0)
+		return -errno;
+	r = wm_loop_add(l, h, EPOLLIN);
+	if (r < 0) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	return r;
 }
 
 int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),

@@ -6,6 +6,7 @@
 #define WM_LOOP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct wm_loop_handler {
@@ -36,6 +37,11 @@ void wm_loop_close(struct wm_loop *l);
 int wm_loop_add(struct wm_loop *l, struct wm_loop_handler *h, uint32_t events);
 int wm_loop_mod(struct wm_loop *l, struct wm_loop_handler *h, uint32_t events);
 void wm_loop_del(struct wm_loop *l, struct wm_loop_handler *h);
+/* Blocks the n signals in sigs and delivers them through a signalfd that
+ * h watches (h->fn and h->ctx are the caller's; h->fd is set here).
+ * SIGPIPE is ignored: a peer closing a socket is not fatal. 0 or -errno. */
+int wm_loop_add_signals(struct wm_loop *l, struct wm_loop_handler *h,
+			const int *sigs, size_t n);
 /* Calls fn every tick. 0, or -ENOSPC past WM_LOOP_MAX_TICKS. */
 int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
 		     void *ctx);

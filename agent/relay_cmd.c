@@ -344,21 +344,13 @@ static unsigned tcp_cap(const struct app *a)
 
 static int setup_signals(struct app *a)
 {
-	sigset_t set;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int r;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	signal(SIGPIPE, SIG_IGN);
-	a->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (a->sig_fd < 0)
-		return -errno;
-	a->sig_h = (struct wm_loop_handler){ a->sig_fd, on_signal, a };
-	return wm_loop_add(&a->loop, &a->sig_h, EPOLLIN);
+	a->sig_h = (struct wm_loop_handler){ -1, on_signal, a };
+	r = wm_loop_add_signals(&a->loop, &a->sig_h, sigs, 4);
+	a->sig_fd = a->sig_h.fd;
+	return r;
 }
 
 static int start(struct app *a)
