@@ -17,6 +17,13 @@ static inline uint64_t wm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Time from then to now, 0 when then is later: a "now" read before a
+ * handler stamped a newer time must not wrap around to centuries. */
+static inline uint64_t wm_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 static inline struct timespec wm_wall_now(void)
 {
 	struct timespec ts;

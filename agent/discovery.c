@@ -122,7 +122,7 @@ static void call_me_maybe(struct wm_peer *p)
 
 static bool direct_proven(const struct wm_peer *p, uint64_t now)
 {
-	return p->direct_rx_ns && now - p->direct_rx_ns < SEC(WM_DIRECT_TRUST_S);
+	return p->direct_rx_ns && wm_since(now, p->direct_rx_ns) < SEC(WM_DIRECT_TRUST_S);
 }
 
 static void probe(struct wm_peer *p, uint64_t now)
@@ -147,7 +147,7 @@ static void tick_peer(struct wm_peer *p, uint64_t now)
 	if (p->path_mode == WM_PATH_RELAY)
 		return;
 	if (direct_proven(p, now)) {
-		if (now - d->last_heartbeat_ns >= SEC(WM_HEARTBEAT_S)) {
+		if (wm_since(now, d->last_heartbeat_ns) >= SEC(WM_HEARTBEAT_S)) {
 			d->last_heartbeat_ns = now;
 			wm_discovery_add_candidate(p, &p->endpoint);
 			c = find(p, &p->endpoint);
@@ -201,7 +201,7 @@ static void got_pong(struct wm_peer *p, const struct wm_disco_msg *msg,
 	    memcmp(c->txid, msg->txid, WM_DISCO_TXID) != 0)
 		return; /* not an answer to a ping of ours */
 	c->pong_ns = now;
-	c->rtt_ns = now - c->ping_sent_ns;
+	c->rtt_ns = wm_since(now, c->ping_sent_ns);
 	memset(c->txid, 0, sizeof(c->txid));
 	/* Switch when nothing is proven yet, or this path is clearly
 	 * faster than the one in use. */

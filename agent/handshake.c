@@ -52,7 +52,7 @@ void wm_handshake_initiate(struct wm_peer *p, bool is_retry)
 	if (!is_retry)
 		p->timers.handshake_attempts = 0;
 	if (p->timers.last_initiation_sent &&
-	    now - p->timers.last_initiation_sent <
+	    wm_since(now, p->timers.last_initiation_sent) <
 		    (uint64_t)WM_REKEY_TIMEOUT * WM_NSEC_PER_SEC)
 		return;
 	if (!dev->has_private_key || !can_reach(p))
@@ -92,7 +92,7 @@ static size_t source_bytes(uint8_t out[18], const union wm_sockaddr *src)
 
 static bool under_load(struct wm_device *dev, uint64_t now)
 {
-	if (now - dev->load_window_start >= WM_NSEC_PER_SEC) {
+	if (wm_since(now, dev->load_window_start) >= WM_NSEC_PER_SEC) {
 		dev->load_window_start = now;
 		dev->load_window_count = 0;
 	}
@@ -195,6 +195,9 @@ void wm_handshake_receive_initiation(struct wm_device *dev, uint8_t *buf,
 		goto out;
 	}
 	p = peer_of(np);
+	/* As the kernel and wireguard-go do, handshakes count as received
+	 * bytes once authenticated. */
+	p->rx_bytes += len;
 	forget_handshake(p);
 	p->hs = hs;
 	if (wm_index_add(&dev->index, p, NULL, &idx) < 0 ||
@@ -245,6 +248,7 @@ void wm_handshake_receive_response(struct wm_device *dev, uint8_t *buf,
 		failed(dev, "response", r);
 		return;
 	}
+	p->rx_bytes += len;
 	wm_noise_derive_keypair(&kp, &p->hs, now);
 	wm_peer_install_session(p, &kp);
 	wm_memzero(&kp, sizeof(kp));

@@ -1,4 +1,5 @@
 /* See path.h for the rules. */
+#include "agent/clock.h"
 #include "agent/path.h"
 #include "agent/device.h"
 #include "agent/relay_client.h"
@@ -7,7 +8,7 @@
 
 static bool recent(uint64_t t, uint64_t now, unsigned secs)
 {
-	return t && now - t < SEC(secs);
+	return t && wm_since(now, t) < SEC(secs);
 }
 
 static bool has_endpoint(const struct wm_peer *p)

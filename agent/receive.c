@@ -48,7 +48,7 @@ static void keep_key_fresh(struct wm_peer *p, uint64_t now)
 	struct wm_session *s = p->current;
 
 	if (s && s->valid && s->kp.is_initiator &&
-	    now - s->kp.birth_ns >
+	    wm_since(now, s->kp.birth_ns) >
 		    SEC(WM_REJECT_AFTER_TIME - WM_KEEPALIVE_TIMEOUT -
 			WM_REKEY_TIMEOUT))
 		wm_handshake_initiate(p, false);
@@ -92,7 +92,7 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 	}
 	s = e->session;
 	p = e->peer;
-	if (!s->valid || now - s->kp.birth_ns >= SEC(WM_REJECT_AFTER_TIME)) {
+	if (!s->valid || wm_since(now, s->kp.birth_ns) >= SEC(WM_REJECT_AFTER_TIME)) {
 		dev->stats.rx_expired++;
 		return;
 	}

@@ -398,7 +398,7 @@ static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
 			uint64_t sent;
 			memcpy(&sent, f.body, 8);
 			if (sent <= now)
-				rc->rtt_ns = now - sent;
+				rc->rtt_ns = wm_since(now, sent);
 		}
 		break;
 	default:
@@ -577,20 +577,20 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		break;
 	case WM_RELAY_HANDSHAKE:
 		if (rc->transport == WM_RC_UDP &&
-		    now - rc->attempt_start >= SEC(WM_RELAY_UDP_WAIT_S)) {
+		    wm_since(now, rc->attempt_start) >= SEC(WM_RELAY_UDP_WAIT_S)) {
 			if (rc->tcp_configured)
 				start_tcp(rc, now);
 			else
 				go_down(rc, now, "no answer over UDP");
 		} else if (rc->transport == WM_RC_UDP &&
-			   now - rc->last_ping >= SEC(1)) {
+			   wm_since(now, rc->last_ping) >= SEC(1)) {
 			rc->last_ping = now;
 			send_initiation(rc, WM_RC_UDP, now);
 		} else if (rc->transport != WM_RC_UDP &&
-			   now - rc->attempt_start >= SEC(2 * WM_RELAY_UDP_WAIT_S)) {
+			   wm_since(now, rc->attempt_start) >= SEC(2 * WM_RELAY_UDP_WAIT_S)) {
 			go_down(rc, now, "no answer over TCP");
 		} else if (rc->transport != WM_RC_UDP && rc->tcp_connected &&
-			   now - rc->last_ping >= SEC(1)) {
+			   wm_since(now, rc->last_ping) >= SEC(1)) {
 			/* The relay drops initiations that come too close
 			 * together; a lost one is retried, as over UDP. */
 			rc->last_ping = now;
@@ -598,29 +598,29 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		}
 		break;
 	case WM_RELAY_UP:
-		if (now - rc->last_rx >= SEC(WM_RELAY_DEAD_S)) {
+		if (wm_since(now, rc->last_rx) >= SEC(WM_RELAY_DEAD_S)) {
 			go_down(rc, now, "no answer to pings");
 			break;
 		}
-		if (now - rc->session.kp.birth_ns >= SEC(WM_REJECT_AFTER_TIME)) {
+		if (wm_since(now, rc->session.kp.birth_ns) >= SEC(WM_REJECT_AFTER_TIME)) {
 			go_down(rc, now, "session expired");
 			break;
 		}
 		/* Rekey in place; a lost initiation is retried. One handshake
 		 * state serves the rekey and the UDP probe below, so only one
 		 * of them is in flight at a time. */
-		if (now - rc->session.kp.birth_ns >= SEC(WM_REKEY_AFTER_TIME) &&
-		    now - rc->last_rekey_try >= SEC(WM_REKEY_TIMEOUT)) {
+		if (wm_since(now, rc->session.kp.birth_ns) >= SEC(WM_REKEY_AFTER_TIME) &&
+		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_rekey_try = now;
 			send_initiation(rc, rc->transport, now);
 			break;
 		}
-		if (now - rc->last_ping >= SEC(WM_RELAY_PING_S))
+		if (wm_since(now, rc->last_ping) >= SEC(WM_RELAY_PING_S))
 			send_ping(rc, WM_RELAY_PING, NULL, now);
 		/* On TCP, keep checking whether UDP works again. */
 		if (rc->transport != WM_RC_UDP &&
-		    now - rc->last_udp_try >= SEC(WM_RELAY_UDP_RETRY_S) &&
-		    now - rc->last_rekey_try >= SEC(WM_REKEY_TIMEOUT)) {
+		    wm_since(now, rc->last_udp_try) >= SEC(WM_RELAY_UDP_RETRY_S) &&
+		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_udp_try = now;
 			if (resolve(&rc->udp_addr, rc->udp_text))
 				send_initiation(rc, WM_RC_UDP, now);

@@ -16,7 +16,7 @@
 bool wm_session_can_send(const struct wm_session *s, uint64_t now_ns)
 {
 	return s && s->valid &&
-	       now_ns - s->kp.birth_ns < SEC(WM_REJECT_AFTER_TIME) &&
+	       wm_since(now_ns, s->kp.birth_ns) < SEC(WM_REJECT_AFTER_TIME) &&
 	       s->send_counter < WM_REJECT_AFTER_MESSAGES;
 }
 
@@ -80,7 +80,7 @@ static void keep_key_fresh(struct wm_peer *p, const struct wm_session *s,
 {
 	if (s->send_counter > WM_REKEY_AFTER_MESSAGES ||
 	    (s->kp.is_initiator &&
-	     now - s->kp.birth_ns > SEC(WM_REKEY_AFTER_TIME)))
+	     wm_since(now, s->kp.birth_ns) > SEC(WM_REKEY_AFTER_TIME)))
 		wm_handshake_initiate(p, false);
 }
 

@@ -1,4 +1,5 @@
 /* See stun_client.h. */
+#include "agent/clock.h"
 #include "agent/stun_client.h"
 #include "agent/datapath.h"
 #include "crypto/random.h"
@@ -55,7 +56,7 @@ void wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now)
 
 static bool fresh(const struct wm_stun_server *s, uint64_t now)
 {
-	return s->answered_ns && now - s->answered_ns < SEC(FRESH_S);
+	return s->answered_ns && wm_since(now, s->answered_ns) < SEC(FRESH_S);
 }
 
 void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,

@@ -72,4 +72,32 @@ t_check "b on TLS" test "$(transport_of b)" = tls
 t_check "ping a -> b" nat_ping a b
 t_check "ping b -> a" nat_ping b a
 t_check "iperf3 5 s, both on TLS" nat_iperf5
+# --- forcing a path through the API moves the data plane ------------------------
+lab_reset
+nat_world cone cone || t_fail "cone/cone world"
+forwarded() { # frames the relay has forwarded so far
+	kill -USR1 "$WM_RELAY_PID"
+	sleep 0.3
+	sed -n 's/.*forwarded frames=\([0-9]*\).*/\1/p' "$LAB_TMP/relay.log" | tail -n 1
+}
+set_mode() { # MODE: a's path mode for b
+	wm_api a "/v1/peers/$(wm_urlkey b)/path" -X PUT -H 'Content-Type: application/json' \
+		-d "{\"mode\":\"$1\"}" >/dev/null
+}
+t_check "cone/cone: direct" wm_wait_path a b direct 20
+t_check "cone/cone: ping while direct" nat_ping a b
+f0=$(forwarded)
+nat_ping a b 10 >/dev/null
+f1=$(forwarded)
+t_check "direct pings do not cross the relay ($f0 -> $f1 frames)" test $((f1 - f0)) -lt 5
+set_mode relay
+t_check "PUT path relay: a -> b relayed" wm_wait_path a b relay 2
+nat_ping a b 10 >/dev/null
+f2=$(forwarded)
+t_check "forced relay: the pings cross the relay ($f1 -> $f2 frames)" test $((f2 - f1)) -ge 10
+set_mode auto
+t_check "PUT path auto: direct again" wm_wait_path a b direct 10
+set_mode direct
+t_check "PUT path direct: stays direct" wm_wait_path a b direct 2
+t_check "ping in direct mode" nat_ping a b
 t_summary
