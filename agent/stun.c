@@ -314,6 +314,11 @@ size_t wm_stun_build_unknown_error(uint8_t *out, size_t cap,
 	size_t off = WM_STUN_HEADER_LEN, rlen = sizeof(reason) - 1;
 	size_t ulen = 2 * (size_t)n;
 
+	/* Everything below writes within this many bytes; the fuzzer found
+	 * the constant once too small (tests/fuzz/crashes/stun-1). */
+	_Static_assert(WM_STUN_ERROR_MAX == WM_STUN_HEADER_LEN + 4 + 24 + 4 +
+			       2 * WM_STUN_MAX_UNKNOWN + 12 + 8,
+		       "error response size");
 	if (cap < WM_STUN_ERROR_MAX)
 		return 0;
 	put_header(out, WM_STUN_BINDING_ERROR, m->txid);

@@ -45,8 +45,9 @@ enum {
 	WM_STUN_RESPONSE_MAX = WM_STUN_HEADER_LEN + 24 + 12 + 8,
 	/* the most unknown attributes a parse remembers (and a 420 lists) */
 	WM_STUN_MAX_UNKNOWN = 4,
-	/* header + ERROR-CODE + UNKNOWN-ATTRIBUTES + SOFTWARE + FINGERPRINT */
-	WM_STUN_ERROR_MAX = WM_STUN_HEADER_LEN + 24 +
+	/* header + ERROR-CODE (4 + 4 + "Unknown Attribute" padded to 20) +
+	 * UNKNOWN-ATTRIBUTES + SOFTWARE + FINGERPRINT */
+	WM_STUN_ERROR_MAX = WM_STUN_HEADER_LEN + 4 + 24 +
 			    4 + 2 * WM_STUN_MAX_UNKNOWN + 12 + 8,
 };
 

@@ -300,6 +300,30 @@ TEST(unknown_required_attribute)
 	CHECK(!wm_stun_parse_response(m, n, rfc_txid, &a));
 }
 
+/* The fuzzer's find (tests/fuzz/crashes/stun-1): with the most unknown
+ * attributes listed, the answer must fit WM_STUN_ERROR_MAX exactly. */
+TEST(unknown_error_with_most_attributes_fits)
+{
+	uint8_t m[128], *out = malloc(WM_STUN_ERROR_MAX);
+	struct wm_stun_msg msg, err;
+	size_t n, e;
+
+	n = check_unhex(m, sizeof(m),
+			"000100282112a442b7e7a701bc34d686fa87dfae"
+			"7ff1000400000000" "7ff2000400000000"
+			"7ff3000400000000" "7ff4000400000000"
+			"7ff5000400000000");
+	CHECK(wm_stun_parse(&msg, m, n));
+	CHECK(msg.n_unknown == 5);
+	/* Exactly sized on the heap, so ASan sees a byte written past it. */
+	e = wm_stun_build_unknown_error(out, WM_STUN_ERROR_MAX, &msg);
+	CHECK(e == WM_STUN_ERROR_MAX);
+	CHECK(wm_stun_parse(&err, out, e));
+	CHECK(err.type == WM_STUN_BINDING_ERROR && err.has_fingerprint);
+	CHECK(wm_stun_build_unknown_error(out, WM_STUN_ERROR_MAX - 1, &msg) == 0);
+	free(out);
+}
+
 TEST(ignored_after_integrity)
 {
 	uint8_t m[128];
@@ -396,6 +420,7 @@ int main(void)
 	RUN(round_trip_many);
 	RUN(mapped_address_accepted_and_xor_preferred);
 	RUN(unknown_required_attribute);
+	RUN(unknown_error_with_most_attributes_fits);
 	RUN(ignored_after_integrity);
 	RUN(malformed_table);
 	RUN(fingerprint_not_last_is_the_only_flaw);
