@@ -27,42 +27,17 @@
 #     serves its REST API, /metrics counts the drops.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-WM=${WIREMESH:-$TOP/build/wiremesh}
-lab_init || { echo "0 passed, 1 failed"; exit 1; }
-for t in wg ping tcpdump; do
-	command -v "$t" >/dev/null 2>&1 || { t_fail "missing tool: $t"; t_summary; }
-done
-[ -x "$WM" ] || { t_fail "$WM missing (./build.sh build)"; t_summary; }
+. "$(dirname "$0")/pair.sh"
+pair_init wg ping tcpdump
 
 TAG=wb$(($$ % 100000)) # interface names: unique per run (UAPI sockets are global)
-
-# ------------------------------------------------------------------ helpers
-
-# "STATE STARTTIME" of a PID (fields 3 and 22 of /proc/PID/stat)
-proc_st() { sed -n 's/^.*) \([A-Za-z]\) \([^ ]* \)\{18\}\([0-9]*\) .*/\1 \3/p' "/proc/$1/stat" 2>/dev/null; }
-
-alive() { # PID — running and not a zombie
-	local s
-	s=$(proc_st "$1") && [ -n "$s" ] && [ "${s%% *}" != Z ] && [ "${s%% *}" != X ]
-}
-
-genkey() { # NAME → $LAB_TMP/NAME.key (0600), $LAB_TMP/NAME.pub
-	(umask 077 && wg genkey >"$LAB_TMP/$1.key") && wg pubkey <"$LAB_TMP/$1.key" >"$LAB_TMP/$1.pub"
-}
-key() { cat "$LAB_TMP/$1.key"; }
-pub() { cat "$LAB_TMP/$1.pub"; }
-
-uapi_up() { [ -S "/var/run/wireguard/$1.sock" ] && wg show "$1" >/dev/null 2>&1; }
-
-ping1() { lab_exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
 
 # ================================================================== (a) configs
 
 CFG=$LAB_TMP/cfg
 mkdir -p "$CFG" && chmod 700 "$CFG"
-genkey self && genkey p1 && genkey p2 && genkey psk1 || { t_fail "keys"; t_summary; }
-K=$(key self) P1=$(pub p1) P2=$(pub p2) PSK=$(key psk1) OWN=$(pub self)
+pair_key self && pair_key p1 && pair_key p2 && pair_key psk1 || { t_fail "keys"; t_summary; }
+K=$(wm_priv self) P1=$(wm_pub p1) P2=$(wm_pub p2) PSK=$(wm_priv psk1) OWN=$(wm_pub self)
 LONG=$(head -c 5000 /dev/zero | tr '\0' x)
 
 NBAD=0
@@ -225,30 +200,20 @@ echo "    ($NBAD malformed files in the table)"
 # ================================================================== (b) datagrams
 
 IA=${TAG}a IB=${TAG}b
+# PID_a, PID_b, LOG_a: set by pair_wm_start (pair.sh)
+PID_a="" PID_b="" LOG_a=""
 PORT_A=51820 PORT_B=51821
 lab_ns a && lab_ns b && lab_ns c &&
 	lab_veth a eth0 192.0.2.1/24 b eth0 192.0.2.2/24 &&
 	lab_veth a eth1 198.51.100.1/24 c eth0 198.51.100.2/24 ||
 	{ t_fail "lab namespaces"; t_summary; }
 
-genkey ka && genkey kb
-wm_conf() { # IFACE KEY PORT ADDR PEERKEY ALLOWED ENDPOINT
-	(
-		umask 077
-		exec >"$LAB_TMP/$1.conf"
-		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\nAPI = %s\n\n' \
-			"$(key "$2")" "$3" "$4" "$LAB_TMP/$1.api.sock"
-		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\nEndpoint = %s\n' "$(pub "$5")" "$6" "$7"
-	)
-}
-wm_conf "$IA" ka $PORT_A 10.77.0.1/24 kb 10.77.0.2/32 192.0.2.2:$PORT_B
-wm_conf "$IB" kb $PORT_B 10.77.0.2/24 ka 10.77.0.1/32 192.0.2.1:$PORT_A
-lab_bg --name "$IA" a "$WM" agent --config "$LAB_TMP/$IA.conf"
-PID_A=$LAB_LAST_PID LOG_A=$LAB_LAST_LOG
-lab_bg --name "$IB" b "$WM" agent --config "$LAB_TMP/$IB.conf"
-PID_B=$LAB_LAST_PID
-t_check "agents up" lab_wait_for 10 sh -c "[ -S /var/run/wireguard/$IA.sock ] && [ -S /var/run/wireguard/$IB.sock ]"
-t_check "tunnel up" lab_wait_for 10 ping1 b 10.77.0.1
+pair_key ka && pair_key kb
+PAIR_API=1 pair_wm_conf "$IA" ka $PORT_A 10.77.0.1/24 kb 10.77.0.2/32 192.0.2.2:$PORT_B
+PAIR_API=1 pair_wm_conf "$IB" kb $PORT_B 10.77.0.2/24 ka 10.77.0.1/32 192.0.2.1:$PORT_A
+agents_up() { pair_wm_start a "$IA" && pair_wm_start b "$IB"; }
+t_check "agents up" agents_up
+t_check "tunnel up" lab_wait_for 10 pair_ping1 b 10.77.0.1
 
 # a data packet of the real session, b -> a, from a's side of the veth
 sniff() {
@@ -275,7 +240,7 @@ sniff() {
 	echo "sniffed ${#SNIFF} hex digits: ${SNIFF:0:40}..."
 	[ -n "$SNIFF" ]
 }
-not_alive() { ! alive "$1"; }
+not_alive() { ! pair_alive "$1"; }
 SNIFF=
 t_check "sniff one data packet of the session (tcpdump)" sniff
 
@@ -382,14 +347,14 @@ print('REPLIES', ' '.join('%s=%d' % kv for kv in sorted(replies.items())) or 'no
 EOF
 
 # "rx tx" of a's peer b; its endpoint; its latest handshake
-transfer() { wg show "$IA" transfer | awk -v k="$(pub kb)" '$1 == k {print $2, $3}'; }
-field() { wg show "$IA" "$1" | awk -v k="$(pub kb)" '$1 == k {print $2}'; }
+transfer() { wg show "$IA" transfer | awk -v k="$(wm_pub kb)" '$1 == k {print $2, $3}'; }
+field() { wg show "$IA" "$1" | awk -v k="$(wm_pub kb)" '$1 == k {print $2}'; }
 metrics() { curl -sS --max-time 3 --unix-socket "$LAB_TMP/$IA.api.sock" http://wiremesh/metrics; }
 # the sum of one metric family's samples
 msum() { awk -v n="$1" 'index($0, n) == 1 && $0 !~ /^#/ {s += $NF} END {printf "%d\n", s}'; }
 
 HS0=$(field latest-handshakes) EP0=$(field endpoints) T0=$(transfer)
-LINES0=$(wc -l <"$LOG_A")
+LINES0=$(wc -l <"$LOG_a")
 M0=
 [ -S "$LAB_TMP/$IA.api.sock" ] && M0=$(metrics 2>/dev/null)
 
@@ -399,7 +364,7 @@ PING_PID=$LAB_LAST_PID PING_LOG=$LAB_LAST_LOG
 sleep 1
 flood() {
 	lab_exec c timeout 60 "$LAB_PYTHON" "$LAB_TMP/flood.py" 198.51.100.1 $PORT_A 20000 \
-		"$(pub ka)" "$SNIFF" >"$LAB_TMP/flood.out" 2>&1
+		"$(wm_pub ka)" "$SNIFF" >"$LAB_TMP/flood.out" 2>&1
 	local rc=$?
 	cat "$LAB_TMP/flood.out"
 	[ $rc -eq 0 ] && grep -q '^SENT' "$LAB_TMP/flood.out"
@@ -409,9 +374,9 @@ sed 's/^/    /' "$LAB_TMP/flood.out"
 lab_wait_for 20 not_alive "$PING_PID"
 lab_kill "$PING_PID"
 
-t_check "agent a still running" alive "$PID_A"
-t_check "agent b still running" alive "$PID_B"
-t_check "wg show still answers" uapi_up "$IA"
+t_check "agent a still running" pair_alive "$PID_a"
+t_check "agent b still running" pair_alive "$PID_b"
+t_check "wg show still answers" pair_uapi_up "$IA"
 loss_ok() {
 	local tx rx
 	tx=$(sed -n 's/^\([0-9]\+\) packets transmitted.*/\1/p' "$PING_LOG")
@@ -440,9 +405,9 @@ rx_plausible() {
 t_check "rx counter grew by the real traffic only" rx_plausible
 quiet_log() {
 	local n
-	n=$(($(wc -l <"$LOG_A") - LINES0))
+	n=$(($(wc -l <"$LOG_a") - LINES0))
 	echo "agent a logged $n lines during the flood"
-	tail -n 5 "$LOG_A"
+	tail -n 5 "$LOG_a"
 	[ "$n" -le 20 ]
 }
 t_check "the agent does not log per datagram" quiet_log

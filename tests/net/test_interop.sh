@@ -19,13 +19,8 @@
 # iperf3; and a wrong PresharedKey must stop the handshake.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-WM=${WIREMESH:-$TOP/build/wiremesh}
-lab_init || { echo "0 passed, 1 failed"; exit 1; }
-for t in wg wireguard-go iperf3 ping ss; do
-	command -v "$t" >/dev/null 2>&1 || { t_fail "missing tool: $t"; t_summary; }
-done
-[ -x "$WM" ] || { t_fail "$WM missing (./build.sh build)"; t_summary; }
+. "$(dirname "$0")/pair.sh"
+pair_init wg wireguard-go iperf3 ping ss
 
 TAG=wi$(($$ % 100000)) # interface names: unique per run (UAPI sockets are global)
 PORT_A=51820 PORT_B=51821
@@ -33,54 +28,6 @@ IP_A=192.0.2.1 IP_B=192.0.2.2
 IP6_A=fd00:77::1 IP6_B=fd00:77::2 # private, only inside the two namespaces
 
 # ------------------------------------------------------------------ helpers
-
-# "STATE STARTTIME" of a PID (fields 3 and 22 of /proc/PID/stat)
-proc_st() { sed -n 's/^.*) \([A-Za-z]\) \([^ ]* \)\{18\}\([0-9]*\) .*/\1 \3/p' "/proc/$1/stat" 2>/dev/null; }
-
-alive() { # PID — running and not a zombie
-	local s
-	s=$(proc_st "$1") && [ -n "$s" ] && [ "${s%% *}" != Z ] && [ "${s%% *}" != X ]
-}
-
-genkey() { # NAME → $LAB_TMP/NAME.key (0600), $LAB_TMP/NAME.pub
-	(umask 077 && wg genkey >"$LAB_TMP/$1.key") && wg pubkey <"$LAB_TMP/$1.key" >"$LAB_TMP/$1.pub"
-}
-key() { cat "$LAB_TMP/$1.key"; }
-pub() { cat "$LAB_TMP/$1.pub"; }
-
-uapi_up() { [ -S "/var/run/wireguard/$1.sock" ] && wg show "$1" >/dev/null 2>&1; }
-
-# start_wm NS IFACE — config in $LAB_TMP/IFACE.conf; sets PID_<NS>
-start_wm() {
-	lab_bg --name "$2" "$1" "$WM" agent --config "$LAB_TMP/$2.conf"
-	eval "PID_$1=$LAB_LAST_PID"
-	lab_wait_for 10 uapi_up "$2" || { echo "agent $2 did not come up"; cat "$LAB_LAST_LOG"; return 1; }
-}
-
-# start_wggo NS IFACE KEYNAME PORT A4 A6 — wireguard-go with address and port
-start_wggo() {
-	lab_bg --name "$2" "$1" env WG_PROCESS_FOREGROUND=1 wireguard-go "$2"
-	eval "PID_$1=$LAB_LAST_PID"
-	lab_wait_for 10 uapi_up "$2" || { echo "wireguard-go $2 did not come up"; cat "$LAB_LAST_LOG"; return 1; }
-	lab_exec "$1" wg set "$2" private-key "$LAB_TMP/$3.key" listen-port "$4" &&
-		lab_exec "$1" ip addr add "$5" dev "$2" &&
-		lab_exec "$1" ip addr add "$6" dev "$2" nodad &&
-		lab_exec "$1" ip link set "$2" up
-}
-
-# wm_conf IFACE KEYNAME PORT A4 A6 PEERKEY ALLOWED [PSKNAME|-] [ENDPOINT]
-wm_conf() {
-	local f="$LAB_TMP/$1.conf"
-	(
-		umask 077
-		exec >"$f"
-		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s, %s\n\n' \
-			"$(key "$2")" "$3" "$4" "$5"
-		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(pub "$6")" "$7"
-		[ "${8:--}" = - ] || printf 'PresharedKey = %s\n' "$(key "$8")"
-		[ -z "${9:-}" ] || printf 'Endpoint = %s\n' "$9"
-	)
-}
 
 # ping_ok NS DST COUNT MIN [ping args] — at least MIN of COUNT echo replies
 ping_ok() {
@@ -94,12 +41,10 @@ ping_ok() {
 
 not() { ! "$@"; }
 
-ping1() { lab_exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
-
 # handshake_ok IFACE PEERKEYNAME — latest handshake set
 handshake_ok() {
 	local t
-	t=$(wg show "$1" latest-handshakes | awk -v k="$(pub "$2")" '$1 == k {print $2}')
+	t=$(wg show "$1" latest-handshakes | awk -v k="$(wm_pub "$2")" '$1 == k {print $2}')
 	echo "latest handshake of $1: '${t}'"
 	[ -n "$t" ] && [ "$t" -gt 0 ]
 }
@@ -107,7 +52,7 @@ handshake_ok() {
 # endpoint_is IFACE PEERKEYNAME ENDPOINT
 endpoint_is() {
 	local e
-	e=$(wg show "$1" endpoints | awk -v k="$(pub "$2")" '$1 == k {print $2}')
+	e=$(wg show "$1" endpoints | awk -v k="$(wm_pub "$2")" '$1 == k {print $2}')
 	echo "endpoint of $2 on $1: '$e', want '$3'"
 	[ "$e" = "$3" ]
 }
@@ -169,7 +114,7 @@ combo() {
 		oa=$IP_A:$PORT_A ob=$IP_B:$PORT_B
 	fi
 	echo "=== $d"
-	genkey "$ka" && genkey "$kb" || { t_fail "$d: keys"; return; }
+	pair_key "$ka" && pair_key "$kb" || { t_fail "$d: keys"; return; }
 	if [ "$psk" = psk ]; then
 		pskname=psk$N
 		(umask 077 && wg genpsk >"$LAB_TMP/$pskname.key")
@@ -177,17 +122,17 @@ combo() {
 	# only the initiator knows where the other one is
 	if [ "$init" = a ]; then epa=$ob; else epb=$oa; fi
 
-	wm_conf "$ia" "$ka" $PORT_A 10.77.0.1/24 fd77::1/64 "$kb" 10.77.0.2/32,fd77::2/128 "$pskname" "$epa"
-	t_check "$d: wiremesh a starts" start_wm a "$ia"
+	pair_wm_conf "$ia" "$ka" $PORT_A "10.77.0.1/24, fd77::1/64" "$kb" 10.77.0.2/32,fd77::2/128 "${epa:--}" "$pskname"
+	t_check "$d: wiremesh a starts" pair_wm_start a "$ia"
 	if [ "$kind" = wggo ]; then
-		t_check "$d: wireguard-go b starts" start_wggo b "$ib" "$kb" $PORT_B 10.77.0.2/24 fd77::2/64
-		local args=(peer "$(pub "$ka")" allowed-ips "10.77.0.1/32,fd77::1/128")
+		t_check "$d: wireguard-go b starts" pair_wggo_start b "$ib" "$kb" $PORT_B 10.77.0.2/24,fd77::2/64
+		local args=(peer "$(wm_pub "$ka")" allowed-ips "10.77.0.1/32,fd77::1/128")
 		[ "$pskname" = - ] || args+=(preshared-key "$LAB_TMP/$pskname.key")
 		[ -z "$epb" ] || args+=(endpoint "$epb")
 		t_check "$d: wg set on wireguard-go" lab_exec b wg set "$ib" "${args[@]}"
 	else
-		wm_conf "$ib" "$kb" $PORT_B 10.77.0.2/24 fd77::2/64 "$ka" 10.77.0.1/32,fd77::1/128 "$pskname" "$epb"
-		t_check "$d: wiremesh b starts" start_wm b "$ib"
+		pair_wm_conf "$ib" "$kb" $PORT_B "10.77.0.2/24, fd77::2/64" "$ka" 10.77.0.1/32,fd77::1/128 "${epb:--}" "$pskname"
+		t_check "$d: wiremesh b starts" pair_wm_start b "$ib"
 	fi
 
 	local src=$init dst4 dst6 rsrc rdst4 rdst6 iif rif rkey ikey iep
@@ -198,7 +143,7 @@ combo() {
 		dst4=10.77.0.1 dst6=fd77::1 rsrc=a rdst4=10.77.0.2 rdst6=fd77::2
 		iif=$ib rif=$ia ikey=$kb rkey=$ka iep=$ob
 	fi
-	t_check "$d: handshake (first ping from $init)" lab_wait_for 10 ping1 "$src" "$dst4"
+	t_check "$d: handshake (first ping from $init)" lab_wait_for 10 pair_ping1 "$src" "$dst4"
 	t_check "$d: initiator $init has a handshake" handshake_ok "$iif" "$rkey"
 	t_check "$d: responder $rsrc has a handshake" handshake_ok "$rif" "$ikey"
 	t_check "$d: responder learnt the initiator's endpoint" endpoint_is "$rif" "$ikey" "$iep"
@@ -217,8 +162,8 @@ combo() {
 		t_check "$d: iperf3 5 s bidir over v6 (client b)" iperf_ok a fd77::1 b
 	fi
 	[ "$under" = v6 ] || sed 's/^/    iperf3: /' "$LAB_TMP/iperf.last" 2>/dev/null
-	t_check "$d: wiremesh a still running" alive "$PID_a"
-	[ "$kind" = wggo ] || t_check "$d: wiremesh b still running" alive "$PID_b"
+	t_check "$d: wiremesh a still running" pair_alive "$PID_a"
+	[ "$kind" = wggo ] || t_check "$d: wiremesh b still running" pair_alive "$PID_b"
 	stop_all
 }
 
@@ -238,16 +183,16 @@ combo wm nopsk b v6
 wrong_psk() {
 	local ia=${TAG}xa ib=${TAG}xb d="wiremesh(a) <-> wireguard-go(b), different PSKs"
 	echo "=== $d"
-	genkey k9a && genkey k9b && genkey psk9x && genkey psk9y
-	wm_conf "$ia" k9a $PORT_A 10.77.0.1/24 fd77::1/64 k9b 10.77.0.2/32,fd77::2/128 psk9x "$IP_B:$PORT_B"
-	t_check "$d: wiremesh a starts" start_wm a "$ia"
-	t_check "$d: wireguard-go b starts" start_wggo b "$ib" k9b $PORT_B 10.77.0.2/24 fd77::2/64
-	t_check "$d: wg set on wireguard-go" lab_exec b wg set "$ib" peer "$(pub k9a)" \
+	pair_key k9a && pair_key k9b && pair_key psk9x && pair_key psk9y
+	pair_wm_conf "$ia" k9a $PORT_A "10.77.0.1/24, fd77::1/64" k9b 10.77.0.2/32,fd77::2/128 "$IP_B:$PORT_B" psk9x
+	t_check "$d: wiremesh a starts" pair_wm_start a "$ia"
+	t_check "$d: wireguard-go b starts" pair_wggo_start b "$ib" k9b $PORT_B 10.77.0.2/24,fd77::2/64
+	t_check "$d: wg set on wireguard-go" lab_exec b wg set "$ib" peer "$(wm_pub k9a)" \
 		allowed-ips 10.77.0.1/32,fd77::1/128 preshared-key "$LAB_TMP/psk9y.key"
-	t_check "$d: no ping gets through in 4 s" not lab_wait_for 4 ping1 a 10.77.0.2
+	t_check "$d: no ping gets through in 4 s" not lab_wait_for 4 pair_ping1 a 10.77.0.2
 	t_check "$d: no handshake on wiremesh" not handshake_ok "$ia" k9b
 	t_check "$d: no handshake on wireguard-go" not handshake_ok "$ib" k9a
-	t_check "$d: wiremesh a still running" alive "$PID_a"
+	t_check "$d: wiremesh a still running" pair_alive "$PID_a"
 	stop_all
 }
 wrong_psk

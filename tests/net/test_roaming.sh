@@ -21,13 +21,8 @@
 # works. Both ends still run.
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-WM=${WIREMESH:-$TOP/build/wiremesh}
-lab_init || { echo "0 passed, 1 failed"; exit 1; }
-for t in wg wireguard-go ping; do
-	command -v "$t" >/dev/null 2>&1 || { t_fail "missing tool: $t"; t_summary; }
-done
-[ -x "$WM" ] || { t_fail "$WM missing (./build.sh build)"; t_summary; }
+. "$(dirname "$0")/pair.sh"
+pair_init wg wireguard-go ping
 
 # PID_a, PID_b: set by the start functions (eval)
 PID_a="" PID_b=""
@@ -38,22 +33,6 @@ COUNT=60 INTERVAL=0.2 # 12 s of pings; moves at ~3 s and ~7 s
 
 # ------------------------------------------------------------------ helpers
 
-# "STATE STARTTIME" of a PID (fields 3 and 22 of /proc/PID/stat)
-proc_st() { sed -n 's/^.*) \([A-Za-z]\) \([^ ]* \)\{18\}\([0-9]*\) .*/\1 \3/p' "/proc/$1/stat" 2>/dev/null; }
-
-alive() { # PID — running and not a zombie
-	local s
-	s=$(proc_st "$1") && [ -n "$s" ] && [ "${s%% *}" != Z ] && [ "${s%% *}" != X ]
-}
-
-genkey() { # NAME → $LAB_TMP/NAME.key (0600), $LAB_TMP/NAME.pub
-	(umask 077 && wg genkey >"$LAB_TMP/$1.key") && wg pubkey <"$LAB_TMP/$1.key" >"$LAB_TMP/$1.pub"
-}
-key() { cat "$LAB_TMP/$1.key"; }
-pub() { cat "$LAB_TMP/$1.pub"; }
-
-uapi_up() { [ -S "/var/run/wireguard/$1.sock" ] && wg show "$1" >/dev/null 2>&1; }
-
 ping_all() { # NS DST COUNT — every one answered
 	local out
 	out=$(lab_exec "$1" ping -n -q -c "$3" -i 0.2 -W 1 "$2" 2>&1)
@@ -61,37 +40,16 @@ ping_all() { # NS DST COUNT — every one answered
 	grep -q " $3 received" <<<"$out"
 }
 
-ping1() { lab_exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
-
-# start_wm NS IFACE KEYNAME PORT ADDR PEERKEY ALLOWED ENDPOINT KEEPALIVE
-start_wm() {
-	(
-		umask 077
-		exec >"$LAB_TMP/$2.conf"
-		printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s\n\n' "$(key "$3")" "$4" "$5"
-		printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s\n' "$(pub "$6")" "$7"
-		[ "$8" = - ] || printf 'Endpoint = %s\n' "$8"
-		[ "$9" = 0 ] || printf 'PersistentKeepalive = %s\n' "$9"
-	)
-	lab_bg --name "$2" "$1" "$WM" agent --config "$LAB_TMP/$2.conf"
-	eval "PID_$1=$LAB_LAST_PID"
-	lab_wait_for 10 uapi_up "$2" || { echo "agent $2 did not come up"; cat "$LAB_LAST_LOG"; return 1; }
-}
-
-# start_wggo NS IFACE KEYNAME PORT ADDR PEERKEY ALLOWED ENDPOINT KEEPALIVE
+# start_wm / start_wggo NS IFACE KEYNAME PORT ADDR PEERKEY ALLOWED ENDPOINT|- KEEPALIVE|0
+start_wm() { pair_wm_conf "$2" "$3" "$4" "$5" "$6" "$7" "$8" - "$9" && pair_wm_start "$1" "$2"; }
 start_wggo() {
-	local args=(peer "$(pub "$6")" allowed-ips "$7" persistent-keepalive "$9")
+	local args=(peer "$(wm_pub "$6")" allowed-ips "$7" persistent-keepalive "$9")
 	[ "$8" = - ] || args+=(endpoint "$8")
-	lab_bg --name "$2" "$1" env WG_PROCESS_FOREGROUND=1 wireguard-go "$2"
-	eval "PID_$1=$LAB_LAST_PID"
-	lab_wait_for 10 uapi_up "$2" || { echo "wireguard-go $2 did not come up"; cat "$LAB_LAST_LOG"; return 1; }
-	lab_exec "$1" wg set "$2" private-key "$LAB_TMP/$3.key" listen-port "$4" "${args[@]}" &&
-		lab_exec "$1" ip addr add "$5" dev "$2" &&
-		lab_exec "$1" ip link set "$2" up
+	pair_wggo_start "$1" "$2" "$3" "$4" "$5" "${args[@]}"
 }
 
 endpoint_of() { # IFACE KEYNAME
-	wg show "$1" endpoints 2>/dev/null | awk -v k="$(pub "$2")" '$1 == k {print $2}'
+	wg show "$1" endpoints 2>/dev/null | awk -v k="$(wm_pub "$2")" '$1 == k {print $2}'
 }
 endpoint_is() { [ "$(endpoint_of "$1" "$2")" = "$3" ]; }
 
@@ -147,12 +105,12 @@ pairing() {
 	lab_exec b ip addr flush dev eth0
 	lab_exec b sysctl -qw net.ipv4.conf.all.promote_secondaries=1 net.ipv4.conf.eth0.promote_secondaries=1
 	lab_exec b ip addr add "$IP_B/24" dev eth0
-	genkey "$ka" && genkey "$kb"
+	pair_key "$ka" && pair_key "$kb"
 	# a has no endpoint for b: it only ever learns it from b's packets
 	t_check "$d: a starts" "start_$1" a "$ia" "$ka" $PORT_A 10.77.0.1/24 "$kb" 10.77.0.2/32 - 0
 	t_check "$d: b starts (PersistentKeepalive 1)" "start_$2" b "$ib" "$kb" $PORT_B 10.77.0.2/24 "$ka" 10.77.0.1/32 "$IP_A:$PORT_A" 1
 	pa=$PID_a pb=$PID_b
-	t_check "$d: tunnel up" lab_wait_for 10 ping1 b 10.77.0.1
+	t_check "$d: tunnel up" lab_wait_for 10 pair_ping1 b 10.77.0.1
 	t_check "$d: a sees b at $IP_B:$PORT_B" endpoint_is "$ia" "$kb" "$IP_B:$PORT_B"
 
 	lab_bg --name "ping-ab-$N" a ping -n -c $COUNT -i $INTERVAL -W 1 10.77.0.2
@@ -183,14 +141,14 @@ pairing() {
 	t_check "$d: a follows to 192.0.2.5:$pb3 on keepalives alone" \
 		lab_wait_for 4 endpoint_is "$ia" "$kb" "192.0.2.5:$pb3"
 	t_check "$d: ping a -> b after the quiet move" ping_all a 10.77.0.2 5
-	t_check "$d: a still running" alive "$pa"
-	t_check "$d: b still running" alive "$pb"
+	t_check "$d: a still running" pair_alive "$pa"
+	t_check "$d: b still running" pair_alive "$pb"
 	lab_kill "$pab"
 	lab_kill "$pba"
 	lab_kill "$pa"
 	lab_kill "$pb"
 }
-not_running() { local p; for p; do alive "$p" && return 1; done; return 0; }
+not_running() { local p; for p; do pair_alive "$p" && return 1; done; return 0; }
 
 pairing wm wm
 pairing wm wggo

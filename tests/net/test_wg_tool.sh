@@ -23,14 +23,11 @@
 #     still flows) and is a config the agent itself accepts (--check-config)
 set -u
 . "$(dirname "$0")/lib.sh"
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-WM=${WIREMESH:-$TOP/build/wiremesh}
-lab_init || { echo "0 passed, 1 failed"; exit 1; }
-for t in wg wireguard-go ping ss nft; do
-	command -v "$t" >/dev/null 2>&1 || { t_fail "missing tool: $t"; t_summary; }
-done
-[ -x "$WM" ] || { t_fail "$WM missing (./build.sh build)"; t_summary; }
+. "$(dirname "$0")/pair.sh"
+pair_init wg wireguard-go ping ss nft
 
+# PID_a: set by pair_wm_start (pair.sh)
+PID_a=""
 TAG=wt$(($$ % 100000)) # interface names: unique per run (UAPI sockets are global)
 IA=${TAG}a IB=${TAG}b
 PORT_A=51820 PORT_B=51821 PORT_A2=51830
@@ -38,25 +35,7 @@ IP_A=192.0.2.1 IP_B=192.0.2.2 IP_B2=192.0.2.3
 
 # ------------------------------------------------------------------ helpers
 
-# "STATE STARTTIME" of a PID (fields 3 and 22 of /proc/PID/stat)
-proc_st() { sed -n 's/^.*) \([A-Za-z]\) \([^ ]* \)\{18\}\([0-9]*\) .*/\1 \3/p' "/proc/$1/stat" 2>/dev/null; }
-
-alive() { # PID — running and not a zombie
-	local s
-	s=$(proc_st "$1") && [ -n "$s" ] && [ "${s%% *}" != Z ] && [ "${s%% *}" != X ]
-}
-
-genkey() { # NAME → $LAB_TMP/NAME.key (0600), $LAB_TMP/NAME.pub
-	(umask 077 && wg genkey >"$LAB_TMP/$1.key") && wg pubkey <"$LAB_TMP/$1.key" >"$LAB_TMP/$1.pub"
-}
-key() { cat "$LAB_TMP/$1.key"; }
-pub() { cat "$LAB_TMP/$1.pub"; }
-
-uapi_up() { [ -S "/var/run/wireguard/$1.sock" ] && wg show "$1" >/dev/null 2>&1; }
-
 not() { ! "$@"; }
-
-ping1() { lab_exec "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
 
 # ping_rx NS DST COUNT [ping args] — prints the number of replies
 ping_rx() {
@@ -81,7 +60,7 @@ ping_none() { # NS DST COUNT — none answered
 }
 
 field() { # IFACE FIELD PEERKEYNAME — the peer's value in `wg show IFACE FIELD`
-	wg show "$1" "$2" | awk -v k="$(pub "$3")" '$1 == k {print $2}'
+	wg show "$1" "$2" | awk -v k="$(wm_pub "$3")" '$1 == k {print $2}'
 }
 
 expect() { # WHAT GOT WANT
@@ -95,39 +74,14 @@ lab_ns a && lab_ns b && lab_veth a eth0 "$IP_A/24" b eth0 "$IP_B/24" &&
 	lab_exec b ip addr add "$IP_B2/24" dev eth0 ||
 	{ t_fail "lab namespaces"; t_summary; }
 
-genkey ka && genkey kb && genkey psk || { t_fail "keys"; t_summary; }
+pair_key ka && pair_key kb && pair_key psk || { t_fail "keys"; t_summary; }
 
-(
-	umask 077
-	cat >"$LAB_TMP/$IA.conf" <<-EOF
-		[Interface]
-		PrivateKey = $(key ka)
-		ListenPort = $PORT_A
-		Address = 10.77.0.1/24, fd77::1/64
-
-		[Peer]
-		PublicKey = $(pub kb)
-		PresharedKey = $(key psk)
-		AllowedIPs = 10.77.0.2/32, fd77::2/128
-		Endpoint = $IP_B:$PORT_B
-	EOF
-)
-lab_bg --name "$IA" a "$WM" agent --config "$LAB_TMP/$IA.conf"
-PID_A=$LAB_LAST_PID
-t_check "agent $IA serves the UAPI socket" lab_wait_for 10 uapi_up "$IA"
-
-lab_bg --name "$IB" b env WG_PROCESS_FOREGROUND=1 wireguard-go "$IB"
-start_b() {
-	lab_wait_for 10 uapi_up "$IB" &&
-		lab_exec b wg set "$IB" private-key "$LAB_TMP/kb.key" listen-port $PORT_B \
-			peer "$(pub ka)" preshared-key "$LAB_TMP/psk.key" \
-			allowed-ips 10.77.0.1/32,fd77::1/128 endpoint "$IP_A:$PORT_A" &&
-		lab_exec b ip addr add 10.77.0.2/24 dev "$IB" &&
-		lab_exec b ip addr add fd77::2/64 dev "$IB" nodad &&
-		lab_exec b ip link set "$IB" up
-}
-t_check "wireguard-go $IB configured" start_b
-t_check "tunnel up (ping a -> b)" lab_wait_for 10 ping1 a 10.77.0.2
+pair_wm_conf "$IA" ka $PORT_A "10.77.0.1/24, fd77::1/64" kb "10.77.0.2/32, fd77::2/128" "$IP_B:$PORT_B" psk
+t_check "agent $IA serves the UAPI socket" pair_wm_start a "$IA"
+t_check "wireguard-go $IB configured" pair_wggo_start b "$IB" kb $PORT_B 10.77.0.2/24,fd77::2/64 \
+	peer "$(wm_pub ka)" preshared-key "$LAB_TMP/psk.key" \
+	allowed-ips 10.77.0.1/32,fd77::1/128 endpoint "$IP_A:$PORT_A"
+t_check "tunnel up (ping a -> b)" lab_wait_for 10 pair_ping1 a 10.77.0.2
 
 # ------------------------------------------------------------------ wg show
 
@@ -136,10 +90,10 @@ show_text() {
 	out=$(wg show "$IA") || return 1
 	echo "$out"
 	grep -qx "interface: $IA" <<<"$out" &&
-		grep -qx "  public key: $(pub ka)" <<<"$out" &&
+		grep -qx "  public key: $(wm_pub ka)" <<<"$out" &&
 		grep -qx "  private key: (hidden)" <<<"$out" &&
 		grep -qx "  listening port: $PORT_A" <<<"$out" &&
-		grep -qx "peer: $(pub kb)" <<<"$out" &&
+		grep -qx "peer: $(wm_pub kb)" <<<"$out" &&
 		grep -qx "  preshared key: (hidden)" <<<"$out" &&
 		grep -qx "  endpoint: $IP_B:$PORT_B" <<<"$out" &&
 		grep -qx "  allowed ips: 10.77.0.2/32, fd77::2/128" <<<"$out" &&
@@ -148,14 +102,14 @@ show_text() {
 }
 t_check "wg show $IA: interface, peer, endpoint, handshake, transfer" show_text
 
-t_check "wg show public-key" expect public-key "$(wg show "$IA" public-key)" "$(pub ka)"
-t_check "wg show private-key" expect private-key "$(wg show "$IA" private-key)" "$(key ka)"
+t_check "wg show public-key" expect public-key "$(wg show "$IA" public-key)" "$(wm_pub ka)"
+t_check "wg show private-key" expect private-key "$(wg show "$IA" private-key)" "$(wm_priv ka)"
 t_check "wg show listen-port" expect listen-port "$(wg show "$IA" listen-port)" "$PORT_A"
-t_check "wg show peers" expect peers "$(wg show "$IA" peers)" "$(pub kb)"
-t_check "wg show preshared-keys" expect psk "$(field "$IA" preshared-keys kb)" "$(key psk)"
+t_check "wg show peers" expect peers "$(wg show "$IA" peers)" "$(wm_pub kb)"
+t_check "wg show preshared-keys" expect psk "$(field "$IA" preshared-keys kb)" "$(wm_priv psk)"
 t_check "wg show endpoints" expect endpoint "$(field "$IA" endpoints kb)" "$IP_B:$PORT_B"
 t_check "wg show allowed-ips" expect allowed-ips \
-	"$(wg show "$IA" allowed-ips | awk -v k="$(pub kb)" '$1 == k {$1 = ""; print substr($0, 2)}')" \
+	"$(wg show "$IA" allowed-ips | awk -v k="$(wm_pub kb)" '$1 == k {$1 = ""; print substr($0, 2)}')" \
 	"10.77.0.2/32 fd77::2/128"
 t_check "wg show persistent-keepalive (off)" expect keepalive "$(field "$IA" persistent-keepalive kb)" off
 
@@ -173,7 +127,7 @@ dump_ok() {
 	out=$(wg show "$IA" dump) || return 1
 	echo "$out"
 	# interface line: private public port fwmark; peer line: 8 fields
-	awk -F'\t' -v pa="$(pub ka)" -v pb="$(pub kb)" -v port=$PORT_A -v ep="$IP_B:$PORT_B" '
+	awk -F'\t' -v pa="$(wm_pub ka)" -v pb="$(wm_pub kb)" -v port=$PORT_A -v ep="$IP_B:$PORT_B" '
 		NR == 1 { ok1 = (NF == 4 && $2 == pa && $3 == port) }
 		NR == 2 { ok2 = (NF == 8 && $1 == pb && $3 == ep && $5 > 0 && $6 > 0 && $7 > 0) }
 		END { exit !(NR == 2 && ok1 && ok2) }' <<<"$out"
@@ -183,7 +137,7 @@ t_check "wg show dump" dump_ok
 # ------------------------------------------------------------------ counters
 
 # "rx tx" of the peer KEYNAME on IFACE
-transfer() { wg show "$1" transfer | awk -v k="$(pub "$2")" '$1 == k {print $2, $3}'; }
+transfer() { wg show "$1" transfer | awk -v k="$(wm_pub "$2")" '$1 == k {print $2, $3}'; }
 
 N=20 SIZE=1000
 INNER=$((20 + 8 + SIZE))                      # IPv4 + ICMP + payload
@@ -235,7 +189,7 @@ t_check "total transfer counters equal wireguard-go's, handshakes included" tota
 
 # ------------------------------------------------------------------ wg set endpoint
 
-t_check "wg set peer endpoint $IP_B2:$PORT_B" wg set "$IA" peer "$(pub kb)" endpoint "$IP_B2:$PORT_B"
+t_check "wg set peer endpoint $IP_B2:$PORT_B" wg set "$IA" peer "$(wm_pub kb)" endpoint "$IP_B2:$PORT_B"
 t_check "wg show endpoints: the new one" expect endpoint "$(field "$IA" endpoints kb)" "$IP_B2:$PORT_B"
 # from now on nothing reaches b at its old address; count what reaches the new one
 lab_exec b nft -f - <<EOF
@@ -263,7 +217,7 @@ t_check "endpoint stays at the new address" expect endpoint "$(field "$IA" endpo
 
 # ------------------------------------------------------------------ keepalive
 
-t_check "wg set peer persistent-keepalive 1" wg set "$IA" peer "$(pub kb)" persistent-keepalive 1
+t_check "wg set peer persistent-keepalive 1" wg set "$IA" peer "$(wm_pub kb)" persistent-keepalive 1
 t_check "wg show persistent-keepalive (1)" expect keepalive "$(field "$IA" persistent-keepalive kb)" 1
 keepalives() {
 	local b0 b1
@@ -275,7 +229,7 @@ keepalives() {
 	[ $((${b1%% *} - ${b0%% *})) -ge 64 ]
 }
 t_check "the agent sends persistent keepalives" keepalives
-t_check "wg set peer persistent-keepalive 0" wg set "$IA" peer "$(pub kb)" persistent-keepalive 0
+t_check "wg set peer persistent-keepalive 0" wg set "$IA" peer "$(wm_pub kb)" persistent-keepalive 0
 t_check "wg show persistent-keepalive (off again)" expect keepalive "$(field "$IA" persistent-keepalive kb)" off
 
 # ------------------------------------------------------------------ wg set listen-port
@@ -291,16 +245,16 @@ t_check "ping b -> a after the port change" ping_all b 10.77.0.1 3
 
 # ------------------------------------------------------------------ remove / add back
 
-t_check "wg set peer remove" wg set "$IA" peer "$(pub kb)" remove
+t_check "wg set peer remove" wg set "$IA" peer "$(wm_pub kb)" remove
 t_check "wg show peers: none" expect peers "$(wg show "$IA" peers)" ""
 t_check "ping a -> b fails without the peer" ping_none a 10.77.0.2 3
 t_check "ping b -> a fails without the peer" ping_none b 10.77.0.1 3
-t_check "agent still running after the removal" alive "$PID_A"
+t_check "agent still running after the removal" pair_alive "$PID_a"
 t_check "wg set peer (add back) allowed-ips endpoint preshared-key" \
-	wg set "$IA" peer "$(pub kb)" allowed-ips 10.77.0.2/32,fd77::2/128 \
+	wg set "$IA" peer "$(wm_pub kb)" allowed-ips 10.77.0.2/32,fd77::2/128 \
 	endpoint "$IP_B2:$PORT_B" preshared-key "$LAB_TMP/psk.key"
-t_check "wg show peers: back" expect peers "$(wg show "$IA" peers)" "$(pub kb)"
-t_check "traffic restored (new handshake)" lab_wait_for 10 ping1 a 10.77.0.2
+t_check "wg show peers: back" expect peers "$(wg show "$IA" peers)" "$(wm_pub kb)"
+t_check "traffic restored (new handshake)" lab_wait_for 10 pair_ping1 a 10.77.0.2
 t_check "ping a -> b after adding back" ping_all a 10.77.0.2 5
 t_check "ping v6 b -> a after adding back" ping_all b fd77::1 3
 
@@ -310,10 +264,10 @@ roundtrip() {
 	local f1=$LAB_TMP/sc1.conf f2=$LAB_TMP/sc2.conf
 	(umask 077 && wg showconf "$IA" >"$f1") || return 1
 	sed 's/^\(PrivateKey\|PresharedKey\) = .*/\1 = (hidden)/' "$f1"
-	grep -qx "PrivateKey = $(key ka)" "$f1" &&
+	grep -qx "PrivateKey = $(wm_priv ka)" "$f1" &&
 		grep -qx "ListenPort = $PORT_A2" "$f1" &&
-		grep -qx "PublicKey = $(pub kb)" "$f1" &&
-		grep -qx "PresharedKey = $(key psk)" "$f1" &&
+		grep -qx "PublicKey = $(wm_pub kb)" "$f1" &&
+		grep -qx "PresharedKey = $(wm_priv psk)" "$f1" &&
 		grep -qx "AllowedIPs = 10.77.0.2/32, fd77::2/128" "$f1" &&
 		grep -qx "Endpoint = $IP_B2:$PORT_B" "$f1" || { echo "field missing"; return 1; }
 	wg setconf "$IA" "$f1" || { echo "setconf failed"; return 1; }
@@ -321,7 +275,7 @@ roundtrip() {
 	diff "$f1" "$f2"
 }
 t_check "wg showconf | wg setconf | wg showconf gives the same text" roundtrip
-t_check "traffic after setconf" lab_wait_for 10 ping1 a 10.77.0.2
+t_check "traffic after setconf" lab_wait_for 10 pair_ping1 a 10.77.0.2
 t_check "ping a -> b after setconf" ping_all a 10.77.0.2 3
 accepts() {
 	local f=$LAB_TMP/${TAG}x.conf
@@ -330,6 +284,6 @@ accepts() {
 }
 t_check "the agent accepts the showconf output as its config (--check-config)" accepts
 
-t_check "agent still running at the end" alive "$PID_A"
-t_check "wg show still answers at the end" uapi_up "$IA"
+t_check "agent still running at the end" pair_alive "$PID_a"
+t_check "wg show still answers at the end" pair_uapi_up "$IA"
 t_summary
