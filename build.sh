@@ -115,14 +115,15 @@ count_result() { # name logfile status
 }
 
 run_one() { # name cmd...
-	local name=$1 log st=0; shift
+	local name=$1 log st=0 t0=$SECONDS; shift
 	log=$(mktemp)
 	timeout --kill-after=10 "${TEST_TIMEOUT:-300}" "$@" >"$log" 2>&1 || st=$?
-	count_result "$name" "$log" "$st"
+	count_result "$name [$((SECONDS - t0)) s]" "$log" "$st"
 	rm -f "$log"
 }
 
 cmd_test() {
+	T_START=$SECONDS
 	cmd_deps
 	run_make OUT=build
 	cmd_build_san
@@ -140,6 +141,7 @@ cmd_test() {
 	done
 	echo
 	[ ${#FAILED_NAMES[@]} -eq 0 ] || echo "failed: ${FAILED_NAMES[*]}"
+	echo "suite took $((SECONDS - T_START)) s"
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
