@@ -527,9 +527,20 @@ static bool if_relay(struct wm_config_ctx *ctx, const char *v)
 	return parse_hostport(ctx, ctx->cfg->relay, v);
 }
 
+/* "tls://host:port" or "tcp://host:port"; a bare host:port means TLS.
+ * The scheme is kept for the relay client (relay_client.c). */
 static bool if_relay_tcp(struct wm_config_ctx *ctx, const char *v)
 {
-	return parse_hostport(ctx, ctx->cfg->relay_tcp, v);
+	char hp[WM_HOSTPORT_MAX];
+	size_t skip = 0;
+
+	if (strncmp(v, "tls://", 6) == 0 || strncmp(v, "tcp://", 6) == 0)
+		skip = 6;
+	if (!parse_hostport(ctx, hp, v + skip))
+		return false;
+	snprintf(ctx->cfg->relay_tcp, sizeof(ctx->cfg->relay_tcp), "%.6s%s",
+		 skip ? v : "", hp);
+	return true;
 }
 
 static bool if_relay_public_key(struct wm_config_ctx *ctx, const char *v)

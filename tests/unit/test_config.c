@@ -275,6 +275,37 @@ TEST(defaults)
 	free(msg);
 }
 
+/* RelayTCP may name its transport; the relay client reads the scheme. */
+TEST(relay_tcp_schemes)
+{
+	static const struct { const char *in, *stored; } ok[] = {
+		{ "tls://relay.example.net:443", "tls://relay.example.net:443" },
+		{ "tcp://[2001:db8::1]:8080", "tcp://[2001:db8::1]:8080" },
+		{ "203.0.113.10:443", "203.0.113.10:443" },
+	};
+	static const char *bad[] = { "udp://203.0.113.10:443", "tls://", "tls://:443" };
+	struct wm_config cfg;
+	char text[512], *msg;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 IFACE "RelayTCP = %s\nRelayPublicKey = " PUB_D "\n",
+			 ok[i].in);
+		CHECK(parse(&cfg, "wm0.conf", text, &msg));
+		CHECK(!strcmp(cfg.relay_tcp, ok[i].stored));
+		wm_config_free(&cfg);
+		free(msg);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 IFACE "RelayTCP = %s\nRelayPublicKey = " PUB_D "\n",
+			 bad[i]);
+		CHECK(!parse(&cfg, "wm0.conf", text, &msg));
+		CHECK(strstr(msg, "wm0.conf:3: RelayTCP: ") != NULL);
+		free(msg);
+	}
+}
+
 /* The streaming API on its own, as a fuzzer or the UAPI would drive it. */
 TEST(streaming)
 {
@@ -765,6 +796,7 @@ int main(void)
 	RUN(plain_wg_quick_file);
 	RUN(full_wiremesh_file);
 	RUN(defaults);
+	RUN(relay_tcp_schemes);
 	RUN(streaming);
 	RUN(many_peers);
 	RUN(bad_agent_files);
