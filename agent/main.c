@@ -5,11 +5,11 @@
 #include "agent/keys_cmd.h"
 #include "agent/relay_server.h"
 #include "api/cli.h"
+#include "api/curl_dl.h"
 #include "agent/version.h"
 #include "crypto/aead.h"
 
 #include <bearssl.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netlink/version.h>
@@ -18,15 +18,19 @@
 
 static int cmd_version(int argc, char **argv)
 {
+	struct wm_curl cu;
+	char err[256];
+	const char *curl = "not installed";
+
 	(void)argc;
 	(void)argv;
+	if (wm_curl_load(&cu, err, sizeof(err)) == 0)
+		curl = cu.version_info(CURLVERSION_NOW)->version;
 	printf("wiremesh %s\n", WM_VERSION);
 	printf("crypto: %s, x25519 bearssl c25519_m31, blake2s/hchacha20 built in\n",
 	       wm_aead_impl_name());
 	printf("libraries: libmicrohttpd %s, jansson %s, libcurl %s, libnl %s\n",
-	       MHD_get_version(), jansson_version_str(),
-	       curl_version_info(CURLVERSION_NOW)->version,
-	       LIBNL_VERSION);
+	       MHD_get_version(), jansson_version_str(), curl, LIBNL_VERSION);
 	printf("build: gcc %d.%d, %s, fortify %d, stack-protector-strong %s, PIE %s%s%s\n",
 	       __GNUC__, __GNUC_MINOR__,
 #ifdef __OPTIMIZE__
@@ -60,6 +64,8 @@ static int cmd_version(int argc, char **argv)
 	       ""
 #endif
 	);
+	if (cu.lib)
+		wm_curl_unload(&cu);
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /* See cli.h. */
 #include "api/cli.h"
+#include "api/curl_dl.h"
 #include "crypto/encoding.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -179,42 +179,50 @@ static int request(const struct opts *o, const char *method, const char *path,
 {
 	struct curl_slist *hdrs = NULL;
 	struct buf b = { NULL, 0 };
-	char url[256];
+	struct wm_curl cu;
+	char url[256], err[256];
 	CURLcode rc;
 	CURL *c;
 
 	*out = NULL;
-	c = curl_easy_init();
+	if (wm_curl_load(&cu, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wiremesh: cannot load libcurl: %s\n", err);
+		return 1;
+	}
+	c = cu.easy_init();
 	if (!c) {
 		fprintf(stderr, "wiremesh: cannot start libcurl\n");
+		wm_curl_unload(&cu);
 		return 1;
 	}
 	snprintf(url, sizeof(url), "http://localhost%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->socket);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cu.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, o->socket);
+	cu.easy_setopt(c, CURLOPT_URL, url);
+	cu.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cu.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
+	cu.easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+	cu.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	cu.easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (body) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		hdrs = cu.slist_append(hdrs, "Content-Type: application/json");
+		cu.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		cu.easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	}
-	rc = curl_easy_perform(c);
+	rc = cu.easy_perform(c);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+		cu.easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	cu.slist_free_all(hdrs);
+	cu.easy_cleanup(c);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "wiremesh: cannot reach the agent on %s: %s "
 				"(is `wiremesh agent` running?)\n",
-			o->socket, curl_easy_strerror(rc));
+			o->socket, cu.easy_strerror(rc));
+		wm_curl_unload(&cu);
 		free(b.data);
 		return 1;
 	}
+	wm_curl_unload(&cu);
 	if (b.len)
 		*out = json_loadb(b.data, b.len, 0, NULL);
 	free(b.data);
