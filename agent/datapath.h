@@ -45,6 +45,11 @@ int wm_send_udp(struct wm_device *dev, const union wm_sockaddr *to,
 void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 			 const union wm_sockaddr *src);
 
+/* A message the relay delivered from the agent with key from. Dropped
+ * (and counted) unless from is a configured peer. */
+void wm_receive_relayed(struct wm_device *dev, const uint8_t from[32],
+			uint8_t *buf, size_t len);
+
 /* Starts a handshake unless one went out less than REKEY_TIMEOUT ago.
  * is_retry keeps the attempt count (the retransmit timer's call). */
 void wm_handshake_initiate(struct wm_peer *p, bool is_retry);

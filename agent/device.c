@@ -1,5 +1,6 @@
 /* See device.h. */
 #include "agent/device.h"
+#include "agent/relay_client.h"
 #include "agent/timers.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
@@ -55,6 +56,7 @@ void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32])
 		p->disco.have_key = false;
 		wm_peer_zero_sessions(p);
 	}
+	wm_relay_client_identity_changed(dev->relay);
 }
 
 void wm_device_clear_private_key(struct wm_device *dev)
@@ -188,10 +190,15 @@ int wm_device_apply_peer(struct wm_device *dev,
 				      pc->allowed_ips.len);
 	if (r < 0)
 		return r;
+	/* A roamed endpoint that works beats a configured one that did not
+	 * change; a changed one is the operator's word and wins. */
 	if (pc->has_endpoint &&
-	    (p->endpoint.sa.sa_family == AF_UNSPEC || !p->direct_rx_ns)) {
-		/* A roamed endpoint that works beats the configured one. */
+	    (p->endpoint.sa.sa_family == AF_UNSPEC || !p->direct_rx_ns ||
+	     !wm_sockaddr_equal(&pc->endpoint, &p->config_endpoint))) {
+		if (!wm_sockaddr_equal(&pc->endpoint, &p->endpoint))
+			p->direct_rx_ns = 0;
 		p->endpoint = pc->endpoint;
+		p->config_endpoint = pc->endpoint;
 	}
 	p->path_mode = pc->path_mode;
 	wm_device_set_keepalive(dev, p, pc->persistent_keepalive);

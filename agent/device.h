@@ -31,6 +31,7 @@ struct wm_device_stats {
 	uint64_t rx_expired;          /* session past REJECT_AFTER_TIME */
 	uint64_t rx_bad_inner;        /* decrypted, but not a valid IP packet */
 	uint64_t rx_source_not_allowed;
+	uint64_t rx_unknown_peer;     /* relayed from a key that is no peer */
 	uint64_t tx_no_route;         /* no peer's AllowedIPs matched */
 	uint64_t tx_no_endpoint;
 	uint64_t tx_send_errors;
@@ -71,6 +72,9 @@ struct wm_device {
 	int tun_fd;
 	struct wm_relay_client *relay; /* NULL without a relay */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
+	/* While a relayed message is processed: the configured peer the
+	 * relay says sent it (wm_receive_relayed); NULL otherwise. */
+	struct wm_peer *relayed_from;
 
 	/* Initiations handled in the current second; past a threshold we
 	 * are "under load" and demand cookies (whitepaper 5.3). */

@@ -25,18 +25,35 @@ static bool peer_key(struct wm_peer *p)
 
 void wm_discovery_reset(struct wm_peer *p)
 {
-	bool have = p->disco.have_key;
-	uint8_t key[32];
+	struct wm_peer_disco *d = &p->disco;
 
-	memcpy(key, p->disco.key, sizeof(key));
-	memset(&p->disco, 0, sizeof(p->disco));
-	memcpy(p->disco.key, key, sizeof(key));
-	p->disco.have_key = have;
+	/* The key and the replay memory outlive a reset. */
+	memset(d->cand, 0, sizeof(d->cand));
+	d->n_cand = 0;
+	d->next_probe_ns = 0;
+	d->backoff_s = 0;
+	d->last_heartbeat_ns = 0;
+	d->rtt_ns = 0;
+	d->last_cmm_ns = 0;
 }
 
+/* Addresses a peer may never make us probe: loopback, link-local,
+ * unspecified, multicast and broadcast (a CALL_ME_MAYBE must not turn us
+ * against our own host or link). */
 static bool usable(const union wm_sockaddr *a)
 {
-	return a->sa.sa_family == AF_INET || a->sa.sa_family == AF_INET6;
+	if (a->sa.sa_family == AF_INET) {
+		const uint8_t *b = (const uint8_t *)&a->in.sin_addr;
+		return a->in.sin_port && b[0] != 0 && b[0] != 127 &&
+		       !(b[0] == 169 && b[1] == 254) && b[0] < 224;
+	}
+	if (a->sa.sa_family == AF_INET6) {
+		const struct in6_addr *x = &a->in6.sin6_addr;
+		return a->in6.sin6_port && !IN6_IS_ADDR_LOOPBACK(x) &&
+		       !IN6_IS_ADDR_UNSPECIFIED(x) && !IN6_IS_ADDR_LINKLOCAL(x) &&
+		       !IN6_IS_ADDR_MULTICAST(x) && !IN6_IS_ADDR_V4MAPPED(x);
+	}
+	return false;
 }
 
 static struct wm_candidate *find(struct wm_peer *p, const union wm_sockaddr *a)
@@ -191,6 +208,32 @@ void wm_discovery_set_local(struct wm_device *dev,
 	}
 }
 
+/* A CALL_ME_MAYBE makes us send up to 16 pings, so it must not become an
+ * amplifier in a hostile peer's (or a replaying relay's) hands: at most
+ * WM_CMM_BURST answered per probe interval. A burst is needed because a
+ * peer's candidates change quickly at start (STUN answers arrive). */
+static bool cmm_allowed(struct wm_peer *p, uint64_t now)
+{
+	struct wm_peer_disco *d = &p->disco;
+
+	if (!d->last_cmm_ns || wm_since(now, d->last_cmm_ns) >= SEC(WM_PROBE_MIN_S)) {
+		d->last_cmm_ns = now;
+		d->cmm_in_window = 0;
+	}
+	return ++d->cmm_in_window <= WM_CMM_BURST;
+}
+
+void wm_discovery_direct_failed(struct wm_peer *p, uint64_t now)
+{
+	if (p->path_mode != WM_PATH_AUTO || !direct_proven(p, now))
+		return;
+	p->disco.bad_endpoint = p->endpoint;
+	p->disco.bad_until = now + SEC(WM_BAD_ENDPOINT_S);
+	p->direct_rx_ns = 0;
+	p->disco.next_probe_ns = 0;
+	wm_path_update(p, now);
+}
+
 static void got_pong(struct wm_peer *p, const struct wm_disco_msg *msg,
 		     const union wm_sockaddr *src, uint64_t now)
 {
@@ -203,6 +246,9 @@ static void got_pong(struct wm_peer *p, const struct wm_disco_msg *msg,
 	c->pong_ns = now;
 	c->rtt_ns = wm_since(now, c->ping_sent_ns);
 	memset(c->txid, 0, sizeof(c->txid));
+	if (now < p->disco.bad_until &&
+	    wm_sockaddr_equal(&c->addr, &p->disco.bad_endpoint))
+		return;
 	/* Switch when nothing is proven yet, or this path is clearly
 	 * faster than the one in use. */
 	cur = find(p, &p->endpoint);
@@ -216,6 +262,25 @@ static void got_pong(struct wm_peer *p, const struct wm_disco_msg *msg,
 	wm_path_update(p, now);
 }
 
+/* Each authentic message is taken once: its nonce is remembered for
+ * longer than the clock check lets it live. Only authenticated messages
+ * get here, so the ring cannot be flooded by strangers. */
+static bool replayed(struct wm_peer *p, const uint8_t *nonce, uint64_t now)
+{
+	struct wm_peer_disco *d = &p->disco;
+	uint64_t tag;
+
+	memcpy(&tag, nonce, sizeof(tag));
+	for (size_t i = 0; i < WM_DISCO_SEEN; i++)
+		if (d->seen[i].tag == tag && d->seen[i].at &&
+		    wm_since(now, d->seen[i].at) < SEC(3 * WM_DISCO_MAX_SKEW_S))
+			return true;
+	d->seen[d->seen_next].tag = tag;
+	d->seen[d->seen_next].at = now ? now : 1;
+	d->seen_next = (d->seen_next + 1) % WM_DISCO_SEEN;
+	return false;
+}
+
 void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
 			  size_t len, const union wm_sockaddr *src)
 {
@@ -226,8 +291,9 @@ void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
 
 	if (len < WM_DISCO_HDR ||
 	    !(p = wm_device_find_peer(dev, wm_disco_sender(buf))) ||
-	    !peer_key(p) ||
-	    wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec) != WM_DISCO_OK) {
+	    (!src && p != dev->relayed_from) || !peer_key(p) ||
+	    wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec) != WM_DISCO_OK ||
+	    replayed(p, buf + WM_DISCO_MAGIC_LEN + WM_KEY_SIZE, now)) {
 		dev->stats.disco_dropped++;
 		return;
 	}
@@ -247,7 +313,7 @@ void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
 			got_pong(p, &msg, src, now);
 		break;
 	case WM_DISCO_CALL_ME_MAYBE:
-		if (p->path_mode == WM_PATH_RELAY)
+		if (p->path_mode == WM_PATH_RELAY || !cmm_allowed(p, now))
 			break;
 		for (size_t i = 0; i < msg.n_candidates; i++)
 			wm_discovery_add_candidate(p, &msg.candidates[i]);

@@ -30,7 +30,8 @@
 struct wm_device;
 struct wm_peer;
 
-enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_HEARTBEAT_S = 2 };
+enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_HEARTBEAT_S = 2,
+       WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3 };
 
 /* Sets our candidates; probing restarts when they changed. */
 void wm_discovery_set_local(struct wm_device *dev,
@@ -42,6 +43,10 @@ void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
 			  size_t len, const union wm_sockaddr *src);
 /* Probes and heartbeats that are due. */
 void wm_discovery_tick(struct wm_device *dev, uint64_t now_ns);
+/* WireGuard got no answer over the direct path (a handshake retransmit or
+ * the new-handshake timer fired while it was in use): stop trusting that
+ * endpoint's pongs for WM_BAD_ENDPOINT_S, so the relay carries traffic. */
+void wm_discovery_direct_failed(struct wm_peer *p, uint64_t now_ns);
 /* Forget what was learnt (path mode changed). */
 void wm_discovery_reset(struct wm_peer *p);
 

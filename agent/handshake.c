@@ -55,12 +55,23 @@ void wm_handshake_initiate(struct wm_peer *p, bool is_retry)
 	    wm_since(now, p->timers.last_initiation_sent) <
 		    (uint64_t)WM_REKEY_TIMEOUT * WM_NSEC_PER_SEC)
 		return;
-	if (!dev->has_private_key || !can_reach(p))
+	if (!dev->has_private_key)
+		return;
+	if (!can_reach(p)) {
+		/* Keep the retransmit timer going, as the kernel does when a
+		 * send fails: a path may appear (the relay comes back). No
+		 * rate limit for what was never sent, so a path that appears
+		 * is used at once. */
+		if (!p->timers.retransmit_handshake)
+			wm_timers_on_handshake_initiated(p);
+		wm_timers_on_authenticated_traversal(p);
+		return;
+	}
+	if (wm_random_bytes(eph, sizeof(eph)) < 0)
 		return;
 	forget_handshake(p);
-	if (wm_index_add(&dev->index, p, NULL, &idx) < 0 ||
-	    wm_random_bytes(eph, sizeof(eph)) < 0)
-		return;
+	if (wm_index_add(&dev->index, p, NULL, &idx) < 0)
+		goto out;
 	wm_noise_tai64n(ts, wall.tv_sec, wall.tv_nsec);
 	if (wm_noise_create_initiation(&msg, &p->hs, &dev->local, &p->noise,
 				       idx, eph, ts) != WM_NOISE_OK) {
@@ -188,6 +199,17 @@ void wm_handshake_receive_initiation(struct wm_device *dev, uint8_t *buf,
 	if (!dev->has_private_key ||
 	    !macs_ok(dev, buf, len, msg->sender_index, src, now))
 		return;
+	/* Relayed initiations carry no address to prove with a cookie, so
+	 * they are limited per relay-authenticated sender before any DH. */
+	if (!src) {
+		struct wm_peer *rp = dev->relayed_from;
+		if (!rp || wm_since(now, rp->relayed_initiation_ns) <
+				   WM_NSEC_PER_SEC / WM_INITIATIONS_PER_SECOND) {
+			dev->stats.rx_handshake_failed++;
+			return;
+		}
+		rp->relayed_initiation_ns = now;
+	}
 	r = wm_noise_consume_initiation(msg, &hs, &dev->local, lookup_peer, dev,
 					&np, now);
 	if (r != WM_NOISE_OK) {
@@ -195,13 +217,18 @@ void wm_handshake_receive_initiation(struct wm_device *dev, uint8_t *buf,
 		goto out;
 	}
 	p = peer_of(np);
+	/* Through the relay, the sender must be who the relay says it is. */
+	if (!src && p != dev->relayed_from) {
+		failed(dev, "initiation", WM_NOISE_UNKNOWN_PEER);
+		goto out;
+	}
 	/* As the kernel and wireguard-go do, handshakes count as received
 	 * bytes once authenticated. */
 	p->rx_bytes += len;
 	forget_handshake(p);
 	p->hs = hs;
-	if (wm_index_add(&dev->index, p, NULL, &idx) < 0 ||
-	    wm_random_bytes(eph, sizeof(eph)) < 0)
+	if (wm_random_bytes(eph, sizeof(eph)) < 0 ||
+	    wm_index_add(&dev->index, p, NULL, &idx) < 0)
 		goto out;
 	r = wm_noise_create_response(&resp, &p->hs, &p->noise, idx, eph);
 	if (r != WM_NOISE_OK) {

@@ -60,9 +60,21 @@ struct wm_candidate {
 	uint64_t rtt_ns;
 };
 
+enum { WM_DISCO_SEEN = 256 };
+
 struct wm_peer_disco {
 	uint8_t key[32];
 	bool have_key;
+	/* Nonces of disco messages already taken (replay protection). */
+	struct { uint64_t tag, at; } seen[WM_DISCO_SEEN];
+	unsigned seen_next;
+	uint64_t last_cmm_ns;   /* start of the CALL_ME_MAYBE window */
+	unsigned cmm_in_window;
+	/* An endpoint whose WireGuard traffic failed while its disco pongs
+	 * kept coming (a disco-only forwarder, an MTU black hole): pongs
+	 * from it prove nothing until bad_until. */
+	union wm_sockaddr bad_endpoint;
+	uint64_t bad_until;
 	struct wm_candidate cand[WM_DISCO_MAX_CANDIDATES];
 	size_t n_cand;
 	uint64_t next_probe_ns;
@@ -86,6 +98,7 @@ struct wm_peer {
 	struct wm_session *current, *previous, *next_session;
 
 	union wm_sockaddr endpoint; /* AF_UNSPEC until known */
+	union wm_sockaddr config_endpoint; /* as last configured (file, API) */
 	uint16_t persistent_keepalive;
 	enum wm_path_mode path_mode;
 	struct wm_peer_timers timers;
@@ -97,6 +110,7 @@ struct wm_peer {
 	uint64_t direct_rx_ns;  /* authenticated packet straight from endpoint */
 	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
 	uint64_t relay_gone_ns; /* the relay said this peer is not connected */
+	uint64_t relayed_initiation_ns; /* rate limit before DH (handshake.c) */
 	int last_via;           /* enum wm_via last reported, for events */
 	struct wm_peer_disco disco;
 

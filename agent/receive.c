@@ -92,6 +92,10 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 	}
 	s = e->session;
 	p = e->peer;
+	if (!src && p != dev->relayed_from) {
+		dev->stats.rx_unknown_peer++;
+		return;
+	}
 	if (!s->valid || wm_since(now, s->kp.birth_ns) >= SEC(WM_REJECT_AFTER_TIME)) {
 		dev->stats.rx_expired++;
 		return;
@@ -177,4 +181,20 @@ void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 		break;
 	}
 	dev->stats.rx_malformed++;
+}
+
+void wm_receive_relayed(struct wm_device *dev, const uint8_t from[32],
+			uint8_t *buf, size_t len)
+{
+	struct wm_peer *p = wm_device_find_peer(dev, from);
+
+	/* Anyone the relay serves can send to us; only our peers may make
+	 * us spend a DH or a decryption. */
+	if (!p) {
+		dev->stats.rx_unknown_peer++;
+		return;
+	}
+	dev->relayed_from = p;
+	wm_receive_datagram(dev, buf, len, NULL);
+	dev->relayed_from = NULL;
 }

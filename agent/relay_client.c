@@ -130,6 +130,18 @@ static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 		wm_path_update(p, now);
 }
 
+void wm_relay_client_identity_changed(struct wm_relay_client *rc)
+{
+	uint64_t now = wm_now_ns();
+
+	if (!rc)
+		return;
+	wm_noise_peer_rekey_local(&rc->noise, &rc->dev->local);
+	go_down(rc, now, "private key changed");
+	rc->next_attempt = now;
+	rc->backoff_s = 0;
+}
+
 /* Queues bytes for the TCP stream; false when the buffer is full (the
  * frame is dropped, as a full UDP socket would). */
 static bool tcp_queue(struct wm_relay_client *rc, const uint8_t *buf,
@@ -303,8 +315,13 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	if (!was_up)
 		fprintf(stderr, "%s: relay %s: up over %s\n", rc->dev->ifname,
 			rc->udp_text, wm_rc_transport_name(t));
-	for (struct wm_peer *p = rc->dev->peers; p; p = p->next)
+	/* A path just appeared: peers with packets waiting, or that must
+	 * stay alive, handshake now rather than at their next retry. */
+	for (struct wm_peer *p = rc->dev->peers; p; p = p->next) {
 		wm_path_update(p, now);
+		if (p->staged_len || p->persistent_keepalive)
+			wm_handshake_initiate(p, false);
+	}
 }
 
 /* Seals frame (already at txbuf + magic + 16) and sends it. */
@@ -380,7 +397,7 @@ static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
 		/* The receive path decrypts in place; keep the relay's buffer
 		 * out of it. */
 		memcpy(copy, f.body, f.body_len);
-		wm_receive_datagram(rc->dev, copy, f.body_len, NULL);
+		wm_receive_relayed(rc->dev, f.key, copy, f.body_len);
 		break;
 	case WM_RELAY_GONE:
 		rc->stats.gone++;

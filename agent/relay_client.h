@@ -100,6 +100,10 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 			 const uint8_t dst[WM_KEY_SIZE], const uint8_t *body,
 			 size_t len);
 
+/* Our private key changed: the relay session was made with the old one.
+ * Recomputes the static DH and reconnects. NULL-safe. */
+void wm_relay_client_identity_changed(struct wm_relay_client *rc);
+
 /* NULL-safe: true when frames can be sent now. */
 bool wm_relay_client_up(const struct wm_relay_client *rc);
 const char *wm_rc_transport_name(enum wm_rc_transport t);

@@ -3,6 +3,7 @@
 #include "agent/clock.h"
 #include "agent/datapath.h"
 #include "agent/device.h"
+#include "agent/discovery.h"
 #include "agent/messages.h"
 #include "crypto/random.h"
 
@@ -108,8 +109,10 @@ static void retransmit(struct wm_peer *p)
 
 static void tick_peer(struct wm_peer *p, uint64_t now)
 {
-	if (due(&p->timers.retransmit_handshake, now))
+	if (due(&p->timers.retransmit_handshake, now)) {
+		wm_discovery_direct_failed(p, now);
 		retransmit(p);
+	}
 	if (due(&p->timers.send_keepalive, now)) {
 		wm_send_keepalive(p);
 		if (p->timers.need_another_keepalive) {
@@ -117,8 +120,10 @@ static void tick_peer(struct wm_peer *p, uint64_t now)
 			arm(&p->timers.send_keepalive, SEC(WM_KEEPALIVE_TIMEOUT));
 		}
 	}
-	if (due(&p->timers.new_handshake, now))
+	if (due(&p->timers.new_handshake, now)) {
+		wm_discovery_direct_failed(p, now);
 		wm_handshake_initiate(p, false);
+	}
 	if (due(&p->timers.zero_key_material, now))
 		wm_peer_zero_sessions(p);
 	if (due(&p->timers.persistent_keepalive, now) && p->persistent_keepalive)
