@@ -194,6 +194,42 @@ int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port)
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
 
+/* What a reload does not apply (the interface, the relay and STUN
+ * clients and the API listeners are set up once) is named, and the
+ * running values are kept, so the config the agent reports stays true. */
+static void keep_unapplied(struct wm_agent *a, struct wm_config *cfg)
+{
+	struct wm_config *old = &a->cfg;
+	bool addrs = cfg->addresses.len != old->addresses.len;
+
+	for (size_t i = 0; !addrs && i < cfg->addresses.len; i++)
+		addrs = !wm_cidr_equal(&cfg->addresses.items[i],
+				       &old->addresses.items[i]);
+#define KEEP(changed, key, field)                                               \
+	do {                                                                    \
+		if (changed) {                                                  \
+			fprintf(stderr, "%s: %s changed: restart the agent to "  \
+				"apply it\n", a->config_path, key);             \
+			memcpy(&cfg->field, &old->field, sizeof(cfg->field));  \
+		}                                                               \
+	} while (0)
+	KEEP(cfg->mtu != old->mtu, "MTU", mtu);
+	KEEP(strcmp(cfg->relay, old->relay) != 0, "Relay", relay);
+	KEEP(strcmp(cfg->relay_tcp, old->relay_tcp) != 0, "RelayTCP", relay_tcp);
+	KEEP(memcmp(cfg->relay_public_key, old->relay_public_key, 32) != 0,
+	     "RelayPublicKey", relay_public_key);
+	KEEP(strcmp(cfg->api_socket, old->api_socket) != 0, "API", api_socket);
+	KEEP(strcmp(cfg->api_listen, old->api_listen) != 0, "APIListen", api_listen);
+	KEEP(cfg->fwmark != old->fwmark, "FwMark", fwmark);
+#undef KEEP
+	if (addrs)
+		fprintf(stderr, "%s: Address changed: restart the agent to apply it\n",
+			a->config_path);
+	if (cfg->n_stun != old->n_stun)
+		fprintf(stderr, "%s: STUN changed: restart the agent to apply it\n",
+			a->config_path);
+}
+
 /* SIGHUP: read the file again; peers are synced in place so unchanged
  * ones keep their sessions. A bad file changes nothing. */
 static int reload(struct wm_agent *a)
@@ -206,6 +242,7 @@ static int reload(struct wm_agent *a)
 			a->config_path);
 		return -EINVAL;
 	}
+	keep_unapplied(a, &cfg);
 	wm_device_set_private_key(&a->dev, cfg.private_key);
 	r = wm_device_sync_peers(&a->dev, &cfg);
 	if (r < 0)
