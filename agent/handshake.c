@@ -34,6 +34,7 @@ static void note_source(struct wm_peer *p, const union wm_sockaddr *src,
 	if (src) {
 		p->endpoint = *src;
 		p->direct_rx_ns = now;
+		p->wg_direct_rx_ns = now;
 	} else {
 		p->relay_rx_ns = now;
 	}

@@ -111,6 +111,11 @@ struct wm_peer {
 	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
 	uint64_t relay_gone_ns; /* the relay said this peer is not connected */
 	uint64_t relayed_initiation_ns; /* rate limit before DH (handshake.c) */
+	/* WireGuard (not disco) liveness of the direct path: the last
+	 * authenticated WireGuard packet straight from the endpoint, and
+	 * since when we have sent data directly without one (send.c). */
+	uint64_t wg_direct_rx_ns;
+	uint64_t direct_tx_since;
 	int last_via;           /* enum wm_via last reported, for events */
 	struct wm_peer_disco disco;
 

@@ -119,6 +119,7 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 		if (!wm_sockaddr_equal(&p->endpoint, src))
 			p->endpoint = *src;
 		p->direct_rx_ns = now;
+		p->wg_direct_rx_ns = now;
 	} else {
 		p->relay_rx_ns = now;
 	}

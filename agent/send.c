@@ -1,6 +1,7 @@
 /* See datapath.h: the TUN -> UDP direction. */
 #include "agent/clock.h"
 #include "agent/datapath.h"
+#include "agent/discovery.h"
 #include "agent/path.h"
 #include "agent/relay_client.h"
 #include "agent/timers.h"
@@ -45,6 +46,26 @@ int wm_send_udp(struct wm_device *dev, const union wm_sockaddr *to,
 	return 0;
 }
 
+/* Pongs can be forwarded by anyone who sees them; WireGuard packets prove
+ * more. When we have sent data straight to the endpoint for a while and no
+ * authenticated WireGuard packet came back that way (the answers arrive
+ * through the relay, or not at all), the direct path is not working. */
+static void check_direct_liveness(struct wm_peer *p, const uint8_t *msg,
+				  uint64_t now)
+{
+	if (msg[0] != WM_MSG_DATA)
+		return;
+	if (!p->direct_tx_since || p->wg_direct_rx_ns >= p->direct_tx_since) {
+		p->direct_tx_since = now ? now : 1;
+		return;
+	}
+	if (wm_since(now, p->direct_tx_since) >=
+	    SEC(WM_KEEPALIVE_TIMEOUT + WM_REKEY_TIMEOUT)) {
+		p->direct_tx_since = 0;
+		wm_discovery_direct_failed(p, now);
+	}
+}
+
 int wm_send_to_peer(struct wm_peer *p, const uint8_t *msg, size_t len)
 {
 	struct wm_device *dev = p->dev;
@@ -62,6 +83,7 @@ int wm_send_to_peer(struct wm_peer *p, const uint8_t *msg, size_t len)
 		r = wm_relay_client_send(dev->relay, p->public_key, msg, len);
 		break;
 	case WM_VIA_DIRECT:
+		check_direct_liveness(p, msg, now);
 		r = wm_send_udp(dev, &p->endpoint, msg, len);
 		break;
 	default:

@@ -1,0 +1,19 @@
+# print hex of the last disco PING (97 bytes UDP payload) from SRC to DST in a pcap
+import struct, sys
+f = open(sys.argv[1], 'rb'); src, dst = sys.argv[2], sys.argv[3]
+hdr = f.read(24); linktype = struct.unpack('<I', hdr[20:24])[0]
+last = None
+while True:
+    h = f.read(16)
+    if len(h) < 16: break
+    _, _, incl, _ = struct.unpack('<IIII', h)
+    pkt = f.read(incl)
+    off = {1: 14, 113: 16, 276: 20}.get(linktype, 16)
+    ip = pkt[off:]
+    if ip[0] >> 4 != 4: continue
+    ihl = (ip[0] & 15) * 4
+    s = '.'.join(map(str, ip[12:16])); d = '.'.join(map(str, ip[16:20]))
+    udp = ip[ihl:]; payload = udp[8:]
+    if s == src and d == dst and payload[:4] == b'WMD\x01' and len(payload) == 97:
+        last = payload
+print(last.hex() if last else "")
