@@ -461,6 +461,12 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 		send_gone(r, c, dgram, f->key, now);
 		return;
 	}
+	/* A client never needs the relay to reach itself; echoing would
+	 * only let it bounce traffic off us. */
+	if (dst->client == c) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
 	if (!online(dst->client, now)) {
 		drop(r, WM_RELAY_DROP_DST_OFFLINE);
 		send_gone(r, c, dgram, f->key, now);
