@@ -1,5 +1,6 @@
 /* See agent.h. */
 #include "agent/agent.h"
+#include "agent/cmd_args.h"
 #include "agent/clock.h"
 #include "agent/datapath.h"
 #include "agent/discovery.h"
@@ -14,7 +15,6 @@
 #include "netif/tun.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,34 +446,16 @@ static void stop(struct wm_agent *a)
 	free(a->tun_buf);
 }
 
-static int usage(void)
-{
-	fputs("usage: wiremesh agent --config FILE [--check-config]\n", stderr);
-	return 2;
-}
-
 int wm_cmd_agent(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct wm_agent *a;
 	const char *path = NULL;
 	bool check = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': path = optarg; break;
-		case 'n': check = true; break;
-		default: return usage();
-		}
-	}
-	if (!path || optind != argc)
-		return usage();
+	r = wm_cmd_args(argc, argv, "agent", &path, &check);
+	if (r)
+		return r;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return 1;

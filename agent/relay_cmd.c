@@ -3,6 +3,7 @@
  * (relay_tcp.c); signals through a signalfd; one tick a second for the
  * idle and timeout sweeps. */
 #include "agent/clock.h"
+#include "agent/cmd_args.h"
 #include "agent/config.h"
 #include "agent/loop.h"
 #include "agent/relay_server.h"
@@ -14,7 +15,6 @@
 #include "crypto/random.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <limits.h>
 #include <signal.h>
@@ -426,34 +426,15 @@ static void stop(struct app *a)
 	free(a->rx);
 }
 
-static int usage(void)
-{
-	fputs("usage: wiremesh relay --config FILE [--check-config]\n", stderr);
-	return 2;
-}
-
 int wm_cmd_relay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct app a = { .udp_fd = -1, .sig_fd = -1, .loop = { .epfd = -1 } };
 	bool check = false;
-	int c, r;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': a.config_path = optarg; break;
-		case 'n': check = true; break;
-		default: return usage();
-		}
-	}
-	if (!a.config_path || optind != argc)
-		return usage();
+	r = wm_cmd_args(argc, argv, "relay", &a.config_path, &check);
+	if (r)
+		return r;
 	if (!wm_relay_config_load(&a.cfg, a.config_path, stderr))
 		return 2;
 	if (load_tls(&a) < 0) {
