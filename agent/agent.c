@@ -1,13 +1,13 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 #include "agent/datapath.h"
-#include "agent/discovery.h"
-#include "agent/path.h"
+#include "agent/nat/discovery.h"
+#include "agent/nat/path.h"
 #include "crypto/encoding.h"
 #include "agent/sdnotify.h"
-#include "agent/timers.h"
+#include "agent/wg/timers.h"
 #include "agent/udp.h"
 #include "agent/uapi.h"
 #include "api/saveconfig.h"
@@ -357,7 +357,7 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
-	/* With a relay, leave room for its framing (relay_proto.h); plain
+	/* With a relay, leave room for its framing (relay/proto.h); plain
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
 		a->dev.mtu = a->cfg.mtu;

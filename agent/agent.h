@@ -9,9 +9,9 @@
 #include "agent/config.h"
 #include "agent/device.h"
 #include "agent/loop.h"
-#include "agent/relay_client.h"
-#include "agent/stun_client.h"
-#include "agent/routes.h"
+#include "agent/relay/client.h"
+#include "agent/nat/stun_client.h"
+#include "agent/route_sync.h"
 #include "netif/link.h"
 
 struct wm_uapi;

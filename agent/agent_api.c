@@ -2,9 +2,9 @@
  * agent knows — paths, RTTs, candidates, relay and NAT state — and the
  * events it raises. */
 #include "agent/agent.h"
-#include "agent/clock.h"
-#include "agent/discovery.h"
-#include "agent/path.h"
+#include "agent/wg/clock.h"
+#include "agent/nat/discovery.h"
+#include "agent/nat/path.h"
 #include "api/server.h"
 
 #include <errno.h>

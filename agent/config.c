@@ -528,7 +528,7 @@ static bool if_relay(struct wm_config_ctx *ctx, const char *v)
 }
 
 /* "tls://host:port" or "tcp://host:port"; a bare host:port means TLS.
- * The scheme is kept for the relay client (relay_client.c). */
+ * The scheme is kept for the relay client (relay/client.c). */
 static bool if_relay_tcp(struct wm_config_ctx *ctx, const char *v)
 {
 	char hp[WM_HOSTPORT_MAX];

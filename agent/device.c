@@ -1,7 +1,7 @@
 /* See device.h. */
 #include "agent/device.h"
-#include "agent/relay_client.h"
-#include "agent/timers.h"
+#include "agent/relay/client.h"
+#include "agent/wg/timers.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
 

@@ -9,11 +9,11 @@
 #ifndef WM_DEVICE_H
 #define WM_DEVICE_H
 
-#include "agent/allowedips.h"
+#include "agent/wg/allowedips.h"
 #include "agent/config.h"
-#include "agent/cookie.h"
-#include "agent/index.h"
-#include "agent/noise.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/index.h"
+#include "agent/wg/noise.h"
 #include "agent/peer.h"
 
 #include <net/if.h>

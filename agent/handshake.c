@@ -1,10 +1,10 @@
 /* See datapath.h: the handshake glue between noise.c, cookie.c, the index
  * table, the timers and the socket. */
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 #include "agent/datapath.h"
-#include "agent/path.h"
-#include "agent/relay_client.h"
-#include "agent/timers.h"
+#include "agent/nat/path.h"
+#include "agent/relay/client.h"
+#include "agent/wg/timers.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
 

@@ -1,6 +1,6 @@
 /* See loop.h. */
 #include "agent/loop.h"
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 
 #include <errno.h>
 #include <signal.h>

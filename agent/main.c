@@ -3,7 +3,7 @@
  */
 #include "agent/agent.h"
 #include "agent/keys_cmd.h"
-#include "agent/relay_server.h"
+#include "agent/relay/server.h"
 #include "api/cli.h"
 #include "api/curl_dl.h"
 #include "agent/version.h"

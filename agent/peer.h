@@ -11,10 +11,10 @@
 #define WM_PEER_H
 
 #include "agent/config.h"
-#include "agent/cookie.h"
-#include "agent/disco.h"
-#include "agent/noise.h"
-#include "agent/replay.h"
+#include "agent/wg/cookie.h"
+#include "agent/nat/disco.h"
+#include "agent/wg/noise.h"
+#include "agent/wg/replay.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>

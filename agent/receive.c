@@ -1,15 +1,15 @@
 /* See datapath.h: the UDP -> TUN direction and the demultiplexer. */
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 #include "agent/datapath.h"
-#include "agent/disco.h"
-#include "agent/discovery.h"
-#include "agent/path.h"
-#include "agent/relay_client.h"
-#include "agent/relay_proto.h"
-#include "agent/stun.h"
-#include "agent/stun_client.h"
-#include "agent/timers.h"
-#include "agent/transport.h"
+#include "agent/nat/disco.h"
+#include "agent/nat/discovery.h"
+#include "agent/nat/path.h"
+#include "agent/relay/client.h"
+#include "agent/relay/proto.h"
+#include "agent/nat/stun.h"
+#include "agent/nat/stun_client.h"
+#include "agent/wg/timers.h"
+#include "agent/wg/transport.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,11 +1,11 @@
 /* See datapath.h: the TUN -> UDP direction. */
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 #include "agent/datapath.h"
-#include "agent/discovery.h"
-#include "agent/path.h"
-#include "agent/relay_client.h"
-#include "agent/timers.h"
-#include "agent/transport.h"
+#include "agent/nat/discovery.h"
+#include "agent/nat/path.h"
+#include "agent/relay/client.h"
+#include "agent/wg/timers.h"
+#include "agent/wg/transport.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 #include "api/json.h"
 #include "api/routes.h"
 #include "api/server_impl.h"
-#include "agent/clock.h"
+#include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
 

@@ -20,7 +20,7 @@
  * the same message.
  */
 #include "common.h"
-#include "agent/disco.h"
+#include "agent/nat/disco.h"
 #include "crypto/xchacha.h"
 
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * fuzz_relay_frame.c - relay frames (agent/relay_proto.h): the plaintext
- * of a relay session's data message, as relay_client.c (agent side) and
- * relay_server.c (relay side) parse it with wm_relay_frame_parse.
+ * fuzz_relay_frame.c - relay frames (agent/relay/proto.h): the plaintext
+ * of a relay session's data message, as relay/client.c (agent side) and
+ * relay/server.c (relay side) parse it with wm_relay_frame_parse.
  *
  * Checked besides "no crash": a parsed frame's body lies inside the
  * input and within WM_RELAY_MAX_BODY; wm_relay_frame_build gives the
@@ -10,7 +10,7 @@
  * agrees with the magic.
  */
 #include "common.h"
-#include "agent/relay_proto.h"
+#include "agent/relay/proto.h"
 
 #include <stdlib.h>
 #include <string.h>

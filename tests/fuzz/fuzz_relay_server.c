@@ -1,5 +1,5 @@
 /*
- * fuzz_relay_server.c - the relay core (agent/relay_server.h), what
+ * fuzz_relay_server.c - the relay core (agent/relay/server.h), what
  * `wiremesh relay` runs on every datagram from the internet:
  * wm_relay_input, wm_relay_tick and wm_relay_conn_closed.
  *
@@ -39,13 +39,13 @@
  * relayed, B receives exactly A's body.
  */
 #include "common.h"
-#include "agent/cookie.h"
-#include "agent/noise.h"
-#include "agent/relay_proto.h"
-#include "agent/relay_server.h"
-#include "agent/replay.h"
-#include "agent/stun.h"
-#include "agent/transport.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/relay/proto.h"
+#include "agent/relay/server.h"
+#include "agent/wg/replay.h"
+#include "agent/nat/stun.h"
+#include "agent/wg/transport.h"
 #include "crypto/x25519.h"
 
 #include <endian.h>

@@ -4,7 +4,7 @@
  * Each input is one UDP datagram, taken through what both programs do
  * with it: the demux test wm_stun_is_stun; the relay's answer path
  * (wm_stun_parse, then for a Binding request wm_stun_build_unknown_error
- * or wm_stun_build_response to a v4 and a v6 source, as relay_server.c's
+ * or wm_stun_build_response to a v4 and a v6 source, as relay/server.c's
  * on_stun does); and the agent's wm_stun_parse_response, with the
  * message's own transaction id (so a success response can match) and
  * with a fixed one.
@@ -15,7 +15,7 @@
  * parse success of type Binding success with a mapped address.
  */
 #include "common.h"
-#include "agent/stun.h"
+#include "agent/nat/stun.h"
 
 #include <string.h>
 

@@ -17,11 +17,11 @@
  * out or failed, 2 on bad usage. Sessions are unpadded, as the relay wants.
  * An unanswered initiation is replaced by a fresh one every RETRY_MS.
  */
-#include "agent/cookie.h"
-#include "agent/noise.h"
-#include "agent/relay_proto.h"
-#include "agent/tls.h"
-#include "agent/transport.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/relay/proto.h"
+#include "agent/relay/tls.h"
+#include "agent/wg/transport.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"

@@ -9,7 +9,7 @@
  * valid answer came (every datagram that is not the answer is reported on
  * stderr), 2 on bad usage.
  */
-#include "agent/stun.h"
+#include "agent/nat/stun.h"
 #include "crypto/random.h"
 #include "netif/addr.h"
 

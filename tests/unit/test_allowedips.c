@@ -5,7 +5,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "agent/allowedips.h"
+#include "agent/wg/allowedips.h"
 
 static char peers[16]; /* distinct addresses to stand for peers */
 #define A (&peers[0])

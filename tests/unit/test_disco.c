@@ -10,8 +10,8 @@
  *     /usr/bin/python3 tests/vectors/disco.py
  */
 #include "check.h"
-#include "agent/disco.h"
-#include "agent/noise.h"
+#include "agent/nat/disco.h"
+#include "agent/wg/noise.h"
 #include "crypto/blake2s.h"
 #include "crypto/xchacha.h"
 

@@ -14,9 +14,9 @@
  * lookup checks instead) are named where they are skipped.
  */
 #include "check.h"
-#include "agent/cookie.h"
-#include "agent/noise.h"
-#include "agent/transport.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/wg/transport.h"
 
 #include <endian.h>
 
@@ -433,7 +433,7 @@ TEST(initiation_bitflip_sweep)
 /*
  * The same, but from someone who knows R's public key and so recomputes
  * mac1 after the flip: now Noise must refuse. Skipped, with the reason:
- *   bytes 1..3  reserved; the dispatchers (receive.c, relay_server.c)
+ *   bytes 1..3  reserved; the dispatchers (receive.c, relay/server.c)
  *               drop a message whose reserved bytes are not zero
  *   bytes 4..7  sender index: neither Noise nor the whitepaper
  *               authenticates it (only mac1 does); a changed index just

@@ -3,9 +3,9 @@
  * each way a message must be refused, one by one.
  */
 #include "check.h"
-#include "agent/cookie.h"
-#include "agent/noise.h"
-#include "agent/transport.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/wg/transport.h"
 #include "crypto/random.h"
 #include "crypto/x25519.h"
 

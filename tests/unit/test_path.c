@@ -12,9 +12,9 @@
 #include "check.h"
 #include "agent/config.h"
 #include "agent/device.h"
-#include "agent/path.h"
+#include "agent/nat/path.h"
 #include "agent/peer.h"
-#include "agent/relay_client.h"
+#include "agent/relay/client.h"
 
 #include <arpa/inet.h>
 

@@ -4,10 +4,10 @@
  * handshake or data message is counted as malformed and changes nothing.
  */
 #include "check.h"
-#include "agent/cookie.h"
+#include "agent/wg/cookie.h"
 #include "agent/datapath.h"
 #include "agent/device.h"
-#include "agent/noise.h"
+#include "agent/wg/noise.h"
 #include "crypto/random.h"
 
 #include <arpa/inet.h>

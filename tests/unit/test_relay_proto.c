@@ -1,13 +1,13 @@
 /*
- * Relay frames (agent/relay_proto.h): build/parse round trips for every
+ * Relay frames (agent/relay/proto.h): build/parse round trips for every
  * type, a body already in place, the zero key, and refusal of unknown
  * types, short frames and bodies over WM_RELAY_MAX_BODY; then the MTU
  * budget the header's _Static_assert promises, re-derived here with each
  * number spelled out.
  */
 #include "check.h"
-#include "agent/disco.h"
-#include "agent/relay_proto.h"
+#include "agent/nat/disco.h"
+#include "agent/relay/proto.h"
 
 static uint8_t key[WM_KEY_SIZE];
 static uint8_t frame[WM_RELAY_FRAME_HDR + WM_RELAY_MAX_BODY + 64];
@@ -180,7 +180,7 @@ TEST(magic)
 }
 
 /*
- * The MTU budget of relay_proto.h, number by number: a full-size inner
+ * The MTU budget of relay/proto.h, number by number: a full-size inner
  * packet on the relay path over IPv6 is
  *
  *   IPv6 40 + UDP 8                                          = 48

@@ -1,12 +1,12 @@
 /* The relay core driven in-process, no sockets: fake clients built from
  * noise.c, cookie.c and transport.c handshake with it and exchange frames;
  * every datagram the relay emits is captured with its path. */
-#include "agent/cookie.h"
-#include "agent/noise.h"
-#include "agent/relay_proto.h"
-#include "agent/relay_server.h"
-#include "agent/stun.h"
-#include "agent/transport.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/relay/proto.h"
+#include "agent/relay/server.h"
+#include "agent/nat/stun.h"
+#include "agent/wg/transport.h"
 #include "crypto/x25519.h"
 #include "tests/unit/check.h"
 

@@ -1,7 +1,7 @@
 /* The replay window: a numbered table of cases, then a random walk checked
  * against a naive model (the set of counters seen, and the greatest). */
 #include "check.h"
-#include "agent/replay.h"
+#include "agent/wg/replay.h"
 
 #define W ((uint64_t)WM_REPLAY_WINDOW)
 #define L (W + 1) /* the first counter that can push 0 out of the window */

@@ -1,6 +1,6 @@
 /* STUN codec: RFC 5769 vectors, golden bytes of what we emit, round
  * trips, bit flips and a table of malformed messages. */
-#include "agent/stun.h"
+#include "agent/nat/stun.h"
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>

@@ -2,7 +2,7 @@
  * time (EC P-256 and RSA, PKCS#8 and traditional), and a client and a
  * server completing handshakes and exchanging bytes over a non-blocking
  * socketpair. */
-#include "agent/tls.h"
+#include "agent/relay/tls.h"
 #include "tests/unit/check.h"
 
 #include <bearssl.h>

@@ -1,0 +1,63 @@
+/*
+ * stun_client.h - learns this agent's reflexive addresses by asking every
+ * configured STUN server, and the relay, from the agent's own UDP socket
+ * (so the answer is the very mapping peers punch to), and classifies the
+ * NAT's mapping: the same reflexive address seen by two servers on
+ * different IPs means endpoint-independent; different ones,
+ * endpoint-dependent (a symmetric NAT).
+ */
+#ifndef WM_STUN_CLIENT_H
+#define WM_STUN_CLIENT_H
+
+#include "agent/config.h"
+#include "agent/nat/stun.h"
+#include "netif/addr.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct wm_device;
+
+enum { WM_STUN_MAX_SERVERS = 8, WM_STUN_REFRESH_S = 25, WM_STUN_BACKOFF_MAX_S = 30 };
+
+enum wm_nat_mapping {
+	WM_NAT_UNKNOWN = 0,
+	WM_NAT_ENDPOINT_INDEPENDENT,
+	WM_NAT_ENDPOINT_DEPENDENT,
+};
+
+struct wm_stun_server {
+	char text[WM_HOSTPORT_MAX];
+	union wm_sockaddr addr;
+	uint8_t txid[WM_STUN_TXID_LEN];
+	uint64_t sent_ns, answered_ns, next_ns;
+	unsigned backoff_s;
+	union wm_sockaddr mapped;
+};
+
+struct wm_stun_client {
+	struct wm_device *dev;
+	struct wm_stun_server servers[WM_STUN_MAX_SERVERS];
+	size_t n;
+	unsigned generation; /* bumps when the reflexive set changes */
+	uint64_t rx, rx_bad;
+};
+
+/* Servers: every STUN = line, then the relay's UDP address. */
+void wm_stun_client_init(struct wm_stun_client *sc, struct wm_device *dev,
+			 const struct wm_config *cfg);
+/* Sends the requests that are due (retries back off, answers refresh). */
+void wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now_ns);
+/* A STUN datagram arrived from src. */
+void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
+			    size_t len, const union wm_sockaddr *src,
+			    uint64_t now_ns);
+/* Distinct reflexive addresses seen recently; returns the count. */
+size_t wm_stun_client_reflexive(const struct wm_stun_client *sc,
+				union wm_sockaddr *out, size_t cap,
+				uint64_t now_ns);
+enum wm_nat_mapping wm_stun_client_mapping(const struct wm_stun_client *sc,
+					   uint64_t now_ns);
+const char *wm_nat_mapping_name(enum wm_nat_mapping m);
+
+#endif

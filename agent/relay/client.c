@@ -1,0 +1,647 @@
+/* See relay/client.h. */
+#include "agent/relay/client.h"
+#include "agent/wg/clock.h"
+#include "agent/datapath.h"
+#include "agent/device.h"
+#include "agent/nat/path.h"
+#include "agent/relay/tls.h"
+#include "agent/wg/transport.h"
+#include "crypto/ct.h"
+#include "crypto/random.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#define SEC(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
+
+enum { TX_CAP = WM_RELAY_MAGIC_LEN + 16 + WM_RELAY_FRAME_HDR +
+		WM_RELAY_MAX_BODY + 16 + 16 };
+
+const char *wm_rc_transport_name(enum wm_rc_transport t)
+{
+	switch (t) {
+	case WM_RC_TCP: return "tcp";
+	case WM_RC_TLS: return "tls";
+	case WM_RC_UDP: break;
+	}
+	return "udp";
+}
+
+bool wm_relay_client_up(const struct wm_relay_client *rc)
+{
+	return rc && rc->state == WM_RELAY_UP && rc->session.valid;
+}
+
+/* "tcp://h:p" is plain TCP; "tls://h:p" or a bare "h:p" is TLS, so the
+ * fallback looks like HTTPS where networks only let that through. */
+static void parse_tcp_target(struct wm_relay_client *rc, const char *text)
+{
+	rc->tcp_tls = true;
+	if (strncmp(text, "tcp://", 6) == 0) {
+		rc->tcp_tls = false;
+		text += 6;
+	} else if (strncmp(text, "tls://", 6) == 0) {
+		text += 6;
+	}
+	snprintf(rc->tcp_text, sizeof(rc->tcp_text), "%s", text);
+	rc->tcp_configured = rc->tcp_text[0] != '\0';
+}
+
+int wm_relay_client_init(struct wm_relay_client *rc, struct wm_device *dev,
+			 struct wm_loop *loop, const struct wm_config *cfg)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->dev = dev;
+	rc->loop = loop;
+	rc->tcp_fd = -1;
+	snprintf(rc->udp_text, sizeof(rc->udp_text), "%s", cfg->relay);
+	parse_tcp_target(rc, cfg->relay_tcp);
+	wm_noise_peer_init(&rc->noise, &dev->local, cfg->relay_public_key, NULL);
+	wm_cookie_maker_init(&rc->cookie, cfg->relay_public_key);
+	rc->txbuf = malloc(TX_CAP);
+	rc->tcp_in = malloc(WM_RELAY_TCP_BUF);
+	rc->tcp_out = malloc(WM_RELAY_TCP_BUF);
+	if (!rc->txbuf || !rc->tcp_in || !rc->tcp_out)
+		return -ENOMEM;
+	return 0;
+}
+
+static void tcp_close(struct wm_relay_client *rc)
+{
+	if (rc->tcp_fd < 0)
+		return;
+	if (rc->tls) {
+		wm_tls_close(rc->tls, rc->tcp_fd);
+		wm_tls_free(rc->tls);
+		rc->tls = NULL;
+	}
+	wm_loop_del(rc->loop, &rc->tcp_h);
+	close(rc->tcp_fd);
+	rc->tcp_fd = -1;
+	rc->tcp_connected = false;
+	rc->tcp_in_len = rc->tcp_out_len = 0;
+}
+
+static void session_drop(struct wm_relay_client *rc)
+{
+	wm_memzero(&rc->session, sizeof(rc->session));
+	wm_memzero(&rc->hs, sizeof(rc->hs));
+}
+
+void wm_relay_client_free(struct wm_relay_client *rc)
+{
+	tcp_close(rc);
+	session_drop(rc);
+	free(rc->txbuf);
+	free(rc->tcp_in);
+	free(rc->tcp_out);
+	wm_memzero(rc, sizeof(*rc));
+	rc->tcp_fd = -1;
+}
+
+/* Goes down and schedules the next attempt with capped backoff. */
+static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
+{
+	if (rc->state == WM_RELAY_UP)
+		rc->stats.disconnects++;
+	tcp_close(rc);
+	session_drop(rc);
+	rc->transport = WM_RC_UDP;
+	rc->backoff_s = rc->backoff_s ? rc->backoff_s * 2 : 1;
+	if (rc->backoff_s > WM_RELAY_BACKOFF_MAX_S)
+		rc->backoff_s = WM_RELAY_BACKOFF_MAX_S;
+	rc->next_attempt = now + SEC(rc->backoff_s) / 2 +
+			   (uint64_t)wm_random_below(rc->backoff_s * 500 + 1) * 1000000ULL;
+	fprintf(stderr, "%s: relay %s: %s (%s), retrying in %.1f s\n",
+		rc->dev->ifname, rc->udp_text,
+		rc->state == WM_RELAY_UP ? "down" : "no session", why,
+		(double)(rc->next_attempt - now) / 1e9);
+	rc->state = WM_RELAY_IDLE;
+	for (struct wm_peer *p = rc->dev->peers; p; p = p->next)
+		wm_path_update(p, now);
+}
+
+void wm_relay_client_identity_changed(struct wm_relay_client *rc)
+{
+	uint64_t now = wm_now_ns();
+
+	if (!rc)
+		return;
+	wm_noise_peer_rekey_local(&rc->noise, &rc->dev->local);
+	go_down(rc, now, "private key changed");
+	rc->next_attempt = now;
+	rc->backoff_s = 0;
+}
+
+/* Queues bytes for the TCP stream; false when the buffer is full (the
+ * frame is dropped, as a full UDP socket would). */
+static bool tcp_queue(struct wm_relay_client *rc, const uint8_t *buf,
+		      size_t len)
+{
+	if (rc->tcp_out_len + WM_RELAY_TCP_PREFIX + len > WM_RELAY_TCP_BUF)
+		return false;
+	rc->tcp_out[rc->tcp_out_len++] = (uint8_t)(len >> 8);
+	rc->tcp_out[rc->tcp_out_len++] = (uint8_t)len;
+	memcpy(rc->tcp_out + rc->tcp_out_len, buf, len);
+	rc->tcp_out_len += len;
+	return true;
+}
+
+/* The byte stream under the frames: plain TCP, or TLS over it. Both
+ * return > 0 bytes moved, 0 for "not now", < 0 when the stream is dead. */
+static ssize_t stream_send(struct wm_relay_client *rc, const uint8_t *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	if (rc->tls)
+		return wm_tls_write(rc->tls, rc->tcp_fd, buf, len);
+	n = send(rc->tcp_fd, buf, len, MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t stream_recv(struct wm_relay_client *rc, uint8_t *buf,
+			   size_t len)
+{
+	ssize_t n;
+
+	if (rc->tls)
+		return wm_tls_read(rc->tls, rc->tcp_fd, buf, len);
+	n = recv(rc->tcp_fd, buf, len, 0);
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return n < 0 ? -errno : n;
+}
+
+static void tcp_flush(struct wm_relay_client *rc)
+{
+	uint32_t ev = EPOLLIN;
+	ssize_t n;
+
+	if (!rc->tcp_connected)
+		return;
+	while (rc->tcp_out_len > 0) {
+		n = stream_send(rc, rc->tcp_out, rc->tcp_out_len);
+		if (n < 0) {
+			go_down(rc, wm_now_ns(), strerror((int)-n));
+			return;
+		}
+		if (n == 0)
+			break;
+		memmove(rc->tcp_out, rc->tcp_out + n, rc->tcp_out_len - (size_t)n);
+		rc->tcp_out_len -= (size_t)n;
+	}
+	if (rc->tls)
+		ev |= wm_tls_events(rc->tls);
+	else if (rc->tcp_out_len)
+		ev |= EPOLLOUT;
+	wm_loop_mod(rc->loop, &rc->tcp_h, ev);
+}
+
+/* Sends one relay datagram (magic + message) on the current transport. */
+static int transmit(struct wm_relay_client *rc, const uint8_t *buf,
+		    size_t len, enum wm_rc_transport t)
+{
+	if (t == WM_RC_UDP)
+		return wm_send_udp(rc->dev, &rc->udp_addr, buf, len);
+	if (!tcp_queue(rc, buf, len))
+		return -ENOBUFS;
+	tcp_flush(rc);
+	return 0;
+}
+
+static bool resolve(union wm_sockaddr *out, const char *text)
+{
+	return text[0] && wm_sockaddr_resolve(out, text) == 0;
+}
+
+static void send_initiation(struct wm_relay_client *rc,
+			    enum wm_rc_transport t, uint64_t now)
+{
+	uint8_t *buf = rc->txbuf, eph[WM_KEY_SIZE], ts[WM_TIMESTAMP_SIZE];
+	struct wm_msg_initiation *msg =
+		(struct wm_msg_initiation *)(buf + WM_RELAY_MAGIC_LEN);
+	struct timespec wall = wm_wall_now();
+	uint32_t idx;
+
+	if (wm_random_bytes(eph, sizeof(eph)) < 0 ||
+	    wm_random_bytes(&idx, sizeof(idx)) < 0)
+		return;
+	wm_noise_tai64n(ts, wall.tv_sec, wall.tv_nsec);
+	memcpy(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	if (wm_noise_create_initiation(msg, &rc->hs, &rc->dev->local, &rc->noise,
+				       idx, eph, ts) == WM_NOISE_OK) {
+		wm_cookie_add_macs(&rc->cookie, msg, sizeof(*msg), now);
+		transmit(rc, buf, WM_RELAY_MAGIC_LEN + sizeof(*msg), t);
+	}
+	wm_memzero(eph, sizeof(eph));
+}
+
+static void on_tcp(struct wm_loop_handler *h, uint32_t events);
+
+static int tcp_connect(struct wm_relay_client *rc)
+{
+	int fd, one = 1;
+
+	if (!resolve(&rc->tcp_addr, rc->tcp_text))
+		return -EHOSTUNREACH;
+	fd = socket(rc->tcp_addr.sa.sa_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &rc->tcp_addr.sa, wm_sockaddr_len(&rc->tcp_addr)) < 0 &&
+	    errno != EINPROGRESS) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	rc->tcp_fd = fd;
+	rc->tcp_h = (struct wm_loop_handler){ fd, on_tcp, rc };
+	return wm_loop_add(rc->loop, &rc->tcp_h, EPOLLIN | EPOLLOUT);
+}
+
+static void start_udp(struct wm_relay_client *rc, uint64_t now)
+{
+	rc->transport = WM_RC_UDP;
+	rc->state = WM_RELAY_HANDSHAKE;
+	rc->attempt_start = now;
+	if (!resolve(&rc->udp_addr, rc->udp_text)) {
+		go_down(rc, now, "cannot resolve");
+		return;
+	}
+	send_initiation(rc, WM_RC_UDP, now);
+}
+
+static void start_tcp(struct wm_relay_client *rc, uint64_t now)
+{
+	int r;
+
+	tcp_close(rc);
+	rc->transport = rc->tcp_tls ? WM_RC_TLS : WM_RC_TCP;
+	rc->state = WM_RELAY_HANDSHAKE;
+	rc->attempt_start = now;
+	r = tcp_connect(rc);
+	if (r < 0)
+		go_down(rc, now, strerror(-r));
+	/* The initiation goes out once connect() completes (on_tcp). */
+}
+
+static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
+		       uint64_t now)
+{
+	bool was_up = rc->state == WM_RELAY_UP;
+
+	if (t == WM_RC_UDP && rc->transport != WM_RC_UDP)
+		tcp_close(rc); /* UDP works again: leave TCP */
+	rc->transport = t;
+	rc->state = WM_RELAY_UP;
+	rc->backoff_s = 0;
+	rc->last_rx = now;
+	rc->stats.connects++;
+	if (!was_up)
+		fprintf(stderr, "%s: relay %s: up over %s\n", rc->dev->ifname,
+			rc->udp_text, wm_rc_transport_name(t));
+	/* A path just appeared: peers with packets waiting, or that must
+	 * stay alive, handshake now rather than at their next retry. */
+	for (struct wm_peer *p = rc->dev->peers; p; p = p->next) {
+		wm_path_update(p, now);
+		if (p->staged_len || p->persistent_keepalive)
+			wm_handshake_initiate(p, false);
+	}
+}
+
+/* Seals frame (already at txbuf + magic + 16) and sends it. */
+static int send_frame(struct wm_relay_client *rc, size_t frame_len)
+{
+	uint8_t *buf = rc->txbuf;
+	struct wm_session *s = &rc->session;
+	size_t n;
+
+	if (!wm_relay_client_up(rc))
+		return -ENOTCONN;
+	if (s->send_counter >= WM_REJECT_AFTER_MESSAGES)
+		return -EKEYEXPIRED;
+	memcpy(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	/* mtu = length: relay frames are never padded, since a frame's
+	 * body length is what is left of the decrypted datagram. */
+	n = wm_transport_seal(buf + WM_RELAY_MAGIC_LEN, &s->kp,
+			      s->send_counter++,
+			      buf + WM_RELAY_MAGIC_LEN + 16, frame_len, frame_len);
+	return transmit(rc, buf, WM_RELAY_MAGIC_LEN + n, rc->transport);
+}
+
+static int send_ping(struct wm_relay_client *rc, enum wm_relay_frame_type type,
+		     const uint8_t *body, uint64_t now)
+{
+	uint8_t *frame = rc->txbuf + WM_RELAY_MAGIC_LEN + 16;
+	uint8_t nonce[8];
+
+	if (!body) {
+		memcpy(nonce, &now, sizeof(nonce));
+		body = nonce;
+	}
+	rc->last_ping = now;
+	return send_frame(rc, wm_relay_frame_build(frame, type, NULL, body, 8));
+}
+
+int wm_relay_client_send(struct wm_relay_client *rc,
+			 const uint8_t dst[WM_KEY_SIZE], const uint8_t *body,
+			 size_t len)
+{
+	uint8_t *frame;
+	int r;
+
+	if (!wm_relay_client_up(rc))
+		return -ENOTCONN;
+	if (len > WM_RELAY_MAX_BODY)
+		return -EMSGSIZE;
+	frame = rc->txbuf + WM_RELAY_MAGIC_LEN + 16;
+	r = send_frame(rc, wm_relay_frame_build(frame, WM_RELAY_SEND, dst, body,
+						len));
+	if (r == 0) {
+		rc->stats.tx_frames++;
+		rc->stats.tx_bytes += len;
+	}
+	return r;
+}
+
+static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
+			 size_t len, uint64_t now)
+{
+	struct wm_relay_frame f;
+	struct wm_peer *p;
+	uint8_t copy[WM_RELAY_MAX_BODY];
+
+	if (!wm_relay_frame_parse(&f, buf, len)) {
+		rc->stats.malformed++;
+		return;
+	}
+	switch (f.type) {
+	case WM_RELAY_RECV:
+		rc->stats.rx_frames++;
+		rc->stats.rx_bytes += f.body_len;
+		/* The receive path decrypts in place; keep the relay's buffer
+		 * out of it. */
+		memcpy(copy, f.body, f.body_len);
+		wm_receive_relayed(rc->dev, f.key, copy, f.body_len);
+		break;
+	case WM_RELAY_GONE:
+		rc->stats.gone++;
+		p = wm_device_find_peer(rc->dev, f.key);
+		if (p) {
+			p->relay_gone_ns = now;
+			wm_path_update(p, now);
+		}
+		break;
+	case WM_RELAY_PING:
+		send_ping(rc, WM_RELAY_PONG, f.body_len == 8 ? f.body : NULL, now);
+		break;
+	case WM_RELAY_PONG:
+		if (f.body_len == 8) {
+			uint64_t sent;
+			memcpy(&sent, f.body, 8);
+			if (sent <= now)
+				rc->rtt_ns = wm_since(now, sent);
+		}
+		break;
+	default:
+		rc->stats.malformed++;
+	}
+}
+
+static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
+			    size_t len, enum wm_rc_transport t, uint64_t now)
+{
+	struct wm_keypair kp;
+
+	(void)len;
+	if (wm_noise_consume_response((struct wm_msg_response *)msg, &rc->hs,
+				      &rc->dev->local, &rc->noise) != WM_NOISE_OK) {
+		rc->stats.malformed++;
+		return;
+	}
+	wm_noise_derive_keypair(&kp, &rc->hs, now);
+	memset(&rc->session, 0, sizeof(rc->session));
+	rc->session.kp = kp;
+	wm_replay_init(&rc->session.replay);
+	rc->session.valid = true;
+	wm_memzero(&kp, sizeof(kp));
+	rc->udp_probe_pending = false;
+	session_up(rc, t, now);
+	/* The relay, as responder, waits for our first message. */
+	send_ping(rc, WM_RELAY_PING, NULL, now);
+}
+
+/* One relay datagram (magic included), from transport t. */
+static void process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
+		    enum wm_rc_transport t)
+{
+	uint8_t *msg = buf + WM_RELAY_MAGIC_LEN, *plain;
+	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
+	uint64_t now = wm_now_ns();
+
+	if (!wm_relay_is_relay(buf, len) || mlen < 4 || msg[1] || msg[2] ||
+	    msg[3]) {
+		rc->stats.malformed++;
+		return;
+	}
+	switch (msg[0]) {
+	case WM_MSG_RESPONSE:
+		if (mlen == sizeof(struct wm_msg_response))
+			return handle_response(rc, msg, mlen, t, now);
+		break;
+	case WM_MSG_COOKIE:
+		if (mlen == sizeof(struct wm_msg_cookie)) {
+			wm_cookie_consume_reply(&rc->cookie,
+						(struct wm_msg_cookie *)msg, now);
+			return;
+		}
+		break;
+	case WM_MSG_DATA:
+		if (!rc->session.valid || mlen < WM_MSG_MIN_DATA ||
+		    wm_transport_receiver(msg) != rc->session.kp.local_index)
+			break;
+		if (wm_transport_open(&rc->session.kp, &rc->session.replay, msg,
+				      mlen, &plain, &plen) != WM_RX_OK)
+			break;
+		rc->last_rx = now;
+		return handle_frame(rc, plain, plen, now);
+	}
+	rc->stats.malformed++;
+}
+
+void wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
+				 size_t len, const union wm_sockaddr *src)
+{
+	if (!rc || !wm_sockaddr_equal(src, &rc->udp_addr)) {
+		if (rc)
+			rc->stats.malformed++;
+		return;
+	}
+	process(rc, buf, len, WM_RC_UDP);
+}
+
+static void tcp_read(struct wm_relay_client *rc)
+{
+	for (int round = 0; round < 16; round++) {
+		ssize_t n = stream_recv(rc, rc->tcp_in + rc->tcp_in_len,
+					WM_RELAY_TCP_BUF - rc->tcp_in_len);
+		size_t off = 0;
+
+		if (n < 0) {
+			go_down(rc, wm_now_ns(), n == -EPIPE ? "TCP closed"
+							       : strerror((int)-n));
+			return;
+		}
+		if (n == 0)
+			return;
+		rc->tcp_in_len += (size_t)n;
+		while (rc->tcp_in_len - off >= WM_RELAY_TCP_PREFIX) {
+			size_t flen = (size_t)rc->tcp_in[off] << 8 | rc->tcp_in[off + 1];
+			if (rc->tcp_in_len - off - WM_RELAY_TCP_PREFIX < flen)
+				break;
+			process(rc, rc->tcp_in + off + WM_RELAY_TCP_PREFIX, flen,
+				rc->transport);
+			if (rc->tcp_fd < 0)
+				return;
+			off += WM_RELAY_TCP_PREFIX + flen;
+		}
+		memmove(rc->tcp_in, rc->tcp_in + off, rc->tcp_in_len - off);
+		rc->tcp_in_len -= off;
+	}
+}
+
+/* The host part of "host:port" for SNI (BearSSL copies it); none for an
+ * IP literal. */
+static const char *sni_name(char host[WM_HOSTPORT_MAX], const char *hostport)
+{
+	const char *colon = strrchr(hostport, ':');
+	size_t n = colon ? (size_t)(colon - hostport) : strlen(hostport);
+	uint8_t addr[16];
+
+	if (n >= WM_HOSTPORT_MAX || hostport[0] == '[')
+		return NULL;
+	memcpy(host, hostport, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, addr) == 1 ? NULL : host;
+}
+
+static void on_tcp(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_relay_client *rc = h->ctx;
+	char host[WM_HOSTPORT_MAX];
+	uint64_t now = wm_now_ns();
+
+	if (!rc->tcp_connected && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+		getsockopt(rc->tcp_fd, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err) {
+			go_down(rc, now, strerror(err));
+			return;
+		}
+		rc->tcp_connected = true;
+		if (rc->tcp_tls &&
+		    wm_tls_new_client(&rc->tls, sni_name(host, rc->tcp_text)) < 0) {
+			go_down(rc, now, "TLS setup failed");
+			return;
+		}
+		/* Queued now; over TLS it leaves once the handshake is done. */
+		send_initiation(rc, rc->transport, now);
+		rc->last_ping = now;
+	}
+	if (rc->tls && wm_tls_pump(rc->tls, rc->tcp_fd) < 0) {
+		go_down(rc, now, "TLS failed");
+		return;
+	}
+	/* Writing pumps the TLS engine, which may read records off the
+	 * socket; their plaintext then waits in the engine with no socket
+	 * event left to announce it. So read until nothing is pending. */
+	for (int round = 0; round < 8 && rc->tcp_fd >= 0; round++) {
+		tcp_read(rc);
+		if (rc->tcp_fd >= 0)
+			tcp_flush(rc);
+		if (!rc->tls || !wm_tls_pending(rc->tls))
+			break;
+	}
+}
+
+void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
+{
+	if (!rc)
+		return;
+	/* Records a send pumped in off the socket (see on_tcp). */
+	if (rc->tls && wm_tls_pending(rc->tls))
+		on_tcp(&rc->tcp_h, 0);
+	switch (rc->state) {
+	case WM_RELAY_IDLE:
+		if (now >= rc->next_attempt)
+			start_udp(rc, now);
+		break;
+	case WM_RELAY_HANDSHAKE:
+		if (rc->transport == WM_RC_UDP &&
+		    wm_since(now, rc->attempt_start) >= SEC(WM_RELAY_UDP_WAIT_S)) {
+			if (rc->tcp_configured)
+				start_tcp(rc, now);
+			else
+				go_down(rc, now, "no answer over UDP");
+		} else if (rc->transport == WM_RC_UDP &&
+			   wm_since(now, rc->last_ping) >= SEC(1)) {
+			rc->last_ping = now;
+			send_initiation(rc, WM_RC_UDP, now);
+		} else if (rc->transport != WM_RC_UDP &&
+			   wm_since(now, rc->attempt_start) >= SEC(2 * WM_RELAY_UDP_WAIT_S)) {
+			go_down(rc, now, "no answer over TCP");
+		} else if (rc->transport != WM_RC_UDP && rc->tcp_connected &&
+			   wm_since(now, rc->last_ping) >= SEC(1)) {
+			/* The relay drops initiations that come too close
+			 * together; a lost one is retried, as over UDP. */
+			rc->last_ping = now;
+			send_initiation(rc, rc->transport, now);
+		}
+		break;
+	case WM_RELAY_UP:
+		if (wm_since(now, rc->last_rx) >= SEC(WM_RELAY_DEAD_S)) {
+			go_down(rc, now, "no answer to pings");
+			break;
+		}
+		if (wm_since(now, rc->session.kp.birth_ns) >= SEC(WM_REJECT_AFTER_TIME)) {
+			go_down(rc, now, "session expired");
+			break;
+		}
+		/* Rekey in place; a lost initiation is retried. One handshake
+		 * state serves the rekey and the UDP probe below, so only one
+		 * of them is in flight at a time. */
+		if (wm_since(now, rc->session.kp.birth_ns) >= SEC(WM_REKEY_AFTER_TIME) &&
+		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
+			rc->last_rekey_try = now;
+			send_initiation(rc, rc->transport, now);
+			break;
+		}
+		if (wm_since(now, rc->last_ping) >= SEC(WM_RELAY_PING_S))
+			send_ping(rc, WM_RELAY_PING, NULL, now);
+		/* On TCP, keep checking whether UDP works again. */
+		if (rc->transport != WM_RC_UDP &&
+		    wm_since(now, rc->last_udp_try) >= SEC(WM_RELAY_UDP_RETRY_S) &&
+		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
+			rc->last_udp_try = now;
+			if (resolve(&rc->udp_addr, rc->udp_text))
+				send_initiation(rc, WM_RC_UDP, now);
+		}
+		break;
+	}
+}

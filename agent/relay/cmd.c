@@ -1,0 +1,463 @@
+/* `wiremesh relay` (relay/server.h): the relay core on a dual-stack UDP
+ * socket and, when TCPListen is set, on TCP or TLS connections
+ * (relay/server_tcp.c); signals through a signalfd; one tick a second for the
+ * idle and timeout sweeps. */
+#include "agent/wg/clock.h"
+#include "agent/cmd_args.h"
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "agent/relay/server.h"
+#include "agent/relay/server_tcp.h"
+#include "agent/sdnotify.h"
+#include "agent/relay/tls.h"
+#include "agent/udp.h"
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Room for one IPV6_PKTINFO or IP_PKTINFO control message. */
+union pktinfo_buf {
+	struct cmsghdr hdr;
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		 CMSG_SPACE(sizeof(struct in_pktinfo))];
+};
+
+enum {
+	RX_BATCH = 32,
+	RX_SLOT = 16384, /* above the largest relay datagram (relay/server_tcp.c) */
+	FD_RESERVE = 32, /* descriptors kept for everything but connections */
+};
+
+struct app {
+	const char *config_path;
+	struct wm_relay_config cfg;
+	struct wm_tls_creds *creds;
+	struct wm_relay *relay;
+	struct wm_relay_tcp *tcp;
+	struct wm_loop loop;
+	int udp_fd, udp_family, sig_fd;
+	uint16_t udp_port;
+	struct wm_loop_handler udp_h, sig_h;
+	uint8_t *rx;
+};
+
+/* ------------------------------------------------------------ core ops */
+
+static void v4mapped(struct in6_addr *out, const struct in_addr *in)
+{
+	memset(out, 0, sizeof(*out));
+	out->s6_addr[10] = 0xff;
+	out->s6_addr[11] = 0xff;
+	memcpy(&out->s6_addr[12], in, 4);
+}
+
+/* Fills the control message that makes a datagram leave from local;
+ * returns its length, 0 when local is unset or does not fit the socket. */
+static size_t source_cmsg(const struct app *a, const union wm_sockaddr *local,
+			  union pktinfo_buf *cbuf)
+{
+	struct cmsghdr *cm = &cbuf->hdr;
+
+	memset(cbuf, 0, sizeof(*cbuf));
+	if (a->udp_family == AF_INET6 && local->sa.sa_family != AF_UNSPEC) {
+		struct in6_pktinfo pi = { .ipi6_ifindex = 0 };
+
+		if (local->sa.sa_family == AF_INET)
+			v4mapped(&pi.ipi6_addr, &local->in.sin_addr);
+		else
+			pi.ipi6_addr = local->in6.sin6_addr;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (a->udp_family == AF_INET && local->sa.sa_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = local->in.sin_addr };
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+static int app_send(void *ctx, const struct wm_relay_path *to,
+		    const uint8_t *buf, size_t len)
+{
+	struct app *a = ctx;
+	union wm_sockaddr dst = to->addr;
+	union pktinfo_buf cbuf;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_name = &dst, .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (to->transport != WM_RELAY_UDP)
+		return wm_relay_tcp_send(a->tcp, to->conn, buf, len);
+	if (a->udp_family == AF_INET6 && dst.sa.sa_family == AF_INET) {
+		struct sockaddr_in6 m6 = { .sin6_family = AF_INET6,
+					   .sin6_port = to->addr.in.sin_port };
+		v4mapped(&m6.sin6_addr, &to->addr.in.sin_addr);
+		dst.in6 = m6;
+	} else if (a->udp_family != dst.sa.sa_family) {
+		return -EAFNOSUPPORT;
+	}
+	m.msg_namelen = wm_sockaddr_len(&dst);
+	m.msg_controllen = source_cmsg(a, &to->local, &cbuf);
+	m.msg_control = m.msg_controllen ? &cbuf : NULL;
+	if (sendmsg(a->udp_fd, &m, MSG_DONTWAIT) == (ssize_t)len)
+		return 0;
+	/* The address may have left the host since: any source will do. */
+	if (m.msg_controllen && errno == EINVAL) {
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+		if (sendmsg(a->udp_fd, &m, MSG_DONTWAIT) == (ssize_t)len)
+			return 0;
+	}
+	return -errno;
+}
+
+static int app_random(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	return wm_random_bytes(buf, len);
+}
+
+static void app_log(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "relay: %s\n", line);
+}
+
+/* ------------------------------------------------------------- events */
+
+/* The dual-stack socket reports IPv4 sources as ::ffff:a.b.c.d: keep them
+ * IPv4, as STUN answers and logs should show them. */
+static void unmap(union wm_sockaddr *s)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (s->sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&s->in6.sin6_addr))
+		return;
+	in.sin_port = s->in6.sin6_port;
+	memcpy(&in.sin_addr, &s->in6.sin6_addr.s6_addr[12], 4);
+	memset(s, 0, sizeof(*s));
+	s->in = in;
+}
+
+/* The address a datagram was sent to, from its IP(V6)_PKTINFO. */
+static void local_address(union wm_sockaddr *out, struct msghdr *m)
+{
+	memset(out, 0, sizeof(*out));
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			out->in6.sin6_family = AF_INET6;
+			out->in6.sin6_addr = pi.ipi6_addr;
+			unmap(out);
+			return;
+		}
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			out->in.sin_family = AF_INET;
+			out->in.sin_addr = pi.ipi_addr;
+			return;
+		}
+	}
+}
+
+static void on_udp(struct wm_loop_handler *h, uint32_t events)
+{
+	struct app *a = h->ctx;
+	struct mmsghdr msgs[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	union wm_sockaddr from[RX_BATCH];
+	union pktinfo_buf cbuf[RX_BATCH];
+
+	(void)events;
+	/* Bounded, so TCP connections get their turn under a UDP flood. */
+	for (int round = 0; round < 8; round++) {
+		uint64_t now;
+		int n;
+
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = a->rx + (size_t)i * RX_SLOT;
+			iov[i].iov_len = RX_SLOT;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_control = &cbuf[i];
+			msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
+		}
+		n = recvmmsg(a->udp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		now = wm_now_ns();
+		for (int i = 0; i < n; i++) {
+			struct wm_relay_path p = { .transport = WM_RELAY_UDP };
+
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;
+			p.addr = from[i];
+			unmap(&p.addr);
+			local_address(&p.local, &msgs[i].msg_hdr);
+			wm_relay_input(a->relay, &p, iov[i].iov_base,
+				       msgs[i].msg_len, now);
+		}
+		if (n < RX_BATCH)
+			return;
+	}
+}
+
+static void print_counters(struct app *a)
+{
+	struct wm_relay_counters k;
+	struct wm_relay_tcp_stats ts;
+	char drops[512];
+	size_t off = 0;
+
+	wm_relay_get_counters(a->relay, &k);
+	wm_relay_tcp_get_stats(a->tcp, &ts);
+	for (int i = 0; i < WM_RELAY_DROP_MAX && off < sizeof(drops); i++)
+		off += (size_t)snprintf(drops + off, sizeof(drops) - off, " %s=%llu",
+					wm_relay_drop_name((enum wm_relay_drop)i),
+					(unsigned long long)k.drops[i]);
+	fprintf(stderr,
+		"relay: clients udp=%llu tcp=%llu tls=%llu; handshakes=%llu "
+		"cookie_replies=%llu stun_requests=%llu pings=%llu\n"
+		"relay: forwarded frames=%llu bytes=%llu; gone_sent=%llu\n"
+		"relay: drops%s\n"
+		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
+		"closed_errors=%llu\n",
+		(unsigned long long)k.clients[WM_RELAY_UDP],
+		(unsigned long long)k.clients[WM_RELAY_TCP],
+		(unsigned long long)k.clients[WM_RELAY_TLS],
+		(unsigned long long)k.handshakes,
+		(unsigned long long)k.cookie_replies,
+		(unsigned long long)k.stun_requests,
+		(unsigned long long)k.pings,
+		(unsigned long long)k.frames_forwarded,
+		(unsigned long long)k.bytes_forwarded,
+		(unsigned long long)k.gone_sent, drops,
+		(unsigned long long)ts.open, (unsigned long long)ts.accepted,
+		(unsigned long long)ts.refused_full,
+		(unsigned long long)ts.closed_errors);
+}
+
+static void on_signal(struct wm_loop_handler *h, uint32_t events)
+{
+	struct app *a = h->ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			print_counters(a);
+		} else if (si.ssi_signo == SIGHUP) {
+			fprintf(stderr, "relay: SIGHUP ignored: restart the relay "
+					"to apply a changed config\n");
+		} else {
+			fprintf(stderr, "relay: signal %u, shutting down\n",
+				si.ssi_signo);
+			wm_sd_notify("STOPPING=1");
+			wm_loop_stop(&a->loop);
+		}
+	}
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	struct app *a = ctx;
+
+	wm_relay_tick(a->relay, now);
+	wm_relay_tcp_tick(a->tcp, now);
+}
+
+/* ------------------------------------------------------------- set-up */
+
+/* TLSCert and TLSKey, like AllowedClientsFile, are relative to the
+ * config file's directory. */
+static void resolve(char *out, size_t len, const char *config, const char *p)
+{
+	const char *slash = strrchr(config, '/');
+
+	if (p[0] == '/' || !slash)
+		snprintf(out, len, "%s", p);
+	else
+		snprintf(out, len, "%.*s/%s", (int)(slash - config), config, p);
+}
+
+static int load_tls(struct app *a)
+{
+	char cert[PATH_MAX], key[PATH_MAX], err[PATH_MAX + 256];
+
+	if (!a->cfg.tls_cert[0])
+		return 0;
+	resolve(cert, sizeof(cert), a->config_path, a->cfg.tls_cert);
+	resolve(key, sizeof(key), a->config_path, a->cfg.tls_key);
+	if (wm_tls_creds_load(&a->creds, cert, key, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: TLSCert/TLSKey: %s\n", a->config_path, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Connections may use what the descriptor limit allows, less a reserve. */
+static unsigned tcp_cap(const struct app *a)
+{
+	struct rlimit rl;
+	rlim_t fds = 1024;
+	unsigned want = a->cfg.max_clients + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fds = rl.rlim_cur;
+	}
+	if (fds < 2 * FD_RESERVE)
+		fds = 2 * FD_RESERVE;
+	if (want > fds - FD_RESERVE)
+		want = (unsigned)(fds - FD_RESERVE);
+	return want > 0xffff ? 0xffff : want;
+}
+
+static int setup_signals(struct app *a)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int r;
+
+	a->sig_h = (struct wm_loop_handler){ -1, on_signal, a };
+	r = wm_loop_add_signals(&a->loop, &a->sig_h, sigs, 4);
+	a->sig_fd = a->sig_h.fd;
+	return r;
+}
+
+static int start(struct app *a)
+{
+	const struct wm_relay_ops ops = { app_send, app_random, app_log, a };
+	const struct wm_relay_params p = {
+		a->cfg.private_key, (const uint8_t(*)[WM_KEY_SIZE])a->cfg.allowed_clients,
+		a->cfg.n_allowed_clients, a->cfg.client_rate, a->cfg.max_clients,
+	};
+	char err[512], pub[WM_KEY_B64_LEN + 1];
+	uint8_t key[WM_KEY_SIZE];
+	int r;
+
+	r = wm_relay_new(&a->relay, &p, &ops);
+	if (r == 0)
+		r = wm_loop_init(&a->loop, 1000);
+	a->rx = malloc((size_t)RX_BATCH * RX_SLOT);
+	if (r < 0 || !a->rx) {
+		fprintf(stderr, "relay: %s\n", strerror(r < 0 ? -r : ENOMEM));
+		return r < 0 ? r : -ENOMEM;
+	}
+	r = wm_udp_open(a->cfg.listen_port, 0, &a->udp_family, &a->udp_port);
+	if (r < 0) {
+		fprintf(stderr, "%s: ListenPort %u: %s\n", a->config_path,
+			a->cfg.listen_port, strerror(-r));
+		return r;
+	}
+	a->udp_fd = r;
+	/* On a host with several addresses, answers must leave from the one
+	 * the client talks to, or its NAT and socket drop them. */
+	setsockopt(a->udp_fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
+	if (a->udp_family == AF_INET6)
+		setsockopt(a->udp_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 },
+			   sizeof(int));
+	a->udp_h = (struct wm_loop_handler){ a->udp_fd, on_udp, a };
+	r = wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
+	if (r == 0 && a->cfg.tcp_listen[0]) {
+		r = wm_relay_tcp_open(&a->tcp, &a->loop, a->relay, a->cfg.tcp_listen,
+				      a->creds, tcp_cap(a), err, sizeof(err));
+		if (r < 0)
+			fprintf(stderr, "%s: %s\n", a->config_path, err);
+	}
+	if (r == 0)
+		r = wm_loop_add_tick(&a->loop, on_tick, a);
+	if (r == 0)
+		r = setup_signals(a);
+	if (r < 0)
+		return r;
+	wm_relay_public_key(a->relay, key);
+	wm_key_to_base64(pub, key);
+	fprintf(stderr, "relay: public key %s; udp port %u (relay + STUN)%s%s%s; "
+		"%zu allowed clients, at most %u, %llu bytes/s each\n",
+		pub, a->udp_port, a->tcp ? "; tcp " : "",
+		a->tcp ? a->cfg.tcp_listen : "",
+		a->tcp ? (a->creds ? " (TLS)" : " (plain)") : "",
+		a->cfg.n_allowed_clients, a->cfg.max_clients,
+		(unsigned long long)a->cfg.client_rate);
+	wm_sd_notify("READY=1");
+	return 0;
+}
+
+static void stop(struct app *a)
+{
+	wm_relay_tcp_close(a->tcp);
+	if (a->udp_fd >= 0)
+		close(a->udp_fd);
+	if (a->sig_fd >= 0)
+		close(a->sig_fd);
+	wm_loop_close(&a->loop);
+	wm_relay_free(a->relay);
+	wm_tls_creds_free(a->creds);
+	wm_relay_config_free(&a->cfg);
+	free(a->rx);
+}
+
+int wm_cmd_relay(int argc, char **argv)
+{
+	struct app a = { .udp_fd = -1, .sig_fd = -1, .loop = { .epfd = -1 } };
+	bool check = false;
+	int r;
+
+	r = wm_cmd_args(argc, argv, "relay", &a.config_path, &check);
+	if (r)
+		return r;
+	if (!wm_relay_config_load(&a.cfg, a.config_path, stderr))
+		return 2;
+	if (load_tls(&a) < 0) {
+		wm_relay_config_free(&a.cfg);
+		return 2;
+	}
+	if (check) {
+		printf("%s: ok (%zu allowed clients%s)\n", a.config_path,
+		       a.cfg.n_allowed_clients,
+		       a.creds ? (strcmp(wm_tls_creds_key_type(a.creds), "RSA")
+					  ? ", TLS with an EC key"
+					  : ", TLS with an RSA key")
+			       : "");
+		stop(&a);
+		return 0;
+	}
+	r = start(&a);
+	if (r == 0)
+		r = wm_loop_run(&a.loop);
+	if (r < 0)
+		fprintf(stderr, "relay: %s\n", strerror(-r));
+	else
+		print_counters(&a);
+	stop(&a);
+	return r < 0 ? 1 : 0;
+}

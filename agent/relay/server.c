@@ -1,0 +1,669 @@
+/* See relay/server.h: the pure relay core. */
+#include "agent/relay/server.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/relay/server_tables.h"
+#include "agent/relay/proto.h"
+#include "agent/nat/stun.h"
+#include "agent/wg/transport.h"
+#include "crypto/ct.h"
+#include "crypto/encoding.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	/* Initiations per second past which UDP senders must prove their
+	 * address with a cookie first. */
+	UNDER_LOAD_PER_SECOND = 256,
+	LOG_SLOTS = 16,
+};
+#define NS 1000000000ULL
+#define IDLE_NS (180 * NS)
+#define LOG_EVERY_NS (60 * NS)
+#define REJECT_NS ((uint64_t)WM_REJECT_AFTER_TIME * NS)
+
+struct wm_relay {
+	struct wm_noise_local local;
+	struct wm_cookie_checker checker;
+	struct wm_relay_tables t;
+	struct wm_relay_ops ops;
+	struct wm_relay_counters n;
+
+	uint64_t load_window_ns, under_load_until;
+	unsigned load_count;
+
+	/* Set by lookup() during wm_noise_consume_initiation. */
+	struct wm_relay_allowed *hit;
+	uint8_t unknown_key[WM_KEY_SIZE];
+
+	/* Who was last logged, so one remote party cannot flood the log. */
+	struct {
+		uint8_t key[WM_KEY_SIZE];
+		uint64_t at;
+	} logged[LOG_SLOTS];
+	uint64_t full_logged_at;
+};
+
+const char *wm_relay_drop_name(enum wm_relay_drop d)
+{
+	switch (d) {
+	case WM_RELAY_DROP_NOT_ALLOWED: return "not_allowed";
+	case WM_RELAY_DROP_DST_UNKNOWN: return "dst_unknown";
+	case WM_RELAY_DROP_DST_OFFLINE: return "dst_offline";
+	case WM_RELAY_DROP_RATE_LIMITED: return "rate_limited";
+	case WM_RELAY_DROP_MALFORMED: return "malformed";
+	case WM_RELAY_DROP_BAD_AUTH: return "bad_auth";
+	case WM_RELAY_DROP_REPLAY: return "replay";
+	case WM_RELAY_DROP_FULL: return "full";
+	case WM_RELAY_DROP_SEND_FAILED: return "send_failed";
+	case WM_RELAY_DROP_MAX: break;
+	}
+	return "unknown";
+}
+
+const char *wm_relay_transport_name(enum wm_relay_transport t)
+{
+	switch (t) {
+	case WM_RELAY_UDP: return "udp";
+	case WM_RELAY_TCP: return "tcp";
+	case WM_RELAY_TLS: return "tls";
+	}
+	return "unknown";
+}
+
+int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
+		 const struct wm_relay_ops *ops)
+{
+	struct wm_relay *r;
+	int err;
+
+	*out = NULL;
+	if (!p->private_key || !ops->send || !ops->random)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
+				   p->max_clients, p->client_rate);
+	if (err < 0) {
+		free(r);
+		return err;
+	}
+	r->ops = *ops;
+	wm_noise_local_init(&r->local, p->private_key);
+	wm_cookie_checker_init(&r->checker, r->local.public_key);
+	*out = r;
+	return 0;
+}
+
+void wm_relay_free(struct wm_relay *r)
+{
+	if (!r)
+		return;
+	wm_relay_tables_free(&r->t);
+	wm_memzero(r, sizeof(*r));
+	free(r);
+}
+
+void wm_relay_public_key(const struct wm_relay *r, uint8_t out[WM_KEY_SIZE])
+{
+	memcpy(out, r->local.public_key, WM_KEY_SIZE);
+}
+
+static void drop(struct wm_relay *r, enum wm_relay_drop why)
+{
+	r->n.drops[why]++;
+}
+
+static void logf_(struct wm_relay *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logf_(struct wm_relay *r, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!r->ops.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->ops.log(r->ops.ctx, line);
+}
+
+/* True when key has not been logged in the last minute (and notes it). */
+static bool may_log_key(struct wm_relay *r, const uint8_t key[WM_KEY_SIZE],
+			uint64_t now)
+{
+	size_t oldest = 0;
+
+	for (size_t i = 0; i < LOG_SLOTS; i++) {
+		if (r->logged[i].at && memcmp(r->logged[i].key, key,
+					      WM_KEY_SIZE) == 0) {
+			if (now - r->logged[i].at < LOG_EVERY_NS)
+				return false;
+			r->logged[i].at = now ? now : 1;
+			return true;
+		}
+		if (r->logged[i].at < r->logged[oldest].at)
+			oldest = i;
+	}
+	/* A full table of keys each logged within the minute: a spray of
+	 * keys, so stay quiet until a slot ages out. */
+	if (r->logged[oldest].at && now - r->logged[oldest].at < LOG_EVERY_NS)
+		return false;
+	memcpy(r->logged[oldest].key, key, WM_KEY_SIZE);
+	r->logged[oldest].at = now ? now : 1;
+	return true;
+}
+
+static const char *key_text(char buf[WM_KEY_B64_LEN + 1],
+			    const uint8_t key[WM_KEY_SIZE])
+{
+	wm_key_to_base64(buf, key);
+	return buf;
+}
+
+static void send_raw(struct wm_relay *r, const struct wm_relay_path *to,
+		     const uint8_t *buf, size_t len)
+{
+	if (r->ops.send(r->ops.ctx, to, buf, len) < 0)
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+}
+
+/* ---------------------------------------------------------------- STUN */
+
+static void on_stun(struct wm_relay *r, const struct wm_relay_path *from,
+		    const uint8_t *buf, size_t len)
+{
+	uint8_t out[WM_STUN_ERROR_MAX > WM_STUN_RESPONSE_MAX ?
+			    WM_STUN_ERROR_MAX : WM_STUN_RESPONSE_MAX];
+	struct wm_stun_msg m;
+	size_t n;
+
+	if (!wm_stun_parse(&m, buf, len)) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	if (m.type != WM_STUN_BINDING_REQUEST)
+		return; /* indications and stray responses get no answer */
+	if (m.n_unknown)
+		n = wm_stun_build_unknown_error(out, sizeof(out), &m);
+	else
+		n = wm_stun_build_response(out, sizeof(out), m.txid, &from->addr);
+	if (!n)
+		return;
+	r->n.stun_requests++;
+	send_raw(r, from, out, n);
+}
+
+/* ---------------------------------------------------------- handshakes */
+
+/* The bytes a cookie binds to: the sender's IP then port. */
+static size_t source_bytes(uint8_t out[18], const union wm_sockaddr *a)
+{
+	if (a->sa.sa_family == AF_INET) {
+		memcpy(out, &a->in.sin_addr, 4);
+		memcpy(out + 4, &a->in.sin_port, 2);
+		return 6;
+	}
+	if (a->sa.sa_family == AF_INET6) {
+		memcpy(out, &a->in6.sin6_addr, 16);
+		memcpy(out + 16, &a->in6.sin6_port, 2);
+		return 18;
+	}
+	return 0;
+}
+
+static bool under_load(struct wm_relay *r, uint64_t now)
+{
+	if (now - r->load_window_ns >= NS) {
+		r->load_window_ns = now;
+		r->load_count = 0;
+	}
+	if (++r->load_count > UNDER_LOAD_PER_SECOND)
+		r->under_load_until = now + NS;
+	return now < r->under_load_until;
+}
+
+static struct wm_noise_peer *lookup(void *ctx,
+				    const uint8_t remote_static[WM_KEY_SIZE])
+{
+	struct wm_relay *r = ctx;
+	struct wm_relay_allowed *a = wm_relay_find_allowed(&r->t, remote_static);
+
+	if (!a) {
+		memcpy(r->unknown_key, remote_static, WM_KEY_SIZE);
+		return NULL;
+	}
+	/* The static DH costs a scalar multiplication: done once per key,
+	 * at its first handshake, instead of for the whole list at start. */
+	if (!a->noise_ready) {
+		wm_noise_peer_init(&a->noise, &r->local, a->key, NULL);
+		a->noise_ready = true;
+	}
+	r->hit = a;
+	return &a->noise;
+}
+
+static void send_cookie_reply(struct wm_relay *r,
+			      const struct wm_relay_path *from,
+			      const struct wm_msg_initiation *msg,
+			      const uint8_t *src, size_t srclen, uint64_t now,
+			      const uint8_t secret[WM_KEY_SIZE])
+{
+	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_cookie)];
+	uint8_t nonce[WM_COOKIE_NONCE_SIZE];
+	struct wm_msg_cookie reply;
+
+	if (r->ops.random(r->ops.ctx, nonce, sizeof(nonce)) < 0)
+		return;
+	wm_cookie_create_reply(&reply, &r->checker, msg, sizeof(*msg),
+			       msg->sender_index, src, srclen, now, secret,
+			       nonce);
+	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	memcpy(out + WM_RELAY_MAGIC_LEN, &reply, sizeof(reply));
+	r->n.cookie_replies++;
+	send_raw(r, from, out, sizeof(out));
+}
+
+static void not_allowed(struct wm_relay *r, const struct wm_relay_path *from,
+			uint64_t now)
+{
+	char k[WM_KEY_B64_LEN + 1], a[WM_SOCKADDR_STRLEN];
+
+	drop(r, WM_RELAY_DROP_NOT_ALLOWED);
+	if (may_log_key(r, r->unknown_key, now))
+		logf_(r, "handshake from %s (%s %s): not on the allow-list, "
+			 "ignored", key_text(k, r->unknown_key),
+		      wm_relay_transport_name(from->transport),
+		      wm_sockaddr_format(a, sizeof(a), &from->addr));
+}
+
+static void pool_full(struct wm_relay *r, uint64_t now)
+{
+	char k[WM_KEY_B64_LEN + 1];
+
+	drop(r, WM_RELAY_DROP_FULL);
+	if (r->full_logged_at && now - r->full_logged_at < LOG_EVERY_NS)
+		return;
+	r->full_logged_at = now ? now : 1;
+	logf_(r, "MaxClients (%zu) reached: handshake from %s refused",
+	      r->t.n_pool, key_text(k, r->hit->key));
+}
+
+/* Answers an authenticated initiation: new "next" session for its key. */
+static void respond(struct wm_relay *r, const struct wm_relay_path *from,
+		    struct wm_handshake *hs, uint64_t now)
+{
+	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_response)];
+	uint8_t eph[WM_KEY_SIZE];
+	struct wm_relay_allowed *a = r->hit;
+	struct wm_relay_client *c = a->client;
+	struct wm_cookie_maker maker;
+	struct wm_msg_response resp;
+	struct wm_relay_session s;
+	bool fresh = false;
+	uint32_t idx;
+
+	memset(&s, 0, sizeof(s));
+	if (!c) {
+		c = wm_relay_client_alloc(&r->t, a, now);
+		if (!c) {
+			pool_full(r, now);
+			return;
+		}
+		fresh = true;
+	}
+	if (r->ops.random(r->ops.ctx, eph, sizeof(eph)) < 0 ||
+	    wm_relay_index_add(&r->t, c, &r->ops, &idx) < 0)
+		goto fail;
+	if (wm_noise_create_response(&resp, hs, &a->noise, idx, eph) !=
+		    WM_NOISE_OK ||
+	    wm_noise_derive_keypair(&s.kp, hs, now) != WM_NOISE_OK) {
+		wm_relay_index_remove(&r->t, idx);
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		goto fail;
+	}
+	wm_cookie_maker_init(&maker, a->key);
+	wm_cookie_add_macs(&maker, &resp, sizeof(resp), now);
+	wm_replay_init(&s.replay);
+	s.valid = true;
+	wm_relay_session_clear(&r->t, &c->next);
+	c->next = s;
+	c->path = *from;
+	c->last_rx_ns = now;
+	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	memcpy(out + WM_RELAY_MAGIC_LEN, &resp, sizeof(resp));
+	r->n.handshakes++;
+	send_raw(r, from, out, sizeof(out));
+	goto out;
+fail:
+	if (fresh)
+		wm_relay_client_release(&r->t, c);
+out:
+	wm_memzero(eph, sizeof(eph));
+	wm_memzero(&s, sizeof(s));
+	wm_memzero(&maker, sizeof(maker));
+}
+
+static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
+			  uint8_t *msgbuf, uint64_t now)
+{
+	const struct wm_msg_initiation *msg = (const void *)msgbuf;
+	uint8_t src[18], secret[WM_KEY_SIZE];
+	size_t srclen = source_bytes(src, &from->addr);
+	enum wm_cookie_mac_state st;
+	struct wm_noise_peer *peer;
+	struct wm_handshake hs;
+
+	memset(&hs, 0, sizeof(hs));
+	if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
+		return;
+	st = wm_cookie_validate(&r->checker, msg, sizeof(*msg), src, srclen,
+				now, secret);
+	if (st == WM_COOKIE_INVALID_MAC) {
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		goto out;
+	}
+	/* A stream's source address is already proven by its handshake. */
+	if (from->transport == WM_RELAY_UDP && under_load(r, now) &&
+	    st != WM_COOKIE_VALID_MAC_COOKIE) {
+		send_cookie_reply(r, from, msg, src, srclen, now, secret);
+		goto out;
+	}
+	r->hit = NULL;
+	switch (wm_noise_consume_initiation(msg, &hs, &r->local, lookup, r,
+					    &peer, now)) {
+	case WM_NOISE_OK:
+		respond(r, from, &hs, now);
+		break;
+	case WM_NOISE_UNKNOWN_PEER:
+		not_allowed(r, from, now);
+		break;
+	/* WireGuard's limits, kept: a timestamp not newer than the key's
+	 * last (TAI64N rounded to 2^24 ns), or an initiation within
+	 * 1/WM_INITIATIONS_PER_SECOND of it, gets no answer. A client that
+	 * reconnects at once (the last handshake < 20 ms ago) has to send a
+	 * fresh initiation, as initiators do when one goes unanswered. */
+	case WM_NOISE_REPLAY:
+		drop(r, WM_RELAY_DROP_REPLAY);
+		break;
+	case WM_NOISE_FLOOD:
+		drop(r, WM_RELAY_DROP_RATE_LIMITED);
+		break;
+	default:
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		break;
+	}
+out:
+	wm_memzero(&hs, sizeof(hs));
+	wm_memzero(secret, sizeof(secret));
+}
+
+/* ------------------------------------------------------ transport data */
+
+static bool usable(const struct wm_relay_session *s, uint64_t now)
+{
+	return s->valid && now - s->kp.birth_ns < REJECT_NS &&
+	       s->send_counter < WM_REJECT_AFTER_MESSAGES;
+}
+
+static bool online(const struct wm_relay_client *c, uint64_t now)
+{
+	return c && usable(&c->cur, now) && now - c->last_rx_ns < IDLE_NS;
+}
+
+/* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
+ * sends the datagram. 0 or -errno. */
+static int seal_send(struct wm_relay *r, struct wm_relay_client *c,
+		     uint8_t *dgram, size_t plain_len, uint64_t now)
+{
+	struct wm_relay_session *s = &c->cur;
+	size_t n;
+
+	if (!usable(s, now))
+		return -ENOTCONN;
+	/* mtu = length: relay sessions are never padded (relay/server.h) */
+	n = wm_transport_seal(dgram + WM_RELAY_MAGIC_LEN, &s->kp,
+			      s->send_counter++,
+			      dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data),
+			      plain_len, plain_len);
+	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
+}
+
+static void send_gone(struct wm_relay *r, struct wm_relay_client *c,
+		      uint8_t *dgram, const uint8_t key[WM_KEY_SIZE],
+		      uint64_t now)
+{
+	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
+	size_t n = wm_relay_frame_build(plain, WM_RELAY_GONE, key, NULL, 0);
+
+	if (seal_send(r, c, dgram, n, now) < 0)
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+	else
+		r->n.gone_sent++;
+}
+
+static void forward(struct wm_relay *r, struct wm_relay_client *c,
+		    uint8_t *dgram, const struct wm_relay_frame *f,
+		    uint64_t now)
+{
+	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
+	struct wm_relay_allowed *dst = wm_relay_find_allowed(&r->t, f->key);
+
+	if (!dst) {
+		drop(r, WM_RELAY_DROP_DST_UNKNOWN);
+		send_gone(r, c, dgram, f->key, now);
+		return;
+	}
+	/* A client never needs the relay to reach itself; echoing would
+	 * only let it bounce traffic off us. */
+	if (dst->client == c) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	if (!online(dst->client, now)) {
+		drop(r, WM_RELAY_DROP_DST_OFFLINE);
+		send_gone(r, c, dgram, f->key, now);
+		return;
+	}
+	/* Same length as the SEND frame: only type and key change, the
+	 * body stays where it is, byte for byte. */
+	wm_relay_frame_build(plain, WM_RELAY_RECV, c->who->key, f->body,
+			     f->body_len);
+	if (seal_send(r, dst->client, dgram, WM_RELAY_FRAME_HDR + f->body_len,
+		      now) < 0) {
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+		return;
+	}
+	r->n.frames_forwarded++;
+	r->n.bytes_forwarded += f->body_len;
+}
+
+static struct wm_relay_session *session_of(struct wm_relay_client *c,
+					   uint32_t idx)
+{
+	struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
+
+	for (size_t i = 0; i < 3; i++)
+		if (all[i]->valid && all[i]->kp.local_index == idx)
+			return all[i];
+	return NULL;
+}
+
+/* The client's first message under "next": it has the keys, so next
+ * becomes the session we send with. Indices stay mapped to the client. */
+static void confirm(struct wm_relay *r, struct wm_relay_client *c)
+{
+	wm_relay_session_clear(&r->t, &c->prev);
+	c->prev = c->cur;
+	c->cur = c->next;
+	wm_memzero(&c->next, sizeof(c->next));
+}
+
+static void announce(struct wm_relay *r, struct wm_relay_client *c)
+{
+	char k[WM_KEY_B64_LEN + 1], a[WM_SOCKADDR_STRLEN];
+
+	c->announced = true;
+	logf_(r, "client %s connected over %s from %s",
+	      key_text(k, c->who->key),
+	      wm_relay_transport_name(c->path.transport),
+	      wm_sockaddr_format(a, sizeof(a), &c->path.addr));
+}
+
+static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
+		    uint8_t *dgram, size_t len, uint64_t now)
+{
+	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
+	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
+	struct wm_relay_session *s;
+	struct wm_relay_client *c;
+	struct wm_relay_frame f;
+
+	if (mlen < WM_MSG_MIN_DATA) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	c = wm_relay_index_find(&r->t, wm_transport_receiver(msg));
+	s = c ? session_of(c, wm_transport_receiver(msg)) : NULL;
+	if (!s || now - s->kp.birth_ns >= REJECT_NS) {
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		return;
+	}
+	switch (wm_transport_open(&s->kp, &s->replay, msg, mlen, &plain, &plen)) {
+	case WM_RX_OK:
+		break;
+	case WM_RX_REPLAY:
+		drop(r, WM_RELAY_DROP_REPLAY);
+		return;
+	case WM_RX_TOO_SHORT:
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	default:
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		return;
+	}
+	/* Authentic: only now may it confirm a session or move the path.
+	 * Not a straggler under the previous session, though: it was sent
+	 * before the client's last handshake, maybe on a TCP connection the
+	 * client has since left, whose close would then take it offline. */
+	if (s == &c->next)
+		confirm(r, c);
+	if (s != &c->prev)
+		c->path = *from;
+	c->last_rx_ns = now;
+	if (!c->announced)
+		announce(r, c);
+	if (plen == 0)
+		return; /* keepalive */
+	if (!wm_relay_frame_parse(&f, plain, plen)) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	if (f.type != WM_RELAY_SEND && f.type != WM_RELAY_PING) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	if (!wm_relay_bucket_take(&r->t, c, plen, now)) {
+		drop(r, WM_RELAY_DROP_RATE_LIMITED);
+		return;
+	}
+	if (f.type == WM_RELAY_SEND) {
+		forward(r, c, dgram, &f, now);
+		return;
+	}
+	r->n.pings++;
+	wm_relay_frame_build(plain, WM_RELAY_PONG, NULL, f.body, f.body_len);
+	if (seal_send(r, c, dgram, plen, now) < 0)
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+}
+
+/* ------------------------------------------------------------- entry */
+
+void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
+		    uint8_t *buf, size_t len, uint64_t now_ns)
+{
+	const uint8_t *msg;
+	size_t mlen;
+
+	if (from->transport == WM_RELAY_UDP && wm_stun_is_stun(buf, len)) {
+		on_stun(r, from, buf, len);
+		return;
+	}
+	if (len < WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_header) ||
+	    !wm_relay_is_relay(buf, len)) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	msg = buf + WM_RELAY_MAGIC_LEN;
+	mlen = len - WM_RELAY_MAGIC_LEN;
+	if (msg[1] || msg[2] || msg[3]) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		return;
+	}
+	if (msg[0] == WM_MSG_INITIATION && mlen == sizeof(struct wm_msg_initiation))
+		on_initiation(r, from, buf + WM_RELAY_MAGIC_LEN, now_ns);
+	else if (msg[0] == WM_MSG_DATA)
+		on_data(r, from, buf, len, now_ns);
+	else
+		drop(r, WM_RELAY_DROP_MALFORMED);
+}
+
+void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
+{
+	char k[WM_KEY_B64_LEN + 1];
+
+	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
+		struct wm_relay_client *c = &r->t.pool[i];
+		struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
+
+		if (!c->who)
+			continue;
+		if (now_ns - c->last_rx_ns >= IDLE_NS) {
+			if (c->announced)
+				logf_(r, "client %s gone (idle)",
+				      key_text(k, c->who->key));
+			wm_relay_client_release(&r->t, c);
+			continue;
+		}
+		for (size_t j = 0; j < 3; j++)
+			if (all[j]->valid && now_ns - all[j]->kp.birth_ns >= REJECT_NS)
+				wm_relay_session_clear(&r->t, all[j]);
+	}
+}
+
+void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
+{
+	char k[WM_KEY_B64_LEN + 1];
+
+	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
+		struct wm_relay_client *c = &r->t.pool[i];
+
+		if (!c->who || c->path.transport == WM_RELAY_UDP ||
+		    c->path.conn != conn)
+			continue;
+		if (c->announced)
+			logf_(r, "client %s gone (%s connection closed)",
+			      key_text(k, c->who->key),
+			      wm_relay_transport_name(c->path.transport));
+		wm_relay_client_release(&r->t, c);
+	}
+}
+
+void wm_relay_get_counters(const struct wm_relay *r,
+			   struct wm_relay_counters *out)
+{
+	*out = r->n;
+	memset(out->clients, 0, sizeof(out->clients));
+	for (size_t i = 0; i < r->t.n_pool; i++) {
+		const struct wm_relay_client *c = &r->t.pool[i];
+		if (c->who && c->cur.valid && (unsigned)c->path.transport < WM_RELAY_TRANSPORTS)
+			out->clients[c->path.transport]++;
+	}
+}

@@ -1,0 +1,142 @@
+/*
+ * server.h - `wiremesh relay`: the relay and STUN server of a fleet
+ * (DESIGN.md "Relay"; the wire format is relay/proto.h's).
+ *
+ * The core, struct wm_relay, is pure: a datagram comes in with the path it
+ * arrived on and the time, answers leave through the caller's send
+ * callback, randomness comes from a callback. It owns no socket and reads
+ * no clock, so tests drive it with fake clients. relay/cmd.c puts it on a
+ * UDP socket, relay/server_tcp.c on TCP and TLS connections.
+ *
+ * What the core does with a datagram:
+ *   STUN Binding request (UDP only)  answered with the source address
+ *   "WMR\x01" + initiation           mac1 checked (a cookie reply instead
+ *                                    when under load, UDP only), Noise IK
+ *                                    with the relay as responder; keys off
+ *                                    the allow-list get no answer at all
+ *   "WMR\x01" + transport data       opened (replay window), then
+ *       SEND K   re-sealed as RECV (key = sender) to K's session, the body
+ *                untouched; GONE K back when K is offline or unknown
+ *       PING     PONG with the same body
+ *       empty    a keepalive
+ *
+ * A handshake leaves a "next" session that the client's first transport
+ * message confirms; only then is the client a destination. Sessions are
+ * unpadded on both sides (sealed with mtu = length): a frame's body is
+ * exactly the bytes that follow its key. A client must complete a new
+ * handshake before its session is REJECT_AFTER_TIME (180 s) old, and is
+ * forgotten after 180 s without an authenticated packet.
+ *
+ * Each client's frames are charged to a token bucket of ClientRate bytes/s
+ * (burst: a quarter second, at least 64 KiB); frames past it are dropped
+ * and counted, other clients are unaffected. Memory is allocated once, at
+ * wm_relay_new (at most min(MaxClients, allow-list) client slots): nothing
+ * per packet.
+ */
+#ifndef WM_RELAY_SERVER_H
+#define WM_RELAY_SERVER_H
+
+#include "agent/wg/messages.h"
+#include "netif/addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum wm_relay_transport { WM_RELAY_UDP, WM_RELAY_TCP, WM_RELAY_TLS };
+enum { WM_RELAY_TRANSPORTS = 3 };
+
+/* Where a datagram came from, and how to answer it. */
+struct wm_relay_path {
+	enum wm_relay_transport transport;
+	uint32_t conn;          /* connection id (TCP, TLS); 0 for UDP */
+	union wm_sockaddr addr; /* the remote address (IPv4 unmapped) */
+	/* UDP: the local address it was sent to, so that answers leave
+	 * from it on a host with several (port unused; AF_UNSPEC: any) */
+	union wm_sockaddr local;
+};
+
+/* Why a datagram or frame was dropped. */
+enum wm_relay_drop {
+	WM_RELAY_DROP_NOT_ALLOWED,  /* handshake from a key off the list */
+	WM_RELAY_DROP_DST_UNKNOWN,  /* SEND to a key off the list (GONE) */
+	WM_RELAY_DROP_DST_OFFLINE,  /* SEND to a key not connected (GONE) */
+	WM_RELAY_DROP_RATE_LIMITED, /* over ClientRate, or handshake flood */
+	WM_RELAY_DROP_MALFORMED,    /* not STUN, not relay, bad frame */
+	WM_RELAY_DROP_BAD_AUTH,     /* mac1, AEAD, unknown index, expired */
+	WM_RELAY_DROP_REPLAY,       /* counter or timestamp seen before */
+	WM_RELAY_DROP_FULL,         /* MaxClients reached */
+	WM_RELAY_DROP_SEND_FAILED,  /* the destination transport refused it */
+	WM_RELAY_DROP_MAX
+};
+
+struct wm_relay_counters {
+	uint64_t clients[WM_RELAY_TRANSPORTS]; /* connected now, by transport */
+	uint64_t handshakes;       /* answered initiations */
+	uint64_t cookie_replies;
+	uint64_t stun_requests;    /* answered Binding requests */
+	uint64_t frames_forwarded; /* RECV frames sent */
+	uint64_t bytes_forwarded;  /* their bodies */
+	uint64_t gone_sent;
+	uint64_t pings;
+	uint64_t drops[WM_RELAY_DROP_MAX];
+};
+
+struct wm_relay_ops {
+	/* Sends one datagram on path; buf is only valid during the call.
+	 * 0, or -errno when the path is gone or full. */
+	int (*send)(void *ctx, const struct wm_relay_path *to,
+		    const uint8_t *buf, size_t len);
+	/* Fills buf with len random bytes; 0 or -errno. */
+	int (*random)(void *ctx, void *buf, size_t len);
+	/* One line for the operator, without newline; NULL: silent. The
+	 * core limits how often a remote party can make it log. */
+	void (*log)(void *ctx, const char *line);
+	void *ctx;
+};
+
+struct wm_relay_params {
+	const uint8_t *private_key;           /* 32 bytes */
+	const uint8_t (*allowed)[WM_KEY_SIZE]; /* public keys, any order */
+	size_t n_allowed;
+	uint64_t client_rate;                 /* bytes/s per client; 0: no limit */
+	uint32_t max_clients;                 /* 0: as many as allowed */
+};
+
+struct wm_relay;
+
+/* Allocates a relay for these keys (copied). 0, -EINVAL (no key) or
+ * -ENOMEM. */
+int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
+		 const struct wm_relay_ops *ops);
+/* Wipes every key and frees; NULL is fine. */
+void wm_relay_free(struct wm_relay *r);
+
+/* Handles one datagram (STUN or relay; over TCP, one length-prefixed
+ * record without its prefix). buf is modified in place: replies are
+ * sealed where the request was. now_ns is a monotonic clock. */
+void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
+		    uint8_t *buf, size_t len, uint64_t now_ns);
+
+/* Forgets idle clients and expired sessions; call about once a second. */
+void wm_relay_tick(struct wm_relay *r, uint64_t now_ns);
+
+/* A TCP or TLS connection closed: clients last seen on it are offline. */
+void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn);
+
+/* A snapshot of the counters (the client gauges are counted now). */
+void wm_relay_get_counters(const struct wm_relay *r,
+			   struct wm_relay_counters *out);
+/* "not_allowed", "dst_offline", ... (the metric label). */
+const char *wm_relay_drop_name(enum wm_relay_drop d);
+/* "udp", "tcp", "tls". */
+const char *wm_relay_transport_name(enum wm_relay_transport t);
+/* The relay's public key (what clients put in RelayPublicKey). */
+void wm_relay_public_key(const struct wm_relay *r, uint8_t out[WM_KEY_SIZE]);
+
+/* `wiremesh relay --config FILE [--check-config]`: 0 after a clean
+ * shutdown (SIGTERM, SIGINT), 1 on a runtime failure, 2 on a usage or
+ * config error. SIGUSR1 prints the counters to stderr. */
+int wm_cmd_relay(int argc, char **argv);
+
+#endif

@@ -1,0 +1,220 @@
+/* See relay/server_tables.h. */
+#include "agent/relay/server_tables.h"
+#include "crypto/ct.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MIN_BURST = 64 * 1024, INDEX_TRIES = 32 };
+/* Tokens are kept in byte-nanoseconds so that refills of a few
+ * microseconds are not rounded away; past this rate the product could
+ * overflow 64 bits, and nobody needs a per-client limit that high. */
+#define MAX_RATE 10000000000ULL
+#define NS 1000000000ULL
+
+static int cmp_allowed(const void *a, const void *b)
+{
+	return memcmp(((const struct wm_relay_allowed *)a)->key,
+		      ((const struct wm_relay_allowed *)b)->key, WM_KEY_SIZE);
+}
+
+int wm_relay_tables_init(struct wm_relay_tables *t,
+			 const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
+			 uint32_t max_clients, uint64_t rate)
+{
+	size_t n = 0, cap = 64;
+
+	memset(t, 0, sizeof(*t));
+	t->allowed = calloc(n_keys ? n_keys : 1, sizeof(*t->allowed));
+	if (!t->allowed)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_keys; i++)
+		memcpy(t->allowed[i].key, keys[i], WM_KEY_SIZE);
+	qsort(t->allowed, n_keys, sizeof(*t->allowed), cmp_allowed);
+	for (size_t i = 0; i < n_keys; i++)
+		if (n == 0 || cmp_allowed(&t->allowed[n - 1], &t->allowed[i]))
+			t->allowed[n++] = t->allowed[i];
+	t->n_allowed = n;
+
+	t->n_pool = max_clients && max_clients < n ? max_clients : n;
+	t->pool = calloc(t->n_pool ? t->n_pool : 1, sizeof(*t->pool));
+	/* at most three sessions a client, kept under 3/8 full */
+	while (cap < t->n_pool * 8)
+		cap <<= 1;
+	t->index = calloc(cap, sizeof(*t->index));
+	if (!t->pool || !t->index) {
+		wm_relay_tables_free(t);
+		return -ENOMEM;
+	}
+	t->index_mask = cap - 1;
+	for (size_t i = t->n_pool; i-- > 0;) {
+		t->pool[i].next_free = t->free_list;
+		t->free_list = &t->pool[i];
+	}
+	t->rate = rate > MAX_RATE ? 0 : rate;
+	t->burst = t->rate / 4 > MIN_BURST ? t->rate / 4 : MIN_BURST;
+	return 0;
+}
+
+void wm_relay_tables_free(struct wm_relay_tables *t)
+{
+	if (t->allowed)
+		wm_memzero(t->allowed, t->n_allowed * sizeof(*t->allowed));
+	if (t->pool)
+		wm_memzero(t->pool, t->n_pool * sizeof(*t->pool));
+	free(t->allowed);
+	free(t->pool);
+	free(t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+struct wm_relay_allowed *wm_relay_find_allowed(struct wm_relay_tables *t,
+					       const uint8_t key[WM_KEY_SIZE])
+{
+	size_t lo = 0, hi = t->n_allowed;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(key, t->allowed[mid].key, WM_KEY_SIZE);
+		if (c == 0)
+			return &t->allowed[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
+					      struct wm_relay_allowed *a,
+					      uint64_t now_ns)
+{
+	struct wm_relay_client *c = t->free_list;
+
+	if (!c)
+		return NULL;
+	t->free_list = c->next_free;
+	memset(c, 0, sizeof(*c));
+	c->who = a;
+	c->tokens = t->burst * NS;
+	c->bucket_ns = now_ns;
+	c->last_rx_ns = now_ns;
+	a->client = c;
+	t->n_used++;
+	return c;
+}
+
+void wm_relay_session_clear(struct wm_relay_tables *t,
+			    struct wm_relay_session *s)
+{
+	if (s->valid)
+		wm_relay_index_remove(t, s->kp.local_index);
+	wm_memzero(s, sizeof(*s));
+}
+
+void wm_relay_client_release(struct wm_relay_tables *t,
+			     struct wm_relay_client *c)
+{
+	if (!c->who)
+		return;
+	wm_relay_session_clear(t, &c->cur);
+	wm_relay_session_clear(t, &c->prev);
+	wm_relay_session_clear(t, &c->next);
+	c->who->client = NULL;
+	wm_memzero(c, sizeof(*c));
+	c->next_free = t->free_list;
+	t->free_list = c;
+	t->n_used--;
+}
+
+static size_t find_slot(const struct wm_relay_tables *t, uint32_t index,
+			bool *found)
+{
+	size_t i = index & t->index_mask;
+
+	while (t->index[i].client && t->index[i].index != index)
+		i = (i + 1) & t->index_mask;
+	*found = t->index[i].client != 0;
+	return i;
+}
+
+int wm_relay_index_add(struct wm_relay_tables *t, struct wm_relay_client *c,
+		       const struct wm_relay_ops *ops, uint32_t *out)
+{
+	for (int tries = 0; tries < INDEX_TRIES; tries++) {
+		uint32_t index;
+		bool found;
+		size_t i;
+		int r = ops->random(ops->ctx, &index, sizeof(index));
+
+		if (r < 0)
+			return r;
+		i = find_slot(t, index, &found);
+		if (found)
+			continue;
+		t->index[i].index = index;
+		t->index[i].client = (uint32_t)(c - t->pool) + 1;
+		*out = index;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/* Backward-shift deletion: no tombstones, so lookups stay short however
+ * long the relay runs. */
+void wm_relay_index_remove(struct wm_relay_tables *t, uint32_t index)
+{
+	bool found;
+	size_t i = find_slot(t, index, &found), j = i;
+
+	if (!found)
+		return;
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & t->index_mask;
+		if (!t->index[j].client)
+			break;
+		home = t->index[j].index & t->index_mask;
+		/* j's entry may fill the hole at i unless its home lies
+		 * cyclically in (i, j]. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			t->index[i] = t->index[j];
+			i = j;
+		}
+	}
+	t->index[i].client = 0;
+	t->index[i].index = 0;
+}
+
+struct wm_relay_client *wm_relay_index_find(const struct wm_relay_tables *t,
+					    uint32_t index)
+{
+	bool found;
+	size_t i = find_slot(t, index, &found);
+
+	return found ? &t->pool[t->index[i].client - 1] : NULL;
+}
+
+bool wm_relay_bucket_take(const struct wm_relay_tables *t,
+			  struct wm_relay_client *c, size_t len,
+			  uint64_t now_ns)
+{
+	uint64_t full = t->burst * NS, elapsed, need;
+
+	if (!t->rate)
+		return true;
+	elapsed = now_ns > c->bucket_ns ? now_ns - c->bucket_ns : 0;
+	if (elapsed >= NS || full - c->tokens <= elapsed * t->rate)
+		c->tokens = full;
+	else
+		c->tokens += elapsed * t->rate;
+	c->bucket_ns = now_ns;
+	need = (uint64_t)len * NS;
+	if (len > t->burst || c->tokens < need)
+		return false;
+	c->tokens -= need;
+	return true;
+}

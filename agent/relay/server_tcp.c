@@ -1,0 +1,543 @@
+/* See relay/server_tcp.h. */
+#include "agent/relay/server_tcp.h"
+#include "agent/wg/clock.h"
+#include "agent/relay/proto.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum {
+	/* the largest relay datagram: a data message with a full frame */
+	MAX_RECORD = WM_RELAY_MAGIC_LEN + 16 + WM_RELAY_FRAME_HDR +
+		     WM_RELAY_MAX_BODY + 16,
+	IN_CAP = 2 * (2 + MAX_RECORD),
+	OUT_CAP = 128 * 1024,
+	/* socket bytes one readiness event may take before others get a
+	 * turn (epoll is level-triggered, so the rest is read next round) */
+	READ_BUDGET = 256 * 1024,
+	ACCEPTS_PER_EVENT = 64,
+	MAX_CONNS = 0xffff,
+};
+#define NS 1000000000ULL
+#define FIRST_RECORD_NS (30 * NS)
+#define IDLE_NS (240 * NS)
+
+struct conn {
+	struct wm_loop_handler h;
+	struct wm_relay_tcp *tcp;
+	struct conn *next; /* in the free list, or the dead list */
+	struct conn *next_pending; /* in the pending list, while queued */
+	struct wm_relay_path path;
+	struct wm_tls *tls;
+	uint32_t events;
+	uint16_t gen;
+	bool used, dead, failed, got_record, queued;
+	uint64_t accepted_ns, last_rx_ns;
+	uint8_t *in, *out;
+	size_t in_len, out_head, out_len;
+};
+
+struct wm_relay_tcp {
+	struct wm_loop *loop;
+	struct wm_relay *relay;
+	const struct wm_tls_creds *creds;
+	int fd;
+	struct wm_loop_handler h;
+	struct conn *conns;
+	unsigned cap;
+	struct conn *free_list, *dead_list;
+	/* TLS connections holding decrypted bytes that no socket event will
+	 * announce (see defer), and the eventfd that makes the loop come
+	 * back for them. */
+	struct conn *pending, *serving;
+	int wake_fd;
+	struct wm_loop_handler wake_h;
+	struct wm_relay_tcp_stats stats;
+};
+
+static uint32_t conn_id(const struct conn *c)
+{
+	return (uint32_t)c->gen << 16 | (uint32_t)(c - c->tcp->conns);
+}
+
+static void mark_dead(struct conn *c, bool failed)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->failed = failed;
+	c->next = c->tcp->dead_list;
+	c->tcp->dead_list = c;
+}
+
+static void unqueue(struct conn *c)
+{
+	struct conn **p = &c->tcp->pending;
+
+	if (!c->queued)
+		return;
+	while (*p && *p != c)
+		p = &(*p)->next_pending;
+	if (*p)
+		*p = c->next_pending;
+	c->next_pending = NULL;
+	c->queued = false;
+}
+
+static void conn_close(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+
+	unqueue(c);
+	wm_relay_conn_closed(t->relay, conn_id(c));
+	if (c->tls) {
+		if (!c->failed)
+			wm_tls_close(c->tls, c->h.fd);
+		wm_tls_free(c->tls);
+	}
+	if (c->failed)
+		t->stats.closed_errors++;
+	wm_loop_del(t->loop, &c->h);
+	close(c->h.fd);
+	free(c->in);
+	free(c->out);
+	c->gen = (uint16_t)(c->gen + 1) ? (uint16_t)(c->gen + 1) : 1;
+	c->used = false;
+	c->tls = NULL;
+	c->in = c->out = NULL;
+	c->next = t->free_list;
+	t->free_list = c;
+	t->stats.open--;
+}
+
+/* Closes what failed; only ever called with no core code on the stack. */
+static void reap(struct wm_relay_tcp *t)
+{
+	while (t->dead_list) {
+		struct conn *c = t->dead_list;
+		t->dead_list = c->next;
+		conn_close(c);
+	}
+}
+
+static void set_events(struct conn *c)
+{
+	uint32_t ev;
+
+	if (c->dead)
+		return;
+	if (c->tls) {
+		ev = wm_tls_events(c->tls);
+		if (!ev)
+			ev = EPOLLIN;
+	} else {
+		ev = EPOLLIN | (c->out_len > c->out_head ? EPOLLOUT : 0);
+	}
+	if (ev != c->events && wm_loop_mod(c->tcp->loop, &c->h, ev) == 0)
+		c->events = ev;
+}
+
+static void flush(struct conn *c)
+{
+	while (!c->dead && c->out_len > c->out_head) {
+		uint8_t *p = c->out + c->out_head;
+		size_t len = c->out_len - c->out_head;
+		ssize_t n;
+
+		if (c->tls) {
+			n = wm_tls_write(c->tls, c->h.fd, p, len);
+			if (n < 0)
+				mark_dead(c, n != -EPIPE);
+			if (n <= 0)
+				break;
+		} else {
+			n = send(c->h.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					mark_dead(c, errno != EPIPE);
+				break;
+			}
+		}
+		c->out_head += (size_t)n;
+	}
+	if (c->out_head == c->out_len)
+		c->out_head = c->out_len = 0;
+}
+
+/* wm_tls_write() pumps the engine, which may take records off the socket
+ * while it sends: their plaintext then waits in the engine, and with the
+ * socket drained, epoll has nothing left to report. A send from outside
+ * c's own handler (an answer to a UDP client, a frame from another
+ * connection) would leave a PING or a handshake of c's client stuck until
+ * its next bytes came. So c goes on the pending list, and the eventfd
+ * brings the loop back to read it (on_wake) once the core is off the
+ * stack. */
+static void defer(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+	uint64_t one = 1;
+
+	if (c->queued || c->dead || c == t->serving || !c->tls ||
+	    !wm_tls_pending(c->tls))
+		return;
+	c->queued = true;
+	c->next_pending = t->pending;
+	t->pending = c;
+	if (c->next_pending)
+		return; /* the first one on the list signalled */
+	/* It cannot fail short of a counter overflow; if it did, the tick
+	 * would serve the list within a second. */
+	if (write(t->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+int wm_relay_tcp_send(struct wm_relay_tcp *t, uint32_t id,
+		      const uint8_t *buf, size_t len)
+{
+	unsigned slot = id & 0xffff;
+	struct conn *c;
+
+	if (!t || slot >= t->cap)
+		return -ENOTCONN;
+	c = &t->conns[slot];
+	if (!c->used || c->dead || conn_id(c) != id)
+		return -ENOTCONN;
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (c->out_len + 2 + len > OUT_CAP && c->out_head) {
+		memmove(c->out, c->out + c->out_head, c->out_len - c->out_head);
+		c->out_len -= c->out_head;
+		c->out_head = 0;
+	}
+	if (c->out_len + 2 + len > OUT_CAP)
+		return -ENOBUFS;
+	c->out[c->out_len] = (uint8_t)(len >> 8);
+	c->out[c->out_len + 1] = (uint8_t)len;
+	memcpy(c->out + c->out_len + 2, buf, len);
+	c->out_len += 2 + len;
+	flush(c);
+	set_events(c);
+	defer(c);
+	return 0;
+}
+
+/* Hands every whole record in the input buffer to the core. False on a
+ * length prefix no relay datagram can have: the stream is out of step. */
+static bool deliver(struct conn *c, uint64_t now)
+{
+	size_t off = 0;
+
+	while (!c->dead && c->in_len - off >= 2) {
+		size_t len = (size_t)c->in[off] << 8 | c->in[off + 1];
+
+		if (len == 0 || len > MAX_RECORD)
+			return false;
+		if (c->in_len - off < 2 + len)
+			break;
+		c->got_record = true;
+		c->last_rx_ns = now;
+		wm_relay_input(c->tcp->relay, &c->path, c->in + off + 2, len, now);
+		off += 2 + len;
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return true;
+}
+
+static void read_records(struct conn *c)
+{
+	size_t budget = READ_BUDGET;
+	uint64_t now = wm_now_ns();
+
+	while (!c->dead) {
+		size_t room = IN_CAP - c->in_len;
+		ssize_t n;
+
+		/* Decrypted bytes raise no socket event: take them all. */
+		if (!budget && !(c->tls && wm_tls_pending(c->tls)))
+			break;
+		if (c->tls) {
+			n = wm_tls_read(c->tls, c->h.fd, c->in + c->in_len, room);
+			if (n < 0)
+				mark_dead(c, n != -EPIPE);
+			if (n <= 0)
+				break;
+		} else {
+			n = recv(c->h.fd, c->in + c->in_len, room, MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				mark_dead(c, n < 0);
+			if (n <= 0)
+				break;
+		}
+		c->in_len += (size_t)n;
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+		if (!deliver(c, now))
+			mark_dead(c, true);
+	}
+}
+
+/* Moves bytes both ways, then waits for what c needs next. Sends to c
+ * from the core while it runs are read back by read_records itself; what
+ * the last flush pumps in is deferred. */
+static void serve(struct conn *c)
+{
+	c->tcp->serving = c;
+	flush(c);
+	read_records(c);
+	flush(c); /* the handshake may just have finished */
+	c->tcp->serving = NULL;
+	set_events(c);
+	defer(c);
+}
+
+static void on_conn(struct wm_loop_handler *h, uint32_t events)
+{
+	struct conn *c = (struct conn *)h;
+
+	if (c->tls) {
+		int r = wm_tls_pump(c->tls, h->fd);
+		if (r < 0 && !wm_tls_pending(c->tls))
+			mark_dead(c, r != -EPIPE);
+	} else if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
+		mark_dead(c, true);
+	}
+	serve(c);
+	reap(c->tcp);
+}
+
+/* Serves the connections deferred so far; those deferred meanwhile make
+ * the next round, so a busy pair cannot hold the loop. */
+static void serve_pending(struct wm_relay_tcp *t)
+{
+	struct conn *list = t->pending;
+
+	t->pending = NULL;
+	while (list) {
+		struct conn *c = list;
+
+		list = c->next_pending;
+		c->next_pending = NULL;
+		c->queued = false;
+		if (c->used && !c->dead)
+			serve(c);
+	}
+	reap(t);
+}
+
+static void on_wake(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_relay_tcp *t = h->ctx;
+	uint64_t n;
+
+	(void)events;
+	/* Read first: a defer from here on signals again. */
+	if (read(t->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	serve_pending(t);
+}
+
+static void on_listen(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_relay_tcp *t = h->ctx;
+	uint64_t now = wm_now_ns();
+	int one = 1;
+
+	(void)events;
+	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		union wm_sockaddr a;
+		socklen_t alen = sizeof(a);
+		struct conn *c;
+		int fd = accept4(t->fd, &a.sa, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		c = t->free_list;
+		if (!c) {
+			t->stats.refused_full++;
+			close(fd);
+			continue;
+		}
+		t->free_list = c->next;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		memset(&c->path, 0, sizeof(c->path));
+		c->path.transport = t->creds ? WM_RELAY_TLS : WM_RELAY_TCP;
+		c->path.addr = a;
+		if (a.sa.sa_family == AF_INET6 &&
+		    IN6_IS_ADDR_V4MAPPED(&a.in6.sin6_addr)) {
+			memset(&c->path.addr, 0, sizeof(c->path.addr));
+			c->path.addr.in.sin_family = AF_INET;
+			c->path.addr.in.sin_port = a.in6.sin6_port;
+			memcpy(&c->path.addr.in.sin_addr, &a.in6.sin6_addr.s6_addr[12], 4);
+		}
+		c->h = (struct wm_loop_handler){ fd, on_conn, t };
+		c->in = malloc(IN_CAP);
+		c->out = malloc(OUT_CAP);
+		c->tls = NULL;
+		c->in_len = c->out_head = c->out_len = 0;
+		c->dead = c->failed = c->got_record = c->queued = false;
+		c->next_pending = NULL;
+		c->accepted_ns = c->last_rx_ns = now;
+		c->events = EPOLLIN;
+		c->path.conn = conn_id(c);
+		if (!c->in || !c->out ||
+		    (t->creds && wm_tls_new_server(&c->tls, t->creds) < 0) ||
+		    wm_loop_add(t->loop, &c->h, EPOLLIN) < 0) {
+			free(c->in);
+			free(c->out);
+			wm_tls_free(c->tls);
+			c->tls = NULL;
+			close(fd);
+			c->next = t->free_list;
+			t->free_list = c;
+			t->stats.refused_full++;
+			continue;
+		}
+		c->used = true;
+		t->stats.accepted++;
+		t->stats.open++;
+	}
+}
+
+static int listen_on(const char *text, char *err, size_t errlen)
+{
+	union wm_sockaddr a;
+	int fd, one = 1, zero = 0;
+
+	if (!wm_sockaddr_parse(&a, text)) {
+		snprintf(err, errlen, "TCPListen '%s': not a numeric ip:port", text);
+		return -EINVAL;
+	}
+	fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a.sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, &a.sa, wm_sockaddr_len(&a)) < 0 || listen(fd, 512) < 0)
+		goto fail;
+	return fd;
+fail:;
+	int r = -errno;
+	snprintf(err, errlen, "TCPListen %s: %s", text, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
+		      struct wm_relay *relay, const char *listen,
+		      const struct wm_tls_creds *creds, unsigned max_conns,
+		      char *err, size_t errlen)
+{
+	struct wm_relay_tcp *t = calloc(1, sizeof(*t));
+	int r;
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->loop = loop;
+	t->relay = relay;
+	t->creds = creds;
+	t->fd = t->wake_fd = -1;
+	t->cap = max_conns < 1 ? 1 : max_conns > MAX_CONNS ? MAX_CONNS : max_conns;
+	t->conns = calloc(t->cap, sizeof(*t->conns));
+	if (!t->conns) {
+		free(t);
+		return -ENOMEM;
+	}
+	for (unsigned i = t->cap; i-- > 0;) {
+		t->conns[i].tcp = t;
+		t->conns[i].gen = 1;
+		t->conns[i].next = t->free_list;
+		t->free_list = &t->conns[i];
+	}
+	t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (t->wake_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "TCPListen %s: eventfd: %s", listen,
+			 strerror(errno));
+		goto fail;
+	}
+	t->wake_h = (struct wm_loop_handler){ t->wake_fd, on_wake, t };
+	r = wm_loop_add(loop, &t->wake_h, EPOLLIN);
+	if (r < 0) {
+		snprintf(err, errlen, "TCPListen %s: %s", listen, strerror(-r));
+		close(t->wake_fd);
+		t->wake_fd = -1;
+		goto fail;
+	}
+	t->fd = listen_on(listen, err, errlen);
+	if (t->fd < 0) {
+		r = t->fd;
+		goto fail;
+	}
+	t->h = (struct wm_loop_handler){ t->fd, on_listen, t };
+	r = wm_loop_add(loop, &t->h, EPOLLIN);
+	if (r < 0) {
+		snprintf(err, errlen, "TCPListen %s: %s", listen, strerror(-r));
+		close(t->fd);
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	if (t->wake_fd >= 0) {
+		wm_loop_del(loop, &t->wake_h);
+		close(t->wake_fd);
+	}
+	free(t->conns);
+	free(t);
+	return r;
+}
+
+void wm_relay_tcp_close(struct wm_relay_tcp *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < t->cap; i++)
+		if (t->conns[i].used && !t->conns[i].dead)
+			mark_dead(&t->conns[i], false);
+	reap(t);
+	wm_loop_del(t->loop, &t->h);
+	close(t->fd);
+	wm_loop_del(t->loop, &t->wake_h);
+	close(t->wake_fd);
+	free(t->conns);
+	free(t);
+}
+
+void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
+{
+	if (!t)
+		return;
+	serve_pending(t); /* in case the eventfd could not be written */
+	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {
+		struct conn *c = &t->conns[i];
+
+		if (!c->used || c->dead)
+			continue;
+		if (c->got_record ? now_ns - c->last_rx_ns >= IDLE_NS
+				  : now_ns - c->accepted_ns >= FIRST_RECORD_NS)
+			mark_dead(c, false);
+	}
+	reap(t);
+}
+
+void wm_relay_tcp_get_stats(const struct wm_relay_tcp *t,
+			    struct wm_relay_tcp_stats *out)
+{
+	if (t)
+		*out = t->stats;
+	else
+		memset(out, 0, sizeof(*out));
+}
