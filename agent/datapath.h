@@ -61,7 +61,4 @@ void wm_handshake_receive_response(struct wm_device *dev, uint8_t *buf,
 void wm_handshake_receive_cookie(struct wm_device *dev, const uint8_t *buf,
 				 size_t len);
 
-/* True when the session may still seal packets. */
-bool wm_session_can_send(const struct wm_session *s, uint64_t now_ns);
-
 #endif

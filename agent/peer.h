@@ -15,20 +15,13 @@
 #include "agent/nat/disco.h"
 #include "agent/wg/noise.h"
 #include "agent/wg/replay.h"
+#include "agent/wg/session.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct wm_device;
-
-/* One session's keys, counters and replay window. */
-struct wm_session {
-	struct wm_keypair kp;
-	uint64_t send_counter;
-	struct wm_replay replay;
-	bool valid;
-};
 
 enum { WM_STAGED_MAX = 128, WM_PACKET_MAX = 65536 };
 

@@ -14,13 +14,6 @@
 
 #define SEC(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
 
-bool wm_session_can_send(const struct wm_session *s, uint64_t now_ns)
-{
-	return s && s->valid &&
-	       wm_since(now_ns, s->kp.birth_ns) < SEC(WM_REJECT_AFTER_TIME) &&
-	       s->send_counter < WM_REJECT_AFTER_MESSAGES;
-}
-
 int wm_send_udp(struct wm_device *dev, const union wm_sockaddr *to,
 		const void *buf, size_t len)
 {

@@ -18,6 +18,7 @@ enum wm_rx_result {
 	WM_RX_TOO_SHORT,
 	WM_RX_BAD_AUTH,     /* tag did not verify: forged or wrong key */
 	WM_RX_REPLAY,       /* authentic, but seen or older than the window */
+	WM_RX_EXPIRED,      /* the session is gone or past REJECT_AFTER_TIME */
 };
 
 /* Bytes a packet of len grows to on the wire, padded to 16 but not past
