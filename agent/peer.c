@@ -55,6 +55,21 @@ void wm_peer_free(struct wm_peer *p)
 	free(p);
 }
 
+bool wm_peer_set_endpoint(struct wm_peer *p, const union wm_sockaddr *ep,
+			  enum wm_endpoint_source src)
+{
+	bool changed = !wm_sockaddr_equal(&p->endpoint, ep);
+
+	if (src == WM_EP_CONFIG) {
+		/* A new address proves nothing yet. */
+		if (changed)
+			p->direct_rx_ns = 0;
+		p->config_endpoint = *ep;
+	}
+	p->endpoint = *ep;
+	return changed;
+}
+
 void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk)
 {
 	if (psk)

@@ -123,6 +123,19 @@ struct wm_peer *wm_peer_new(struct wm_device *dev,
 /* Wipes every secret and frees the peer (not unlinking it). */
 void wm_peer_free(struct wm_peer *p);
 
+/* Where a peer's endpoint came from. */
+enum wm_endpoint_source {
+	WM_EP_CONFIG, /* config file, SIGHUP, REST API or `wg set`: the
+		       * operator's word; a change voids what was proven */
+	WM_EP_ROAMED, /* an authenticated WireGuard packet came from it */
+	WM_EP_DISCO,  /* discovery proved it with a pong and picked it */
+};
+
+/* The one place a peer's endpoint changes. ep may not be NULL. Returns
+ * true when the endpoint differs from before. */
+bool wm_peer_set_endpoint(struct wm_peer *p, const union wm_sockaddr *ep,
+			  enum wm_endpoint_source src);
+
 /* Sets (psk) or clears (NULL) the preshared key. */
 void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk);
 

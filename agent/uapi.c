@@ -294,7 +294,7 @@ static int peer_line(struct set_state *s, const char *key, const char *val)
 		if (!wm_sockaddr_parse(&ep, val))
 			return EINVAL;
 		if (p) {
-			p->endpoint = ep;
+			wm_peer_set_endpoint(p, &ep, WM_EP_CONFIG);
 			s->changed = true;
 		}
 		return 0;
