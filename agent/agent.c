@@ -1,15 +1,16 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
-#include "agent/wg/clock.h"
-#include "agent/datapath.h"
-#include "agent/nat/discovery.h"
-#include "agent/nat/path.h"
-#include "crypto/encoding.h"
+#include "agent/peer_disco.h"
+#include "agent/receive.h"
 #include "agent/sdnotify.h"
-#include "agent/wg/timers.h"
-#include "agent/udp.h"
+#include "agent/send.h"
+#include "agent/tick.h"
 #include "agent/uapi.h"
+#include "agent/udp.h"
+#include "agent/wg/clock.h"
+#include "crypto/encoding.h"
+#include "crypto/random.h"
 #include "api/saveconfig.h"
 #include "api/server.h"
 #include "netif/tun.h"
@@ -24,20 +25,49 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; keep them
- * as plain IPv4 so they compare equal to configured endpoints. */
-static void unmap(union wm_sockaddr *a)
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	struct sockaddr_in in = { .sin_family = AF_INET };
+static void deliver_events(void *ctx);
 
-	if (a->sa.sa_family != AF_INET6 ||
-	    memcmp(a->in6.sin6_addr.s6_addr, prefix, 12) != 0)
+/* The relay went up or down, or our identity changed: act on it. */
+static void relay_sync(struct wm_agent *a, uint64_t now)
+{
+	if (!a->dev.relay)
 		return;
-	in.sin_port = a->in6.sin6_port;
-	memcpy(&in.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
-	memset(a, 0, sizeof(*a));
-	a->in = in;
+	if (a->identity_changes != a->dev.identity_changes) {
+		a->identity_changes = a->dev.identity_changes;
+		wm_relay_client_identity_changed(a->dev.relay, now);
+	}
+	if (a->relay_changes == a->relay.changes)
+		return;
+	a->relay_changes = a->relay.changes;
+	wm_tick_relay_changed(&a->dev, now);
+	wm_agent_api_relay_event(a->api, &a->relay);
+}
+
+/* Frames the relay client has read off its TCP connection. */
+static void drain_relay(struct wm_agent *a, uint64_t now)
+{
+	struct wm_relay_event ev;
+
+	/* Writing pumps the TLS engine, which may read records off the
+	 * socket; their plaintext then waits in the engine with no socket
+	 * event left to announce it. So read until nothing is pending. */
+	for (int round = 0; round < 8 && a->dev.relay; round++) {
+		while (wm_relay_client_next(a->dev.relay, now, &ev))
+			wm_receive_relay_event(&a->dev, &ev, now);
+		if (!wm_relay_client_pending(a->dev.relay))
+			break;
+		wm_relay_client_tcp_ready(a->dev.relay, 0, now);
+	}
+	relay_sync(a, now);
+}
+
+static void on_relay_tcp(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	uint64_t now = wm_now_ns();
+
+	wm_relay_client_tcp_ready(a->dev.relay, events, now);
+	drain_relay(a, now);
 }
 
 static void on_udp(struct wm_loop_handler *h, uint32_t events)
@@ -46,6 +76,7 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 	struct mmsghdr msgs[WM_RX_BATCH];
 	struct iovec iov[WM_RX_BATCH];
 	union wm_sockaddr from[WM_RX_BATCH];
+	uint64_t now = 0;
 	int n;
 
 	(void)events;
@@ -60,18 +91,20 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 		}
-		n = recvmmsg(a->dev.udp_fd, msgs, WM_RX_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(a->dev.udp.fd, msgs, WM_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			break;
+		now = wm_now_ns();
 		for (int i = 0; i < n; i++) {
 			union wm_sockaddr *src = &from[i];
-			unmap(src);
+			wm_udp_unmap(src);
 			wm_receive_datagram(&a->dev, iov[i].iov_base,
-					    msgs[i].msg_len, src);
+					    msgs[i].msg_len, src, now);
 		}
 		if (n < WM_RX_BATCH)
-			return;
+			break;
 	}
+	relay_sync(a, now ? now : wm_now_ns());
 }
 
 static void on_tun(struct wm_loop_handler *h, uint32_t events)
@@ -84,7 +117,7 @@ static void on_tun(struct wm_loop_handler *h, uint32_t events)
 		ssize_t n = read(a->dev.tun_fd, pkt, WM_MAX_PACKET);
 		if (n <= 0)
 			return;
-		wm_send_ip_packet(&a->dev, pkt, (size_t)n);
+		wm_send_ip_packet(&a->dev, pkt, (size_t)n, wm_now_ns());
 	}
 }
 
@@ -136,59 +169,114 @@ static void refresh_candidates(struct wm_agent *a)
 		n += wm_stun_client_reflexive(a->dev.stun, cands + n,
 					      WM_DISCO_MAX_CANDIDATES - n,
 					      wm_now_ns());
-	wm_discovery_set_local(&a->dev, cands, n);
+	wm_peer_disco_set_local(&a->dev, cands, n);
+}
+
+static int random_bytes(void *buf, size_t len)
+{
+	return wm_random_bytes(buf, len);
+}
+
+static void stun_tick(struct wm_agent *a, uint64_t now)
+{
+	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
+	size_t n = wm_stun_client_tick(a->dev.stun, now, random_bytes, req,
+				       WM_STUN_MAX_SERVERS);
+
+	for (size_t i = 0; i < n; i++)
+		wm_send_udp(&a->dev, &req[i].to, req[i].msg, sizeof(req[i].msg));
+	if (a->stun.generation != a->stun_generation) {
+		a->stun_generation = a->stun.generation;
+		a->next_candidates_ns = 0;
+	}
+}
+
+static void short_key(char out[12], const uint8_t key[32])
+{
+	char b64[WM_KEY_B64_LEN + 1];
+
+	wm_key_to_base64(b64, key);
+	snprintf(out, 12, "%.8s…", b64);
+}
+
+static void log_path(struct wm_agent *a, const struct wm_event *ev,
+		     const struct wm_peer *p)
+{
+	char key[12], ep[WM_SOCKADDR_STRLEN] = "-";
+
+	short_key(key, p->public_key);
+	if (ev->via == WM_VIA_DIRECT)
+		wm_sockaddr_format(ep, sizeof(ep), &p->endpoint);
+	fprintf(stderr, "%s: peer %s path %s -> %s %s\n", a->dev.ifname, key,
+		wm_via_name(ev->old_via), wm_via_name(ev->via), ep);
+}
+
+/* What happened to peers since the last delivery, to the log and the API. */
+static void deliver_events(void *ctx)
+{
+	struct wm_agent *a = ctx;
+	struct wm_event ev;
+	struct wm_peer *p;
+
+	while (wm_event_pop(&a->dev.events, &ev)) {
+		p = wm_device_find_peer(&a->dev, ev.key);
+		if (!p)
+			continue;
+		if (ev.type == WM_EVENT_PATH)
+			log_path(a, &ev, p);
+		wm_agent_api_event(a->api, &ev, p);
+	}
 }
 
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct wm_agent *a = ctx;
 
-	wm_timers_tick(&a->dev, now);
-	wm_relay_client_tick(a->dev.relay, now);
-	if (a->dev.relay && a->relay_was_up != wm_relay_client_up(a->dev.relay)) {
-		a->relay_was_up = !a->relay_was_up;
-		if (a->api)
-			wm_api_event(a->api, "relay_state",
-				     json_pack("{s:b, s:s}", "connected",
-					       a->relay_was_up, "transport",
-					       wm_rc_transport_name(a->relay.transport)));
+	relay_sync(a, now);
+	wm_tick_peers(&a->dev, now);
+	if (a->dev.relay) {
+		wm_relay_client_tick(a->dev.relay, now);
+		/* Records a send pumped in off the socket (see drain_relay). */
+		if (wm_relay_client_pending(a->dev.relay))
+			wm_relay_client_tcp_ready(a->dev.relay, 0, now);
+		drain_relay(a, now);
 	}
-	if (a->dev.stun) {
-		wm_stun_client_tick(a->dev.stun, now);
-		if (a->stun.generation != a->stun_generation) {
-			a->stun_generation = a->stun.generation;
-			a->next_candidates_ns = 0;
-		}
-	}
-	wm_discovery_tick(&a->dev, now);
+	if (a->dev.stun)
+		stun_tick(a, now);
 	if (now >= a->next_candidates_ns) {
 		a->next_candidates_ns = now + 10ULL * 1000000000ULL;
 		refresh_candidates(a);
 	}
+	deliver_events(a);
 }
 
-void wm_agent_peers_changed(struct wm_agent *a)
+static void peers_changed(struct wm_agent *a)
 {
 	if (a->ifindex > 0)
 		wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev);
 }
 
-int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port)
+static void api_peers_changed(void *ctx)
+{
+	peers_changed(ctx);
+}
+
+static int set_listen_port(struct wm_agent *a, uint16_t port)
 {
 	int fd, family;
 	uint16_t bound;
 
-	if (a->dev.udp_fd >= 0 && port == a->dev.listen_port && port)
+	if (a->dev.udp.fd >= 0 && port == a->dev.listen_port && port)
 		return 0;
 	fd = wm_udp_open(port, a->dev.fwmark, &family, &bound);
 	if (fd < 0)
 		return fd;
-	if (a->dev.udp_fd >= 0) {
+	if (a->dev.udp.fd >= 0) {
 		wm_loop_del(&a->loop, &a->udp_h);
-		close(a->dev.udp_fd);
+		close(a->dev.udp.fd);
 	}
-	a->dev.udp_fd = fd;
-	a->dev.udp_family = family;
+	a->dev.udp.fd = fd;
+	a->dev.udp.family = family;
 	a->dev.listen_port = bound;
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
@@ -248,46 +336,18 @@ static int reload(struct wm_agent *a)
 	if (r < 0)
 		fprintf(stderr, "%s: reload: %s\n", a->config_path, strerror(-r));
 	if (cfg.listen_port && cfg.listen_port != a->dev.listen_port)
-		wm_agent_set_listen_port(a, cfg.listen_port);
+		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
-	wm_agent_peers_changed(a);
+	peers_changed(a);
 	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
 		a->dev.peer_count);
 	return r;
 }
 
-static void short_key(char out[12], const uint8_t key[32])
-{
-	char b64[WM_KEY_B64_LEN + 1];
-
-	wm_key_to_base64(b64, key);
-	snprintf(out, 12, "%.8s…", b64);
-}
-
-static void on_path_changed(void *ctx, struct wm_peer *p, int old_via,
-			    int new_via)
-{
-	struct wm_agent *a = ctx;
-	char key[12], ep[WM_SOCKADDR_STRLEN] = "-";
-
-	short_key(key, p->public_key);
-	if (new_via == WM_VIA_DIRECT)
-		wm_sockaddr_format(ep, sizeof(ep), &p->endpoint);
-	fprintf(stderr, "%s: peer %s path %s -> %s %s\n", a->dev.ifname, key,
-		wm_via_name((enum wm_via)old_via),
-		wm_via_name((enum wm_via)new_via), ep);
-	wm_agent_event(a, "path_changed", p);
-}
-
-static void on_handshake(void *ctx, struct wm_peer *p)
-{
-	wm_agent_event(ctx, "handshake", p);
-}
-
 static int uapi_set_port(void *ctx, uint16_t port)
 {
-	return wm_agent_set_listen_port(ctx, port);
+	return set_listen_port(ctx, port);
 }
 
 static void uapi_changed(void *ctx)
@@ -295,7 +355,7 @@ static void uapi_changed(void *ctx)
 	struct wm_agent *a = ctx;
 	int r;
 
-	wm_agent_peers_changed(a);
+	peers_changed(a);
 	/* `wg set` changes persist like API changes do. */
 	if (a->cfg.save_config && (r = wm_saveconfig_write(&a->cfg, &a->dev)) < 0)
 		fprintf(stderr, "%s: SaveConfig: %s\n", a->config_path,
@@ -329,7 +389,7 @@ static int setup_interface(struct wm_agent *a)
 		r = wm_netif_set_up(&a->netif, a->ifindex, true);
 	if (r < 0)
 		goto fail;
-	wm_agent_peers_changed(a);
+	peers_changed(a);
 	return 0;
 fail:
 	fprintf(stderr, "%s: configure interface: %s\n", a->cfg.ifname,
@@ -365,9 +425,7 @@ static int start(struct wm_agent *a)
 		a->dev.mtu = WM_DEFAULT_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
 	wm_device_set_private_key(&a->dev, a->cfg.private_key);
-	a->dev.hooks.path_changed = on_path_changed;
-	a->dev.hooks.handshake = on_handshake;
-	a->dev.hooks.ctx = a;
+	a->identity_changes = a->dev.identity_changes;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
 	if (r < 0)
 		return r;
@@ -379,20 +437,35 @@ static int start(struct wm_agent *a)
 	if (r < 0)
 		return r;
 	a->udp_h = (struct wm_loop_handler){ -1, on_udp, a };
-	r = wm_agent_set_listen_port(a, a->cfg.listen_port);
+	r = set_listen_port(a, a->cfg.listen_port);
 	if (r < 0) {
 		fprintf(stderr, "%s: UDP port %u: %s\n", a->config_path,
 			a->cfg.listen_port, strerror(-r));
 		return r;
 	}
 	if (a->cfg.relay[0]) {
-		r = wm_relay_client_init(&a->relay, &a->dev, &a->loop, &a->cfg);
+		const struct wm_relay_client_setup su = {
+			.name = a->cfg.ifname,
+			.udp = a->cfg.relay,
+			.tcp = a->cfg.relay_tcp,
+			.public_key = a->cfg.relay_public_key,
+			.local = &a->dev.local,
+			.udp_socket = &a->dev.udp,
+			.loop = &a->loop,
+			.on_tcp = on_relay_tcp,
+			.on_tcp_ctx = a,
+		};
+		r = wm_relay_client_init(&a->relay, &su);
 		if (r < 0)
 			return r;
 		a->dev.relay = &a->relay;
 	}
 	if (a->cfg.n_stun || a->cfg.relay[0]) {
-		wm_stun_client_init(&a->stun, &a->dev, &a->cfg);
+		wm_stun_client_init(&a->stun);
+		for (size_t i = 0; i < a->cfg.n_stun; i++)
+			wm_stun_client_add(&a->stun, a->cfg.stun[i]);
+		if (a->cfg.relay[0])
+			wm_stun_client_add(&a->stun, a->cfg.relay);
 		a->dev.stun = &a->stun;
 	}
 	r = setup_interface(a);
@@ -413,7 +486,16 @@ static int start(struct wm_agent *a)
 			strerror(-r));
 		return r;
 	}
-	r = wm_agent_api_open(a);
+	a->view = (struct wm_agent_view){
+		.dev = &a->dev,
+		.cfg = &a->cfg,
+		.relay = a->dev.relay,
+		.stun = a->dev.stun,
+		.peers_changed = api_peers_changed,
+		.deliver_events = deliver_events,
+		.ctx = a,
+	};
+	r = wm_agent_api_open(&a->api, &a->loop, &a->view);
 	if (r < 0)
 		fprintf(stderr, "%s: REST API: %s\n", a->cfg.ifname, strerror(-r));
 	return r;
@@ -428,13 +510,13 @@ static void stop(struct wm_agent *a)
 	if (a->dev.relay)
 		wm_relay_client_free(a->dev.relay);
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
-		wm_timers_stop(p);
+		wm_timers_stop(&p->timers);
 	/* Closing the TUN removes the link, and with it its addresses and
 	 * routes. */
 	if (a->dev.tun_fd >= 0)
 		close(a->dev.tun_fd);
-	if (a->dev.udp_fd >= 0)
-		close(a->dev.udp_fd);
+	if (a->dev.udp.fd >= 0)
+		close(a->dev.udp.fd);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	wm_netif_close(&a->netif);
@@ -460,7 +542,7 @@ int wm_cmd_agent(int argc, char **argv)
 	if (!a)
 		return 1;
 	a->sig_fd = -1;
-	a->dev.udp_fd = a->dev.tun_fd = -1;
+	a->dev.udp.fd = a->dev.tun_fd = -1;
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
 	if (!wm_config_load(&a->cfg, path, stderr)) {
 		free(a);

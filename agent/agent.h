@@ -6,6 +6,7 @@
 #ifndef WM_AGENT_H
 #define WM_AGENT_H
 
+#include "agent/agent_api.h"
 #include "agent/config.h"
 #include "agent/device.h"
 #include "agent/loop.h"
@@ -30,8 +31,10 @@ struct wm_agent {
 	struct wm_routes routes;
 	struct wm_uapi *uapi;
 	struct wm_api *api;
-	bool relay_was_up;
+	struct wm_agent_view view; /* what the API adapter sees */
 	struct wm_relay_client relay;
+	unsigned relay_changes;    /* relay.changes acted upon */
+	unsigned identity_changes; /* dev.identity_changes acted upon */
 	struct wm_stun_client stun;
 	unsigned stun_generation;
 
@@ -47,14 +50,5 @@ struct wm_agent {
 /* The `agent` subcommand. */
 int wm_cmd_agent(int argc, char **argv);
 
-/* After any peer change: routes follow, SaveConfig writes (later). */
-void wm_agent_peers_changed(struct wm_agent *a);
-/* Opens the REST API (agent_api.c). 0 or -errno. */
-int wm_agent_api_open(struct wm_agent *a);
-/* Sends a peer event (handshake, path_changed, ...) to API listeners. */
-void wm_agent_event(struct wm_agent *a, const char *type, struct wm_peer *p);
-
-/* Rebinds the UDP socket to port (0 = random). 0 or -errno. */
-int wm_agent_set_listen_port(struct wm_agent *a, uint16_t port);
 
 #endif

@@ -1,10 +1,7 @@
-/* The agent's side of the REST API (api/server.h): what only the running
- * agent knows — paths, RTTs, candidates, relay and NAT state — and the
- * events it raises. */
-#include "agent/agent.h"
+/* See agent_api.h. */
+#include "agent/agent_api.h"
+#include "agent/peer_path.h"
 #include "agent/wg/clock.h"
-#include "agent/nat/discovery.h"
-#include "agent/nat/path.h"
 #include "api/server.h"
 
 #include <errno.h>
@@ -12,39 +9,32 @@
 
 static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 {
-	uint64_t now = wm_now_ns();
+	struct wm_agent_view *v = ctx;
 
-	(void)ctx;
 	if (m != WM_PATH_AUTO && m != WM_PATH_DIRECT && m != WM_PATH_RELAY)
 		return -EINVAL;
-	if (p->path_mode == m)
-		return 0;
-	p->path_mode = m;
-	wm_discovery_reset(p);
-	/* A change takes effect at once: pick the path now and, if it
-	 * needs a session there, start a handshake on it. */
-	wm_path_update(p, now);
+	/* A change takes effect at once: the path is decided now, and its
+	 * event announced within the request. */
+	wm_peer_path_set_mode(v->dev, p, m, wm_now_ns());
+	if (v->deliver_events)
+		v->deliver_events(v->ctx);
 	return 0;
 }
 
 static const char *peer_path(void *ctx, const struct wm_peer *p)
 {
-	struct wm_agent *a = ctx;
-
-	return wm_via_name(wm_path_choose(p, wm_relay_client_up(a->dev.relay),
-					  wm_now_ns()));
+	(void)ctx;
+	return wm_via_name(p->via);
 }
 
 static int peer_rtt_ms(void *ctx, const struct wm_peer *p)
 {
-	struct wm_agent *a = ctx;
-	enum wm_via v = wm_path_choose(p, wm_relay_client_up(a->dev.relay),
-				       wm_now_ns());
+	struct wm_agent_view *v = ctx;
 
-	if (v == WM_VIA_DIRECT && p->disco.rtt_ns)
+	if (p->via == WM_VIA_DIRECT && p->disco.rtt_ns)
 		return (int)((p->disco.rtt_ns + 500000) / 1000000);
-	if (v == WM_VIA_RELAY && a->relay.rtt_ns)
-		return (int)((a->relay.rtt_ns + 500000) / 1000000);
+	if (p->via == WM_VIA_RELAY && v->relay && v->relay->rtt_ns)
+		return (int)((v->relay->rtt_ns + 500000) / 1000000);
 	return -1;
 }
 
@@ -61,24 +51,24 @@ static void peer_candidates(void *ctx, const struct wm_peer *p, json_t *arr)
 
 static void status_extra(void *ctx, json_t *status)
 {
-	struct wm_agent *a = ctx;
+	struct wm_agent_view *v = ctx;
 	union wm_sockaddr refl[WM_STUN_MAX_SERVERS];
 	char buf[WM_SOCKADDR_STRLEN];
 	uint64_t now = wm_now_ns();
 	json_t *arr = json_array();
 	size_t n = 0;
 
-	if (a->dev.relay) {
-		bool up = wm_relay_client_up(a->dev.relay);
+	if (v->relay) {
+		bool up = wm_relay_client_up(v->relay);
 		json_object_set_new(
 			status, "relay",
-			json_pack("{s:s, s:b, s:s*}", "endpoint", a->cfg.relay,
+			json_pack("{s:s, s:b, s:s*}", "endpoint", v->cfg->relay,
 				  "connected", up, "transport",
-				  up ? wm_rc_transport_name(a->relay.transport)
+				  up ? wm_rc_transport_name(v->relay->transport)
 				     : NULL));
 	}
-	if (a->dev.stun)
-		n = wm_stun_client_reflexive(a->dev.stun, refl,
+	if (v->stun)
+		n = wm_stun_client_reflexive(v->stun, refl,
 					     WM_STUN_MAX_SERVERS, now);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(wm_sockaddr_format(
@@ -87,17 +77,21 @@ static void status_extra(void *ctx, json_t *status)
 	json_object_set_new(
 		status, "nat",
 		json_pack("{s:s}", "mapping",
-			  wm_nat_mapping_name(a->dev.stun ? wm_stun_client_mapping(
-							       a->dev.stun, now)
-							 : WM_NAT_UNKNOWN)));
+			  wm_nat_mapping_name(v->stun ? wm_stun_client_mapping(
+							       v->stun, now)
+						      : WM_NAT_UNKNOWN)));
 }
 
 static void peers_changed(void *ctx)
 {
-	wm_agent_peers_changed(ctx);
+	struct wm_agent_view *v = ctx;
+
+	if (v->peers_changed)
+		v->peers_changed(v->ctx);
 }
 
-int wm_agent_api_open(struct wm_agent *a)
+int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
+		      struct wm_agent_view *view)
 {
 	const struct wm_api_ops ops = {
 		.peers_changed = peers_changed,
@@ -106,14 +100,34 @@ int wm_agent_api_open(struct wm_agent *a)
 		.peer_rtt_ms = peer_rtt_ms,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
-		.ctx = a,
+		.ctx = view,
 	};
 
-	return wm_api_open(&a->api, &a->loop, &a->dev, &a->cfg, &ops);
+	return wm_api_open(api, loop, view->dev, view->cfg, &ops);
 }
 
-void wm_agent_event(struct wm_agent *a, const char *type, struct wm_peer *p)
+void wm_agent_api_event(struct wm_api *api, const struct wm_event *ev,
+			struct wm_peer *p)
 {
-	if (a->api)
-		wm_api_peer_event(a->api, type, p);
+	if (!api)
+		return;
+	switch (ev->type) {
+	case WM_EVENT_HANDSHAKE:
+		wm_api_peer_event(api, "handshake", p);
+		break;
+	case WM_EVENT_PATH:
+		wm_api_peer_event(api, "path_changed", p);
+		break;
+	}
+}
+
+void wm_agent_api_relay_event(struct wm_api *api,
+			      const struct wm_relay_client *rc)
+{
+	bool up = wm_relay_client_up(rc);
+
+	if (api)
+		wm_api_event(api, "relay_state",
+			     json_pack("{s:b, s:s}", "connected", up, "transport",
+				       wm_rc_transport_name(rc->transport)));
 }

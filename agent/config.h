@@ -20,6 +20,7 @@
 #ifndef WM_AGENT_CONFIG_H
 #define WM_AGENT_CONFIG_H
 
+#include "agent/nat/path.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>
@@ -40,7 +41,6 @@ enum {
 };
 #define WM_RELAY_DEFAULT_CLIENT_RATE 12500000ULL /* bytes/s: 100 Mbit/s */
 
-enum wm_path_mode { WM_PATH_AUTO, WM_PATH_DIRECT, WM_PATH_RELAY };
 
 /* A growable prefix list; items owned by the list. */
 struct wm_cidr_list {

@@ -1,7 +1,6 @@
 /* See device.h. */
 #include "agent/device.h"
-#include "agent/relay/client.h"
-#include "agent/wg/timers.h"
+#include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
 
@@ -16,10 +15,8 @@ int wm_device_init(struct wm_device *dev, const char *ifname)
 
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
-	dev->udp_fd = dev->tun_fd = -1;
+	dev->udp.fd = dev->tun_fd = -1;
 	dev->mtu = 1420;
-	if (wm_random_bytes(&dev->jitter_state, sizeof(dev->jitter_state)) < 0)
-		return -EIO;
 	wm_allowedips_init(&dev->allowedips);
 	r = wm_index_init(&dev->index);
 	if (r < 0)
@@ -56,7 +53,7 @@ void wm_device_set_private_key(struct wm_device *dev, const uint8_t key[32])
 		p->disco.have_key = false;
 		wm_peer_zero_sessions(p);
 	}
-	wm_relay_client_identity_changed(dev->relay);
+	dev->identity_changes++;
 }
 
 void wm_device_clear_private_key(struct wm_device *dev)
@@ -86,6 +83,7 @@ struct wm_peer *wm_device_add_peer(struct wm_device *dev,
 				   const uint8_t key[32])
 {
 	struct wm_peer *p, **tail;
+	uint64_t seed = 0;
 
 	if (dev->has_private_key &&
 	    memcmp(key, dev->local.public_key, WM_KEY_SIZE) == 0) {
@@ -96,11 +94,14 @@ struct wm_peer *wm_device_add_peer(struct wm_device *dev,
 		errno = EEXIST;
 		return NULL;
 	}
-	p = wm_peer_new(dev, key);
+	/* Only timer jitter comes from it; a failed read leaves it 0. */
+	(void)wm_random_bytes(&seed, sizeof(seed));
+	p = wm_peer_new(&dev->local, &dev->index, key, seed);
 	if (!p) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	p->dev = dev;
 	/* Append, so listings keep the order peers were configured in. */
 	for (tail = &dev->peers; *tail; tail = &(*tail)->next)
 		;
@@ -165,12 +166,8 @@ int wm_device_set_allowed_ips(struct wm_device *dev, struct wm_peer *p,
 void wm_device_set_keepalive(struct wm_device *dev, struct wm_peer *p,
 			     uint16_t secs)
 {
-	bool was_off = p->persistent_keepalive == 0;
-
 	(void)dev;
-	p->persistent_keepalive = secs;
-	if (secs && was_off)
-		wm_timers_persistent_keepalive_now(p);
+	wm_peer_set_keepalive(p, secs, wm_now_ns());
 }
 
 int wm_device_apply_peer(struct wm_device *dev,
@@ -193,13 +190,9 @@ int wm_device_apply_peer(struct wm_device *dev,
 	/* A roamed endpoint that works beats a configured one that did not
 	 * change; a changed one is the operator's word and wins. */
 	if (pc->has_endpoint &&
-	    (p->endpoint.sa.sa_family == AF_UNSPEC || !p->direct_rx_ns ||
-	     !wm_sockaddr_equal(&pc->endpoint, &p->config_endpoint))) {
-		if (!wm_sockaddr_equal(&pc->endpoint, &p->endpoint))
-			p->direct_rx_ns = 0;
-		p->endpoint = pc->endpoint;
-		p->config_endpoint = pc->endpoint;
-	}
+	    (!wm_peer_has_endpoint(p) || !p->path.direct_rx_ns ||
+	     !wm_sockaddr_equal(&pc->endpoint, &p->config_endpoint)))
+		wm_peer_set_endpoint(p, &pc->endpoint, WM_EP_CONFIG);
 	p->path_mode = pc->path_mode;
 	wm_device_set_keepalive(dev, p, pc->persistent_keepalive);
 	if (out)

@@ -4,13 +4,18 @@
  *
  * The management calls below are the only way peers change; the config
  * loader, SIGHUP reload, the wg UAPI and the REST API all go through them.
- * Everything here belongs to the control thread (the event loop).
+ * Everything here belongs to the control thread (the event loop). The
+ * device calls nothing above it: what happens to peers is queued
+ * (events) and an identity change is counted (identity_changes) for the
+ * agent to act on.
  */
 #ifndef WM_DEVICE_H
 #define WM_DEVICE_H
 
 #include "agent/wg/allowedips.h"
 #include "agent/config.h"
+#include "agent/event_queue.h"
+#include "agent/udp.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/index.h"
 #include "agent/wg/noise.h"
@@ -44,15 +49,6 @@ struct wm_device_stats {
 struct wm_relay_client;
 struct wm_stun_client;
 
-struct wm_device_hooks {
-	/* Called after a peer completes a handshake (for events / logs). */
-	void (*handshake)(void *ctx, struct wm_peer *p);
-	/* Called when the path a peer's packets take changes. */
-	void (*path_changed)(void *ctx, struct wm_peer *p, int old_via,
-			     int new_via);
-	void *ctx;
-};
-
 struct wm_device {
 	char ifname[IFNAMSIZ];
 	struct wm_noise_local local;
@@ -67,21 +63,17 @@ struct wm_device {
 	struct wm_allowedips allowedips;
 	struct wm_index index;
 
-	int udp_fd; /* dual-stack AF_INET6, or AF_INET when v6 is off */
-	int udp_family;
+	struct wm_udp udp; /* the one socket (udp.h) */
 	int tun_fd;
 	struct wm_relay_client *relay; /* NULL without a relay */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
-	/* While a relayed message is processed: the configured peer the
-	 * relay says sent it (wm_receive_relayed); NULL otherwise. */
-	struct wm_peer *relayed_from;
+	unsigned identity_changes;     /* bumps when the private key does */
 
 	/* Initiations handled in the current second; past a threshold we
 	 * are "under load" and demand cookies (whitepaper 5.3). */
 	uint64_t load_window_start;
 	unsigned load_window_count;
 	uint64_t under_load_until;
-	uint64_t jitter_state; /* wm_fast_random_below() for timer jitter */
 
 	/* Our own candidates for peers (discovery.c): interface addresses
 	 * and STUN-reflexive ones, with the listen port. */
@@ -89,7 +81,7 @@ struct wm_device {
 	size_t n_local_cands;
 
 	struct wm_device_stats stats;
-	struct wm_device_hooks hooks;
+	struct wm_event_queue events;
 };
 
 /* Zeroes dev and sets up empty tables. Returns 0 or -errno. */

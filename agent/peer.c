@@ -1,22 +1,23 @@
 /* See peer.h. */
 #include "agent/peer.h"
-#include "agent/device.h"
 #include "crypto/ct.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct wm_peer *wm_peer_new(struct wm_device *dev,
-			    const uint8_t public_key[WM_KEY_SIZE])
+struct wm_peer *wm_peer_new(const struct wm_noise_local *local,
+			    struct wm_index *index,
+			    const uint8_t public_key[WM_KEY_SIZE], uint64_t seed)
 {
 	struct wm_peer *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->dev = dev;
+	p->index = index;
 	memcpy(p->public_key, public_key, WM_KEY_SIZE);
-	wm_noise_peer_init(&p->noise, &dev->local, public_key, NULL);
+	wm_timers_init(&p->timers, seed);
+	wm_noise_peer_init(&p->noise, local, public_key, NULL);
 	wm_cookie_maker_init(&p->cookie, public_key);
 	p->endpoint.sa.sa_family = AF_UNSPEC;
 	return p;
@@ -26,14 +27,14 @@ static void drop_session(struct wm_peer *p, struct wm_session *s)
 {
 	if (!s || !s->valid)
 		return;
-	wm_index_remove(&p->dev->index, s->kp.local_index);
-	wm_memzero(s, sizeof(*s));
+	wm_index_remove(p->index, s->kp.local_index);
+	wm_session_wipe(s);
 }
 
 static void drop_handshake(struct wm_peer *p)
 {
 	if (p->hs.state != WM_HS_ZEROED)
-		wm_index_remove(&p->dev->index, p->hs.local_index);
+		wm_index_remove(p->index, p->hs.local_index);
 	wm_memzero(&p->hs, sizeof(p->hs));
 }
 
@@ -63,11 +64,22 @@ bool wm_peer_set_endpoint(struct wm_peer *p, const union wm_sockaddr *ep,
 	if (src == WM_EP_CONFIG) {
 		/* A new address proves nothing yet. */
 		if (changed)
-			p->direct_rx_ns = 0;
+			p->path.direct_rx_ns = 0;
 		p->config_endpoint = *ep;
 	}
 	p->endpoint = *ep;
 	return changed;
+}
+
+void wm_peer_set_keepalive(struct wm_peer *p, uint16_t secs, uint64_t now)
+{
+	p->persistent_keepalive = secs;
+	wm_timers_set_persistent_keepalive(&p->timers, secs, now);
+}
+
+bool wm_peer_has_endpoint(const struct wm_peer *p)
+{
+	return p->endpoint.sa.sa_family != AF_UNSPEC;
 }
 
 void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk)
@@ -152,11 +164,8 @@ struct wm_session *wm_peer_install_session(struct wm_peer *p,
 		s = free_slot(p);
 		p->next_session = s;
 	}
-	memset(s, 0, sizeof(*s));
-	s->kp = *kp;
-	wm_replay_init(&s->replay);
-	s->valid = true;
-	wm_index_update(&p->dev->index, kp->local_index, s);
+	wm_session_start(s, kp);
+	wm_index_update(p->index, kp->local_index, s);
 	return s;
 }
 

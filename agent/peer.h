@@ -11,11 +11,13 @@
 #define WM_PEER_H
 
 #include "agent/config.h"
+#include "agent/nat/discovery.h"
+#include "agent/nat/path.h"
 #include "agent/wg/cookie.h"
-#include "agent/nat/disco.h"
+#include "agent/wg/index.h"
 #include "agent/wg/noise.h"
-#include "agent/wg/replay.h"
 #include "agent/wg/session.h"
+#include "agent/wg/timers.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>
@@ -31,54 +33,10 @@ struct wm_staged {
 	size_t len;
 };
 
-/* Timers: deadlines in monotonic ns, 0 when not armed. timers.c owns them. */
-struct wm_peer_timers {
-	uint64_t retransmit_handshake;
-	uint64_t send_keepalive;
-	uint64_t new_handshake;
-	uint64_t zero_key_material;
-	uint64_t persistent_keepalive;
-	bool need_another_keepalive;
-	unsigned handshake_attempts;
-	uint64_t last_initiation_sent; /* for REKEY_TIMEOUT rate limiting */
-};
-
-/* One address the other side might be reached at, and what probing it
- * found (discovery.c). */
-struct wm_candidate {
-	union wm_sockaddr addr;
-	uint8_t txid[WM_DISCO_TXID];
-	uint64_t ping_sent_ns;
-	uint64_t pong_ns;  /* 0 = never answered */
-	uint64_t rtt_ns;
-};
-
-enum { WM_DISCO_SEEN = 256 };
-
-struct wm_peer_disco {
-	uint8_t key[32];
-	bool have_key;
-	/* Nonces of disco messages already taken (replay protection). */
-	struct { uint64_t tag, at; } seen[WM_DISCO_SEEN];
-	unsigned seen_next;
-	uint64_t last_cmm_ns;   /* start of the CALL_ME_MAYBE window */
-	unsigned cmm_in_window;
-	/* An endpoint whose WireGuard traffic failed while its disco pongs
-	 * kept coming (a disco-only forwarder, an MTU black hole): pongs
-	 * from it prove nothing until bad_until. */
-	union wm_sockaddr bad_endpoint;
-	uint64_t bad_until;
-	struct wm_candidate cand[WM_DISCO_MAX_CANDIDATES];
-	size_t n_cand;
-	uint64_t next_probe_ns;
-	unsigned backoff_s;
-	uint64_t last_heartbeat_ns;
-	uint64_t rtt_ns; /* of the direct path in use, 0 = unknown */
-};
-
 struct wm_peer {
 	struct wm_peer *next; /* the device's list */
-	struct wm_device *dev;
+	struct wm_device *dev; /* for the API's views; peer.c never uses it */
+	struct wm_index *index; /* the device's receiver indices */
 	uint8_t public_key[WM_KEY_SIZE];
 	struct wm_noise_peer noise;
 	struct wm_cookie_maker cookie;
@@ -94,32 +52,33 @@ struct wm_peer {
 	union wm_sockaddr config_endpoint; /* as last configured (file, API) */
 	uint16_t persistent_keepalive;
 	enum wm_path_mode path_mode;
-	struct wm_peer_timers timers;
+	struct wm_timers timers;
 
 	struct wm_staged staged[WM_STAGED_MAX];
 	unsigned staged_head, staged_len;
 
-	/* Path selection inputs (path.c); monotonic ns, 0 = never. */
-	uint64_t direct_rx_ns;  /* authenticated packet straight from endpoint */
-	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
-	uint64_t relay_gone_ns; /* the relay said this peer is not connected */
-	uint64_t relayed_initiation_ns; /* rate limit before DH (handshake.c) */
+	/* The path (nat/path.h): what it rests on, and the cached choice
+	 * that sending reads (agent/peer_path.c decides it on events). */
+	struct wm_path_state path;
+	enum wm_via via;
+	uint64_t relayed_initiation_ns; /* rate limit before DH (receive.c) */
 	/* WireGuard (not disco) liveness of the direct path: the last
 	 * authenticated WireGuard packet straight from the endpoint, and
 	 * since when we have sent data directly without one (send.c). */
 	uint64_t wg_direct_rx_ns;
 	uint64_t direct_tx_since;
-	int last_via;           /* enum wm_via last reported, for events */
-	struct wm_peer_disco disco;
+	struct wm_disco_peer disco;
 
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_sec, last_handshake_nsec; /* wall clock */
 	uint64_t last_handshake_mono;                     /* 0 = never */
 };
 
-/* Allocates a peer for dev's identity. NULL on ENOMEM. */
-struct wm_peer *wm_peer_new(struct wm_device *dev,
-			    const uint8_t public_key[WM_KEY_SIZE]);
+/* Allocates a peer for the identity local, its indices in index. seed
+ * feeds its timers' jitter. NULL on ENOMEM. */
+struct wm_peer *wm_peer_new(const struct wm_noise_local *local,
+			    struct wm_index *index,
+			    const uint8_t public_key[WM_KEY_SIZE], uint64_t seed);
 /* Wipes every secret and frees the peer (not unlinking it). */
 void wm_peer_free(struct wm_peer *p);
 
@@ -135,6 +94,12 @@ enum wm_endpoint_source {
  * true when the endpoint differs from before. */
 bool wm_peer_set_endpoint(struct wm_peer *p, const union wm_sockaddr *ep,
 			  enum wm_endpoint_source src);
+
+/* Sets PersistentKeepalive; turning it on makes a keepalive due now. */
+void wm_peer_set_keepalive(struct wm_peer *p, uint16_t secs, uint64_t now_ns);
+
+/* True when the peer has an endpoint. */
+bool wm_peer_has_endpoint(const struct wm_peer *p);
 
 /* Sets (psk) or clears (NULL) the preshared key. */
 void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk);

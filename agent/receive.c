@@ -1,14 +1,14 @@
-/* See datapath.h: the UDP -> TUN direction and the demultiplexer. */
-#include "agent/wg/clock.h"
-#include "agent/datapath.h"
+/* See receive.h: the UDP -> TUN direction and the demultiplexer. */
+#include "agent/receive.h"
+#include "agent/handshake.h"
+#include "agent/peer_disco.h"
+#include "agent/peer_path.h"
+#include "agent/send.h"
 #include "agent/nat/disco.h"
-#include "agent/nat/discovery.h"
-#include "agent/nat/path.h"
-#include "agent/relay/client.h"
-#include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
-#include "agent/wg/timers.h"
+#include "agent/relay/proto.h"
+#include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
 #include <endian.h>
@@ -43,7 +43,8 @@ static size_t inner_length(const uint8_t *pkt, size_t len)
 
 /* As the initiator nears REJECT_AFTER_TIME with a quiet send side, the
  * receive side must start the rekey instead (whitepaper 6.2). */
-static void keep_key_fresh(struct wm_peer *p, uint64_t now)
+static void keep_key_fresh(struct wm_device *dev, struct wm_peer *p,
+			   uint64_t now)
 {
 	struct wm_session *s = p->current;
 
@@ -51,11 +52,11 @@ static void keep_key_fresh(struct wm_peer *p, uint64_t now)
 	    wm_since(now, s->kp.birth_ns) >
 		    SEC(WM_REJECT_AFTER_TIME - WM_KEEPALIVE_TIMEOUT -
 			WM_REKEY_TIMEOUT))
-		wm_handshake_initiate(p, false);
+		wm_send_initiation(dev, p, false, now);
 }
 
 static void deliver(struct wm_device *dev, struct wm_peer *p, uint8_t *pkt,
-		    size_t len)
+		    size_t len, uint64_t now)
 {
 	size_t n = inner_length(pkt, len);
 
@@ -71,18 +72,18 @@ static void deliver(struct wm_device *dev, struct wm_peer *p, uint8_t *pkt,
 	}
 	if (write(dev->tun_fd, pkt, n) < 0)
 		dev->stats.tx_send_errors++;
-	wm_timers_on_data_received(p);
+	wm_timers_on_data_received(&p->timers, now);
 }
 
 static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
-			 const union wm_sockaddr *src)
+			 const union wm_sockaddr *src, struct wm_peer *from,
+			 uint64_t now)
 {
 	const struct wm_index_entry *e;
 	struct wm_session *s;
 	struct wm_peer *p;
 	uint8_t *plain;
 	size_t plen;
-	uint64_t now = wm_now_ns();
 	enum wm_rx_result r;
 
 	e = wm_index_lookup(&dev->index, wm_transport_receiver(buf));
@@ -92,17 +93,15 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 	}
 	s = e->session;
 	p = e->peer;
-	if (!src && p != dev->relayed_from) {
+	if (!src && p != from) {
 		dev->stats.rx_unknown_peer++;
 		return;
 	}
-	if (!s->valid || wm_since(now, s->kp.birth_ns) >= SEC(WM_REJECT_AFTER_TIME)) {
-		dev->stats.rx_expired++;
-		return;
-	}
-	r = wm_transport_open(&s->kp, &s->replay, buf, len, &plain, &plen);
+	r = wm_session_open(s, buf, len, now, &plain, &plen);
 	if (r != WM_RX_OK) {
-		if (r == WM_RX_REPLAY)
+		if (r == WM_RX_EXPIRED)
+			dev->stats.rx_expired++;
+		else if (r == WM_RX_REPLAY)
 			dev->stats.rx_replay++;
 		else
 			dev->stats.rx_bad_auth++;
@@ -111,51 +110,113 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 	/* Only authenticated packets may move state from here on. */
 	if (s == p->next_session) {
 		wm_peer_confirm_next(p);
-		wm_timers_on_handshake_complete(p);
+		wm_timers_on_handshake_complete(&p->timers, now);
 	}
 	/* Roaming: an authenticated packet from a new address moves the
 	 * endpoint. Relayed packets say nothing about the direct path. */
-	if (src) {
-		if (!wm_sockaddr_equal(&p->endpoint, src))
-			p->endpoint = *src;
-		p->direct_rx_ns = now;
-		p->wg_direct_rx_ns = now;
-	} else {
-		p->relay_rx_ns = now;
-	}
-	wm_path_update(p, now);
+	wm_peer_path_heard(dev, p, src, now);
 	p->rx_bytes += len;
-	wm_timers_on_authenticated_received(p);
-	wm_timers_on_authenticated_traversal(p);
-	keep_key_fresh(p, now);
+	wm_timers_on_authenticated_received(&p->timers, now);
+	wm_timers_on_authenticated_traversal(&p->timers, now);
+	keep_key_fresh(dev, p, now);
 	if (p->staged_len)
-		wm_send_staged(p);
+		wm_send_staged(dev, p, now);
 	if (plen)
-		deliver(dev, p, plain, plen);
+		deliver(dev, p, plain, plen, now);
 }
 
-void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
-			 const union wm_sockaddr *src)
+/* Under load: answer with a cookie instead (never through the relay). */
+static bool macs_ok(struct wm_device *dev, const uint8_t *buf, size_t len,
+		    uint32_t sender_index, const union wm_sockaddr *src,
+		    uint64_t now)
 {
-	/* Off the wire, relay traffic has its own magic. Relayed bodies
-	 * (src NULL) are only ever WireGuard messages. */
-	if (src && wm_relay_is_relay(buf, len)) {
-		if (dev->relay)
-			wm_relay_client_receive_udp(dev->relay, buf, len, src);
-		else
-			dev->stats.rx_malformed++;
+	struct wm_msg_cookie reply;
+
+	switch (wm_handshake_check_macs(dev, buf, len, sender_index, src, now,
+					&reply)) {
+	case WM_MAC_OK:
+		return true;
+	case WM_MAC_COOKIE:
+		if (wm_send_udp(dev, src, &reply, sizeof(reply)) == 0)
+			dev->stats.cookie_replies_sent++;
+		break;
+	case WM_MAC_DROP:
+		break;
+	}
+	return false;
+}
+
+static void receive_initiation(struct wm_device *dev, uint8_t *buf,
+			       size_t len, const union wm_sockaddr *src,
+			       struct wm_peer *from, uint64_t now)
+{
+	struct wm_msg_initiation *msg = (struct wm_msg_initiation *)buf;
+	struct wm_msg_response resp;
+	struct wm_peer *p;
+
+	if (!dev->has_private_key ||
+	    !macs_ok(dev, buf, len, msg->sender_index, src, now))
+		return;
+	/* Relayed initiations carry no address to prove with a cookie, so
+	 * they are limited per relay-authenticated sender before any DH. */
+	if (!src) {
+		if (!from || wm_since(now, from->relayed_initiation_ns) <
+				     WM_NSEC_PER_SEC / WM_INITIATIONS_PER_SECOND) {
+			dev->stats.rx_handshake_failed++;
+			return;
+		}
+		from->relayed_initiation_ns = now;
+	}
+	p = wm_handshake_consume_initiation(dev, msg, src ? NULL : from, now,
+					    &resp);
+	if (!p)
+		return;
+	/* Roaming: the sender proved its key, so its address is current. */
+	wm_peer_path_heard(dev, p, src, now);
+	wm_timers_on_authenticated_traversal(&p->timers, now);
+	wm_send_to_peer(dev, p, (const uint8_t *)&resp, sizeof(resp), now);
+	wm_timers_on_authenticated_sent(&p->timers, now);
+	wm_timers_on_session_derived(&p->timers, now);
+	wm_handshake_completed(dev, p, now);
+}
+
+static void receive_response(struct wm_device *dev, uint8_t *buf, size_t len,
+			     const union wm_sockaddr *src,
+			     struct wm_peer *from, uint64_t now)
+{
+	struct wm_msg_response *msg = (struct wm_msg_response *)buf;
+	struct wm_peer *p = wm_handshake_response_peer(dev, msg);
+
+	if (!p || !macs_ok(dev, buf, len, msg->sender_index, src, now))
+		return;
+	if (!src && p != from) {
+		dev->stats.rx_unknown_peer++;
 		return;
 	}
-	if (src && wm_stun_is_stun(buf, len)) {
-		if (dev->stun)
-			wm_stun_client_receive(dev->stun, buf, len, src,
-					       wm_now_ns());
-		else
-			dev->stats.rx_malformed++;
+	if (!wm_handshake_consume_response(dev, p, msg, now))
 		return;
-	}
+	wm_peer_path_heard(dev, p, src, now);
+	wm_timers_on_authenticated_received(&p->timers, now);
+	wm_timers_on_authenticated_traversal(&p->timers, now);
+	wm_timers_on_handshake_complete(&p->timers, now);
+	wm_timers_on_session_derived(&p->timers, now);
+	wm_handshake_completed(dev, p, now);
+	/* The responder may only send once it hears from us: confirm the
+	 * session with data or, failing that, a keepalive. */
+	if (p->staged_len)
+		wm_send_staged(dev, p, now);
+	else
+		wm_send_keepalive(dev, p, now);
+}
+
+/* A WireGuard or disco message from src, or relayed from the peer from
+ * (src NULL). */
+static void receive_message(struct wm_device *dev, uint8_t *buf, size_t len,
+			    const union wm_sockaddr *src,
+			    struct wm_peer *from, uint64_t now)
+{
 	if (wm_disco_is_disco(buf, len)) {
-		wm_discovery_receive(dev, buf, len, src);
+		wm_peer_disco_receive(dev, buf, len, src, from, now);
 		return;
 	}
 	/* WireGuard: a type byte, then three zero bytes. */
@@ -166,36 +227,65 @@ void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 	switch (buf[0]) {
 	case WM_MSG_INITIATION:
 		if (len == sizeof(struct wm_msg_initiation))
-			return wm_handshake_receive_initiation(dev, buf, len, src);
+			return receive_initiation(dev, buf, len, src, from, now);
 		break;
 	case WM_MSG_RESPONSE:
 		if (len == sizeof(struct wm_msg_response))
-			return wm_handshake_receive_response(dev, buf, len, src);
+			return receive_response(dev, buf, len, src, from, now);
 		break;
 	case WM_MSG_COOKIE:
 		if (len == sizeof(struct wm_msg_cookie))
-			return wm_handshake_receive_cookie(dev, buf, len);
+			return wm_handshake_consume_cookie(
+				dev, (const struct wm_msg_cookie *)buf, now);
 		break;
 	case WM_MSG_DATA:
 		if (len >= WM_MSG_MIN_DATA)
-			return receive_data(dev, buf, len, src);
+			return receive_data(dev, buf, len, src, from, now);
 		break;
 	}
 	dev->stats.rx_malformed++;
 }
 
-void wm_receive_relayed(struct wm_device *dev, const uint8_t from[32],
-			uint8_t *buf, size_t len)
+void wm_receive_relay_event(struct wm_device *dev,
+			    const struct wm_relay_event *ev, uint64_t now)
 {
-	struct wm_peer *p = wm_device_find_peer(dev, from);
+	struct wm_peer *p = wm_device_find_peer(dev, ev->key);
 
+	if (ev->type == WM_RELAY_EV_GONE) {
+		if (p)
+			wm_peer_path_gone(dev, p, now);
+		return;
+	}
 	/* Anyone the relay serves can send to us; only our peers may make
 	 * us spend a DH or a decryption. */
 	if (!p) {
 		dev->stats.rx_unknown_peer++;
 		return;
 	}
-	dev->relayed_from = p;
-	wm_receive_datagram(dev, buf, len, NULL);
-	dev->relayed_from = NULL;
+	receive_message(dev, ev->body, ev->len, NULL, p, now);
+}
+
+void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
+			 const union wm_sockaddr *src, uint64_t now)
+{
+	struct wm_relay_event ev;
+
+	/* Off the wire, relay traffic has its own magic. Relayed bodies are
+	 * only ever WireGuard or disco messages. */
+	if (wm_relay_is_relay(buf, len)) {
+		if (!dev->relay)
+			dev->stats.rx_malformed++;
+		else if (wm_relay_client_receive_udp(dev->relay, buf, len, src,
+						     now, &ev))
+			wm_receive_relay_event(dev, &ev, now);
+		return;
+	}
+	if (wm_stun_is_stun(buf, len)) {
+		if (dev->stun)
+			wm_stun_client_receive(dev->stun, buf, len, src, now);
+		else
+			dev->stats.rx_malformed++;
+		return;
+	}
+	receive_message(dev, buf, len, src, NULL, now);
 }

@@ -164,8 +164,8 @@ struct set_state {
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
 static int set_fwmark(struct wm_device *dev, uint32_t mark)
 {
-	if (dev->udp_fd >= 0 &&
-	    setsockopt(dev->udp_fd, SOL_SOCKET, SO_MARK, &mark,
+	if (dev->udp.fd >= 0 &&
+	    setsockopt(dev->udp.fd, SOL_SOCKET, SO_MARK, &mark,
 		       sizeof(mark)) < 0)
 		return errno;
 	dev->fwmark = mark;

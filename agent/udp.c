@@ -69,3 +69,37 @@ int wm_udp_open(uint16_t port, uint32_t fwmark, int *family, uint16_t *bound)
 	*bound = ntohs(*family == AF_INET6 ? a.in6.sin6_port : a.in.sin_port);
 	return fd;
 }
+
+int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
+		const void *buf, size_t len)
+{
+	union wm_sockaddr dst = *to;
+
+	if (u->family == AF_INET6 && to->sa.sa_family == AF_INET) {
+		memset(&dst, 0, sizeof(dst));
+		dst.in6.sin6_family = AF_INET6;
+		dst.in6.sin6_port = to->in.sin_port;
+		dst.in6.sin6_addr.s6_addr[10] = 0xff;
+		dst.in6.sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&dst.in6.sin6_addr.s6_addr[12], &to->in.sin_addr, 4);
+	} else if (u->family == AF_INET && to->sa.sa_family != AF_INET) {
+		return -EAFNOSUPPORT;
+	}
+	if (sendto(u->fd, buf, len, 0, &dst.sa, wm_sockaddr_len(&dst)) < 0)
+		return -errno;
+	return 0;
+}
+
+void wm_udp_unmap(union wm_sockaddr *a)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (a->sa.sa_family != AF_INET6 ||
+	    memcmp(a->in6.sin6_addr.s6_addr, prefix, 12) != 0)
+		return;
+	in.sin_port = a->in6.sin6_port;
+	memcpy(&in.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->in = in;
+}

@@ -13,41 +13,116 @@
  *   - The first authenticated PONG proves a path; the lowest-RTT proven
  *     candidate becomes the peer's endpoint.
  *   - While direct, a PING every WM_HEARTBEAT_S keeps the path proven;
- *     when PONGs stop, path.c falls back to the relay after
- *     WM_DIRECT_TRUST_S, and probing resumes with backoff.
+ *     when PONGs stop, the path falls back to the relay after
+ *     WM_DIRECT_TRUST_S (path.h), and probing resumes with backoff.
  *   - A change of our own candidates (new address, new STUN mapping)
  *     restarts probing at once.
+ *
+ * A state machine per peer, with no sockets, clock or peer struct: each
+ * call gets what it needs to know (struct wm_disco_view) and returns what
+ * to do (struct wm_disco_out): messages to seal and send, an endpoint to
+ * switch to, a direct path proven. The agent acts (agent/peer_disco.c).
  */
 #ifndef WM_DISCOVERY_H
 #define WM_DISCOVERY_H
 
+#include "agent/nat/disco.h"
+#include "agent/nat/path.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct wm_device;
-struct wm_peer;
-
 enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_HEARTBEAT_S = 2,
-       WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3 };
+       WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3, WM_DISCO_SEEN = 256,
+       WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 1 };
 
-/* Sets our candidates; probing restarts when they changed. */
-void wm_discovery_set_local(struct wm_device *dev,
-			    const union wm_sockaddr *cands, size_t n);
-/* Adds a known endpoint of a peer (config, API, roaming) as a candidate. */
-void wm_discovery_add_candidate(struct wm_peer *p, const union wm_sockaddr *a);
-/* A disco message from src (NULL: it came through the relay). */
-void wm_discovery_receive(struct wm_device *dev, const uint8_t *buf,
-			  size_t len, const union wm_sockaddr *src);
-/* Probes and heartbeats that are due. */
-void wm_discovery_tick(struct wm_device *dev, uint64_t now_ns);
-/* WireGuard got no answer over the direct path (a handshake retransmit or
- * the new-handshake timer fired while it was in use): stop trusting that
- * endpoint's pongs for WM_BAD_ENDPOINT_S, so the relay carries traffic. */
-void wm_discovery_direct_failed(struct wm_peer *p, uint64_t now_ns);
-/* Forget what was learnt (path mode changed). */
-void wm_discovery_reset(struct wm_peer *p);
+/* One address the other side might be reached at, and what probing it
+ * found. */
+struct wm_candidate {
+	union wm_sockaddr addr;
+	uint8_t txid[WM_DISCO_TXID];
+	uint64_t ping_sent_ns;
+	uint64_t pong_ns;  /* 0 = never answered */
+	uint64_t rtt_ns;
+};
+
+/* Discovery's memory of one peer. */
+struct wm_disco_peer {
+	uint8_t key[32]; /* the pair's disco key (disco.h) */
+	bool have_key;
+	/* Nonces of disco messages already taken (replay protection). */
+	struct { uint64_t tag, at; } seen[WM_DISCO_SEEN];
+	unsigned seen_next;
+	uint64_t last_cmm_ns;   /* start of the CALL_ME_MAYBE window */
+	unsigned cmm_in_window;
+	/* An endpoint whose WireGuard traffic failed while its disco pongs
+	 * kept coming (a disco-only forwarder, an MTU black hole): pongs
+	 * from it prove nothing until bad_until. */
+	union wm_sockaddr bad_endpoint;
+	uint64_t bad_until;
+	struct wm_candidate cand[WM_DISCO_MAX_CANDIDATES];
+	size_t n_cand;
+	uint64_t next_probe_ns;
+	unsigned backoff_s;
+	uint64_t last_heartbeat_ns;
+	uint64_t rtt_ns; /* of the direct path in use, 0 = unknown */
+};
+
+/* What a call needs to know of the peer and of us. */
+struct wm_disco_view {
+	enum wm_path_mode mode;
+	union wm_sockaddr endpoint; /* the peer's; AF_UNSPEC when none */
+	bool direct_proven;         /* wm_path_direct_proven() now */
+	bool relay_up;
+	const union wm_sockaddr *local; /* our candidates */
+	size_t n_local;
+	/* Fills buf with random bytes; 0 or -errno (crypto/random.h's). */
+	int (*random)(void *buf, size_t len);
+};
+
+/* A message to seal for the peer and send to `to`, or through the relay
+ * when to is AF_UNSPEC. */
+struct wm_disco_send {
+	struct wm_disco_msg msg;
+	union wm_sockaddr to;
+};
+
+/* What the agent must do after a call. */
+struct wm_disco_out {
+	struct wm_disco_send send[WM_DISCO_OUT_MAX];
+	size_t n_send;
+	bool set_endpoint;          /* switch the peer's endpoint to this */
+	union wm_sockaddr endpoint;
+	bool direct_proven;         /* a pong came from the endpoint: the
+				     * direct path is proven now */
+};
+
+/* Forget what was learnt (path mode changed); the key and the replay
+ * memory stay. */
+void wm_discovery_reset(struct wm_disco_peer *d);
+/* Our candidates changed: probe at once. */
+void wm_discovery_restart(struct wm_disco_peer *d);
+/* Adds a known endpoint of the peer (config, API, roaming). Addresses a
+ * peer may never make us probe (loopback, link-local, ...) are ignored. */
+void wm_discovery_add_candidate(struct wm_disco_peer *d,
+				const union wm_sockaddr *a);
+/* Probes and heartbeats that are due. out is cleared first. */
+void wm_discovery_tick(struct wm_disco_peer *d, const struct wm_disco_view *v,
+		       uint64_t now_ns, struct wm_disco_out *out);
+/* An authenticated message from src (NULL: through the relay), whose
+ * nonce (24 bytes) is checked against replays first. False when it was
+ * replayed (nothing done). out is cleared first. */
+bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v,
+			  const struct wm_disco_msg *msg, const uint8_t *nonce,
+			  const union wm_sockaddr *src, uint64_t now_ns,
+			  struct wm_disco_out *out);
+/* WireGuard got no answer over the direct path in use: stop trusting its
+ * pongs for WM_BAD_ENDPOINT_S and probe again. True when that applied
+ * (auto mode with a proven direct path): the caller then withdraws the
+ * proof. */
+bool wm_discovery_direct_failed(struct wm_disco_peer *d,
+				const struct wm_disco_view *v, uint64_t now_ns);
 
 #endif

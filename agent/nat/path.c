@@ -1,8 +1,6 @@
 /* See path.h for the rules. */
-#include "agent/wg/clock.h"
 #include "agent/nat/path.h"
-#include "agent/device.h"
-#include "agent/relay/client.h"
+#include "agent/wg/clock.h"
 
 #define SEC(x) ((uint64_t)(x) * 1000000000ULL)
 
@@ -11,40 +9,43 @@ static bool recent(uint64_t t, uint64_t now, unsigned secs)
 	return t && wm_since(now, t) < SEC(secs);
 }
 
-static bool has_endpoint(const struct wm_peer *p)
+bool wm_path_direct_proven(const struct wm_path_state *s, uint64_t now_ns)
 {
-	return p->endpoint.sa.sa_family != AF_UNSPEC;
+	return recent(s->direct_rx_ns, now_ns, WM_DIRECT_TRUST_S);
 }
 
-enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
-			   uint64_t now_ns)
+enum wm_via wm_path_choose(const struct wm_path_state *s,
+			   enum wm_path_mode mode, bool has_endpoint,
+			   bool relay_up, uint64_t now_ns)
 {
 	bool gone;
 
-	switch (p->path_mode) {
+	switch (mode) {
 	case WM_PATH_RELAY:
 		return relay_up ? WM_VIA_RELAY : WM_VIA_NONE;
 	case WM_PATH_DIRECT:
-		return has_endpoint(p) ? WM_VIA_DIRECT : WM_VIA_NONE;
+		return has_endpoint ? WM_VIA_DIRECT : WM_VIA_NONE;
 	case WM_PATH_AUTO:
 		break;
 	}
-	if (has_endpoint(p) && recent(p->direct_rx_ns, now_ns, WM_DIRECT_TRUST_S))
+	if (has_endpoint && wm_path_direct_proven(s, now_ns))
 		return WM_VIA_DIRECT;
 	/* The relay's "gone" only matters when there is somewhere else to
 	 * try (a plain WireGuard peer with an endpoint); heard from since,
 	 * it is void. */
-	gone = recent(p->relay_gone_ns, now_ns, WM_RELAY_GONE_HOLD_S) &&
-	       p->relay_rx_ns < p->relay_gone_ns;
-	if (relay_up && !(gone && has_endpoint(p)))
+	gone = recent(s->relay_gone_ns, now_ns, WM_RELAY_GONE_HOLD_S) &&
+	       s->relay_rx_ns < s->relay_gone_ns;
+	if (relay_up && !(gone && has_endpoint))
 		return WM_VIA_RELAY;
-	return has_endpoint(p) ? WM_VIA_DIRECT : WM_VIA_NONE;
+	return has_endpoint ? WM_VIA_DIRECT : WM_VIA_NONE;
 }
 
-bool wm_path_probe_direct(const struct wm_peer *p, uint64_t now_ns)
+bool wm_path_probe_direct(const struct wm_path_state *s,
+			  enum wm_path_mode mode, bool has_endpoint,
+			  uint64_t now_ns)
 {
-	return p->path_mode == WM_PATH_AUTO && has_endpoint(p) &&
-	       !recent(p->direct_rx_ns, now_ns, WM_DIRECT_TRUST_S);
+	return mode == WM_PATH_AUTO && has_endpoint &&
+	       !wm_path_direct_proven(s, now_ns);
 }
 
 const char *wm_via_name(enum wm_via v)
@@ -55,17 +56,4 @@ const char *wm_via_name(enum wm_via v)
 	case WM_VIA_NONE: break;
 	}
 	return "none";
-}
-
-void wm_path_update(struct wm_peer *p, uint64_t now_ns)
-{
-	struct wm_device *dev = p->dev;
-	enum wm_via v = wm_path_choose(p, wm_relay_client_up(dev->relay), now_ns);
-	int old = p->last_via;
-
-	if ((int)v == old)
-		return;
-	p->last_via = (int)v;
-	if (dev->hooks.path_changed)
-		dev->hooks.path_changed(dev->hooks.ctx, p, old, (int)v);
 }

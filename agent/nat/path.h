@@ -1,6 +1,7 @@
 /*
  * path.h - which way a peer's packets go: straight to its endpoint, through
- * the relay, or nowhere. The rules, per path mode:
+ * the relay, or nowhere. Pure: the inputs are a few timestamps the agent
+ * records on events, the time is an argument. The rules, per path mode:
  *
  *   relay   the relay when it is connected, else none
  *   direct  the endpoint when one is known, else none (never the relay)
@@ -13,6 +14,10 @@
  *
  * While auto has no proven direct path, handshake initiations go both ways
  * so that a direct path can prove itself (wm_path_probe_direct).
+ *
+ * The agent decides a peer's path on events (a pong, a handshake, a
+ * relay frame, a timeout, a mode change, the relay going up or down) and
+ * caches it (agent/peer_path.c); sending reads the cached value.
  */
 #ifndef WM_PATH_H
 #define WM_PATH_H
@@ -20,19 +25,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct wm_peer;
+enum wm_path_mode { WM_PATH_AUTO, WM_PATH_DIRECT, WM_PATH_RELAY };
 
 enum wm_via { WM_VIA_NONE = 0, WM_VIA_DIRECT, WM_VIA_RELAY };
 
 enum { WM_DIRECT_TRUST_S = 6, WM_RELAY_GONE_HOLD_S = 10 };
 
-enum wm_via wm_path_choose(const struct wm_peer *p, bool relay_up,
-			   uint64_t now_ns);
+/* What the choice rests on; monotonic ns, 0 = never. */
+struct wm_path_state {
+	uint64_t direct_rx_ns;  /* authenticated packet or pong straight
+				 * from the endpoint */
+	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
+	uint64_t relay_gone_ns; /* the relay said the peer is not connected */
+};
+
+enum wm_via wm_path_choose(const struct wm_path_state *s,
+			   enum wm_path_mode mode, bool has_endpoint,
+			   bool relay_up, uint64_t now_ns);
+/* A direct path is proven now (auto's first rule). */
+bool wm_path_direct_proven(const struct wm_path_state *s, uint64_t now_ns);
 /* In auto mode without a proven direct path, also try the endpoint. */
-bool wm_path_probe_direct(const struct wm_peer *p, uint64_t now_ns);
+bool wm_path_probe_direct(const struct wm_path_state *s,
+			  enum wm_path_mode mode, bool has_endpoint,
+			  uint64_t now_ns);
 const char *wm_via_name(enum wm_via v);
-/* Re-evaluates the peer's path and reports a change through the device's
- * path_changed hook. */
-void wm_path_update(struct wm_peer *p, uint64_t now_ns);
 
 #endif

@@ -1,8 +1,6 @@
 /* See stun_client.h. */
 #include "agent/wg/clock.h"
 #include "agent/nat/stun_client.h"
-#include "agent/datapath.h"
-#include "crypto/random.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,17 +10,21 @@
 /* Answers older than this no longer describe the NAT. */
 enum { FRESH_S = 3 * WM_STUN_REFRESH_S };
 
-void wm_stun_client_init(struct wm_stun_client *sc, struct wm_device *dev,
-			 const struct wm_config *cfg)
+void wm_stun_client_init(struct wm_stun_client *sc)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->dev = dev;
-	for (size_t i = 0; i < cfg->n_stun && sc->n < WM_STUN_MAX_SERVERS; i++)
-		snprintf(sc->servers[sc->n++].text, WM_HOSTPORT_MAX, "%s",
-			 cfg->stun[i]);
-	if (cfg->relay[0] && sc->n < WM_STUN_MAX_SERVERS)
-		snprintf(sc->servers[sc->n++].text, WM_HOSTPORT_MAX, "%s",
-			 cfg->relay);
+}
+
+bool wm_stun_client_add(struct wm_stun_client *sc, const char *hostport)
+{
+	struct wm_stun_server *s;
+
+	if (sc->n == WM_STUN_MAX_SERVERS || strlen(hostport) >= WM_STUN_SERVER_TEXT)
+		return false;
+	s = &sc->servers[sc->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->text, sizeof(s->text), "%s", hostport);
+	return true;
 }
 
 static void schedule_retry(struct wm_stun_server *s, uint64_t now)
@@ -33,25 +35,28 @@ static void schedule_retry(struct wm_stun_server *s, uint64_t now)
 	s->next_ns = now + SEC(s->backoff_s);
 }
 
-void wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now)
+size_t wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now,
+			   int (*random)(void *buf, size_t len),
+			   struct wm_stun_request *out, size_t cap)
 {
-	uint8_t req[WM_STUN_REQUEST_LEN];
+	size_t n = 0;
 
-	for (size_t i = 0; i < sc->n; i++) {
+	for (size_t i = 0; i < sc->n && n < cap; i++) {
 		struct wm_stun_server *s = &sc->servers[i];
 		if (now < s->next_ns)
 			continue;
 		/* Re-resolve each round: a name may move. */
 		if (wm_sockaddr_resolve(&s->addr, s->text) != 0 ||
-		    wm_random_bytes(s->txid, sizeof(s->txid)) < 0) {
+		    random(s->txid, sizeof(s->txid)) < 0) {
 			schedule_retry(s, now);
 			continue;
 		}
-		wm_stun_build_request(req, s->txid);
-		wm_send_udp(sc->dev, &s->addr, req, sizeof(req));
+		out[n].to = s->addr;
+		wm_stun_build_request(out[n++].msg, s->txid);
 		s->sent_ns = now;
 		schedule_retry(s, now);
 	}
+	return n;
 }
 
 static bool fresh(const struct wm_stun_server *s, uint64_t now)

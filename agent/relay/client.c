@@ -1,10 +1,7 @@
 /* See relay/client.h. */
 #include "agent/relay/client.h"
-#include "agent/wg/clock.h"
-#include "agent/datapath.h"
-#include "agent/device.h"
-#include "agent/nat/path.h"
 #include "agent/relay/tls.h"
+#include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 #include "crypto/ct.h"
 #include "crypto/random.h"
@@ -56,17 +53,21 @@ static void parse_tcp_target(struct wm_relay_client *rc, const char *text)
 	rc->tcp_configured = rc->tcp_text[0] != '\0';
 }
 
-int wm_relay_client_init(struct wm_relay_client *rc, struct wm_device *dev,
-			 struct wm_loop *loop, const struct wm_config *cfg)
+int wm_relay_client_init(struct wm_relay_client *rc,
+			 const struct wm_relay_client_setup *su)
 {
 	memset(rc, 0, sizeof(*rc));
-	rc->dev = dev;
-	rc->loop = loop;
+	snprintf(rc->name, sizeof(rc->name), "%s", su->name);
+	rc->local = su->local;
+	rc->udp = su->udp_socket;
+	rc->loop = su->loop;
+	rc->on_tcp = su->on_tcp;
+	rc->on_tcp_ctx = su->on_tcp_ctx;
 	rc->tcp_fd = -1;
-	snprintf(rc->udp_text, sizeof(rc->udp_text), "%s", cfg->relay);
-	parse_tcp_target(rc, cfg->relay_tcp);
-	wm_noise_peer_init(&rc->noise, &dev->local, cfg->relay_public_key, NULL);
-	wm_cookie_maker_init(&rc->cookie, cfg->relay_public_key);
+	snprintf(rc->udp_text, sizeof(rc->udp_text), "%s", su->udp);
+	parse_tcp_target(rc, su->tcp ? su->tcp : "");
+	wm_noise_peer_init(&rc->noise, rc->local, su->public_key, NULL);
+	wm_cookie_maker_init(&rc->cookie, su->public_key);
 	rc->txbuf = malloc(TX_CAP);
 	rc->tcp_in = malloc(WM_RELAY_TCP_BUF);
 	rc->tcp_out = malloc(WM_RELAY_TCP_BUF);
@@ -88,12 +89,12 @@ static void tcp_close(struct wm_relay_client *rc)
 	close(rc->tcp_fd);
 	rc->tcp_fd = -1;
 	rc->tcp_connected = false;
-	rc->tcp_in_len = rc->tcp_out_len = 0;
+	rc->tcp_in_len = rc->tcp_in_off = rc->tcp_out_len = 0;
 }
 
 static void session_drop(struct wm_relay_client *rc)
 {
-	wm_memzero(&rc->session, sizeof(rc->session));
+	wm_session_wipe(&rc->session);
 	wm_memzero(&rc->hs, sizeof(rc->hs));
 }
 
@@ -111,8 +112,10 @@ void wm_relay_client_free(struct wm_relay_client *rc)
 /* Goes down and schedules the next attempt with capped backoff. */
 static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 {
-	if (rc->state == WM_RELAY_UP)
+	if (rc->state == WM_RELAY_UP) {
 		rc->stats.disconnects++;
+		rc->changes++;
+	}
 	tcp_close(rc);
 	session_drop(rc);
 	rc->transport = WM_RC_UDP;
@@ -122,21 +125,18 @@ static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 	rc->next_attempt = now + SEC(rc->backoff_s) / 2 +
 			   (uint64_t)wm_random_below(rc->backoff_s * 500 + 1) * 1000000ULL;
 	fprintf(stderr, "%s: relay %s: %s (%s), retrying in %.1f s\n",
-		rc->dev->ifname, rc->udp_text,
+		rc->name, rc->udp_text,
 		rc->state == WM_RELAY_UP ? "down" : "no session", why,
 		(double)(rc->next_attempt - now) / 1e9);
 	rc->state = WM_RELAY_IDLE;
-	for (struct wm_peer *p = rc->dev->peers; p; p = p->next)
-		wm_path_update(p, now);
 }
 
-void wm_relay_client_identity_changed(struct wm_relay_client *rc)
+void wm_relay_client_identity_changed(struct wm_relay_client *rc,
+				      uint64_t now)
 {
-	uint64_t now = wm_now_ns();
-
 	if (!rc)
 		return;
-	wm_noise_peer_rekey_local(&rc->noise, &rc->dev->local);
+	wm_noise_peer_rekey_local(&rc->noise, rc->local);
 	go_down(rc, now, "private key changed");
 	rc->next_attempt = now;
 	rc->backoff_s = 0;
@@ -216,7 +216,7 @@ static int transmit(struct wm_relay_client *rc, const uint8_t *buf,
 		    size_t len, enum wm_rc_transport t)
 {
 	if (t == WM_RC_UDP)
-		return wm_send_udp(rc->dev, &rc->udp_addr, buf, len);
+		return wm_udp_send(rc->udp, &rc->udp_addr, buf, len);
 	if (!tcp_queue(rc, buf, len))
 		return -ENOBUFS;
 	tcp_flush(rc);
@@ -242,15 +242,13 @@ static void send_initiation(struct wm_relay_client *rc,
 		return;
 	wm_noise_tai64n(ts, wall.tv_sec, wall.tv_nsec);
 	memcpy(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
-	if (wm_noise_create_initiation(msg, &rc->hs, &rc->dev->local, &rc->noise,
+	if (wm_noise_create_initiation(msg, &rc->hs, rc->local, &rc->noise,
 				       idx, eph, ts) == WM_NOISE_OK) {
 		wm_cookie_add_macs(&rc->cookie, msg, sizeof(*msg), now);
 		transmit(rc, buf, WM_RELAY_MAGIC_LEN + sizeof(*msg), t);
 	}
 	wm_memzero(eph, sizeof(eph));
 }
-
-static void on_tcp(struct wm_loop_handler *h, uint32_t events);
 
 static int tcp_connect(struct wm_relay_client *rc)
 {
@@ -270,7 +268,7 @@ static int tcp_connect(struct wm_relay_client *rc)
 		return r;
 	}
 	rc->tcp_fd = fd;
-	rc->tcp_h = (struct wm_loop_handler){ fd, on_tcp, rc };
+	rc->tcp_h = (struct wm_loop_handler){ fd, rc->on_tcp, rc->on_tcp_ctx };
 	return wm_loop_add(rc->loop, &rc->tcp_h, EPOLLIN | EPOLLOUT);
 }
 
@@ -312,15 +310,10 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	rc->backoff_s = 0;
 	rc->last_rx = now;
 	rc->stats.connects++;
-	if (!was_up)
-		fprintf(stderr, "%s: relay %s: up over %s\n", rc->dev->ifname,
+	if (!was_up) {
+		rc->changes++;
+		fprintf(stderr, "%s: relay %s: up over %s\n", rc->name,
 			rc->udp_text, wm_rc_transport_name(t));
-	/* A path just appeared: peers with packets waiting, or that must
-	 * stay alive, handshake now rather than at their next retry. */
-	for (struct wm_peer *p = rc->dev->peers; p; p = p->next) {
-		wm_path_update(p, now);
-		if (p->staged_len || p->persistent_keepalive)
-			wm_handshake_initiate(p, false);
 	}
 }
 
@@ -328,19 +321,18 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 static int send_frame(struct wm_relay_client *rc, size_t frame_len)
 {
 	uint8_t *buf = rc->txbuf;
-	struct wm_session *s = &rc->session;
 	size_t n;
 
 	if (!wm_relay_client_up(rc))
 		return -ENOTCONN;
-	if (s->send_counter >= WM_REJECT_AFTER_MESSAGES)
-		return -EKEYEXPIRED;
 	memcpy(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	/* mtu = length: relay frames are never padded, since a frame's
 	 * body length is what is left of the decrypted datagram. */
-	n = wm_transport_seal(buf + WM_RELAY_MAGIC_LEN, &s->kp,
-			      s->send_counter++,
-			      buf + WM_RELAY_MAGIC_LEN + 16, frame_len, frame_len);
+	n = wm_session_seal(&rc->session, buf + WM_RELAY_MAGIC_LEN,
+			    buf + WM_RELAY_MAGIC_LEN + 16, frame_len, frame_len,
+			    wm_now_ns());
+	if (!n)
+		return -EKEYEXPIRED;
 	return transmit(rc, buf, WM_RELAY_MAGIC_LEN + n, rc->transport);
 }
 
@@ -379,34 +371,29 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 	return r;
 }
 
-static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
-			 size_t len, uint64_t now)
+/* One authenticated frame; true when it is for the agent (*ev). */
+static bool handle_frame(struct wm_relay_client *rc, uint8_t *buf,
+			 size_t len, uint64_t now, struct wm_relay_event *ev)
 {
 	struct wm_relay_frame f;
-	struct wm_peer *p;
-	uint8_t copy[WM_RELAY_MAX_BODY];
 
 	if (!wm_relay_frame_parse(&f, buf, len)) {
 		rc->stats.malformed++;
-		return;
+		return false;
 	}
 	switch (f.type) {
 	case WM_RELAY_RECV:
 		rc->stats.rx_frames++;
 		rc->stats.rx_bytes += f.body_len;
-		/* The receive path decrypts in place; keep the relay's buffer
-		 * out of it. */
-		memcpy(copy, f.body, f.body_len);
-		wm_receive_relayed(rc->dev, f.key, copy, f.body_len);
-		break;
+		/* The frame sits in a buffer we own (or the caller's
+		 * datagram), so its body may be decrypted in place. */
+		*ev = (struct wm_relay_event){ WM_RELAY_EV_FRAME, f.key,
+					       buf + (f.body - buf), f.body_len };
+		return true;
 	case WM_RELAY_GONE:
 		rc->stats.gone++;
-		p = wm_device_find_peer(rc->dev, f.key);
-		if (p) {
-			p->relay_gone_ns = now;
-			wm_path_update(p, now);
-		}
-		break;
+		*ev = (struct wm_relay_event){ WM_RELAY_EV_GONE, f.key, NULL, 0 };
+		return true;
 	case WM_RELAY_PING:
 		send_ping(rc, WM_RELAY_PONG, f.body_len == 8 ? f.body : NULL, now);
 		break;
@@ -421,6 +408,7 @@ static void handle_frame(struct wm_relay_client *rc, const uint8_t *buf,
 	default:
 		rc->stats.malformed++;
 	}
+	return false;
 }
 
 static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
@@ -430,15 +418,12 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 
 	(void)len;
 	if (wm_noise_consume_response((struct wm_msg_response *)msg, &rc->hs,
-				      &rc->dev->local, &rc->noise) != WM_NOISE_OK) {
+				      rc->local, &rc->noise) != WM_NOISE_OK) {
 		rc->stats.malformed++;
 		return;
 	}
 	wm_noise_derive_keypair(&kp, &rc->hs, now);
-	memset(&rc->session, 0, sizeof(rc->session));
-	rc->session.kp = kp;
-	wm_replay_init(&rc->session.replay);
-	rc->session.valid = true;
+	wm_session_start(&rc->session, &kp);
 	wm_memzero(&kp, sizeof(kp));
 	rc->udp_probe_pending = false;
 	session_up(rc, t, now);
@@ -446,105 +431,142 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 	send_ping(rc, WM_RELAY_PING, NULL, now);
 }
 
-/* One relay datagram (magic included), from transport t. */
-static void process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
-		    enum wm_rc_transport t)
+/* One relay datagram (magic included), from transport t; true when it
+ * carries something for the agent (*ev). */
+static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
+		    enum wm_rc_transport t, uint64_t now,
+		    struct wm_relay_event *ev)
 {
 	uint8_t *msg = buf + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
-	uint64_t now = wm_now_ns();
 
 	if (!wm_relay_is_relay(buf, len) || mlen < 4 || msg[1] || msg[2] ||
 	    msg[3]) {
 		rc->stats.malformed++;
-		return;
+		return false;
 	}
 	switch (msg[0]) {
 	case WM_MSG_RESPONSE:
-		if (mlen == sizeof(struct wm_msg_response))
-			return handle_response(rc, msg, mlen, t, now);
-		break;
+		if (mlen != sizeof(struct wm_msg_response))
+			break;
+		handle_response(rc, msg, mlen, t, now);
+		return false;
 	case WM_MSG_COOKIE:
-		if (mlen == sizeof(struct wm_msg_cookie)) {
-			wm_cookie_consume_reply(&rc->cookie,
-						(struct wm_msg_cookie *)msg, now);
-			return;
-		}
-		break;
+		if (mlen != sizeof(struct wm_msg_cookie))
+			break;
+		wm_cookie_consume_reply(&rc->cookie,
+					(struct wm_msg_cookie *)msg, now);
+		return false;
 	case WM_MSG_DATA:
 		if (!rc->session.valid || mlen < WM_MSG_MIN_DATA ||
 		    wm_transport_receiver(msg) != rc->session.kp.local_index)
 			break;
-		if (wm_transport_open(&rc->session.kp, &rc->session.replay, msg,
-				      mlen, &plain, &plen) != WM_RX_OK)
+		if (wm_session_open(&rc->session, msg, mlen, now, &plain,
+				    &plen) != WM_RX_OK)
 			break;
 		rc->last_rx = now;
-		return handle_frame(rc, plain, plen, now);
+		return handle_frame(rc, plain, plen, now, ev);
 	}
 	rc->stats.malformed++;
+	return false;
 }
 
-void wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
-				 size_t len, const union wm_sockaddr *src)
+bool wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
+				 size_t len, const union wm_sockaddr *src,
+				 uint64_t now, struct wm_relay_event *ev)
 {
 	if (!rc || !wm_sockaddr_equal(src, &rc->udp_addr)) {
 		if (rc)
 			rc->stats.malformed++;
-		return;
+		return false;
 	}
-	process(rc, buf, len, WM_RC_UDP);
+	return process(rc, buf, len, WM_RC_UDP, now, ev);
 }
 
-static void tcp_read(struct wm_relay_client *rc)
+/* The next whole datagram buffered from the stream, or NULL. */
+static uint8_t *buffered(struct wm_relay_client *rc, size_t *len)
 {
-	for (int round = 0; round < 16; round++) {
-		ssize_t n = stream_recv(rc, rc->tcp_in + rc->tcp_in_len,
-					WM_RELAY_TCP_BUF - rc->tcp_in_len);
-		size_t off = 0;
+	size_t off = rc->tcp_in_off, have = rc->tcp_in_len - off, flen;
 
-		if (n < 0) {
-			go_down(rc, wm_now_ns(), n == -EPIPE ? "TCP closed"
-							       : strerror((int)-n));
-			return;
-		}
-		if (n == 0)
-			return;
-		rc->tcp_in_len += (size_t)n;
-		while (rc->tcp_in_len - off >= WM_RELAY_TCP_PREFIX) {
-			size_t flen = (size_t)rc->tcp_in[off] << 8 | rc->tcp_in[off + 1];
-			if (rc->tcp_in_len - off - WM_RELAY_TCP_PREFIX < flen)
-				break;
-			process(rc, rc->tcp_in + off + WM_RELAY_TCP_PREFIX, flen,
-				rc->transport);
-			if (rc->tcp_fd < 0)
-				return;
-			off += WM_RELAY_TCP_PREFIX + flen;
-		}
-		memmove(rc->tcp_in, rc->tcp_in + off, rc->tcp_in_len - off);
-		rc->tcp_in_len -= off;
+	if (have < WM_RELAY_TCP_PREFIX)
+		return NULL;
+	flen = (size_t)rc->tcp_in[off] << 8 | rc->tcp_in[off + 1];
+	if (have - WM_RELAY_TCP_PREFIX < flen)
+		return NULL;
+	rc->tcp_in_off += WM_RELAY_TCP_PREFIX + flen;
+	*len = flen;
+	return rc->tcp_in + off + WM_RELAY_TCP_PREFIX;
+}
+
+/* Reads more of the stream behind what is buffered: > 0 bytes read, 0 for
+ * nothing now, < 0 when the connection went down. */
+static ssize_t tcp_fill(struct wm_relay_client *rc, uint64_t now)
+{
+	ssize_t n;
+
+	memmove(rc->tcp_in, rc->tcp_in + rc->tcp_in_off,
+		rc->tcp_in_len - rc->tcp_in_off);
+	rc->tcp_in_len -= rc->tcp_in_off;
+	rc->tcp_in_off = 0;
+	n = stream_recv(rc, rc->tcp_in + rc->tcp_in_len,
+			WM_RELAY_TCP_BUF - rc->tcp_in_len);
+	if (n < 0) {
+		go_down(rc, now, n == -EPIPE ? "TCP closed" : strerror((int)-n));
+		return -1;
 	}
+	rc->tcp_in_len += (size_t)n;
+	return n;
+}
+
+bool wm_relay_client_next(struct wm_relay_client *rc, uint64_t now,
+			  struct wm_relay_event *ev)
+{
+	uint8_t *d;
+	size_t len;
+
+	/* Bounded: the loop comes back while the socket stays readable. */
+	for (int round = 0; rc && round < 64 && rc->tcp_fd >= 0; round++) {
+		while ((d = buffered(rc, &len)) != NULL) {
+			if (process(rc, d, len, rc->transport, now, ev))
+				return true;
+			if (rc->tcp_fd < 0)
+				return false;
+		}
+		if (tcp_fill(rc, now) <= 0)
+			break;
+	}
+	if (rc && rc->tcp_fd >= 0)
+		tcp_flush(rc);
+	return false;
+}
+
+bool wm_relay_client_pending(const struct wm_relay_client *rc)
+{
+	return rc && rc->tls && wm_tls_pending(rc->tls);
 }
 
 /* The host part of "host:port" for SNI (BearSSL copies it); none for an
  * IP literal. */
-static const char *sni_name(char host[WM_HOSTPORT_MAX], const char *hostport)
+static const char *sni_name(char host[WM_RELAY_TEXT_MAX], const char *hostport)
 {
 	const char *colon = strrchr(hostport, ':');
 	size_t n = colon ? (size_t)(colon - hostport) : strlen(hostport);
 	uint8_t addr[16];
 
-	if (n >= WM_HOSTPORT_MAX || hostport[0] == '[')
+	if (n >= WM_RELAY_TEXT_MAX || hostport[0] == '[')
 		return NULL;
 	memcpy(host, hostport, n);
 	host[n] = '\0';
 	return inet_pton(AF_INET, host, addr) == 1 ? NULL : host;
 }
 
-static void on_tcp(struct wm_loop_handler *h, uint32_t events)
+void wm_relay_client_tcp_ready(struct wm_relay_client *rc, uint32_t events,
+			       uint64_t now)
 {
-	struct wm_relay_client *rc = h->ctx;
-	char host[WM_HOSTPORT_MAX];
-	uint64_t now = wm_now_ns();
+	char host[WM_RELAY_TEXT_MAX];
+
+	if (!rc || rc->tcp_fd < 0)
+		return;
 
 	if (!rc->tcp_connected && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
 		int err = 0;
@@ -568,25 +590,13 @@ static void on_tcp(struct wm_loop_handler *h, uint32_t events)
 		go_down(rc, now, "TLS failed");
 		return;
 	}
-	/* Writing pumps the TLS engine, which may read records off the
-	 * socket; their plaintext then waits in the engine with no socket
-	 * event left to announce it. So read until nothing is pending. */
-	for (int round = 0; round < 8 && rc->tcp_fd >= 0; round++) {
-		tcp_read(rc);
-		if (rc->tcp_fd >= 0)
-			tcp_flush(rc);
-		if (!rc->tls || !wm_tls_pending(rc->tls))
-			break;
-	}
+	tcp_flush(rc);
 }
 
 void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 {
 	if (!rc)
 		return;
-	/* Records a send pumped in off the socket (see on_tcp). */
-	if (rc->tls && wm_tls_pending(rc->tls))
-		on_tcp(&rc->tcp_h, 0);
 	switch (rc->state) {
 	case WM_RELAY_IDLE:
 		if (now >= rc->next_attempt)

@@ -4,27 +4,35 @@
  * It connects outbound only: UDP first; when UDP gets no answer within
  * WM_RELAY_UDP_WAIT_S, TCP (optionally TLS) to RelayTCP. Lost sessions are
  * re-established with capped exponential backoff and jitter; while on TCP,
- * UDP is retried every WM_RELAY_UDP_RETRY_S. Frames from the relay are fed
- * to the normal receive path as if they came off the wire.
+ * UDP is retried every WM_RELAY_UDP_RETRY_S.
  *
- * Owned by the control thread; driven by wm_relay_client_tick() and the
- * loop's readiness callbacks.
+ * It calls nothing above it: frames for the agent are returned to the
+ * caller (struct wm_relay_event: a WireGuard or disco message with the
+ * sender key the relay authenticated, or "that key is gone"), and every
+ * change between up and down bumps `changes`, which the agent watches to
+ * re-decide its peers' paths. It sends on the agent's UDP socket (udp.h)
+ * and owns its TCP/TLS connection; the agent registers that connection's
+ * readiness handler (wm_relay_client_init's on_tcp) and, when it fires,
+ * calls wm_relay_client_tcp_ready() and then takes frames with
+ * wm_relay_client_next() until it returns false.
+ *
+ * Owned by the control thread.
  */
 #ifndef WM_RELAY_CLIENT_H
 #define WM_RELAY_CLIENT_H
 
-#include "agent/config.h"
-#include "agent/wg/cookie.h"
 #include "agent/loop.h"
-#include "agent/wg/noise.h"
-#include "agent/peer.h"
 #include "agent/relay/proto.h"
+#include "agent/udp.h"
+#include "agent/wg/cookie.h"
+#include "agent/wg/noise.h"
+#include "agent/wg/session.h"
 #include "netif/addr.h"
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-struct wm_device;
 struct wm_tls;
 
 enum {
@@ -44,15 +52,35 @@ enum wm_relay_state {
 
 enum wm_rc_transport { WM_RC_UDP = 0, WM_RC_TCP, WM_RC_TLS };
 
+enum { WM_RELAY_TEXT_MAX = 256 }; /* "host:port" incl. NUL */
+
+/* What a received relay datagram means for the agent. */
+enum wm_relay_event_type {
+	WM_RELAY_EV_FRAME = 1, /* body came from key (relay-authenticated) */
+	WM_RELAY_EV_GONE,      /* key is not connected to the relay */
+};
+
+struct wm_relay_event {
+	enum wm_relay_event_type type;
+	const uint8_t *key;
+	uint8_t *body; /* FRAME: decrypted in place in the client's buffer or
+			* the caller's datagram; valid until the next call */
+	size_t len;
+};
+
 struct wm_relay_stats {
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
 	uint64_t gone, malformed, connects, disconnects;
 };
 
 struct wm_relay_client {
-	struct wm_device *dev;
+	char name[IFNAMSIZ]; /* for logs */
+	const struct wm_noise_local *local; /* the agent's identity */
+	const struct wm_udp *udp;           /* the agent's socket */
 	struct wm_loop *loop;
-	char udp_text[WM_HOSTPORT_MAX], tcp_text[WM_HOSTPORT_MAX];
+	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
+	void *on_tcp_ctx;
+	char udp_text[WM_RELAY_TEXT_MAX], tcp_text[WM_RELAY_TEXT_MAX];
 	bool tcp_configured, tcp_tls;
 	union wm_sockaddr udp_addr, tcp_addr;
 
@@ -74,25 +102,51 @@ struct wm_relay_client {
 	struct wm_loop_handler tcp_h;
 	struct wm_tls *tls;
 	uint8_t *tcp_in, *tcp_out;
-	size_t tcp_in_len, tcp_out_len;
+	size_t tcp_in_len, tcp_in_off, tcp_out_len;
 
 	uint8_t *txbuf;
 	struct wm_relay_stats stats;
+	unsigned changes; /* bumps at every change between up and down */
 };
 
-/* Sets up (does not connect) from cfg's Relay/RelayTCP/RelayPublicKey.
- * Returns 0, or -errno; a relay name that does not resolve yet is not an
- * error (it is retried). */
-int wm_relay_client_init(struct wm_relay_client *rc, struct wm_device *dev,
-			 struct wm_loop *loop, const struct wm_config *cfg);
+/* What the relay client is set up from. */
+struct wm_relay_client_setup {
+	const char *name;          /* the interface, for logs */
+	const char *udp;           /* Relay = host:port */
+	const char *tcp;           /* RelayTCP = [tls://|tcp://]host:port, or "" */
+	const uint8_t *public_key; /* RelayPublicKey */
+	const struct wm_noise_local *local; /* kept: must outlive rc */
+	const struct wm_udp *udp_socket;    /* kept: must outlive rc */
+	struct wm_loop *loop;
+	/* The TCP connection's readiness handler (ctx is on_tcp_ctx). */
+	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
+	void *on_tcp_ctx;
+};
+
+/* Sets up (does not connect). Returns 0, or -errno; a relay name that
+ * does not resolve yet is not an error (it is retried). */
+int wm_relay_client_init(struct wm_relay_client *rc,
+			 const struct wm_relay_client_setup *setup);
 void wm_relay_client_free(struct wm_relay_client *rc);
 
 /* Drives connects, retries, pings and fallbacks. */
 void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now_ns);
 
-/* A datagram with the relay magic arrived on the agent's UDP socket. */
-void wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
-				 size_t len, const union wm_sockaddr *src);
+/* A datagram with the relay magic arrived on the agent's UDP socket.
+ * True when it carries something for the agent (*ev). */
+bool wm_relay_client_receive_udp(struct wm_relay_client *rc, uint8_t *buf,
+				 size_t len, const union wm_sockaddr *src,
+				 uint64_t now_ns, struct wm_relay_event *ev);
+
+/* The TCP connection is ready (events from the loop, 0 from a tick). */
+void wm_relay_client_tcp_ready(struct wm_relay_client *rc, uint32_t events,
+			       uint64_t now_ns);
+/* The next frame for the agent read over TCP; false when none is ready. */
+bool wm_relay_client_next(struct wm_relay_client *rc, uint64_t now_ns,
+			  struct wm_relay_event *ev);
+/* True when the TLS engine holds bytes no socket event will announce:
+ * call wm_relay_client_tcp_ready() and drain again. */
+bool wm_relay_client_pending(const struct wm_relay_client *rc);
 
 /* Sends body (a WireGuard or disco message) to the agent with key dst.
  * 0, or -ENOTCONN when the relay is not up, or -errno. */
@@ -102,7 +156,8 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 
 /* Our private key changed: the relay session was made with the old one.
  * Recomputes the static DH and reconnects. NULL-safe. */
-void wm_relay_client_identity_changed(struct wm_relay_client *rc);
+void wm_relay_client_identity_changed(struct wm_relay_client *rc,
+				      uint64_t now_ns);
 
 /* NULL-safe: true when frames can be sent now. */
 bool wm_relay_client_up(const struct wm_relay_client *rc);

@@ -1,87 +1,120 @@
 /* See timers.h for the list of timers and what arms each. */
 #include "agent/wg/timers.h"
 #include "agent/wg/clock.h"
-#include "agent/datapath.h"
-#include "agent/device.h"
-#include "agent/nat/discovery.h"
 #include "agent/wg/messages.h"
-#include "crypto/random.h"
 
 #include <string.h>
 
 #define SEC(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
 
 /* Up to a third of a second, so peers that lost packets together do not
- * retry together. */
-static uint64_t jitter(struct wm_peer *p)
+ * retry together (xorshift64*: jitter needs spread, not secrecy). */
+static uint64_t jitter(struct wm_timers *t)
 {
-	return (uint64_t)wm_fast_random_below(&p->dev->jitter_state, 333) *
-	       1000000ULL;
+	uint64_t x = t->jitter_state ? t->jitter_state : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->jitter_state = x;
+	return ((x * 0x2545f4914f6cdd1dULL) >> 32) % 333 * 1000000ULL;
 }
 
-static void arm(uint64_t *deadline, uint64_t delay)
+static void arm(uint64_t *deadline, uint64_t now, uint64_t delay)
 {
-	*deadline = wm_now_ns() + delay;
+	*deadline = now + delay;
 	if (*deadline == 0)
 		*deadline = 1;
 }
 
-void wm_timers_on_data_sent(struct wm_peer *p)
+void wm_timers_init(struct wm_timers *t, uint64_t seed)
 {
-	if (!p->timers.new_handshake)
-		arm(&p->timers.new_handshake,
-		    SEC(WM_KEEPALIVE_TIMEOUT + WM_REKEY_TIMEOUT) + jitter(p));
+	memset(t, 0, sizeof(*t));
+	t->jitter_state = seed;
 }
 
-void wm_timers_on_data_received(struct wm_peer *p)
+void wm_timers_on_data_sent(struct wm_timers *t, uint64_t now)
 {
-	if (!p->timers.send_keepalive)
-		arm(&p->timers.send_keepalive, SEC(WM_KEEPALIVE_TIMEOUT));
+	if (!t->new_handshake)
+		arm(&t->new_handshake, now,
+		    SEC(WM_KEEPALIVE_TIMEOUT + WM_REKEY_TIMEOUT) + jitter(t));
+}
+
+void wm_timers_on_data_received(struct wm_timers *t, uint64_t now)
+{
+	if (!t->send_keepalive)
+		arm(&t->send_keepalive, now, SEC(WM_KEEPALIVE_TIMEOUT));
 	else
-		p->timers.need_another_keepalive = true;
+		t->need_another_keepalive = true;
 }
 
-void wm_timers_on_authenticated_sent(struct wm_peer *p)
+void wm_timers_on_authenticated_sent(struct wm_timers *t, uint64_t now)
 {
-	p->timers.send_keepalive = 0;
+	(void)now;
+	t->send_keepalive = 0;
 }
 
-void wm_timers_on_authenticated_received(struct wm_peer *p)
+void wm_timers_on_authenticated_received(struct wm_timers *t, uint64_t now)
 {
-	p->timers.new_handshake = 0;
+	(void)now;
+	t->new_handshake = 0;
 }
 
-void wm_timers_on_authenticated_traversal(struct wm_peer *p)
+void wm_timers_on_authenticated_traversal(struct wm_timers *t, uint64_t now)
 {
-	if (p->persistent_keepalive)
-		arm(&p->timers.persistent_keepalive,
-		    SEC(p->persistent_keepalive));
+	if (t->keepalive_s)
+		arm(&t->persistent_keepalive, now, SEC(t->keepalive_s));
 }
 
-void wm_timers_on_handshake_initiated(struct wm_peer *p)
+void wm_timers_on_handshake_initiated(struct wm_timers *t, uint64_t now)
 {
-	arm(&p->timers.retransmit_handshake, SEC(WM_REKEY_TIMEOUT) + jitter(p));
+	arm(&t->retransmit_handshake, now, SEC(WM_REKEY_TIMEOUT) + jitter(t));
 }
 
-void wm_timers_on_handshake_complete(struct wm_peer *p)
+void wm_timers_on_handshake_complete(struct wm_timers *t, uint64_t now)
 {
-	p->timers.retransmit_handshake = 0;
-	p->timers.handshake_attempts = 0;
+	(void)now;
+	t->retransmit_handshake = 0;
+	t->handshake_attempts = 0;
 }
 
-void wm_timers_on_session_derived(struct wm_peer *p)
+void wm_timers_on_session_derived(struct wm_timers *t, uint64_t now)
 {
-	arm(&p->timers.zero_key_material, SEC(3 * WM_REJECT_AFTER_TIME));
+	arm(&t->zero_key_material, now, SEC(3 * WM_REJECT_AFTER_TIME));
 }
 
-void wm_timers_persistent_keepalive_now(struct wm_peer *p)
+bool wm_timers_may_initiate(struct wm_timers *t, bool is_retry, uint64_t now)
 {
-	arm(&p->timers.persistent_keepalive, 0);
+	if (!is_retry)
+		t->handshake_attempts = 0;
+	return !t->last_initiation_sent ||
+	       wm_since(now, t->last_initiation_sent) >= SEC(WM_REKEY_TIMEOUT);
 }
 
-void wm_timers_stop(struct wm_peer *p)
+void wm_timers_initiation_sent(struct wm_timers *t, uint64_t now)
 {
-	memset(&p->timers, 0, sizeof(p->timers));
+	t->last_initiation_sent = now ? now : 1;
+}
+
+void wm_timers_set_persistent_keepalive(struct wm_timers *t, uint16_t secs,
+					uint64_t now)
+{
+	bool was_off = t->keepalive_s == 0;
+
+	t->keepalive_s = secs;
+	if (!secs)
+		t->persistent_keepalive = 0;
+	else if (was_off)
+		arm(&t->persistent_keepalive, now, 0);
+}
+
+void wm_timers_stop(struct wm_timers *t)
+{
+	uint16_t keep = t->keepalive_s;
+	uint64_t seed = t->jitter_state;
+
+	wm_timers_init(t, seed);
+	t->keepalive_s = keep;
 }
 
 static bool due(uint64_t *deadline, uint64_t now)
@@ -92,46 +125,35 @@ static bool due(uint64_t *deadline, uint64_t now)
 	return true;
 }
 
-static void retransmit(struct wm_peer *p)
+unsigned wm_timers_tick(struct wm_timers *t, uint64_t now)
 {
-	if (p->timers.handshake_attempts > WM_MAX_TIMER_HANDSHAKES) {
-		/* Give up: drop what waited, and wipe keys later if nothing
-		 * better happens. */
-		wm_peer_clear_staged(p);
-		if (!p->timers.zero_key_material)
-			arm(&p->timers.zero_key_material,
-			    SEC(3 * WM_REJECT_AFTER_TIME));
-		return;
-	}
-	p->timers.handshake_attempts++;
-	wm_handshake_initiate(p, true);
-}
+	unsigned act = 0;
 
-static void tick_peer(struct wm_peer *p, uint64_t now)
-{
-	if (due(&p->timers.retransmit_handshake, now)) {
-		wm_discovery_direct_failed(p, now);
-		retransmit(p);
-	}
-	if (due(&p->timers.send_keepalive, now)) {
-		wm_send_keepalive(p);
-		if (p->timers.need_another_keepalive) {
-			p->timers.need_another_keepalive = false;
-			arm(&p->timers.send_keepalive, SEC(WM_KEEPALIVE_TIMEOUT));
+	if (due(&t->retransmit_handshake, now)) {
+		if (t->handshake_attempts > WM_MAX_TIMER_HANDSHAKES) {
+			/* Give up, and wipe keys later if nothing better
+			 * happens. */
+			act |= WM_TIMER_GIVE_UP;
+			if (!t->zero_key_material)
+				arm(&t->zero_key_material, now,
+				    SEC(3 * WM_REJECT_AFTER_TIME));
+		} else {
+			t->handshake_attempts++;
+			act |= WM_TIMER_RETRANSMIT;
 		}
 	}
-	if (due(&p->timers.new_handshake, now)) {
-		wm_discovery_direct_failed(p, now);
-		wm_handshake_initiate(p, false);
+	if (due(&t->send_keepalive, now)) {
+		act |= WM_TIMER_KEEPALIVE;
+		if (t->need_another_keepalive) {
+			t->need_another_keepalive = false;
+			arm(&t->send_keepalive, now, SEC(WM_KEEPALIVE_TIMEOUT));
+		}
 	}
-	if (due(&p->timers.zero_key_material, now))
-		wm_peer_zero_sessions(p);
-	if (due(&p->timers.persistent_keepalive, now) && p->persistent_keepalive)
-		wm_send_keepalive(p);
-}
-
-void wm_timers_tick(struct wm_device *dev, uint64_t now_ns)
-{
-	for (struct wm_peer *p = dev->peers; p; p = p->next)
-		tick_peer(p, now_ns);
+	if (due(&t->new_handshake, now))
+		act |= WM_TIMER_NEW_HANDSHAKE;
+	if (due(&t->zero_key_material, now))
+		act |= WM_TIMER_ZERO_KEYS;
+	if (due(&t->persistent_keepalive, now) && t->keepalive_s)
+		act |= WM_TIMER_PERSISTENT;
+	return act;
 }

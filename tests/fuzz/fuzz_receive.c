@@ -1,6 +1,6 @@
 /*
  * fuzz_receive.c - the whole UDP receive path: wm_receive_datagram
- * (agent/datapath.h), the demultiplexer in front of the WireGuard
+ * (agent/receive.h), the demultiplexer in front of the WireGuard
  * handshake, transport data, STUN, disco and relay code.
  *
  * The device is built as `wiremesh agent` builds it (agent.c's start):
@@ -72,7 +72,10 @@
 #include "common.h"
 #include "agent/wg/clock.h"
 #include "agent/config.h"
-#include "agent/datapath.h"
+#include "agent/peer_disco.h"
+#include "agent/receive.h"
+#include "agent/send.h"
+#include "agent/tick.h"
 #include "agent/device.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/discovery.h"
@@ -170,7 +173,7 @@ static void rx(const uint8_t *buf, size_t len, const union wm_sockaddr *src)
 	if (!copy)
 		abort();
 	memcpy(copy, buf, len);
-	wm_receive_datagram(&dev, copy, len, src);
+	wm_receive_datagram(&dev, copy, len, src, wm_now_ns());
 	free(copy);
 }
 
@@ -200,6 +203,20 @@ static void from_p(const uint8_t *buf, size_t len,
 {
 	uint8_t *frame;
 
+	if (!via_relay && !src) {
+		/* What a relay delivers from a key that is no peer of ours:
+		 * it must cost no DH and no decryption. */
+		uint8_t *copy = malloc(len ? len : 1);
+		struct wm_relay_event ev = { WM_RELAY_EV_FRAME,
+					     R.local.public_key, copy, len };
+
+		if (!copy)
+			abort();
+		memcpy(copy, buf, len);
+		wm_receive_relay_event(&dev, &ev, wm_now_ns());
+		free(copy);
+		return;
+	}
 	if (!via_relay) {
 		rx(buf, len, src);
 		return;
@@ -515,20 +532,12 @@ static bool p_handshake(const union wm_sockaddr *src, bool via_relay,
 
 /* ------------------------------------------------------------- setup */
 
-static void on_handshake(void *ctx, struct wm_peer *p)
+static int random_bytes(void *buf, size_t len)
 {
-	(void)ctx;
-	(void)p;
+	return wm_random_bytes(buf, len);
 }
 
-static void on_path_changed(void *ctx, struct wm_peer *p, int old_via,
-			    int new_via)
-{
-	(void)ctx;
-	(void)p;
-	(void)old_via;
-	(void)new_via;
-}
+static unsigned relay_changes;
 
 /* What the agent's tick does (agent.c, on_tick), minus the interface. */
 static void tick(uint64_t now)
@@ -536,16 +545,27 @@ static void tick(uint64_t now)
 	union wm_sockaddr cands[WM_DISCO_MAX_CANDIDATES];
 	size_t n;
 
+	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
+	struct wm_event ev;
+
 	fuzz_sent_reset();
-	wm_timers_tick(&dev, now);
+	wm_tick_peers(&dev, now);
 	wm_relay_client_tick(dev.relay, now);
-	wm_stun_client_tick(dev.stun, now);
-	wm_discovery_tick(&dev, now);
+	if (relay_changes != rc.changes) {
+		relay_changes = rc.changes;
+		wm_tick_relay_changed(&dev, now);
+	}
+	n = wm_stun_client_tick(dev.stun, now, random_bytes, req,
+				WM_STUN_MAX_SERVERS);
+	for (size_t i = 0; i < n; i++)
+		wm_send_udp(&dev, &req[i].to, req[i].msg, sizeof(req[i].msg));
 	addr(&cands[0], "10.1.2.3:51820");
 	n = 1 + wm_stun_client_reflexive(&sc, cands + 1,
 					 WM_DISCO_MAX_CANDIDATES - 1, now);
 	(void)wm_stun_client_mapping(&sc, now);
-	wm_discovery_set_local(&dev, cands, n);
+	wm_peer_disco_set_local(&dev, cands, n);
+	while (wm_event_pop(&dev.events, &ev))
+		;
 	note_stun();
 	relay_serve();
 	p_serve();
@@ -615,20 +635,31 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_fail("setup: wm_device_init");
 	dev.mtu = WM_DEFAULT_MTU;
 	wm_device_set_private_key(&dev, cfg.private_key);
-	dev.hooks.handshake = on_handshake;
-	dev.hooks.path_changed = on_path_changed;
 	if (wm_device_sync_peers(&dev, &cfg) < 0)
 		fuzz_fail("setup: wm_device_sync_peers");
 	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (null_fd < 0)
 		fuzz_fail("setup: /dev/null");
-	dev.udp_fd = null_fd; /* never used: sendto is wrapped */
-	dev.udp_family = AF_INET6;
+	dev.udp.fd = null_fd; /* never used: sendto is wrapped */
+	dev.udp.family = AF_INET6;
 	dev.tun_fd = null_fd;
-	if (wm_relay_client_init(&rc, &dev, NULL, &cfg) < 0)
-		fuzz_fail("setup: wm_relay_client_init");
+	{
+		const struct wm_relay_client_setup su = {
+			.name = cfg.ifname,
+			.udp = cfg.relay,
+			.tcp = cfg.relay_tcp,
+			.public_key = cfg.relay_public_key,
+			.local = &dev.local,
+			.udp_socket = &dev.udp,
+		};
+		if (wm_relay_client_init(&rc, &su) < 0)
+			fuzz_fail("setup: wm_relay_client_init");
+	}
 	dev.relay = &rc;
-	wm_stun_client_init(&sc, &dev, &cfg);
+	wm_stun_client_init(&sc);
+	for (size_t i = 0; i < cfg.n_stun; i++)
+		wm_stun_client_add(&sc, cfg.stun[i]);
+	wm_stun_client_add(&sc, cfg.relay);
 	dev.stun = &sc;
 
 	/* P, the relay. */
@@ -810,12 +841,12 @@ static void mode_tun(const uint8_t *d, size_t n)
 
 	if (n > WM_MAX_PACKET)
 		return;
-	/* Exact size: headroom, the packet, tailroom (datapath.h). */
+	/* Exact size: headroom, the packet, tailroom (send.h). */
 	buf = malloc(WM_HEADROOM + n + WM_TAILROOM);
 	if (!buf)
 		abort();
 	memcpy(buf + WM_HEADROOM, d, n);
-	wm_send_ip_packet(&dev, buf + WM_HEADROOM, n);
+	wm_send_ip_packet(&dev, buf + WM_HEADROOM, n, wm_now_ns());
 	free(buf);
 	check_sent_to_p();
 }

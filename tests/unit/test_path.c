@@ -1,5 +1,5 @@
 /*
- * Path selection (agent/path.h): wm_path_choose() and
+ * Path selection (agent/nat/path.h): wm_path_choose() and
  * wm_path_probe_direct() over every combination of path mode, relay
  * up/down, endpoint known/unknown, direct path proven/stale/never and the
  * relay's "gone" (none, recent and unanswered, recent but heard from the
@@ -7,13 +7,15 @@
  * model written from the rules in path.h's header comment, over the whole
  * product, and a table of hand-picked rows with the answer spelled out.
  * Then the boundaries of WM_DIRECT_TRUST_S and WM_RELAY_GONE_HOLD_S, and
- * wm_path_update()'s hook.
+ * the cached path of agent/peer_path.c: decided on events, each change
+ * queued once as an event.
  */
 #include "check.h"
 #include "agent/config.h"
 #include "agent/device.h"
 #include "agent/nat/path.h"
 #include "agent/peer.h"
+#include "agent/peer_path.h"
 #include "agent/relay/client.h"
 
 #include <arpa/inet.h>
@@ -41,25 +43,37 @@ static void make_peer(struct wm_peer *p, enum wm_path_mode mode, bool endpoint,
 	}
 	switch (d) {
 	case D_NEVER: break;
-	case D_FRESH: p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1; break;
-	case D_STALE: p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S); break;
+	case D_FRESH: p->path.direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1; break;
+	case D_STALE: p->path.direct_rx_ns = now - S(WM_DIRECT_TRUST_S); break;
 	}
 	switch (g) {
 	case G_NONE:
 		break;
 	case G_RECENT:
-		p->relay_rx_ns = now - S(30);
-		p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
+		p->path.relay_rx_ns = now - S(30);
+		p->path.relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
 		break;
 	case G_RECENT_HEARD_SINCE:
-		p->relay_gone_ns = now - S(2);
-		p->relay_rx_ns = now - S(1);
+		p->path.relay_gone_ns = now - S(2);
+		p->path.relay_rx_ns = now - S(1);
 		break;
 	case G_EXPIRED:
-		p->relay_rx_ns = now - S(30);
-		p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
+		p->path.relay_rx_ns = now - S(30);
+		p->path.relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
 		break;
 	}
+}
+
+static enum wm_via choose(const struct wm_peer *p, bool relay_up, uint64_t t)
+{
+	return wm_path_choose(&p->path, p->path_mode, wm_peer_has_endpoint(p),
+			      relay_up, t);
+}
+
+static bool probe_direct(const struct wm_peer *p, uint64_t t)
+{
+	return wm_path_probe_direct(&p->path, p->path_mode,
+				    wm_peer_has_endpoint(p), t);
 }
 
 /* path.h's rules, as written there. */
@@ -109,8 +123,8 @@ TEST(product_against_model)
 
 		make_peer(p, (enum wm_path_mode)mode, ep, (enum direct)d,
 			  (enum gone)g);
-		got = wm_path_choose(p, up, now);
-		got_probe = wm_path_probe_direct(p, now);
+		got = choose(p, up, now);
+		got_probe = probe_direct(p, now);
 		if (got != want || got_probe != want_probe) {
 			fprintf(stderr,
 				"  mode=%s relay=%s endpoint=%s direct=%s "
@@ -182,8 +196,8 @@ TEST(table)
 		bool probe;
 
 		make_peer(p, r->mode, r->endpoint, r->direct, r->gone);
-		got = wm_path_choose(p, r->relay_up, now);
-		probe = wm_path_probe_direct(p, now);
+		got = choose(p, r->relay_up, now);
+		probe = probe_direct(p, now);
 		if (got != r->via || probe != r->probe) {
 			fprintf(stderr, "  row %zu (%s): via %s probe %d, want "
 				"%s probe %d\n", i, r->why, wm_via_name(got),
@@ -206,39 +220,39 @@ TEST(boundaries)
 	struct wm_peer *p = calloc(1, sizeof(*p));
 
 	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
-	p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1;
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
-	CHECK(!wm_path_probe_direct(p, now));
-	p->direct_rx_ns = now - S(WM_DIRECT_TRUST_S);
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
-	CHECK(wm_path_probe_direct(p, now));
-	p->direct_rx_ns = now;
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
+	p->path.direct_rx_ns = now - S(WM_DIRECT_TRUST_S) + 1;
+	CHECK(choose(p, true, now) == WM_VIA_DIRECT);
+	CHECK(!probe_direct(p, now));
+	p->path.direct_rx_ns = now - S(WM_DIRECT_TRUST_S);
+	CHECK(choose(p, true, now) == WM_VIA_RELAY);
+	CHECK(probe_direct(p, now));
+	p->path.direct_rx_ns = now;
+	CHECK(choose(p, true, now) == WM_VIA_DIRECT);
 
 	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
-	p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
-	p->relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
+	p->path.relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S) + 1;
+	CHECK(choose(p, true, now) == WM_VIA_DIRECT);
+	p->path.relay_gone_ns = now - S(WM_RELAY_GONE_HOLD_S);
+	CHECK(choose(p, true, now) == WM_VIA_RELAY);
 	/* Heard through the relay after the gone: relay again at once. */
-	p->relay_gone_ns = now - S(1);
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_DIRECT);
-	p->relay_rx_ns = now - S(1) + 1;
-	CHECK(wm_path_choose(p, true, now) == WM_VIA_RELAY);
+	p->path.relay_gone_ns = now - S(1);
+	CHECK(choose(p, true, now) == WM_VIA_DIRECT);
+	p->path.relay_rx_ns = now - S(1) + 1;
+	CHECK(choose(p, true, now) == WM_VIA_RELAY);
 
 	/* Zero is never, even when now is inside the trust window. */
 	make_peer(p, WM_PATH_AUTO, true, D_NEVER, G_NONE);
-	CHECK(wm_path_choose(p, true, S(1)) == WM_VIA_RELAY);
-	CHECK(wm_path_probe_direct(p, S(1)));
-	p->relay_gone_ns = 0;
-	p->relay_rx_ns = 0;
-	CHECK(wm_path_choose(p, true, S(1)) == WM_VIA_RELAY);
+	CHECK(choose(p, true, S(1)) == WM_VIA_RELAY);
+	CHECK(probe_direct(p, S(1)));
+	p->path.relay_gone_ns = 0;
+	p->path.relay_rx_ns = 0;
+	CHECK(choose(p, true, S(1)) == WM_VIA_RELAY);
 
 	/* An IPv6 endpoint counts the same. */
 	make_peer(p, WM_PATH_DIRECT, false, D_NEVER, G_NONE);
 	p->endpoint.in6.sin6_family = AF_INET6;
 	p->endpoint.in6.sin6_port = htons(1);
-	CHECK(wm_path_choose(p, false, now) == WM_VIA_DIRECT);
+	CHECK(choose(p, false, now) == WM_VIA_DIRECT);
 	free(p);
 }
 
@@ -250,67 +264,73 @@ TEST(via_names)
 	CHECK(strcmp(wm_via_name((enum wm_via)42), "none") == 0);
 }
 
-struct change {
-	int n, old_via, new_via;
-	struct wm_peer *peer;
-};
-
-static void on_path(void *ctx, struct wm_peer *p, int old_via, int new_via)
+/* The next queued path event, or false. */
+static bool next_path_event(struct wm_device *dev, struct wm_event *ev)
 {
-	struct change *c = ctx;
-
-	c->n++;
-	c->peer = p;
-	c->old_via = old_via;
-	c->new_via = new_via;
+	while (wm_event_pop(&dev->events, ev))
+		if (ev->type == WM_EVENT_PATH)
+			return true;
+	return false;
 }
 
-/* wm_path_update reports each change once through the device hook, and
- * follows the relay client's state (NULL = no relay). */
-TEST(update_reports_changes)
+/* wm_peer_path_update caches the choice in p->via and queues each change
+ * once, following the relay client's state (NULL = no relay). */
+TEST(update_queues_changes)
 {
 	struct wm_device *dev = calloc(1, sizeof(*dev));
 	struct wm_peer *p = calloc(1, sizeof(*p));
 	struct wm_relay_client *rc = calloc(1, sizeof(*rc));
-	struct change c = { 0 };
+	struct wm_event ev;
 
 	make_peer(p, WM_PATH_AUTO, false, D_NEVER, G_NONE);
-	p->dev = dev;
-	dev->hooks.path_changed = on_path;
-	dev->hooks.ctx = &c;
+	memset(p->public_key, 7, sizeof(p->public_key));
+	dev->peers = p;
 
-	wm_path_update(p, now); /* no relay, no endpoint: none, as before */
-	CHECK(c.n == 0 && p->last_via == WM_VIA_NONE);
+	wm_peer_path_update(dev, p, now); /* no relay, no endpoint: none */
+	CHECK(!next_path_event(dev, &ev) && p->via == WM_VIA_NONE);
 
 	dev->relay = rc; /* configured but not up */
-	wm_path_update(p, now);
-	CHECK(c.n == 0);
+	wm_peer_path_update(dev, p, now);
+	CHECK(!next_path_event(dev, &ev));
 
 	rc->state = WM_RELAY_UP;
 	rc->session.valid = true;
-	wm_path_update(p, now);
-	CHECK(c.n == 1 && c.peer == p);
-	CHECK(c.old_via == WM_VIA_NONE && c.new_via == WM_VIA_RELAY);
-	CHECK(p->last_via == WM_VIA_RELAY);
-	wm_path_update(p, now);
-	CHECK(c.n == 1);
+	wm_peer_path_update(dev, p, now);
+	CHECK(next_path_event(dev, &ev));
+	CHECK(memcmp(ev.key, p->public_key, sizeof(ev.key)) == 0);
+	CHECK(ev.old_via == WM_VIA_NONE && ev.via == WM_VIA_RELAY);
+	CHECK(p->via == WM_VIA_RELAY);
+	wm_peer_path_update(dev, p, now);
+	CHECK(!next_path_event(dev, &ev));
 
-	make_peer(p, WM_PATH_AUTO, true, D_FRESH, G_NONE);
-	p->dev = dev;
-	p->last_via = WM_VIA_RELAY;
-	wm_path_update(p, now);
-	CHECK(c.n == 2 && c.old_via == WM_VIA_RELAY &&
-	      c.new_via == WM_VIA_DIRECT);
+	/* A pong or an authenticated packet straight from the endpoint. */
+	p->endpoint.in.sin_family = AF_INET;
+	p->endpoint.in.sin_port = htons(51820);
+	p->endpoint.in.sin_addr.s_addr = htonl(0xc0000201);
+	wm_peer_path_heard(dev, p, &p->endpoint, now);
+	CHECK(next_path_event(dev, &ev) && ev.old_via == WM_VIA_RELAY &&
+	      ev.via == WM_VIA_DIRECT && p->via == WM_VIA_DIRECT);
 
-	/* Trust runs out: back to the relay. */
-	wm_path_update(p, now + S(WM_DIRECT_TRUST_S));
-	CHECK(c.n == 3 && c.new_via == WM_VIA_RELAY);
+	/* Trust runs out: back to the relay at the next decision. */
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_TRUST_S) - 1);
+	CHECK(!next_path_event(dev, &ev) && p->via == WM_VIA_DIRECT);
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_TRUST_S));
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_RELAY);
 
-	/* No hook: the change is still recorded. */
-	dev->hooks.path_changed = NULL;
+	/* The relay says the peer is gone: the endpoint is tried. */
+	wm_peer_path_gone(dev, p, now + S(WM_DIRECT_TRUST_S));
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_DIRECT);
+
+	/* The operator's mode change decides at once. */
+	wm_peer_path_set_mode(dev, p, WM_PATH_RELAY, now + S(WM_DIRECT_TRUST_S));
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_RELAY &&
+	      p->path_mode == WM_PATH_RELAY);
+
+	/* Relay down: none in relay mode. */
 	rc->state = WM_RELAY_IDLE;
-	wm_path_update(p, now + S(WM_DIRECT_TRUST_S));
-	CHECK(c.n == 3 && p->last_via == WM_VIA_DIRECT);
+	wm_peer_path_update_all(dev, now + S(WM_DIRECT_TRUST_S));
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_NONE &&
+	      p->via == WM_VIA_NONE);
 
 	free(rc);
 	free(p);
@@ -323,6 +343,6 @@ int main(void)
 	RUN(table);
 	RUN(boundaries);
 	RUN(via_names);
-	RUN(update_reports_changes);
+	RUN(update_queues_changes);
 	return check_summary();
 }

@@ -5,7 +5,7 @@
  */
 #include "check.h"
 #include "agent/wg/cookie.h"
-#include "agent/datapath.h"
+#include "agent/receive.h"
 #include "agent/device.h"
 #include "agent/wg/noise.h"
 #include "crypto/random.h"
@@ -63,7 +63,7 @@ TEST(valid_initiation_is_consumed)
 
 	setup();
 	initiation(&msg);
-	wm_receive_datagram(&b, (uint8_t *)&msg, sizeof(msg), source());
+	wm_receive_datagram(&b, (uint8_t *)&msg, sizeof(msg), source(), 1000000000ULL);
 	CHECK(b.stats.rx_malformed == 0);
 	CHECK(b.stats.handshakes_completed == 1);
 	CHECK(b_a->next_session != NULL);
@@ -77,7 +77,7 @@ static void feed(struct wm_device *dev, const void *msg, size_t len)
 	uint8_t buf[512];
 
 	memcpy(buf, msg, len);
-	wm_receive_datagram(dev, buf, len, source());
+	wm_receive_datagram(dev, buf, len, source(), 1000000000ULL);
 }
 
 TEST(truncated_and_padded_messages_are_malformed)

@@ -1,0 +1,34 @@
+/*
+ * peer_disco.h - the agent's side of discovery (nat/discovery.h): opens
+ * disco messages for the right peer, seals and sends what discovery asks
+ * (straight to an address, or through the relay), and applies what it
+ * learnt (an endpoint, a proven direct path) through the endpoint and
+ * path functions.
+ */
+#ifndef WM_PEER_DISCO_H
+#define WM_PEER_DISCO_H
+
+#include "agent/device.h"
+#include "netif/addr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A disco datagram from src, or relayed from the peer from (src NULL):
+ * dropped and counted unless it is an authentic, fresh message from a
+ * peer (relayed: from that very peer). */
+void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
+			   size_t len, const union wm_sockaddr *src,
+			   struct wm_peer *from, uint64_t now_ns);
+/* Probes and heartbeats of p that are due. */
+void wm_peer_disco_tick(struct wm_device *dev, struct wm_peer *p,
+			uint64_t now_ns);
+/* WireGuard got no answer over p's direct path: withdraw its proof. */
+void wm_peer_disco_direct_failed(struct wm_device *dev, struct wm_peer *p,
+				 uint64_t now_ns);
+/* Our candidates (interface and STUN-reflexive addresses); when they
+ * changed, every peer probes again at once. */
+void wm_peer_disco_set_local(struct wm_device *dev,
+			     const union wm_sockaddr *cands, size_t n);
+
+#endif

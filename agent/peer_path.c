@@ -1,0 +1,62 @@
+/* See peer_path.h. */
+#include "agent/peer_path.h"
+#include "agent/relay/client.h"
+
+#include <string.h>
+
+bool wm_peer_path_relay_up(const struct wm_device *dev)
+{
+	return wm_relay_client_up(dev->relay);
+}
+
+void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
+			 uint64_t now)
+{
+	enum wm_via v = wm_path_choose(&p->path, p->path_mode,
+				       wm_peer_has_endpoint(p),
+				       wm_peer_path_relay_up(dev), now);
+	struct wm_event ev = { .type = WM_EVENT_PATH };
+
+	if (v == p->via)
+		return;
+	ev.old_via = p->via;
+	ev.via = v;
+	memcpy(ev.key, p->public_key, WM_KEY_SIZE);
+	p->via = v;
+	wm_event_push(&dev->events, &ev);
+}
+
+void wm_peer_path_update_all(struct wm_device *dev, uint64_t now)
+{
+	for (struct wm_peer *p = dev->peers; p; p = p->next)
+		wm_peer_path_update(dev, p, now);
+}
+
+void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
+			const union wm_sockaddr *src, uint64_t now)
+{
+	if (src) {
+		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
+		p->path.direct_rx_ns = now;
+		p->wg_direct_rx_ns = now;
+	} else {
+		p->path.relay_rx_ns = now;
+	}
+	wm_peer_path_update(dev, p, now);
+}
+
+void wm_peer_path_gone(struct wm_device *dev, struct wm_peer *p, uint64_t now)
+{
+	p->path.relay_gone_ns = now;
+	wm_peer_path_update(dev, p, now);
+}
+
+void wm_peer_path_set_mode(struct wm_device *dev, struct wm_peer *p,
+			   enum wm_path_mode mode, uint64_t now)
+{
+	if (p->path_mode == mode)
+		return;
+	p->path_mode = mode;
+	wm_discovery_reset(&p->disco);
+	wm_peer_path_update(dev, p, now);
+}

@@ -1,0 +1,31 @@
+/*
+ * receive.h - the UDP -> TUN direction: the demultiplexer of the agent's
+ * one socket (WireGuard | STUN | disco | relay), handshake messages and
+ * their answers, and data: decrypt, replay check, roaming and path, the
+ * cryptokey-routing source check, TUN write.
+ *
+ * A relayed message arrives as a struct wm_relay_event from the relay
+ * client, with the sender key the relay authenticated; it is handled as
+ * a message from that peer and may never claim another.
+ */
+#ifndef WM_RECEIVE_H
+#define WM_RECEIVE_H
+
+#include "agent/device.h"
+#include "agent/relay/client.h"
+#include "netif/addr.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One datagram from src off the agent's socket. buf may be modified
+ * (decrypted in place). */
+void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
+			 const union wm_sockaddr *src, uint64_t now_ns);
+
+/* What the relay client handed up: a frame from a peer (dropped and
+ * counted unless its key is a configured peer), or "peer gone". */
+void wm_receive_relay_event(struct wm_device *dev,
+			    const struct wm_relay_event *ev, uint64_t now_ns);
+
+#endif
