@@ -124,10 +124,12 @@ static bool macs_ok(struct wm_device *dev, uint8_t *buf, size_t len,
 	enum wm_cookie_mac_state st;
 	bool ok = false;
 
-	if (wm_random_bytes(secret, sizeof(secret)) < 0)
-		return false;
-	st = wm_cookie_validate(&dev->cookie_checker, buf, len, addr, alen, now,
-				secret);
+	if (wm_cookie_checker_needs_secret(&dev->cookie_checker, now)) {
+		if (wm_random_bytes(secret, sizeof(secret)) < 0)
+			return false;
+		wm_cookie_checker_rotate(&dev->cookie_checker, secret, now);
+	}
+	st = wm_cookie_validate(&dev->cookie_checker, buf, len, addr, alen, now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		dev->stats.rx_bad_mac++;
 		goto out;
@@ -136,13 +138,12 @@ static bool macs_ok(struct wm_device *dev, uint8_t *buf, size_t len,
 	 * authenticated and rate-limits their sender. */
 	if (src && st != WM_COOKIE_VALID_MAC_COOKIE && under_load(dev, now)) {
 		struct wm_msg_cookie reply;
-		if (wm_random_bytes(nonce, sizeof(nonce)) == 0) {
-			wm_cookie_create_reply(&reply, &dev->cookie_checker, buf,
-					       len, sender_index, addr, alen,
-					       now, secret, nonce);
-			if (wm_send_udp(dev, src, &reply, sizeof(reply)) == 0)
-				dev->stats.cookie_replies_sent++;
-		}
+		if (wm_random_bytes(nonce, sizeof(nonce)) == 0 &&
+		    wm_cookie_create_reply(&reply, &dev->cookie_checker, buf,
+					   len, sender_index, addr, alen, now,
+					   nonce) &&
+		    wm_send_udp(dev, src, &reply, sizeof(reply)) == 0)
+			dev->stats.cookie_replies_sent++;
 		goto out;
 	}
 	ok = true;
