@@ -47,7 +47,7 @@ CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) $(SAN) $(TIMERS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
-LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC := $(filter-out agent/main.c,$(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
