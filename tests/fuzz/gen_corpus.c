@@ -21,11 +21,11 @@
  * builds it; the seeds it writes are committed, so this only needs to run
  * when a format changes.)
  */
-#include "agent/disco.h"
-#include "agent/messages.h"
-#include "agent/noise.h"
-#include "agent/relay_proto.h"
-#include "agent/stun.h"
+#include "agent/nat/disco.h"
+#include "agent/wg/messages.h"
+#include "agent/wg/noise.h"
+#include "agent/relay/proto.h"
+#include "agent/nat/stun.h"
 #include "crypto/encoding.h"
 #include "crypto/x25519.h"
 
