@@ -11,7 +11,7 @@ libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev"
 TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
-libclang-rt-14-dev"
+libclang-rt-14-dev python3-cryptography"
 
 need_pkgs() {
 	local p missing=()
@@ -47,7 +47,7 @@ CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) $(SAN) $(TIMERS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
-LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS))
 
 LIB_SRC := $(filter-out agent/main.c,$(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
@@ -135,6 +135,7 @@ cmd_test() {
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 			run_one "asan+ubsan/$(basename "$t")" "$t"
 	done
+	run_one vectors/check_constants bash tests/vectors/check_constants.sh
 	for t in tests/net/test_*.sh; do
 		[ -e "$t" ] || continue
 		if [ -n "${TEST_FILTER:-}" ] && [[ $t != *$TEST_FILTER* ]]; then continue; fi

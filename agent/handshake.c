@@ -79,10 +79,12 @@ enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 	enum wm_mac_verdict v = WM_MAC_DROP;
 	enum wm_cookie_mac_state st;
 
-	if (wm_random_bytes(secret, sizeof(secret)) < 0)
-		return WM_MAC_DROP;
-	st = wm_cookie_validate(&dev->cookie_checker, buf, len, addr, alen, now,
-				secret);
+	if (wm_cookie_checker_needs_secret(&dev->cookie_checker, now)) {
+		if (wm_random_bytes(secret, sizeof(secret)) < 0)
+			return WM_MAC_DROP;
+		wm_cookie_checker_rotate(&dev->cookie_checker, secret, now);
+	}
+	st = wm_cookie_validate(&dev->cookie_checker, buf, len, addr, alen, now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		dev->stats.rx_bad_mac++;
 		goto out;
@@ -90,12 +92,11 @@ enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 	/* Relayed messages have no address to prove; the relay already
 	 * authenticated and rate-limits their sender. */
 	if (src && st != WM_COOKIE_VALID_MAC_COOKIE && under_load(dev, now)) {
-		if (wm_random_bytes(nonce, sizeof(nonce)) == 0) {
-			wm_cookie_create_reply(reply, &dev->cookie_checker, buf,
-					       len, sender_index, addr, alen,
-					       now, secret, nonce);
+		if (wm_random_bytes(nonce, sizeof(nonce)) == 0 &&
+		    wm_cookie_create_reply(reply, &dev->cookie_checker, buf,
+					   len, sender_index, addr, alen, now,
+					   nonce))
 			v = WM_MAC_COOKIE;
-		}
 		goto out;
 	}
 	v = WM_MAC_OK;

@@ -1,7 +1,6 @@
 /* See x25519.h. */
 #include "crypto/x25519.h"
 #include "crypto/ct.h"
-#include "crypto/random.h"
 
 #include <bearssl.h>
 #include <string.h>
@@ -44,14 +43,4 @@ void wm_x25519_public(uint8_t pub[WM_KEY_LEN], const uint8_t priv[WM_KEY_LEN])
 	/* The base point has prime order, so only a zero scalar (which
 	 * clamping rules out) could give zero. */
 	(void)wm_x25519(pub, priv, base);
-}
-
-int wm_x25519_generate(uint8_t priv[WM_KEY_LEN])
-{
-	int r = wm_random_bytes(priv, WM_KEY_LEN);
-
-	if (r < 0)
-		return r;
-	wm_x25519_clamp(priv);
-	return 0;
 }

@@ -24,7 +24,4 @@ bool wm_x25519(uint8_t out[WM_KEY_LEN], const uint8_t scalar[WM_KEY_LEN],
 void wm_x25519_public(uint8_t pub[WM_KEY_LEN],
 		      const uint8_t priv[WM_KEY_LEN]);
 
-/* A fresh clamped private key. Returns 0 or -errno. */
-int wm_x25519_generate(uint8_t priv[WM_KEY_LEN]);
-
 #endif

@@ -253,18 +253,16 @@ static struct wm_noise_peer *lookup(void *ctx,
 static void send_cookie_reply(struct wm_relay *r,
 			      const struct wm_relay_path *from,
 			      const struct wm_msg_initiation *msg,
-			      const uint8_t *src, size_t srclen, uint64_t now,
-			      const uint8_t secret[WM_KEY_SIZE])
+			      const uint8_t *src, size_t srclen, uint64_t now)
 {
 	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_cookie)];
 	uint8_t nonce[WM_COOKIE_NONCE_SIZE];
 	struct wm_msg_cookie reply;
 
-	if (r->ops.random(r->ops.ctx, nonce, sizeof(nonce)) < 0)
+	if (r->ops.random(r->ops.ctx, nonce, sizeof(nonce)) < 0 ||
+	    !wm_cookie_create_reply(&reply, &r->checker, msg, sizeof(*msg),
+				    msg->sender_index, src, srclen, now, nonce))
 		return;
-	wm_cookie_create_reply(&reply, &r->checker, msg, sizeof(*msg),
-			       msg->sender_index, src, srclen, now, secret,
-			       nonce);
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	memcpy(out + WM_RELAY_MAGIC_LEN, &reply, sizeof(reply));
 	r->n.cookie_replies++;
@@ -362,10 +360,13 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 	struct wm_handshake hs;
 
 	memset(&hs, 0, sizeof(hs));
-	if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
-		return;
+	if (wm_cookie_checker_needs_secret(&r->checker, now)) {
+		if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
+			return;
+		wm_cookie_checker_rotate(&r->checker, secret, now);
+	}
 	st = wm_cookie_validate(&r->checker, msg, sizeof(*msg), src, srclen,
-				now, secret);
+				now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto out;
@@ -373,7 +374,7 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 	/* A stream's source address is already proven by its handshake. */
 	if (from->transport == WM_RELAY_UDP && under_load(r, now) &&
 	    st != WM_COOKIE_VALID_MAC_COOKIE) {
-		send_cookie_reply(r, from, msg, src, srclen, now, secret);
+		send_cookie_reply(r, from, msg, src, srclen, now);
 		goto out;
 	}
 	r->hit = NULL;

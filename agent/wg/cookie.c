@@ -66,22 +66,35 @@ void wm_cookie_add_macs(struct wm_cookie_maker *m, void *msg, size_t len,
 		memset(macs->mac2, 0, sizeof(macs->mac2));
 }
 
-static void make_cookie(uint8_t cookie[WM_COOKIE_SIZE],
-			struct wm_cookie_checker *c, const void *src,
-			size_t srclen, uint64_t now_ns,
-			const uint8_t fresh_secret[WM_KEY_SIZE])
+bool wm_cookie_checker_needs_secret(const struct wm_cookie_checker *c,
+				    uint64_t now_ns)
 {
-	if (expired(c->secret_birth_ns, now_ns, WM_COOKIE_SECRET_MAX_AGE)) {
-		memcpy(c->secret, fresh_secret, WM_KEY_SIZE);
-		c->secret_birth_ns = now_ns ? now_ns : 1;
-	}
+	return expired(c->secret_birth_ns, now_ns, WM_COOKIE_SECRET_MAX_AGE);
+}
+
+void wm_cookie_checker_rotate(struct wm_cookie_checker *c,
+			      const uint8_t secret[WM_KEY_SIZE],
+			      uint64_t now_ns)
+{
+	memcpy(c->secret, secret, WM_KEY_SIZE);
+	c->secret_birth_ns = now_ns ? now_ns : 1;
+}
+
+/* The cookie for src under the current secret; false when the secret is
+ * stale, as WireGuard holds cookies invalid past the secret's max age. */
+static bool make_cookie(uint8_t cookie[WM_COOKIE_SIZE],
+			const struct wm_cookie_checker *c, const void *src,
+			size_t srclen, uint64_t now_ns)
+{
+	if (wm_cookie_checker_needs_secret(c, now_ns))
+		return false;
 	mac(cookie, c->secret, WM_KEY_SIZE, src, srclen);
+	return true;
 }
 
 enum wm_cookie_mac_state
-wm_cookie_validate(struct wm_cookie_checker *c, const void *msg, size_t len,
-		   const void *src, size_t srclen, uint64_t now_ns,
-		   const uint8_t fresh_secret[WM_KEY_SIZE])
+wm_cookie_validate(const struct wm_cookie_checker *c, const void *msg,
+		   size_t len, const void *src, size_t srclen, uint64_t now_ns)
 {
 	const struct wm_msg_macs *macs =
 		(const struct wm_msg_macs *)((const uint8_t *)msg + len -
@@ -93,7 +106,8 @@ wm_cookie_validate(struct wm_cookie_checker *c, const void *msg, size_t len,
 	if (!wm_ct_memeq(computed, macs->mac1, WM_COOKIE_SIZE))
 		goto out;
 	ret = WM_COOKIE_VALID_MAC;
-	make_cookie(cookie, c, src, srclen, now_ns, fresh_secret);
+	if (!make_cookie(cookie, c, src, srclen, now_ns))
+		goto out;
 	mac(computed, cookie, WM_COOKIE_SIZE, msg, len - sizeof(macs->mac2));
 	if (wm_ct_memeq(computed, macs->mac2, WM_COOKIE_SIZE))
 		ret = WM_COOKIE_VALID_MAC_COOKIE;
@@ -102,26 +116,30 @@ out:
 	return ret;
 }
 
-void wm_cookie_create_reply(struct wm_msg_cookie *out,
-			    struct wm_cookie_checker *c, const void *msg,
+bool wm_cookie_create_reply(struct wm_msg_cookie *out,
+			    const struct wm_cookie_checker *c, const void *msg,
 			    size_t len, uint32_t receiver_index,
 			    const void *src, size_t srclen, uint64_t now_ns,
-			    const uint8_t fresh_secret[WM_KEY_SIZE],
 			    const uint8_t nonce[WM_COOKIE_NONCE_SIZE])
 {
 	const struct wm_msg_macs *macs =
 		(const struct wm_msg_macs *)((const uint8_t *)msg + len -
 					     sizeof(*macs));
 	uint8_t cookie[WM_COOKIE_SIZE];
+	bool ok = false;
 
 	memset(out, 0, sizeof(*out));
+	if (!make_cookie(cookie, c, src, srclen, now_ns))
+		goto out;
 	out->header.type = WM_MSG_COOKIE;
 	out->receiver_index = receiver_index;
 	memcpy(out->nonce, nonce, WM_COOKIE_NONCE_SIZE);
-	make_cookie(cookie, c, src, srclen, now_ns, fresh_secret);
 	wm_xaead_seal(out->encrypted_cookie, cookie, WM_COOKIE_SIZE,
 		      macs->mac1, WM_COOKIE_SIZE, out->nonce, c->cookie_key);
+	ok = true;
+out:
 	wm_memzero(cookie, sizeof(cookie));
+	return ok;
 }
 
 bool wm_cookie_consume_reply(struct wm_cookie_maker *m,

@@ -49,22 +49,35 @@ void wm_cookie_checker_init(struct wm_cookie_checker *c,
 void wm_cookie_add_macs(struct wm_cookie_maker *m, void *msg, size_t len,
 			uint64_t now_ns);
 
+/* True when the checker has no secret yet or its secret is
+ * WM_COOKIE_SECRET_MAX_AGE (120 s) old or more: the caller should then
+ * draw 32 random bytes and call wm_cookie_checker_rotate before validating.
+ * A stale secret never validates a mac2 and builds no cookie reply. */
+bool wm_cookie_checker_needs_secret(const struct wm_cookie_checker *c,
+				    uint64_t now_ns);
+
+/* Replaces the checker's secret with the 32 random bytes in secret (copied;
+ * the caller wipes its own copy), born at now_ns. Cookies made from the
+ * previous secret stop validating. */
+void wm_cookie_checker_rotate(struct wm_cookie_checker *c,
+			      const uint8_t secret[WM_KEY_SIZE],
+			      uint64_t now_ns);
+
 /* Checks mac1, and mac2 against the cookie for src (the sender's address
- * bytes, e.g. IP then port). fresh_secret supplies 32 random bytes used
- * only when the secret is due for rotation (every 2 minutes). */
+ * bytes, e.g. IP then port). With a stale secret (see needs_secret) mac2 is
+ * not checked: the best answer is WM_COOKIE_VALID_MAC. */
 enum wm_cookie_mac_state
-wm_cookie_validate(struct wm_cookie_checker *c, const void *msg, size_t len,
-		   const void *src, size_t srclen, uint64_t now_ns,
-		   const uint8_t fresh_secret[WM_KEY_SIZE]);
+wm_cookie_validate(const struct wm_cookie_checker *c, const void *msg,
+		   size_t len, const void *src, size_t srclen, uint64_t now_ns);
 
 /* Builds the cookie reply to msg (whose mac1 was valid) from src. nonce is
  * 24 random bytes; receiver_index is the sender index msg carried, exactly
- * as it sits on the wire (little-endian, not converted). */
-void wm_cookie_create_reply(struct wm_msg_cookie *out,
-			    struct wm_cookie_checker *c, const void *msg,
+ * as it sits on the wire (little-endian, not converted). Returns false and
+ * builds nothing when the secret is stale (see needs_secret). */
+bool wm_cookie_create_reply(struct wm_msg_cookie *out,
+			    const struct wm_cookie_checker *c, const void *msg,
 			    size_t len, uint32_t receiver_index,
 			    const void *src, size_t srclen, uint64_t now_ns,
-			    const uint8_t fresh_secret[WM_KEY_SIZE],
 			    const uint8_t nonce[WM_COOKIE_NONCE_SIZE]);
 
 /* Accepts a cookie reply to the last message we sent with mac1. False when

@@ -9,20 +9,6 @@
 #include <endian.h>
 #include <string.h>
 
-const char *wm_noise_result_name(enum wm_noise_result r)
-{
-	switch (r) {
-	case WM_NOISE_OK: return "ok";
-	case WM_NOISE_BAD_MESSAGE: return "bad_message";
-	case WM_NOISE_BAD_KEY: return "bad_key";
-	case WM_NOISE_DECRYPT_FAILED: return "decrypt_failed";
-	case WM_NOISE_UNKNOWN_PEER: return "unknown_peer";
-	case WM_NOISE_REPLAY: return "replay";
-	case WM_NOISE_FLOOD: return "flood";
-	}
-	return "unknown";
-}
-
 static void mix_hash(uint8_t hash[WM_HASH_SIZE], const void *in, size_t len)
 {
 	struct wm_blake2s s;

@@ -79,8 +79,6 @@ enum wm_noise_result {
 	WM_NOISE_FLOOD,          /* initiations arriving too fast */
 };
 
-const char *wm_noise_result_name(enum wm_noise_result r);
-
 /* Fills local->public_key from local->private_key (which is clamped). */
 void wm_noise_local_init(struct wm_noise_local *local,
 			 const uint8_t private_key[WM_KEY_SIZE]);

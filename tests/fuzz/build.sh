@@ -55,7 +55,7 @@ BASE    := -std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE \
 # Agent sources: instrumented for coverage; warnings shown, never fatal
 # (clang warns about things gcc does not, and the fuzz build must not
 # break on that).
-LIBFLAGS := $(BASE) -fsanitize=fuzzer-no-link -Wall -Wextra -Wno-unused-parameter
+LIBFLAGS := $(BASE) -fsanitize=fuzzer-no-link -Wall -Wextra
 # Our harnesses: strict.
 HFLAGS  := $(BASE) -fsanitize=fuzzer-no-link -Wall -Wextra -Werror -Wshadow \
            -Wno-unused-parameter

@@ -437,11 +437,14 @@ static void p_serve(void)
 				memcpy(srcb + 16, &src->in6.sin6_port, 2);
 				alen = 18;
 			}
-			wm_random_bytes(secret, sizeof(secret));
+			if (wm_cookie_checker_needs_secret(&P.checker, now)) {
+				wm_random_bytes(secret, sizeof(secret));
+				wm_cookie_checker_rotate(&P.checker, secret, now);
+			}
 			wm_random_bytes(nonce, sizeof(nonce));
 			wm_cookie_create_reply(&reply, &P.checker, init, sizeof(*init),
 					       init->sender_index, srcb, alen, now,
-					       secret, nonce);
+					       nonce);
 			from_p((const uint8_t *)&reply, sizeof(reply), src, via);
 			continue;
 		}

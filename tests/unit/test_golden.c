@@ -75,8 +75,6 @@ enum {
 
 static const uint8_t cookie_src[6] = { 192, 0, 2, 1, 0xca, 0x6c };
 static const uint64_t now = 1000 * WM_NSEC_PER_SEC;
-/* The cookie secret where no test looks at the cookie. */
-static const uint8_t any_secret[32] = { 0x5a };
 
 /* 32 bytes counting up from start, as the script's bytes(range(..)). */
 static void seq(uint8_t *b, size_t n, uint8_t start)
@@ -217,8 +215,8 @@ TEST(golden_initiation_consumed)
 	setup(&f);
 	unhex_exact((uint8_t *)&m, sizeof(m), G_INITIATION);
 	unhex_exact(ts, 12, G_TIMESTAMP);
-	CHECK(wm_cookie_validate(&f.cr, &m, sizeof(m), cookie_src, 6, now,
-				 any_secret) == WM_COOKIE_VALID_MAC);
+	CHECK(wm_cookie_validate(&f.cr, &m, sizeof(m), cookie_src, 6,
+				 now) == WM_COOKIE_VALID_MAC);
 	CHECK(wm_noise_consume_initiation(&m, &f.hr, &f.lr, lookup, &f, &who,
 					  now) == WM_NOISE_OK);
 	CHECK(who == &f.pr);
@@ -258,8 +256,8 @@ TEST(golden_response_consumed)
 	setup(&f);
 	make_initiation(&f, &init);
 	unhex_exact((uint8_t *)&m, sizeof(m), G_RESPONSE);
-	CHECK(wm_cookie_validate(&f.ci, &m, sizeof(m), cookie_src, 6, now,
-				 any_secret) == WM_COOKIE_VALID_MAC);
+	CHECK(wm_cookie_validate(&f.ci, &m, sizeof(m), cookie_src, 6,
+				 now) == WM_COOKIE_VALID_MAC);
 	CHECK(wm_noise_consume_response(&m, &f.hi, &f.li, &f.pi) ==
 	      WM_NOISE_OK);
 	CHECK(f.hi.state == WM_HS_CONSUMED_RESPONSE);
@@ -346,12 +344,14 @@ TEST(golden_cookie_reply)
 	unhex_exact(want_init, sizeof(want_init), G_INITIATION_MAC2);
 
 	make_initiation(&f, &init);
+	CHECK(wm_cookie_checker_needs_secret(&f.cr, now));
+	wm_cookie_checker_rotate(&f.cr, secret, now);
 	CHECK(wm_cookie_validate(&f.cr, &init, sizeof(init), cookie_src, 6,
-				 now, secret) == WM_COOKIE_VALID_MAC);
+				 now) == WM_COOKIE_VALID_MAC);
 	/* The callers pass the sender index as it sits on the wire. */
 	memcpy(&sender_wire, &init.sender_index, 4);
 	wm_cookie_create_reply(&reply, &f.cr, &init, sizeof(init), sender_wire,
-			       cookie_src, 6, now, secret, nonce);
+			       cookie_src, 6, now, nonce);
 	CHECK_MEM(&reply, want, sizeof(want));
 
 	/* I opens the script's reply (not ours). */
@@ -365,11 +365,11 @@ TEST(golden_cookie_reply)
 	wm_cookie_add_macs(&f.mi, &init, sizeof(init), now + 1);
 	CHECK_MEM(&init, want_init, sizeof(want_init));
 	CHECK(wm_cookie_validate(&f.cr, want_init, sizeof(want_init),
-				 cookie_src, 6, now + 2, secret) ==
+				 cookie_src, 6, now + 2) ==
 	      WM_COOKIE_VALID_MAC_COOKIE);
 	/* Another source address does not own that cookie. */
 	CHECK(wm_cookie_validate(&f.cr, want_init, sizeof(want_init),
-				 cookie_src, 5, now + 2, secret) ==
+				 cookie_src, 5, now + 2) ==
 	      WM_COOKIE_VALID_MAC);
 	/* The maker stops sending mac2 once the cookie is 115 s old. */
 	wm_cookie_add_macs(&f.mi, &init, sizeof(init),
@@ -397,8 +397,9 @@ TEST(initiation_bitflip_sweep)
 	setup(&f);
 	seq(secret, 32, 0xc0);
 	unhex_exact(golden, sizeof(golden), G_INITIATION_MAC2);
+	wm_cookie_checker_rotate(&f.cr, secret, now);
 	CHECK(wm_cookie_validate(&f.cr, golden, sizeof(golden), cookie_src, 6,
-				 now, secret) == WM_COOKIE_VALID_MAC_COOKIE);
+				 now) == WM_COOKIE_VALID_MAC_COOKIE);
 	for (size_t i = 0; i < sizeof(golden); i++) {
 		for (int bit = 0; bit < 8; bit++) {
 			struct wm_msg_initiation m;
@@ -407,7 +408,7 @@ TEST(initiation_bitflip_sweep)
 			memcpy(&m, golden, sizeof(m));
 			((uint8_t *)&m)[i] ^= (uint8_t)(1u << bit);
 			st = wm_cookie_validate(&f.cr, &m, sizeof(m),
-						cookie_src, 6, now, secret);
+						cookie_src, 6, now);
 			if (i < offsetof(struct wm_msg_initiation, macs.mac2)) {
 				CHECK(st == WM_COOKIE_INVALID_MAC);
 				mac1_rejects += st == WM_COOKIE_INVALID_MAC;
@@ -459,8 +460,8 @@ TEST(initiation_bitflip_sweep_remac)
 			maker = f.mi;
 			wm_cookie_add_macs(&maker, &m, sizeof(m), now);
 			CHECK(wm_cookie_validate(&f.cr, &m, sizeof(m),
-						 cookie_src, 6, now,
-						 any_secret) == WM_COOKIE_VALID_MAC);
+						 cookie_src, 6, now) ==
+			      WM_COOKIE_VALID_MAC);
 			forget(&f);
 			who = NULL;
 			res = wm_noise_consume_initiation(&m, &f.hr, &f.lr,
@@ -512,7 +513,7 @@ TEST(response_bitflip_sweep)
 			memcpy(&m, golden, sizeof(m));
 			((uint8_t *)&m)[i] ^= (uint8_t)(1u << bit);
 			st = wm_cookie_validate(&f.ci, &m, sizeof(m),
-						cookie_src, 6, now, any_secret);
+						cookie_src, 6, now);
 			if (i < offsetof(struct wm_msg_response, macs.mac2))
 				CHECK(st == WM_COOKIE_INVALID_MAC);
 			else

@@ -81,8 +81,8 @@ static enum wm_noise_result handshake(struct side *i, struct side *r)
 	uint8_t eph[32];
 
 	make_initiation(i, &init);
-	CHECK(wm_cookie_validate(&r->checker, &init, sizeof(init), src, 6, now,
-				 secret) != WM_COOKIE_INVALID_MAC);
+	CHECK(wm_cookie_validate(&r->checker, &init, sizeof(init), src, 6,
+				 now) != WM_COOKIE_INVALID_MAC);
 	res = wm_noise_consume_initiation(&init, &r->hs, &r->local, lookup, r,
 					  &who, now);
 	if (res != WM_NOISE_OK)
@@ -92,8 +92,8 @@ static enum wm_noise_result handshake(struct side *i, struct side *r)
 	CHECK(wm_noise_create_response(&resp, &r->hs, who, 0x55667788, eph) ==
 	      WM_NOISE_OK);
 	wm_cookie_add_macs(&r->maker, &resp, sizeof(resp), now);
-	CHECK(wm_cookie_validate(&i->checker, &resp, sizeof(resp), src, 6, now,
-				 secret) != WM_COOKIE_INVALID_MAC);
+	CHECK(wm_cookie_validate(&i->checker, &resp, sizeof(resp), src, 6,
+				 now) != WM_COOKIE_INVALID_MAC);
 	res = wm_noise_consume_response(&resp, &i->hs, &i->local, &i->peer);
 	if (res != WM_NOISE_OK)
 		return res;
@@ -241,13 +241,13 @@ TEST(bad_mac1_rejected)
 	pair(&a, &b, NULL, NULL);
 	make_initiation(&a, &init);
 	init.macs.mac1[3] ^= 1;
-	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6, now,
-				 secret) == WM_COOKIE_INVALID_MAC);
+	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6,
+				 now) == WM_COOKIE_INVALID_MAC);
 	/* mac1 covers the whole message before it. */
 	make_initiation(&a, &init);
 	init.sender_index ^= 1;
-	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6, now,
-				 secret) == WM_COOKIE_INVALID_MAC);
+	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6,
+				 now) == WM_COOKIE_INVALID_MAC);
 }
 
 TEST(unknown_static_key_rejected)
@@ -274,8 +274,8 @@ TEST(wrong_responder_key_rejected)
 	make_initiation(&a, &init); /* sealed to b's key, delivered to d */
 	CHECK(wm_noise_consume_initiation(&init, &d.hs, &d.local, lookup, &d,
 					  &who, now) == WM_NOISE_DECRYPT_FAILED);
-	CHECK(wm_cookie_validate(&d.checker, &init, sizeof(init), src, 6, now,
-				 secret) == WM_COOKIE_INVALID_MAC);
+	CHECK(wm_cookie_validate(&d.checker, &init, sizeof(init), src, 6,
+				 now) == WM_COOKIE_INVALID_MAC);
 }
 
 TEST(tampered_initiation_rejected)
@@ -362,24 +362,25 @@ TEST(cookie_reply_roundtrip)
 
 	pair(&a, &b, NULL, NULL);
 	rnd(secret, 32);
+	wm_cookie_checker_rotate(&b.checker, secret, now);
 	make_initiation(&a, &init);
-	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6, now,
-				 secret) == WM_COOKIE_VALID_MAC);
+	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6,
+				 now) == WM_COOKIE_VALID_MAC);
 	rnd(nonce, 24);
 	wm_cookie_create_reply(&reply, &b.checker, &init, sizeof(init),
-			       init.sender_index, src, 6, now, secret, nonce);
+			       init.sender_index, src, 6, now, nonce);
 	/* A reply tampered with, or for another mac1, is refused. */
 	struct wm_msg_cookie bad = reply;
 	bad.encrypted_cookie[2] ^= 4;
 	CHECK(!wm_cookie_consume_reply(&a.maker, &bad, now));
 	CHECK(wm_cookie_consume_reply(&a.maker, &reply, now));
 	make_initiation(&a, &init);
-	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6, now,
-				 secret) == WM_COOKIE_VALID_MAC_COOKIE);
+	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), src, 6,
+				 now) == WM_COOKIE_VALID_MAC_COOKIE);
 	/* The cookie is bound to the source address. */
 	const uint8_t other[6] = { 192, 0, 2, 2, 0xca, 0x6c };
-	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), other, 6, now,
-				 secret) == WM_COOKIE_VALID_MAC);
+	CHECK(wm_cookie_validate(&b.checker, &init, sizeof(init), other, 6,
+				 now) == WM_COOKIE_VALID_MAC);
 	/* And it expires after two minutes. */
 	make_initiation(&a, &init);
 	now += 121 * WM_NSEC_PER_SEC;

@@ -1,18 +1,14 @@
 #!/usr/bin/python3
 """
 disco.py - golden bytes for tests/unit/test_disco.c, computed independently
-of agent/disco.c (wire format: the comment at the top of agent/disco.h).
+of agent/nat/disco.c (wire format: the comment at the top of
+agent/nat/disco.h).
 
     "WMD" 0x01 | sender public key (32) | nonce (24) |
     XChaCha20-Poly1305(key, nonce, payload), AD = everything before the
     ciphertext (magic, sender key and nonce: AD_LEN = 60 bytes)
 
     key = HMAC-BLAKE2s(DH(a, B), "wiremesh disco v1")
-
-NOTE: agent/disco.h says "the 36-byte header as AD" (magic and sender key
-only), but agent/disco.c (and WM_DISCO_HDR) bind all 60 bytes before the
-ciphertext. The golden bytes follow the code; set AD_LEN = 36 to get what
-the comment describes.
 
 Keys are those of wg_handshake.py: the sender is its initiator, the
 receiver its responder. Primitives in wmref.py (HChaCha20 by hand).
