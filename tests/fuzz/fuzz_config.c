@@ -22,6 +22,7 @@
  */
 #include "common.h"
 #include "agent/config.h"
+#include "agent/relay/config.h"
 
 #include <ctype.h>
 #include <fcntl.h>

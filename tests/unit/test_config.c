@@ -4,6 +4,7 @@
  * error naming the right file, line and key.
  */
 #include "agent/config.h"
+#include "agent/relay/config.h"
 #include "crypto/encoding.h"
 #include "tests/unit/check.h"
 
