@@ -216,20 +216,20 @@ static bool peer_allowed_ips(struct wm_config_ctx *ctx, const char *v)
 	return true;
 }
 
+/* A numeric address is parsed now; a host name, or a scope that names an
+ * interface, waits for wm_config_resolve. */
 static bool peer_endpoint(struct wm_config_ctx *ctx, const char *v)
 {
 	struct wm_peer_config *p = cur_peer(ctx);
-	int r;
 
 	/* The host's spelling is left to the resolver. */
 	if (!wm_field_hostport(&ctx->ini, p->endpoint_text, v, false))
 		return false;
-	r = wm_sockaddr_resolve(&p->endpoint, v);
-	if (r)
-		return wm_ini_fail(&ctx->ini, "cannot resolve '%s': %s", v,
-				   r == EAI_SYSTEM ? strerror(errno)
-						   : gai_strerror(r));
-	p->has_endpoint = true;
+	p->endpoint_line = ctx->ini.lineno;
+	if (!strchr(v, '%') && wm_sockaddr_parse(&p->endpoint, v))
+		p->has_endpoint = true;
+	else
+		p->endpoint_unresolved = true;
 	return true;
 }
 
@@ -554,6 +554,34 @@ bool wm_config_parse_string(struct wm_config *cfg, const char *name,
 		return false;
 	}
 	return wm_config_finish(&ctx);
+}
+
+bool wm_config_resolve(struct wm_config *cfg, FILE *err)
+{
+	struct wm_ini ini;
+
+	wm_ini_init(&ini, cfg->path, err);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct wm_peer_config *p = &cfg->peers[i];
+		int r;
+
+		if (!p->endpoint_unresolved)
+			continue;
+		r = wm_sockaddr_resolve(&p->endpoint, p->endpoint_text);
+		if (r) {
+			ini.lineno = p->endpoint_line;
+			ini.key = "Endpoint";
+			wm_ini_fail(&ini, "cannot resolve '%s': %s",
+				    p->endpoint_text,
+				    r == EAI_SYSTEM ? strerror(errno)
+						    : gai_strerror(r));
+			wm_config_free(cfg);
+			return false;
+		}
+		p->endpoint_unresolved = false;
+		p->has_endpoint = true;
+	}
+	return true;
 }
 
 void wm_config_free(struct wm_config *cfg)

@@ -10,9 +10,9 @@
  * load unchanged: DNS, Table, PreUp, PostUp, PreDown and PostDown are
  * accepted and ignored.
  *
- * Parsing does no I/O beyond reading the file: an Endpoint = host name is
- * kept as text and looked up by wm_config_resolve, which the agent calls
- * on every config it loads before using it.
+ * Parsing never asks DNS: an Endpoint = host name is kept as text and
+ * looked up by wm_config_resolve, which the agent calls on every config
+ * it loads before using it.
  *
  * Every error is printed to `err` (NULL: silent) at the point of failure as
  * "FILE:LINE: KEY: message 'text'", "FILE:LINE: message" or "FILE: message",
@@ -43,9 +43,12 @@ struct wm_peer_config {
 	bool has_psk;                /* false for a missing or all-zero key */
 	uint8_t psk[32];
 	struct wm_cidr_list allowed_ips; /* host bits cleared */
-	bool has_endpoint;
-	union wm_sockaddr endpoint;  /* resolved at load */
+	bool has_endpoint;           /* endpoint holds an address */
+	union wm_sockaddr endpoint;
 	char endpoint_text[WM_HOSTPORT_MAX]; /* as written, for re-resolving */
+	bool endpoint_unresolved;    /* endpoint_text names a host that
+				      * wm_config_resolve has yet to look up */
+	unsigned endpoint_line;      /* where Endpoint = is, for messages */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	enum wm_path_mode path_mode;
 	unsigned line;               /* where its [Peer] starts */
@@ -99,6 +102,14 @@ bool wm_config_load(struct wm_config *cfg, const char *path, FILE *err);
 /* Parses text as the file `name` (which gives the ifname). */
 bool wm_config_parse_string(struct wm_config *cfg, const char *name,
 			    const char *text, FILE *err);
+/*
+ * Looks up every Endpoint = that names a host (numeric ones are parsed
+ * with the file), in file order, and sets has_endpoint. The first that
+ * does not resolve is reported as "FILE:LINE: Endpoint: cannot resolve
+ * 'host:port': reason" and stops it. Blocks on DNS. On false cfg is freed,
+ * as by a failed wm_config_load.
+ */
+bool wm_config_resolve(struct wm_config *cfg, FILE *err);
 /* Frees all arrays and wipes the keys; safe on a zeroed or freed cfg. */
 void wm_config_free(struct wm_config *cfg);
 

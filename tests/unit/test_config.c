@@ -46,13 +46,15 @@ static bool addr_is(const union wm_sockaddr *a, const char *text)
 	return strcmp(wm_sockaddr_format(s, sizeof(s), a), text) == 0;
 }
 
-/* Runs the parser with err captured; *msg is malloc'd ("" when quiet). */
+/* Runs the parser, then the resolver as the agent does, with err
+ * captured; *msg is malloc'd ("" when quiet). */
 static bool parse(struct wm_config *cfg, const char *name, const char *text,
 		  char **msg)
 {
 	size_t len;
 	FILE *err = open_memstream(msg, &len);
-	bool ok = wm_config_parse_string(cfg, name, text, err);
+	bool ok = wm_config_parse_string(cfg, name, text, err) &&
+		  wm_config_resolve(cfg, err);
 
 	fclose(err);
 	return ok;
@@ -73,7 +75,7 @@ static bool load(struct wm_config *cfg, const char *path, char **msg)
 {
 	size_t len;
 	FILE *err = open_memstream(msg, &len);
-	bool ok = wm_config_load(cfg, path, err);
+	bool ok = wm_config_load(cfg, path, err) && wm_config_resolve(cfg, err);
 
 	fclose(err);
 	return ok;
