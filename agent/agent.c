@@ -325,7 +325,8 @@ static int reload(struct wm_agent *a)
 	struct wm_config cfg;
 	int r;
 
-	if (!wm_config_load(&cfg, a->config_path, stderr)) {
+	if (!wm_config_load(&cfg, a->config_path, stderr) ||
+	    !wm_config_resolve(&cfg, stderr)) {
 		fprintf(stderr, "%s: reload refused, keeping the running config\n",
 			a->config_path);
 		return -EINVAL;
@@ -544,7 +545,8 @@ int wm_cmd_agent(int argc, char **argv)
 	a->sig_fd = -1;
 	a->dev.udp.fd = a->dev.tun_fd = -1;
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
-	if (!wm_config_load(&a->cfg, path, stderr)) {
+	if (!wm_config_load(&a->cfg, path, stderr) ||
+	    !wm_config_resolve(&a->cfg, stderr)) {
 		free(a);
 		return 2;
 	}

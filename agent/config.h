@@ -1,26 +1,30 @@
 /*
- * config.h - the wg-quick style INI files of `wiremesh agent` and
- * `wiremesh relay` (format: DESIGN.md, "Config").
+ * config.h - the agent's config file, `wiremesh agent --config wm0.conf`
+ * (format: DESIGN.md, "Config"): [Interface] and [Peer] into a struct
+ * wm_config. The relay's file is agent/relay/config.h's; the INI reading
+ * is config_ini.h's and the value parsers config_fields.h's.
  *
- * Agent files are read line by line through a small streaming API
- * (init / parse_line / finish) that wm_config_load and
- * wm_config_parse_string drive; fuzzers drive the same calls. Plain
- * WireGuard and wg-quick files load unchanged: DNS, Table, PreUp, PostUp,
- * PreDown and PostDown are accepted and ignored.
+ * Files are read line by line through a small streaming API (init /
+ * parse_line / finish) that wm_config_load and wm_config_parse_string
+ * drive; fuzzers drive the same calls. Plain WireGuard and wg-quick files
+ * load unchanged: DNS, Table, PreUp, PostUp, PreDown and PostDown are
+ * accepted and ignored.
+ *
+ * Parsing never asks DNS: an Endpoint = host name is kept as text and
+ * looked up by wm_config_resolve, which the agent calls on every config
+ * it loads before using it.
  *
  * Every error is printed to `err` (NULL: silent) at the point of failure as
  * "FILE:LINE: KEY: message 'text'", "FILE:LINE: message" or "FILE: message",
  * and the call returns false; the caller exits 2. Bad secrets are not
  * echoed. Section and key names are case-insensitive; "#" starts a comment
  * anywhere, ";" only at the start of a line.
- *
- * The field parsers (wm_parse_*) print nothing, so the wg UAPI and the REST
- * API can reuse them and word their own errors.
  */
 #ifndef WM_AGENT_CONFIG_H
 #define WM_AGENT_CONFIG_H
 
-#include "agent/nat/path.h"
+#include "agent/config_fields.h"
+#include "agent/config_ini.h"
 #include "netif/addr.h"
 
 #include <stdbool.h>
@@ -29,23 +33,9 @@
 #include <stdio.h>
 
 enum {
-	WM_CONFIG_LINE_MAX = 4096, /* bytes per line, newline excluded */
-	WM_CONFIG_PATH_MAX = 4096,
-	WM_HOSTPORT_MAX = 256,     /* "host:port" incl. NUL */
-	WM_IFNAME_MAX = 16,        /* IFNAMSIZ */
 	WM_API_SOCKET_MAX = 108,   /* sizeof(sun_path) */
-	WM_RELAY_DEFAULT_PORT = 3478,
-	WM_RELAY_DEFAULT_MAX_CLIENTS = 10000,
 	WM_MTU_MIN = 1280,         /* the IPv6 minimum */
 	WM_MTU_MAX = 9000,
-};
-#define WM_RELAY_DEFAULT_CLIENT_RATE 12500000ULL /* bytes/s: 100 Mbit/s */
-
-
-/* A growable prefix list; items owned by the list. */
-struct wm_cidr_list {
-	struct wm_cidr *items;
-	size_t len, cap;
 };
 
 struct wm_peer_config {
@@ -53,9 +43,12 @@ struct wm_peer_config {
 	bool has_psk;                /* false for a missing or all-zero key */
 	uint8_t psk[32];
 	struct wm_cidr_list allowed_ips; /* host bits cleared */
-	bool has_endpoint;
-	union wm_sockaddr endpoint;  /* resolved at load */
+	bool has_endpoint;           /* endpoint holds an address */
+	union wm_sockaddr endpoint;
 	char endpoint_text[WM_HOSTPORT_MAX]; /* as written, for re-resolving */
+	bool endpoint_unresolved;    /* endpoint_text names a host that
+				      * wm_config_resolve has yet to look up */
+	unsigned endpoint_line;      /* where Endpoint = is, for messages */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	enum wm_path_mode path_mode;
 	unsigned line;               /* where its [Peer] starts */
@@ -85,32 +78,14 @@ struct wm_config {
 	size_t n_peers, cap_peers;
 };
 
-struct wm_relay_config {
-	char path[WM_CONFIG_PATH_MAX];
-	uint8_t private_key[32];
-	uint16_t listen_port;           /* UDP relay + STUN, default 3478 */
-	char tcp_listen[64];            /* "" = none; numeric "ip:port" */
-	char tls_cert[WM_CONFIG_PATH_MAX]; /* both set or both "" */
-	char tls_key[WM_CONFIG_PATH_MAX];
-	uint8_t (*allowed_clients)[32]; /* deduplicated */
-	size_t n_allowed_clients, cap_allowed_clients;
-	uint64_t client_rate;           /* bytes/s per client */
-	uint32_t max_clients;
-};
-
 /* Parser state; callers own it, its fields are private. */
 struct wm_config_ctx {
+	struct wm_ini ini;
 	struct wm_config *cfg;
-	struct wm_relay_config *relay;
-	FILE *err;
-	const char *path;
-	const char *key;            /* canonical name of the key being parsed */
-	unsigned lineno;
 	int section;
 	unsigned section_line;
 	unsigned interface_line;
-	unsigned key_line[2][32];   /* [0] interface/relay, [1] current peer */
-	bool failed;
+	unsigned key_line[2][32];   /* [0] interface, [1] current peer */
 };
 
 /* Zeroes cfg; false (reported) when path's name is no interface name. */
@@ -127,44 +102,15 @@ bool wm_config_load(struct wm_config *cfg, const char *path, FILE *err);
 /* Parses text as the file `name` (which gives the ifname). */
 bool wm_config_parse_string(struct wm_config *cfg, const char *name,
 			    const char *text, FILE *err);
+/*
+ * Looks up every Endpoint = that names a host (numeric ones are parsed
+ * with the file), in file order, and sets has_endpoint. The first that
+ * does not resolve is reported as "FILE:LINE: Endpoint: cannot resolve
+ * 'host:port': reason" and stops it. Blocks on DNS. On false cfg is freed,
+ * as by a failed wm_config_load.
+ */
+bool wm_config_resolve(struct wm_config *cfg, FILE *err);
 /* Frees all arrays and wipes the keys; safe on a zeroed or freed cfg. */
 void wm_config_free(struct wm_config *cfg);
-
-/* The relay file; AllowedClientsFile is read now, relative to its dir. */
-bool wm_relay_config_load(struct wm_relay_config *cfg, const char *path,
-			  FILE *err);
-bool wm_relay_config_parse_string(struct wm_relay_config *cfg,
-				  const char *name, const char *text,
-				  FILE *err);
-void wm_relay_config_free(struct wm_relay_config *cfg);
-
-/* Field parsers print nothing: true and *out set, or false and *out left
- * alone (a key may be zeroed). */
-
-/* A 44-character standard base64 key ending in '=', as wg prints it. */
-bool wm_parse_key(uint8_t out[32], const char *text);
-/* Decimal 0..65535. */
-bool wm_parse_port(uint16_t *out, const char *text);
-/* "off" or decimal 0..65535 seconds (0 is off too). */
-bool wm_parse_keepalive(uint16_t *out, const char *text);
-/* "auto", "direct" or "relay", any case. */
-bool wm_parse_path_mode(enum wm_path_mode *out, const char *text);
-const char *wm_path_mode_name(enum wm_path_mode mode);
-/* "off" or 0..0xffffffff, decimal or 0x-prefixed hex, as wg accepts. */
-bool wm_parse_fwmark(uint32_t *out, const char *text);
-/* "true"/"false" (also yes/no, on/off, 1/0), any case. */
-bool wm_parse_bool(bool *out, const char *text);
-/* Copies a "host:port"/"[v6]:port" (valid name or IP, port 1..65535). */
-bool wm_parse_hostport(char out[WM_HOSTPORT_MAX], const char *text);
-/* Basename minus ".conf", 1..15 of [A-Za-z0-9_=+.-] (wg-quick's rule). */
-bool wm_parse_ifname(char out[WM_IFNAME_MAX], const char *path);
-/* Appends each prefix of a comma-separated list ("" adds none; spaces
- * around items are ignored). On a bad item: false, list unchanged, and
- * *bad / *bad_len give the item within text; *bad is NULL when memory ran
- * out instead. */
-bool wm_parse_cidr_list(struct wm_cidr_list *list, const char *text,
-			const char **bad, size_t *bad_len);
-/* Frees the items and empties the list. */
-void wm_cidr_list_free(struct wm_cidr_list *list);
 
 #endif

@@ -4,7 +4,7 @@
  * idle and timeout sweeps. */
 #include "agent/wg/clock.h"
 #include "agent/cmd_args.h"
-#include "agent/config.h"
+#include "agent/relay/config.h"
 #include "agent/loop.h"
 #include "agent/relay/server.h"
 #include "agent/relay/server_tcp.h"

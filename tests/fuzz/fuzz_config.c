@@ -1,5 +1,6 @@
 /*
- * fuzz_config.c - the agent and relay config files (agent/config.h).
+ * fuzz_config.c - the agent and relay config files (agent/config.h,
+ * agent/relay/config.h, both read by agent/config_ini.h).
  *
  * Each input is one file's text, fed to all four entry points the
  * programs use: wm_config_parse_string and wm_relay_config_parse_string
@@ -11,17 +12,21 @@
  *
  * Checked besides "no crash": a file without NUL bytes, CR or long lines
  * gets the same verdict from the string and the file reader; an accepted
- * agent config has an ifname of "wm0", masked AllowedIPs, a public key
- * and no duplicate peers.
+ * agent config has an ifname of "wm0", masked AllowedIPs, a public key,
+ * no duplicate peers, and each Endpoint either an address or a name left
+ * for wm_config_resolve, never both.
  *
- * Side effects are contained: Endpoint = names never reach DNS (see
- * build.sh, --wrap=getaddrinfo), and AllowedClientsFile = is only allowed
+ * Side effects are contained: parsing asks no DNS (an Endpoint = name is
+ * kept as text, and this target never calls wm_config_resolve), so it
+ * does not rely on build.sh's --wrap=getaddrinfo, which stays for the
+ * other targets; and AllowedClientsFile = is only allowed
  * without a '/', so it names a file in this target's own temporary
  * directory (set up below with a good and a bad key list) and never
  * /dev/stdin or a FIFO; inputs with such a line skip the relay parsers.
  */
 #include "common.h"
 #include "agent/config.h"
+#include "agent/relay/config.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -153,6 +158,11 @@ static void check_agent(const struct wm_config *cfg)
 		for (size_t j = 0; j < i; j++)
 			if (memcmp(cfg->peers[j].public_key, p->public_key, 32) == 0)
 				fuzz_fail("peers %zu and %zu share a key", j, i);
+		if (p->has_endpoint && p->endpoint_unresolved)
+			fuzz_fail("peer %zu: endpoint both parsed and pending", i);
+		if ((p->has_endpoint || p->endpoint_unresolved) &&
+		    (!p->endpoint_text[0] || !p->endpoint_line))
+			fuzz_fail("peer %zu: endpoint without its text or line", i);
 	}
 }
 

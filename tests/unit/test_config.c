@@ -4,6 +4,7 @@
  * error naming the right file, line and key.
  */
 #include "agent/config.h"
+#include "agent/relay/config.h"
 #include "crypto/encoding.h"
 #include "tests/unit/check.h"
 
@@ -45,13 +46,15 @@ static bool addr_is(const union wm_sockaddr *a, const char *text)
 	return strcmp(wm_sockaddr_format(s, sizeof(s), a), text) == 0;
 }
 
-/* Runs the parser with err captured; *msg is malloc'd ("" when quiet). */
+/* Runs the parser, then the resolver as the agent does, with err
+ * captured; *msg is malloc'd ("" when quiet). */
 static bool parse(struct wm_config *cfg, const char *name, const char *text,
 		  char **msg)
 {
 	size_t len;
 	FILE *err = open_memstream(msg, &len);
-	bool ok = wm_config_parse_string(cfg, name, text, err);
+	bool ok = wm_config_parse_string(cfg, name, text, err) &&
+		  wm_config_resolve(cfg, err);
 
 	fclose(err);
 	return ok;
@@ -72,7 +75,7 @@ static bool load(struct wm_config *cfg, const char *path, char **msg)
 {
 	size_t len;
 	FILE *err = open_memstream(msg, &len);
-	bool ok = wm_config_load(cfg, path, err);
+	bool ok = wm_config_load(cfg, path, err) && wm_config_resolve(cfg, err);
 
 	fclose(err);
 	return ok;
@@ -338,6 +341,104 @@ TEST(streaming)
 
 	CHECK(!wm_config_init(&ctx, &cfg, "/etc/wiremesh/no-suffix", NULL));
 	wm_config_free(&cfg);
+}
+
+/* Parsing asks no DNS: a numeric Endpoint is an address at once, a name
+ * is kept as text until wm_config_resolve, which reports file:line. */
+TEST(endpoints_resolved_after_parsing)
+{
+	static const char text[] =
+		IFACE
+		"[Peer]\n"
+		"PublicKey = " PUB_B "\n"
+		"Endpoint = 192.0.2.7:51820\n"
+		"[Peer]\n"
+		"PublicKey = " PUB_C "\n"
+		"Endpoint = [2001:db8::1]:51820\n"
+		"[Peer]\n"
+		"PublicKey = " PUB_D "\n"
+		"Endpoint = localhost:51820\n"
+		"[Peer]\n"
+		"PublicKey = " PSK "\n" /* any 32 bytes will do */
+		"Endpoint = [fe80::1%lo]:4500\n";
+	struct wm_config cfg;
+	char *msg;
+	size_t len;
+	FILE *err;
+
+	CHECK(wm_config_parse_string(&cfg, "wm0.conf", text, NULL));
+	CHECK(cfg.n_peers == 4);
+	if (cfg.n_peers == 4) {
+		struct wm_peer_config *p = cfg.peers;
+
+		CHECK(p[0].has_endpoint && !p[0].endpoint_unresolved &&
+		      addr_is(&p[0].endpoint, "192.0.2.7:51820"));
+		CHECK(p[1].has_endpoint && !p[1].endpoint_unresolved &&
+		      addr_is(&p[1].endpoint, "[2001:db8::1]:51820"));
+		/* Left for the resolver: no address yet, the text kept. */
+		CHECK(!p[2].has_endpoint && p[2].endpoint_unresolved);
+		CHECK(p[2].endpoint.sa.sa_family == AF_UNSPEC);
+		CHECK(!strcmp(p[2].endpoint_text, "localhost:51820"));
+		CHECK(p[2].endpoint_line == 11);
+		/* A scope names an interface of this host: looked up later. */
+		CHECK(!p[3].has_endpoint && p[3].endpoint_unresolved);
+	}
+	err = open_memstream(&msg, &len);
+	CHECK(wm_config_resolve(&cfg, err));
+	fclose(err);
+	if (strcmp(msg, "") != 0)
+		fprintf(stderr, "  resolve: %s", msg);
+	CHECK(!strcmp(msg, ""));
+	free(msg);
+	if (cfg.n_peers == 4) {
+		struct wm_peer_config *p = cfg.peers;
+		const union wm_sockaddr *a = &p[2].endpoint;
+
+		CHECK(addr_is(&p[0].endpoint, "192.0.2.7:51820"));
+		CHECK(p[2].has_endpoint && !p[2].endpoint_unresolved);
+		CHECK((a->sa.sa_family == AF_INET &&
+		       ntohs(a->in.sin_port) == 51820 &&
+		       ntohl(a->in.sin_addr.s_addr) >> 24 == 127) ||
+		      (a->sa.sa_family == AF_INET6 &&
+		       ntohs(a->in6.sin6_port) == 51820 &&
+		       IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr)));
+		CHECK(!strcmp(p[2].endpoint_text, "localhost:51820"));
+		CHECK(p[3].has_endpoint && !p[3].endpoint_unresolved &&
+		      p[3].endpoint.sa.sa_family == AF_INET6 &&
+		      p[3].endpoint.in6.sin6_scope_id != 0);
+	}
+	wm_config_free(&cfg);
+}
+
+TEST(unresolvable_endpoint)
+{
+	static const char text[] =
+		IFACE
+		"[Peer]\n"
+		"PublicKey = " PUB_B "\n"
+		"Endpoint = localhost:51820\n"
+		"[Peer]\n"
+		"PublicKey = " PUB_C "\n"
+		"AllowedIPs = 10.0.0.3/32\n"
+		"Endpoint = no-such-host.invalid:51820\n";
+	struct wm_config cfg;
+	char *msg;
+	size_t len;
+	FILE *err = open_memstream(&msg, &len);
+	const char *nl;
+
+	/* The parser accepts it: whether a name resolves is not syntax. */
+	CHECK(wm_config_parse_string(&cfg, "wm0.conf", text, err));
+	CHECK(cfg.n_peers == 2 && cfg.peers[1].endpoint_unresolved);
+	CHECK(!wm_config_resolve(&cfg, err));
+	fclose(err);
+	CHECK(strstr(msg, "wm0.conf:9: Endpoint: cannot resolve "
+			  "'no-such-host.invalid:51820': ") == msg);
+	nl = strchr(msg, '\n');
+	CHECK(nl && !nl[1]);
+	/* Freed and wiped, as by a failed load. */
+	CHECK(is_zero(&cfg, sizeof(cfg)));
+	free(msg);
 }
 
 /* Thousands of peers: array growth, and duplicates found by sorting. */
@@ -798,6 +899,8 @@ int main(void)
 	RUN(defaults);
 	RUN(relay_tcp_schemes);
 	RUN(streaming);
+	RUN(endpoints_resolved_after_parsing);
+	RUN(unresolvable_endpoint);
 	RUN(many_peers);
 	RUN(bad_agent_files);
 	RUN(secrets_not_echoed);
