@@ -43,7 +43,7 @@ SAN     ?=
 TIMERS  ?=
 PKGS    := libmicrohttpd libnl-3.0 libnl-route-3.0 jansson
 CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wno-unused-parameter -D_GNU_SOURCE \
+           -Wmissing-prototypes -D_GNU_SOURCE \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) $(SAN) $(TIMERS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)

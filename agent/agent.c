@@ -423,7 +423,7 @@ static int start(struct wm_agent *a)
 	if (a->cfg.mtu)
 		a->dev.mtu = a->cfg.mtu;
 	else if (a->cfg.relay[0] || a->cfg.relay_tcp[0])
-		a->dev.mtu = WM_DEFAULT_MTU;
+		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
 	wm_device_set_private_key(&a->dev, a->cfg.private_key);
 	a->identity_changes = a->dev.identity_changes;

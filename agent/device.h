@@ -49,6 +49,10 @@ struct wm_device_stats {
 struct wm_relay_client;
 struct wm_stun_client;
 
+/* wg-quick's default MTU; with a relay configured the agent picks
+ * WM_RELAY_PATH_MTU (relay/proto.h) instead. */
+enum { WM_MTU_DEFAULT = 1420 };
+
 struct wm_device {
 	char ifname[IFNAMSIZ];
 	struct wm_noise_local local;

@@ -29,7 +29,7 @@
  * length prefix each.
  *
  * Size: a full inner packet of MTU m grows by 32 (WireGuard) and then by
- * WM_RELAY_OVERHEAD on the relay path; see WM_DEFAULT_MTU.
+ * WM_RELAY_OVERHEAD on the relay path; see WM_RELAY_PATH_MTU.
  */
 #ifndef WM_RELAY_PROTO_H
 #define WM_RELAY_PROTO_H
@@ -55,8 +55,8 @@ enum {
 /* 1500 - 40 (IPv6) - 8 (UDP) - 32 (WireGuard) - relay overhead (69),
  * rounded down to a multiple of 16: a full-size packet still fits one
  * 1500-byte datagram on the relay path over IPv6. */
-#define WM_DEFAULT_MTU 1344
-_Static_assert(WM_DEFAULT_MTU + 32 + WM_RELAY_OVERHEAD + 48 <= 1500,
+#define WM_RELAY_PATH_MTU 1344
+_Static_assert(WM_RELAY_PATH_MTU + 32 + WM_RELAY_OVERHEAD + 48 <= 1500,
 	       "default MTU must fit the relay path over IPv6");
 
 enum wm_relay_frame_type {

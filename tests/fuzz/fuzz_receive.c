@@ -636,7 +636,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_fail("setup: config");
 	if (wm_device_init(&dev, cfg.ifname) < 0)
 		fuzz_fail("setup: wm_device_init");
-	dev.mtu = WM_DEFAULT_MTU;
+	dev.mtu = WM_RELAY_PATH_MTU;
 	wm_device_set_private_key(&dev, cfg.private_key);
 	if (wm_device_sync_peers(&dev, &cfg) < 0)
 		fuzz_fail("setup: wm_device_sync_peers");

@@ -201,16 +201,16 @@ TEST(mtu_budget)
 	CHECK(WM_RELAY_OVERHEAD == 69);
 	CHECK(WM_RELAY_OVERHEAD == overhead);
 	CHECK(WM_DATA_OVERHEAD == inner_wg);
-	CHECK(WM_DEFAULT_MTU == 1344);
-	CHECK(WM_DEFAULT_MTU % 16 == 0);
+	CHECK(WM_RELAY_PATH_MTU == 1344);
+	CHECK(WM_RELAY_PATH_MTU % 16 == 0);
 	/* The header's assertion: 1344 + 32 + 69 + 48 = 1493 <= 1500. */
-	CHECK(WM_DEFAULT_MTU + 32 + WM_RELAY_OVERHEAD + 48 == 1493);
-	CHECK(WM_DEFAULT_MTU + inner_wg + overhead + ipv6 + udp <= 1500);
+	CHECK(WM_RELAY_PATH_MTU + 32 + WM_RELAY_OVERHEAD + 48 == 1493);
+	CHECK(WM_RELAY_PATH_MTU + inner_wg + overhead + ipv6 + udp <= 1500);
 	/* And it is the largest multiple of 16 that fits. */
-	CHECK(WM_DEFAULT_MTU + 16 + inner_wg + overhead + ipv6 + udp > 1500);
+	CHECK(WM_RELAY_PATH_MTU + 16 + inner_wg + overhead + ipv6 + udp > 1500);
 	/* The inner packet is padded to 16 but never past the MTU, so a
 	 * full-size packet adds no padding: MTU 1344 is already aligned. */
-	CHECK(((WM_DEFAULT_MTU + 15) & ~15u) == WM_DEFAULT_MTU);
+	CHECK(((WM_RELAY_PATH_MTU + 15) & ~15u) == WM_RELAY_PATH_MTU);
 	/* Every relayed body fits a frame: the largest disco message and a
 	 * WireGuard data message of a 9000-byte inner MTU. */
 	CHECK((int)WM_DISCO_MAX <= (int)WM_RELAY_MAX_BODY);
