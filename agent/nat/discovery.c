@@ -59,14 +59,18 @@ void wm_discovery_add_candidate(struct wm_disco_peer *d,
 	if (!usable(a) || find(d, a))
 		return;
 	if (d->n_cand == WM_DISCO_MAX_CANDIDATES) {
-		/* Replace the oldest never-answering one; keep proven ones. */
+		/* Drop the oldest never-answering one (the list is in order
+		 * of arrival; the oldest of all when every one answered);
+		 * keep proven ones. */
 		size_t victim = 0;
 		for (size_t i = 0; i < d->n_cand; i++)
 			if (!d->cand[i].pong_ns) {
 				victim = i;
 				break;
 			}
-		c = &d->cand[victim];
+		memmove(&d->cand[victim], &d->cand[victim + 1],
+			(d->n_cand - victim - 1) * sizeof(d->cand[0]));
+		c = &d->cand[d->n_cand - 1];
 	} else {
 		c = &d->cand[d->n_cand++];
 	}
