@@ -217,8 +217,11 @@ static void got_pong(struct wm_disco_peer *d, const struct wm_disco_view *v,
 	if (!c || c->ping_sent_ns == 0 ||
 	    memcmp(c->txid, msg->txid, WM_DISCO_TXID) != 0)
 		return; /* not an answer to a ping of ours */
+	/* Answered: no longer outstanding, so nothing answers it again
+	 * (not even a pong with the all-zero txid left behind). */
 	c->pong_ns = now;
 	c->rtt_ns = wm_since(now, c->ping_sent_ns);
+	c->ping_sent_ns = 0;
 	memset(c->txid, 0, sizeof(c->txid));
 	if (now < d->bad_until && wm_sockaddr_equal(&c->addr, &d->bad_endpoint))
 		return;
