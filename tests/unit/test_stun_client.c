@@ -267,6 +267,7 @@ TEST(answered_request_not_outstanding)
 	memcpy(txid, sc.servers[0].txid, sizeof(txid));
 	answer(&sc, txid, srv1, "192.0.2.77:40000", t0 + MS(10));
 	CHECK(sc.rx == 1 && sc.generation == 1);
+	CHECK(sc.servers[0].sent_ns == 0);
 
 	answer(&sc, txid, srv1, "192.0.2.77:40000", t0 + MS(20));
 	CHECK(sc.rx == 1 && sc.rx_bad == 1);
