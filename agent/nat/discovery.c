@@ -59,14 +59,18 @@ void wm_discovery_add_candidate(struct wm_disco_peer *d,
 	if (!usable(a) || find(d, a))
 		return;
 	if (d->n_cand == WM_DISCO_MAX_CANDIDATES) {
-		/* Replace the oldest never-answering one; keep proven ones. */
+		/* Drop the oldest never-answering one (the list is in order
+		 * of arrival; the oldest of all when every one answered);
+		 * keep proven ones. */
 		size_t victim = 0;
 		for (size_t i = 0; i < d->n_cand; i++)
 			if (!d->cand[i].pong_ns) {
 				victim = i;
 				break;
 			}
-		c = &d->cand[victim];
+		memmove(&d->cand[victim], &d->cand[victim + 1],
+			(d->n_cand - victim - 1) * sizeof(d->cand[0]));
+		c = &d->cand[d->n_cand - 1];
 	} else {
 		c = &d->cand[d->n_cand++];
 	}
@@ -213,8 +217,11 @@ static void got_pong(struct wm_disco_peer *d, const struct wm_disco_view *v,
 	if (!c || c->ping_sent_ns == 0 ||
 	    memcmp(c->txid, msg->txid, WM_DISCO_TXID) != 0)
 		return; /* not an answer to a ping of ours */
+	/* Answered: no longer outstanding, so nothing answers it again
+	 * (not even a pong with the all-zero txid left behind). */
 	c->pong_ns = now;
 	c->rtt_ns = wm_since(now, c->ping_sent_ns);
+	c->ping_sent_ns = 0;
 	memset(c->txid, 0, sizeof(c->txid));
 	if (now < d->bad_until && wm_sockaddr_equal(&c->addr, &d->bad_endpoint))
 		return;

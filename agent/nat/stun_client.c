@@ -59,6 +59,15 @@ size_t wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now,
 	return n;
 }
 
+/* A request awaits its answer: sent, not yet answered, and with a txid
+ * no spoofer can guess (an all-zero one is what an answer leaves). */
+static bool outstanding(const struct wm_stun_server *s)
+{
+	static const uint8_t zero[WM_STUN_TXID_LEN];
+
+	return s->sent_ns && memcmp(s->txid, zero, sizeof(zero)) != 0;
+}
+
 static bool fresh(const struct wm_stun_server *s, uint64_t now)
 {
 	return s->answered_ns && wm_since(now, s->answered_ns) < SEC(FRESH_S);
@@ -72,7 +81,7 @@ void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
 
 	for (size_t i = 0; i < sc->n; i++) {
 		struct wm_stun_server *s = &sc->servers[i];
-		if (!s->sent_ns || !wm_sockaddr_equal(&s->addr, src))
+		if (!outstanding(s) || !wm_sockaddr_equal(&s->addr, src))
 			continue;
 		if (!wm_stun_parse_response(buf, len, s->txid, &mapped))
 			continue;
@@ -83,6 +92,7 @@ void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
 		s->answered_ns = now;
 		s->backoff_s = 0;
 		s->next_ns = now + SEC(WM_STUN_REFRESH_S);
+		s->sent_ns = 0;
 		memset(s->txid, 0, sizeof(s->txid));
 		return;
 	}
