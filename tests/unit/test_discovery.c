@@ -31,6 +31,8 @@ static int rnd(void *buf, size_t len)
 
 static int rnd_fail(void *buf, size_t len)
 {
+	(void)buf;
+	(void)len;
 	return -5; /* -EIO */
 }
 
