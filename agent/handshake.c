@@ -268,7 +268,7 @@ void wm_handshake_receive_response(struct wm_device *dev, uint8_t *buf,
 		dev->stats.rx_unknown_index++;
 		return;
 	}
-	p = e->peer;
+	p = e->owner;
 	if (!macs_ok(dev, buf, len, msg->sender_index, src, now))
 		return;
 	r = wm_noise_consume_response(msg, &p->hs, &dev->local, &p->noise);
@@ -306,6 +306,6 @@ void wm_handshake_receive_cookie(struct wm_device *dev, const uint8_t *buf,
 		dev->stats.rx_unknown_index++;
 		return;
 	}
-	if (!wm_cookie_consume_reply(&e->peer->cookie, msg, wm_now_ns()))
+	if (!wm_cookie_consume_reply(&((struct wm_peer *)e->owner)->cookie, msg, wm_now_ns()))
 		dev->stats.rx_handshake_failed++;
 }
