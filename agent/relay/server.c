@@ -5,6 +5,7 @@
 #include "agent/relay/server_tables.h"
 #include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
+#include "agent/wg/session.h"
 #include "agent/wg/transport.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
@@ -24,7 +25,6 @@ enum {
 #define NS 1000000000ULL
 #define IDLE_NS (180 * NS)
 #define LOG_EVERY_NS (60 * NS)
-#define REJECT_NS ((uint64_t)WM_REJECT_AFTER_TIME * NS)
 
 struct wm_relay {
 	struct wm_noise_local local;
@@ -306,11 +306,11 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	struct wm_relay_client *c = a->client;
 	struct wm_cookie_maker maker;
 	struct wm_msg_response resp;
-	struct wm_relay_session s;
+	struct wm_keypair kp;
 	bool fresh = false;
 	uint32_t idx;
 
-	memset(&s, 0, sizeof(s));
+	memset(&kp, 0, sizeof(kp));
 	if (!c) {
 		c = wm_relay_client_alloc(&r->t, a, now);
 		if (!c) {
@@ -324,17 +324,15 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 		goto fail;
 	if (wm_noise_create_response(&resp, hs, &a->noise, idx, eph) !=
 		    WM_NOISE_OK ||
-	    wm_noise_derive_keypair(&s.kp, hs, now) != WM_NOISE_OK) {
+	    wm_noise_derive_keypair(&kp, hs, now) != WM_NOISE_OK) {
 		wm_relay_index_remove(&r->t, idx);
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto fail;
 	}
 	wm_cookie_maker_init(&maker, a->key);
 	wm_cookie_add_macs(&maker, &resp, sizeof(resp), now);
-	wm_replay_init(&s.replay);
-	s.valid = true;
 	wm_relay_session_clear(&r->t, &c->next);
-	c->next = s;
+	wm_session_start(&c->next, &kp);
 	c->path = *from;
 	c->last_rx_ns = now;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
@@ -347,7 +345,7 @@ fail:
 		wm_relay_client_release(&r->t, c);
 out:
 	wm_memzero(eph, sizeof(eph));
-	wm_memzero(&s, sizeof(s));
+	wm_memzero(&kp, sizeof(kp));
 	wm_memzero(&maker, sizeof(maker));
 }
 
@@ -407,15 +405,10 @@ out:
 
 /* ------------------------------------------------------ transport data */
 
-static bool usable(const struct wm_relay_session *s, uint64_t now)
-{
-	return s->valid && now - s->kp.birth_ns < REJECT_NS &&
-	       s->send_counter < WM_REJECT_AFTER_MESSAGES;
-}
-
 static bool online(const struct wm_relay_client *c, uint64_t now)
 {
-	return c && usable(&c->cur, now) && now - c->last_rx_ns < IDLE_NS;
+	return c && wm_session_can_send(&c->cur, now) &&
+	       now - c->last_rx_ns < IDLE_NS;
 }
 
 /* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
@@ -423,16 +416,14 @@ static bool online(const struct wm_relay_client *c, uint64_t now)
 static int seal_send(struct wm_relay *r, struct wm_relay_client *c,
 		     uint8_t *dgram, size_t plain_len, uint64_t now)
 {
-	struct wm_relay_session *s = &c->cur;
-	size_t n;
-
-	if (!usable(s, now))
-		return -ENOTCONN;
 	/* mtu = length: relay sessions are never padded (relay/server.h) */
-	n = wm_transport_seal(dgram + WM_RELAY_MAGIC_LEN, &s->kp,
-			      s->send_counter++,
-			      dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data),
-			      plain_len, plain_len);
+	size_t n = wm_session_seal(&c->cur, dgram + WM_RELAY_MAGIC_LEN,
+				   dgram + WM_RELAY_MAGIC_LEN +
+					   sizeof(struct wm_msg_data),
+				   plain_len, plain_len, now);
+
+	if (!n)
+		return -ENOTCONN;
 	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
 }
 
@@ -485,10 +476,10 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	r->n.bytes_forwarded += f->body_len;
 }
 
-static struct wm_relay_session *session_of(struct wm_relay_client *c,
+static struct wm_session *session_of(struct wm_relay_client *c,
 					   uint32_t idx)
 {
-	struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
+	struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
 
 	for (size_t i = 0; i < 3; i++)
 		if (all[i]->valid && all[i]->kp.local_index == idx)
@@ -522,7 +513,7 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 {
 	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
-	struct wm_relay_session *s;
+	struct wm_session *s;
 	struct wm_relay_client *c;
 	struct wm_relay_frame f;
 
@@ -532,11 +523,12 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 	}
 	c = wm_relay_index_find(&r->t, wm_transport_receiver(msg));
 	s = c ? session_of(c, wm_transport_receiver(msg)) : NULL;
-	if (!s || now - s->kp.birth_ns >= REJECT_NS) {
+	if (!s) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		return;
 	}
-	switch (wm_transport_open(&s->kp, &s->replay, msg, mlen, &plain, &plen)) {
+	/* An expired session (WM_RX_EXPIRED) is refused before any AEAD. */
+	switch (wm_session_open(s, msg, mlen, now, &plain, &plen)) {
 	case WM_RX_OK:
 		break;
 	case WM_RX_REPLAY:
@@ -621,7 +613,7 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
 		struct wm_relay_client *c = &r->t.pool[i];
-		struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
+		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
 
 		if (!c->who)
 			continue;
@@ -633,7 +625,8 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 			continue;
 		}
 		for (size_t j = 0; j < 3; j++)
-			if (all[j]->valid && now_ns - all[j]->kp.birth_ns >= REJECT_NS)
+			if (all[j]->valid &&
+			    !wm_session_can_receive(all[j], now_ns))
 				wm_relay_session_clear(&r->t, all[j]);
 	}
 }

@@ -106,12 +106,11 @@ struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
 	return c;
 }
 
-void wm_relay_session_clear(struct wm_relay_tables *t,
-			    struct wm_relay_session *s)
+void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s)
 {
 	if (s->valid)
 		wm_relay_index_remove(t, s->kp.local_index);
-	wm_memzero(s, sizeof(*s));
+	wm_session_wipe(s);
 }
 
 void wm_relay_client_release(struct wm_relay_tables *t,

@@ -9,19 +9,11 @@
 
 #include "agent/wg/noise.h"
 #include "agent/relay/server.h"
-#include "agent/wg/replay.h"
+#include "agent/wg/session.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* One direction pair of keys with its counters. */
-struct wm_relay_session {
-	struct wm_keypair kp;
-	struct wm_replay replay;
-	uint64_t send_counter;
-	bool valid;
-};
 
 struct wm_relay_client;
 
@@ -39,7 +31,7 @@ struct wm_relay_client {
 	struct wm_relay_path path;        /* where it was last heard from */
 	/* next: answered, unconfirmed; cur: confirmed, used to send;
 	 * prev: the one before cur, still accepted for stragglers */
-	struct wm_relay_session cur, prev, next;
+	struct wm_session cur, prev, next;
 	uint64_t last_rx_ns;
 	uint64_t tokens;                  /* bytes it may still send now */
 	uint64_t bucket_ns;               /* when tokens was last refilled */
@@ -93,7 +85,7 @@ struct wm_relay_client *wm_relay_index_find(const struct wm_relay_tables *t,
 
 /* Wipes a session and unmaps its index. */
 void wm_relay_session_clear(struct wm_relay_tables *t,
-			    struct wm_relay_session *s);
+			    struct wm_session *s);
 
 /* Takes len bytes from c's bucket. False (nothing taken) when it holds
  * fewer. */
