@@ -88,7 +88,7 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 	if (!r)
 		return -ENOMEM;
 	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
-				   p->max_clients, p->client_rate);
+				   p->max_clients, p->client_rate, ops);
 	if (err < 0) {
 		free(r);
 		return err;
@@ -320,12 +320,12 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 		fresh = true;
 	}
 	if (r->ops.random(r->ops.ctx, eph, sizeof(eph)) < 0 ||
-	    wm_relay_index_add(&r->t, c, &r->ops, &idx) < 0)
+	    wm_index_add(&r->t.index, c, &c->next, &idx) < 0)
 		goto fail;
 	if (wm_noise_create_response(&resp, hs, &a->noise, idx, eph) !=
 		    WM_NOISE_OK ||
 	    wm_noise_derive_keypair(&kp, hs, now) != WM_NOISE_OK) {
-		wm_relay_index_remove(&r->t, idx);
+		wm_index_remove(&r->t.index, idx);
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto fail;
 	}
@@ -476,25 +476,18 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	r->n.bytes_forwarded += f->body_len;
 }
 
-static struct wm_session *session_of(struct wm_relay_client *c,
-					   uint32_t idx)
-{
-	struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
-
-	for (size_t i = 0; i < 3; i++)
-		if (all[i]->valid && all[i]->kp.local_index == idx)
-			return all[i];
-	return NULL;
-}
-
 /* The client's first message under "next": it has the keys, so next
- * becomes the session we send with. Indices stay mapped to the client. */
+ * becomes the session we send with. Indices stay mapped to the client,
+ * and their entries follow the sessions from next to cur to prev. */
 static void confirm(struct wm_relay *r, struct wm_relay_client *c)
 {
 	wm_relay_session_clear(&r->t, &c->prev);
 	c->prev = c->cur;
 	c->cur = c->next;
 	wm_memzero(&c->next, sizeof(c->next));
+	if (c->prev.valid)
+		wm_index_update(&r->t.index, c->prev.kp.local_index, &c->prev);
+	wm_index_update(&r->t.index, c->cur.kp.local_index, &c->cur);
 }
 
 static void announce(struct wm_relay *r, struct wm_relay_client *c)
@@ -513,6 +506,7 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 {
 	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
+	const struct wm_index_entry *e;
 	struct wm_session *s;
 	struct wm_relay_client *c;
 	struct wm_relay_frame f;
@@ -521,12 +515,13 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	c = wm_relay_index_find(&r->t, wm_transport_receiver(msg));
-	s = c ? session_of(c, wm_transport_receiver(msg)) : NULL;
-	if (!s) {
+	e = wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
+	if (!e) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		return;
 	}
+	c = e->owner;
+	s = e->session;
 	/* An expired session (WM_RX_EXPIRED) is refused before any AEAD. */
 	switch (wm_session_open(s, msg, mlen, now, &plain, &plen)) {
 	case WM_RX_OK:

@@ -7,6 +7,7 @@
 #ifndef WM_RELAY_CLIENTS_H
 #define WM_RELAY_CLIENTS_H
 
+#include "agent/wg/index.h"
 #include "agent/wg/noise.h"
 #include "agent/relay/server.h"
 #include "agent/wg/session.h"
@@ -38,28 +39,23 @@ struct wm_relay_client {
 	bool announced;                   /* "connected" was logged */
 };
 
-/* Receiver index -> slot; open addressing with linear probing. */
-struct wm_relay_index_slot {
-	uint32_t index;
-	uint32_t client; /* pool position + 1; 0: empty */
-};
-
 struct wm_relay_tables {
 	struct wm_relay_allowed *allowed; /* sorted by key */
 	size_t n_allowed;
 	struct wm_relay_client *pool;
 	size_t n_pool, n_used;
 	struct wm_relay_client *free_list;
-	struct wm_relay_index_slot *index;
-	size_t index_mask;
+	/* receiver index -> slot (owner) and session; fixed size */
+	struct wm_index index;
 	uint64_t rate, burst;             /* bytes/s, bytes; rate 0: off */
 };
 
 /* Sorts and dedups the keys, sizes the pool (min(max_clients, keys)) and
- * the index. 0 or -ENOMEM. */
+ * the index, whose random indices come from ops->random. 0 or -ENOMEM. */
 int wm_relay_tables_init(struct wm_relay_tables *t,
 			 const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
-			 uint32_t max_clients, uint64_t rate);
+			 uint32_t max_clients, uint64_t rate,
+			 const struct wm_relay_ops *ops);
 /* Wipes and frees everything. */
 void wm_relay_tables_free(struct wm_relay_tables *t);
 
@@ -75,17 +71,8 @@ struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
 void wm_relay_client_release(struct wm_relay_tables *t,
 			     struct wm_relay_client *c);
 
-/* Maps a fresh index (from the random callback) to c; 0 or -errno. */
-int wm_relay_index_add(struct wm_relay_tables *t, struct wm_relay_client *c,
-		       const struct wm_relay_ops *ops, uint32_t *out);
-void wm_relay_index_remove(struct wm_relay_tables *t, uint32_t index);
-/* The client holding index, or NULL. */
-struct wm_relay_client *wm_relay_index_find(const struct wm_relay_tables *t,
-					    uint32_t index);
-
 /* Wipes a session and unmaps its index. */
-void wm_relay_session_clear(struct wm_relay_tables *t,
-			    struct wm_session *s);
+void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s);
 
 /* Takes len bytes from c's bucket. False (nothing taken) when it holds
  * fewer. */
