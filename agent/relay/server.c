@@ -303,7 +303,7 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_response)];
 	uint8_t eph[WM_KEY_SIZE];
 	struct wm_relay_allowed *a = r->hit;
-	struct wm_relay_client *c = a->client;
+	struct wm_relay_slot *c = a->slot;
 	struct wm_cookie_maker maker;
 	struct wm_msg_response resp;
 	struct wm_keypair kp;
@@ -312,7 +312,7 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 
 	memset(&kp, 0, sizeof(kp));
 	if (!c) {
-		c = wm_relay_client_alloc(&r->t, a, now);
+		c = wm_relay_slot_alloc(&r->t, a, now);
 		if (!c) {
 			pool_full(r, now);
 			return;
@@ -342,7 +342,7 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	goto out;
 fail:
 	if (fresh)
-		wm_relay_client_release(&r->t, c);
+		wm_relay_slot_release(&r->t, c);
 out:
 	wm_memzero(eph, sizeof(eph));
 	wm_memzero(&kp, sizeof(kp));
@@ -405,7 +405,7 @@ out:
 
 /* ------------------------------------------------------ transport data */
 
-static bool online(const struct wm_relay_client *c, uint64_t now)
+static bool online(const struct wm_relay_slot *c, uint64_t now)
 {
 	return c && wm_session_can_send(&c->cur, now) &&
 	       now - c->last_rx_ns < IDLE_NS;
@@ -413,7 +413,7 @@ static bool online(const struct wm_relay_client *c, uint64_t now)
 
 /* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
  * sends the datagram. 0 or -errno. */
-static int seal_send(struct wm_relay *r, struct wm_relay_client *c,
+static int seal_send(struct wm_relay *r, struct wm_relay_slot *c,
 		     uint8_t *dgram, size_t plain_len, uint64_t now)
 {
 	/* mtu = length: relay sessions are never padded (relay/server.h) */
@@ -427,7 +427,7 @@ static int seal_send(struct wm_relay *r, struct wm_relay_client *c,
 	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
 }
 
-static void send_gone(struct wm_relay *r, struct wm_relay_client *c,
+static void send_gone(struct wm_relay *r, struct wm_relay_slot *c,
 		      uint8_t *dgram, const uint8_t key[WM_KEY_SIZE],
 		      uint64_t now)
 {
@@ -440,7 +440,7 @@ static void send_gone(struct wm_relay *r, struct wm_relay_client *c,
 		r->n.gone_sent++;
 }
 
-static void forward(struct wm_relay *r, struct wm_relay_client *c,
+static void forward(struct wm_relay *r, struct wm_relay_slot *c,
 		    uint8_t *dgram, const struct wm_relay_frame *f,
 		    uint64_t now)
 {
@@ -454,11 +454,11 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	}
 	/* A client never needs the relay to reach itself; echoing would
 	 * only let it bounce traffic off us. */
-	if (dst->client == c) {
+	if (dst->slot == c) {
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	if (!online(dst->client, now)) {
+	if (!online(dst->slot, now)) {
 		drop(r, WM_RELAY_DROP_DST_OFFLINE);
 		send_gone(r, c, dgram, f->key, now);
 		return;
@@ -467,7 +467,7 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	 * body stays where it is, byte for byte. */
 	wm_relay_frame_build(plain, WM_RELAY_RECV, c->who->key, f->body,
 			     f->body_len);
-	if (seal_send(r, dst->client, dgram, WM_RELAY_FRAME_HDR + f->body_len,
+	if (seal_send(r, dst->slot, dgram, WM_RELAY_FRAME_HDR + f->body_len,
 		      now) < 0) {
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 		return;
@@ -479,7 +479,7 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 /* The client's first message under "next": it has the keys, so next
  * becomes the session we send with. Indices stay mapped to the client,
  * and their entries follow the sessions from next to cur to prev. */
-static void confirm(struct wm_relay *r, struct wm_relay_client *c)
+static void confirm(struct wm_relay *r, struct wm_relay_slot *c)
 {
 	wm_relay_session_clear(&r->t, &c->prev);
 	c->prev = c->cur;
@@ -490,7 +490,7 @@ static void confirm(struct wm_relay *r, struct wm_relay_client *c)
 	wm_index_update(&r->t.index, c->cur.kp.local_index, &c->cur);
 }
 
-static void announce(struct wm_relay *r, struct wm_relay_client *c)
+static void announce(struct wm_relay *r, struct wm_relay_slot *c)
 {
 	char k[WM_KEY_B64_LEN + 1], a[WM_SOCKADDR_STRLEN];
 
@@ -508,7 +508,7 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
 	const struct wm_index_entry *e;
 	struct wm_session *s;
-	struct wm_relay_client *c;
+	struct wm_relay_slot *c;
 	struct wm_relay_frame f;
 
 	if (mlen < WM_MSG_MIN_DATA) {
@@ -607,7 +607,7 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 	char k[WM_KEY_B64_LEN + 1];
 
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
-		struct wm_relay_client *c = &r->t.pool[i];
+		struct wm_relay_slot *c = &r->t.pool[i];
 		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
 
 		if (!c->who)
@@ -616,7 +616,7 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 			if (c->announced)
 				logf_(r, "client %s gone (idle)",
 				      key_text(k, c->who->key));
-			wm_relay_client_release(&r->t, c);
+			wm_relay_slot_release(&r->t, c);
 			continue;
 		}
 		for (size_t j = 0; j < 3; j++)
@@ -631,7 +631,7 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 	char k[WM_KEY_B64_LEN + 1];
 
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
-		struct wm_relay_client *c = &r->t.pool[i];
+		struct wm_relay_slot *c = &r->t.pool[i];
 
 		if (!c->who || c->path.transport == WM_RELAY_UDP ||
 		    c->path.conn != conn)
@@ -640,7 +640,7 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 			logf_(r, "client %s gone (%s connection closed)",
 			      key_text(k, c->who->key),
 			      wm_relay_transport_name(c->path.transport));
-		wm_relay_client_release(&r->t, c);
+		wm_relay_slot_release(&r->t, c);
 	}
 }
 
@@ -650,7 +650,7 @@ void wm_relay_get_counters(const struct wm_relay *r,
 	*out = r->n;
 	memset(out->clients, 0, sizeof(out->clients));
 	for (size_t i = 0; i < r->t.n_pool; i++) {
-		const struct wm_relay_client *c = &r->t.pool[i];
+		const struct wm_relay_slot *c = &r->t.pool[i];
 		if (c->who && c->cur.valid && (unsigned)c->path.transport < WM_RELAY_TRANSPORTS)
 			out->clients[c->path.transport]++;
 	}

@@ -48,8 +48,8 @@ int wm_relay_tables_init(struct wm_relay_tables *t,
 		return -ENOMEM;
 	}
 	for (size_t i = t->n_pool; i-- > 0;) {
-		t->pool[i].next_free = t->free_list;
-		t->free_list = &t->pool[i];
+		t->pool[i].next_free = t->free_slots;
+		t->free_slots = &t->pool[i];
 	}
 	t->rate = rate > MAX_RATE ? 0 : rate;
 	t->burst = t->rate / 4 > MIN_BURST ? t->rate / 4 : MIN_BURST;
@@ -86,21 +86,21 @@ struct wm_relay_allowed *wm_relay_find_allowed(struct wm_relay_tables *t,
 	return NULL;
 }
 
-struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
-					      struct wm_relay_allowed *a,
-					      uint64_t now_ns)
+struct wm_relay_slot *wm_relay_slot_alloc(struct wm_relay_tables *t,
+					  struct wm_relay_allowed *a,
+					  uint64_t now_ns)
 {
-	struct wm_relay_client *c = t->free_list;
+	struct wm_relay_slot *c = t->free_slots;
 
 	if (!c)
 		return NULL;
-	t->free_list = c->next_free;
+	t->free_slots = c->next_free;
 	memset(c, 0, sizeof(*c));
 	c->who = a;
 	c->tokens = t->burst * NS;
 	c->bucket_ns = now_ns;
 	c->last_rx_ns = now_ns;
-	a->client = c;
+	a->slot = c;
 	t->n_used++;
 	return c;
 }
@@ -112,23 +112,22 @@ void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s)
 	wm_session_wipe(s);
 }
 
-void wm_relay_client_release(struct wm_relay_tables *t,
-			     struct wm_relay_client *c)
+void wm_relay_slot_release(struct wm_relay_tables *t, struct wm_relay_slot *c)
 {
 	if (!c->who)
 		return;
 	wm_relay_session_clear(t, &c->cur);
 	wm_relay_session_clear(t, &c->prev);
 	wm_relay_session_clear(t, &c->next);
-	c->who->client = NULL;
+	c->who->slot = NULL;
 	wm_memzero(c, sizeof(*c));
-	c->next_free = t->free_list;
-	t->free_list = c;
+	c->next_free = t->free_slots;
+	t->free_slots = c;
 	t->n_used--;
 }
 
 bool wm_relay_bucket_take(const struct wm_relay_tables *t,
-			  struct wm_relay_client *c, size_t len,
+			  struct wm_relay_slot *c, size_t len,
 			  uint64_t now_ns)
 {
 	uint64_t full = t->burst * NS, elapsed, need;

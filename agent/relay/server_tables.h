@@ -1,11 +1,15 @@
 /*
  * server_tables.h - the relay core's tables (private to relay/server.c):
  * the allow-list (sorted keys, binary search), a fixed pool of client
- * slots, the receiver-index hash table, and the per-client token bucket.
- * Everything is sized and allocated once, by wm_relay_tables_init.
+ * slots, the receiver-index table (wg/index.h, fixed size) and each
+ * slot's token bucket. Everything is sized and allocated once, by
+ * wm_relay_tables_init.
+ *
+ * (A slot is the relay's side of one connected client; the agent's side
+ * of its session with a relay is relay/client.h's struct wm_relay_client.)
  */
-#ifndef WM_RELAY_CLIENTS_H
-#define WM_RELAY_CLIENTS_H
+#ifndef WM_RELAY_SERVER_TABLES_H
+#define WM_RELAY_SERVER_TABLES_H
 
 #include "agent/wg/index.h"
 #include "agent/wg/noise.h"
@@ -16,19 +20,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct wm_relay_client;
+struct wm_relay_slot;
 
 /* A key the relay serves. */
 struct wm_relay_allowed {
 	uint8_t key[WM_KEY_SIZE];
 	struct wm_noise_peer noise;     /* set up at its first handshake */
 	bool noise_ready;
-	struct wm_relay_client *client; /* its slot while it has one */
+	struct wm_relay_slot *slot;     /* while it has one */
 };
 
-struct wm_relay_client {
+/* One connected client: its sessions, path and bucket. */
+struct wm_relay_slot {
 	struct wm_relay_allowed *who;     /* NULL: the slot is free */
-	struct wm_relay_client *next_free;
+	struct wm_relay_slot *next_free;
 	struct wm_relay_path path;        /* where it was last heard from */
 	/* next: answered, unconfirmed; cur: confirmed, used to send;
 	 * prev: the one before cur, still accepted for stragglers */
@@ -42,11 +47,10 @@ struct wm_relay_client {
 struct wm_relay_tables {
 	struct wm_relay_allowed *allowed; /* sorted by key */
 	size_t n_allowed;
-	struct wm_relay_client *pool;
+	struct wm_relay_slot *pool;
 	size_t n_pool, n_used;
-	struct wm_relay_client *free_list;
-	/* receiver index -> slot (owner) and session; fixed size */
-	struct wm_index index;
+	struct wm_relay_slot *free_slots;
+	struct wm_index index;            /* owner: a slot; fixed size */
 	uint64_t rate, burst;             /* bytes/s, bytes; rate 0: off */
 };
 
@@ -64,12 +68,11 @@ struct wm_relay_allowed *wm_relay_find_allowed(struct wm_relay_tables *t,
 					       const uint8_t key[WM_KEY_SIZE]);
 
 /* A zeroed slot for a, or NULL when the pool is full. */
-struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
-					      struct wm_relay_allowed *a,
-					      uint64_t now_ns);
+struct wm_relay_slot *wm_relay_slot_alloc(struct wm_relay_tables *t,
+					  struct wm_relay_allowed *a,
+					  uint64_t now_ns);
 /* Drops the client's indices, wipes its sessions, frees the slot. */
-void wm_relay_client_release(struct wm_relay_tables *t,
-			     struct wm_relay_client *c);
+void wm_relay_slot_release(struct wm_relay_tables *t, struct wm_relay_slot *c);
 
 /* Wipes a session and unmaps its index. */
 void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s);
@@ -77,7 +80,7 @@ void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s);
 /* Takes len bytes from c's bucket. False (nothing taken) when it holds
  * fewer. */
 bool wm_relay_bucket_take(const struct wm_relay_tables *t,
-			  struct wm_relay_client *c, size_t len,
+			  struct wm_relay_slot *c, size_t len,
 			  uint64_t now_ns);
 
 #endif
