@@ -179,7 +179,7 @@ struct wm_peer *wm_handshake_response_peer(struct wm_device *dev,
 		dev->stats.rx_unknown_index++;
 		return NULL;
 	}
-	return e->peer;
+	return e->owner;
 }
 
 bool wm_handshake_consume_response(struct wm_device *dev, struct wm_peer *p,
@@ -203,13 +203,15 @@ void wm_handshake_consume_cookie(struct wm_device *dev,
 				 const struct wm_msg_cookie *msg, uint64_t now)
 {
 	const struct wm_index_entry *e;
+	struct wm_peer *p;
 
 	e = wm_index_lookup(&dev->index, le32toh(msg->receiver_index));
 	if (!e || e->session) {
 		dev->stats.rx_unknown_index++;
 		return;
 	}
-	if (!wm_cookie_consume_reply(&e->peer->cookie, msg, now))
+	p = e->owner;
+	if (!wm_cookie_consume_reply(&p->cookie, msg, now))
 		dev->stats.rx_handshake_failed++;
 }
 

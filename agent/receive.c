@@ -92,7 +92,7 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 		return;
 	}
 	s = e->session;
-	p = e->peer;
+	p = e->owner;
 	if (!src && p != from) {
 		dev->stats.rx_unknown_peer++;
 		return;

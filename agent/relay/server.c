@@ -5,6 +5,7 @@
 #include "agent/relay/server_tables.h"
 #include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
+#include "agent/wg/session.h"
 #include "agent/wg/transport.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
@@ -24,7 +25,6 @@ enum {
 #define NS 1000000000ULL
 #define IDLE_NS (180 * NS)
 #define LOG_EVERY_NS (60 * NS)
-#define REJECT_NS ((uint64_t)WM_REJECT_AFTER_TIME * NS)
 
 struct wm_relay {
 	struct wm_noise_local local;
@@ -88,7 +88,7 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 	if (!r)
 		return -ENOMEM;
 	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
-				   p->max_clients, p->client_rate);
+				   p->max_clients, p->client_rate, ops);
 	if (err < 0) {
 		free(r);
 		return err;
@@ -301,16 +301,16 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_response)];
 	uint8_t eph[WM_KEY_SIZE];
 	struct wm_relay_allowed *a = r->hit;
-	struct wm_relay_client *c = a->client;
+	struct wm_relay_slot *c = a->slot;
 	struct wm_cookie_maker maker;
 	struct wm_msg_response resp;
-	struct wm_relay_session s;
+	struct wm_keypair kp;
 	bool fresh = false;
 	uint32_t idx;
 
-	memset(&s, 0, sizeof(s));
+	memset(&kp, 0, sizeof(kp));
 	if (!c) {
-		c = wm_relay_client_alloc(&r->t, a, now);
+		c = wm_relay_slot_alloc(&r->t, a, now);
 		if (!c) {
 			pool_full(r, now);
 			return;
@@ -318,21 +318,19 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 		fresh = true;
 	}
 	if (r->ops.random(r->ops.ctx, eph, sizeof(eph)) < 0 ||
-	    wm_relay_index_add(&r->t, c, &r->ops, &idx) < 0)
+	    wm_index_add(&r->t.index, c, &c->next, &idx) < 0)
 		goto fail;
 	if (wm_noise_create_response(&resp, hs, &a->noise, idx, eph) !=
 		    WM_NOISE_OK ||
-	    wm_noise_derive_keypair(&s.kp, hs, now) != WM_NOISE_OK) {
-		wm_relay_index_remove(&r->t, idx);
+	    wm_noise_derive_keypair(&kp, hs, now) != WM_NOISE_OK) {
+		wm_index_remove(&r->t.index, idx);
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto fail;
 	}
 	wm_cookie_maker_init(&maker, a->key);
 	wm_cookie_add_macs(&maker, &resp, sizeof(resp), now);
-	wm_replay_init(&s.replay);
-	s.valid = true;
 	wm_relay_session_clear(&r->t, &c->next);
-	c->next = s;
+	wm_session_start(&c->next, &kp);
 	c->path = *from;
 	c->last_rx_ns = now;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
@@ -342,10 +340,10 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	goto out;
 fail:
 	if (fresh)
-		wm_relay_client_release(&r->t, c);
+		wm_relay_slot_release(&r->t, c);
 out:
 	wm_memzero(eph, sizeof(eph));
-	wm_memzero(&s, sizeof(s));
+	wm_memzero(&kp, sizeof(kp));
 	wm_memzero(&maker, sizeof(maker));
 }
 
@@ -408,36 +406,29 @@ out:
 
 /* ------------------------------------------------------ transport data */
 
-static bool usable(const struct wm_relay_session *s, uint64_t now)
+static bool online(const struct wm_relay_slot *c, uint64_t now)
 {
-	return s->valid && now - s->kp.birth_ns < REJECT_NS &&
-	       s->send_counter < WM_REJECT_AFTER_MESSAGES;
-}
-
-static bool online(const struct wm_relay_client *c, uint64_t now)
-{
-	return c && usable(&c->cur, now) && now - c->last_rx_ns < IDLE_NS;
+	return c && wm_session_can_send(&c->cur, now) &&
+	       now - c->last_rx_ns < IDLE_NS;
 }
 
 /* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
  * sends the datagram. 0 or -errno. */
-static int seal_send(struct wm_relay *r, struct wm_relay_client *c,
+static int seal_send(struct wm_relay *r, struct wm_relay_slot *c,
 		     uint8_t *dgram, size_t plain_len, uint64_t now)
 {
-	struct wm_relay_session *s = &c->cur;
-	size_t n;
-
-	if (!usable(s, now))
-		return -ENOTCONN;
 	/* mtu = length: relay sessions are never padded (relay/server.h) */
-	n = wm_transport_seal(dgram + WM_RELAY_MAGIC_LEN, &s->kp,
-			      s->send_counter++,
-			      dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data),
-			      plain_len, plain_len);
+	size_t n = wm_session_seal(&c->cur, dgram + WM_RELAY_MAGIC_LEN,
+				   dgram + WM_RELAY_MAGIC_LEN +
+					   sizeof(struct wm_msg_data),
+				   plain_len, plain_len, now);
+
+	if (!n)
+		return -ENOTCONN;
 	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
 }
 
-static void send_gone(struct wm_relay *r, struct wm_relay_client *c,
+static void send_gone(struct wm_relay *r, struct wm_relay_slot *c,
 		      uint8_t *dgram, const uint8_t key[WM_KEY_SIZE],
 		      uint64_t now)
 {
@@ -450,7 +441,7 @@ static void send_gone(struct wm_relay *r, struct wm_relay_client *c,
 		r->n.gone_sent++;
 }
 
-static void forward(struct wm_relay *r, struct wm_relay_client *c,
+static void forward(struct wm_relay *r, struct wm_relay_slot *c,
 		    uint8_t *dgram, const struct wm_relay_frame *f,
 		    uint64_t now)
 {
@@ -464,11 +455,11 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	}
 	/* A client never needs the relay to reach itself; echoing would
 	 * only let it bounce traffic off us. */
-	if (dst->client == c) {
+	if (dst->slot == c) {
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	if (!online(dst->client, now)) {
+	if (!online(dst->slot, now)) {
 		drop(r, WM_RELAY_DROP_DST_OFFLINE);
 		send_gone(r, c, dgram, f->key, now);
 		return;
@@ -477,7 +468,7 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	 * body stays where it is, byte for byte. */
 	wm_relay_frame_build(plain, WM_RELAY_RECV, c->who->key, f->body,
 			     f->body_len);
-	if (seal_send(r, dst->client, dgram, WM_RELAY_FRAME_HDR + f->body_len,
+	if (seal_send(r, dst->slot, dgram, WM_RELAY_FRAME_HDR + f->body_len,
 		      now) < 0) {
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 		return;
@@ -486,28 +477,21 @@ static void forward(struct wm_relay *r, struct wm_relay_client *c,
 	r->n.bytes_forwarded += f->body_len;
 }
 
-static struct wm_relay_session *session_of(struct wm_relay_client *c,
-					   uint32_t idx)
-{
-	struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
-
-	for (size_t i = 0; i < 3; i++)
-		if (all[i]->valid && all[i]->kp.local_index == idx)
-			return all[i];
-	return NULL;
-}
-
 /* The client's first message under "next": it has the keys, so next
- * becomes the session we send with. Indices stay mapped to the client. */
-static void confirm(struct wm_relay *r, struct wm_relay_client *c)
+ * becomes the session we send with. Indices stay mapped to the client,
+ * and their entries follow the sessions from next to cur to prev. */
+static void confirm(struct wm_relay *r, struct wm_relay_slot *c)
 {
 	wm_relay_session_clear(&r->t, &c->prev);
 	c->prev = c->cur;
 	c->cur = c->next;
 	wm_memzero(&c->next, sizeof(c->next));
+	if (c->prev.valid)
+		wm_index_update(&r->t.index, c->prev.kp.local_index, &c->prev);
+	wm_index_update(&r->t.index, c->cur.kp.local_index, &c->cur);
 }
 
-static void announce(struct wm_relay *r, struct wm_relay_client *c)
+static void announce(struct wm_relay *r, struct wm_relay_slot *c)
 {
 	char k[WM_KEY_B64_LEN + 1], a[WM_SOCKADDR_STRLEN];
 
@@ -523,21 +507,24 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 {
 	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
-	struct wm_relay_session *s;
-	struct wm_relay_client *c;
+	const struct wm_index_entry *e;
+	struct wm_session *s;
+	struct wm_relay_slot *c;
 	struct wm_relay_frame f;
 
 	if (mlen < WM_MSG_MIN_DATA) {
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	c = wm_relay_index_find(&r->t, wm_transport_receiver(msg));
-	s = c ? session_of(c, wm_transport_receiver(msg)) : NULL;
-	if (!s || now - s->kp.birth_ns >= REJECT_NS) {
+	e = wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
+	if (!e) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		return;
 	}
-	switch (wm_transport_open(&s->kp, &s->replay, msg, mlen, &plain, &plen)) {
+	c = e->owner;
+	s = e->session;
+	/* An expired session (WM_RX_EXPIRED) is refused before any AEAD. */
+	switch (wm_session_open(s, msg, mlen, now, &plain, &plen)) {
 	case WM_RX_OK:
 		break;
 	case WM_RX_REPLAY:
@@ -621,8 +608,8 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 	char k[WM_KEY_B64_LEN + 1];
 
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
-		struct wm_relay_client *c = &r->t.pool[i];
-		struct wm_relay_session *all[] = { &c->cur, &c->prev, &c->next };
+		struct wm_relay_slot *c = &r->t.pool[i];
+		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
 
 		if (!c->who)
 			continue;
@@ -630,11 +617,12 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 			if (c->announced)
 				logf_(r, "client %s gone (idle)",
 				      key_text(k, c->who->key));
-			wm_relay_client_release(&r->t, c);
+			wm_relay_slot_release(&r->t, c);
 			continue;
 		}
 		for (size_t j = 0; j < 3; j++)
-			if (all[j]->valid && now_ns - all[j]->kp.birth_ns >= REJECT_NS)
+			if (all[j]->valid &&
+			    !wm_session_can_receive(all[j], now_ns))
 				wm_relay_session_clear(&r->t, all[j]);
 	}
 }
@@ -644,7 +632,7 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 	char k[WM_KEY_B64_LEN + 1];
 
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
-		struct wm_relay_client *c = &r->t.pool[i];
+		struct wm_relay_slot *c = &r->t.pool[i];
 
 		if (!c->who || c->path.transport == WM_RELAY_UDP ||
 		    c->path.conn != conn)
@@ -653,7 +641,7 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 			logf_(r, "client %s gone (%s connection closed)",
 			      key_text(k, c->who->key),
 			      wm_relay_transport_name(c->path.transport));
-		wm_relay_client_release(&r->t, c);
+		wm_relay_slot_release(&r->t, c);
 	}
 }
 
@@ -663,7 +651,7 @@ void wm_relay_get_counters(const struct wm_relay *r,
 	*out = r->n;
 	memset(out->clients, 0, sizeof(out->clients));
 	for (size_t i = 0; i < r->t.n_pool; i++) {
-		const struct wm_relay_client *c = &r->t.pool[i];
+		const struct wm_relay_slot *c = &r->t.pool[i];
 		if (c->who && c->cur.valid && (unsigned)c->path.transport < WM_RELAY_TRANSPORTS)
 			out->clients[c->path.transport]++;
 	}

@@ -22,16 +22,18 @@
  *
  * A handshake leaves a "next" session that the client's first transport
  * message confirms; only then is the client a destination. Sessions are
- * unpadded on both sides (sealed with mtu = length): a frame's body is
- * exactly the bytes that follow its key. A client must complete a new
- * handshake before its session is REJECT_AFTER_TIME (180 s) old, and is
- * forgotten after 180 s without an authenticated packet.
+ * the agent's type (wg/session.h), found by receiver index in the
+ * agent's table (wg/index.h, of fixed size here), and unpadded on both
+ * sides (sealed with mtu = length): a frame's body is exactly the bytes
+ * that follow its key. A client must complete a new handshake before its
+ * session is REJECT_AFTER_TIME (180 s) old, and is forgotten after 180 s
+ * without an authenticated packet.
  *
  * Each client's frames are charged to a token bucket of ClientRate bytes/s
  * (burst: a quarter second, at least 64 KiB); frames past it are dropped
  * and counted, other clients are unaffected. Memory is allocated once, at
- * wm_relay_new (at most min(MaxClients, allow-list) client slots): nothing
- * per packet.
+ * wm_relay_new (at most min(MaxClients, allow-list) client slots, and an
+ * index table for three sessions each): nothing per packet or handshake.
  */
 #ifndef WM_RELAY_SERVER_H
 #define WM_RELAY_SERVER_H

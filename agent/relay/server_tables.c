@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MIN_BURST = 64 * 1024, INDEX_TRIES = 32 };
+enum { MIN_BURST = 64 * 1024 };
 /* Tokens are kept in byte-nanoseconds so that refills of a few
  * microseconds are not rounded away; past this rate the product could
  * overflow 64 bits, and nobody needs a per-client limit that high. */
@@ -21,9 +21,10 @@ static int cmp_allowed(const void *a, const void *b)
 
 int wm_relay_tables_init(struct wm_relay_tables *t,
 			 const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
-			 uint32_t max_clients, uint64_t rate)
+			 uint32_t max_clients, uint64_t rate,
+			 const struct wm_relay_ops *ops)
 {
-	size_t n = 0, cap = 64;
+	size_t n = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->allowed = calloc(n_keys ? n_keys : 1, sizeof(*t->allowed));
@@ -39,18 +40,16 @@ int wm_relay_tables_init(struct wm_relay_tables *t,
 
 	t->n_pool = max_clients && max_clients < n ? max_clients : n;
 	t->pool = calloc(t->n_pool ? t->n_pool : 1, sizeof(*t->pool));
-	/* at most three sessions a client, kept under 3/8 full */
-	while (cap < t->n_pool * 8)
-		cap <<= 1;
-	t->index = calloc(cap, sizeof(*t->index));
-	if (!t->pool || !t->index) {
+	/* Three sessions a client, and a fourth index for a moment while a
+	 * handshake replaces "next" (server.c's respond). */
+	if (!t->pool || wm_index_init_fixed(&t->index, t->n_pool * 3 + 1,
+					    ops->random, ops->ctx) < 0) {
 		wm_relay_tables_free(t);
 		return -ENOMEM;
 	}
-	t->index_mask = cap - 1;
 	for (size_t i = t->n_pool; i-- > 0;) {
-		t->pool[i].next_free = t->free_list;
-		t->free_list = &t->pool[i];
+		t->pool[i].next_free = t->free_slots;
+		t->free_slots = &t->pool[i];
 	}
 	t->rate = rate > MAX_RATE ? 0 : rate;
 	t->burst = t->rate / 4 > MIN_BURST ? t->rate / 4 : MIN_BURST;
@@ -65,7 +64,7 @@ void wm_relay_tables_free(struct wm_relay_tables *t)
 		wm_memzero(t->pool, t->n_pool * sizeof(*t->pool));
 	free(t->allowed);
 	free(t->pool);
-	free(t->index);
+	wm_index_free(&t->index);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -87,119 +86,48 @@ struct wm_relay_allowed *wm_relay_find_allowed(struct wm_relay_tables *t,
 	return NULL;
 }
 
-struct wm_relay_client *wm_relay_client_alloc(struct wm_relay_tables *t,
-					      struct wm_relay_allowed *a,
-					      uint64_t now_ns)
+struct wm_relay_slot *wm_relay_slot_alloc(struct wm_relay_tables *t,
+					  struct wm_relay_allowed *a,
+					  uint64_t now_ns)
 {
-	struct wm_relay_client *c = t->free_list;
+	struct wm_relay_slot *c = t->free_slots;
 
 	if (!c)
 		return NULL;
-	t->free_list = c->next_free;
+	t->free_slots = c->next_free;
 	memset(c, 0, sizeof(*c));
 	c->who = a;
 	c->tokens = t->burst * NS;
 	c->bucket_ns = now_ns;
 	c->last_rx_ns = now_ns;
-	a->client = c;
+	a->slot = c;
 	t->n_used++;
 	return c;
 }
 
-void wm_relay_session_clear(struct wm_relay_tables *t,
-			    struct wm_relay_session *s)
+void wm_relay_session_clear(struct wm_relay_tables *t, struct wm_session *s)
 {
 	if (s->valid)
-		wm_relay_index_remove(t, s->kp.local_index);
-	wm_memzero(s, sizeof(*s));
+		wm_index_remove(&t->index, s->kp.local_index);
+	wm_session_wipe(s);
 }
 
-void wm_relay_client_release(struct wm_relay_tables *t,
-			     struct wm_relay_client *c)
+void wm_relay_slot_release(struct wm_relay_tables *t, struct wm_relay_slot *c)
 {
 	if (!c->who)
 		return;
 	wm_relay_session_clear(t, &c->cur);
 	wm_relay_session_clear(t, &c->prev);
 	wm_relay_session_clear(t, &c->next);
-	c->who->client = NULL;
+	c->who->slot = NULL;
 	wm_memzero(c, sizeof(*c));
-	c->next_free = t->free_list;
-	t->free_list = c;
+	c->next_free = t->free_slots;
+	t->free_slots = c;
 	t->n_used--;
 }
 
-static size_t find_slot(const struct wm_relay_tables *t, uint32_t index,
-			bool *found)
-{
-	size_t i = index & t->index_mask;
-
-	while (t->index[i].client && t->index[i].index != index)
-		i = (i + 1) & t->index_mask;
-	*found = t->index[i].client != 0;
-	return i;
-}
-
-int wm_relay_index_add(struct wm_relay_tables *t, struct wm_relay_client *c,
-		       const struct wm_relay_ops *ops, uint32_t *out)
-{
-	for (int tries = 0; tries < INDEX_TRIES; tries++) {
-		uint32_t index;
-		bool found;
-		size_t i;
-		int r = ops->random(ops->ctx, &index, sizeof(index));
-
-		if (r < 0)
-			return r;
-		i = find_slot(t, index, &found);
-		if (found)
-			continue;
-		t->index[i].index = index;
-		t->index[i].client = (uint32_t)(c - t->pool) + 1;
-		*out = index;
-		return 0;
-	}
-	return -EAGAIN;
-}
-
-/* Backward-shift deletion: no tombstones, so lookups stay short however
- * long the relay runs. */
-void wm_relay_index_remove(struct wm_relay_tables *t, uint32_t index)
-{
-	bool found;
-	size_t i = find_slot(t, index, &found), j = i;
-
-	if (!found)
-		return;
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & t->index_mask;
-		if (!t->index[j].client)
-			break;
-		home = t->index[j].index & t->index_mask;
-		/* j's entry may fill the hole at i unless its home lies
-		 * cyclically in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			t->index[i] = t->index[j];
-			i = j;
-		}
-	}
-	t->index[i].client = 0;
-	t->index[i].index = 0;
-}
-
-struct wm_relay_client *wm_relay_index_find(const struct wm_relay_tables *t,
-					    uint32_t index)
-{
-	bool found;
-	size_t i = find_slot(t, index, &found);
-
-	return found ? &t->pool[t->index[i].client - 1] : NULL;
-}
-
 bool wm_relay_bucket_take(const struct wm_relay_tables *t,
-			  struct wm_relay_client *c, size_t len,
+			  struct wm_relay_slot *c, size_t len,
 			  uint64_t now_ns)
 {
 	uint64_t full = t->burst * NS, elapsed, need;
