@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "agent/uapi.h"
+#include "agent/uapi_proto.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
 
