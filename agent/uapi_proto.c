@@ -150,20 +150,6 @@ struct set_state {
 	bool changed;
 };
 
-/* The device has no identity any more: sessions made with the old key
- * drop, and no handshake starts until a new key is set (handshake.c
- * checks has_private_key). wm_device_set_private_key cannot express this. */
-/* Applied to the open socket at once; a later rebind reads dev->fwmark. */
-static int set_fwmark(struct wm_device *dev, uint32_t mark)
-{
-	if (dev->udp_fd >= 0 &&
-	    setsockopt(dev->udp_fd, SOL_SOCKET, SO_MARK, &mark,
-		       sizeof(mark)) < 0)
-		return errno;
-	dev->fwmark = mark;
-	return 0;
-}
-
 static int device_line(struct set_state *s, const char *key, const char *val)
 {
 	struct wm_device *dev = s->dev;
@@ -201,7 +187,12 @@ static int device_line(struct set_state *s, const char *key, const char *val)
 		if (!wm_parse_fwmark(&mark, val))
 			return EINVAL;
 		s->changed = true;
-		return set_fwmark(dev, mark);
+		if (s->ops && s->ops->set_fwmark) {
+			r = s->ops->set_fwmark(s->ops->ctx, mark);
+			return r < 0 ? -r : 0;
+		}
+		dev->fwmark = mark;
+		return 0;
 	}
 	if (strcmp(key, "replace_peers") == 0) {
 		if (strcmp(val, "true") != 0)

@@ -32,6 +32,9 @@ struct wm_uapi_ops {
 	/* Rebinds the UDP socket and sets dev->listen_port. 0 or -errno.
 	 * NULL: listen_port is only stored in dev. */
 	int (*set_listen_port)(void *ctx, uint16_t port);
+	/* Applies the mark to the UDP socket and sets dev->fwmark. 0 or
+	 * -errno. NULL: fwmark is only stored in dev. */
+	int (*set_fwmark)(void *ctx, uint32_t mark);
 	/* A set request changed something (keys, peers, allowed IPs,
 	 * endpoints...): routes follow, the config is saved. Called once per
 	 * request, also when it failed after some lines took effect. */

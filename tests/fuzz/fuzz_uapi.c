@@ -143,8 +143,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wm_device dev, dev2;
-	struct wm_uapi_ops ops = { set_listen_port, changed, &dev };
-	struct wm_uapi_ops ops2 = { set_listen_port, changed, &dev2 };
+	struct wm_uapi_ops ops = { .set_listen_port = set_listen_port,
+				   .changed = changed, .ctx = &dev };
+	struct wm_uapi_ops ops2 = { .set_listen_port = set_listen_port,
+				    .changed = changed, .ctx = &dev2 };
 	char *req, *got, *got2, *conf, *conf2, *again;
 	size_t len, len2, clen;
 	int r;
