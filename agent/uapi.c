@@ -1,6 +1,7 @@
 /* See uapi.h. */
 #include "agent/uapi.h"
 #include "crypto/ct.h"
+#include "netif/unix_listen.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,9 +34,8 @@ struct wm_uapi {
 	struct wm_device *dev;
 	struct wm_uapi_ops ops;
 	struct wm_loop_handler listen_h;
-	struct sockaddr_un addr;
-	dev_t sock_dev;        /* identify our socket file at unlink time */
-	ino_t sock_ino;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct wm_unix_sock sock; /* to unlink only our own socket file */
 	struct conn *conns;
 	/* Closed connections wait here for the next tick: the loop may still
 	 * hold an event for them in the batch it is dispatching. */
@@ -313,85 +312,6 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 	}
 }
 
-/* 1 when something accepts connections on addr, 0 when nobody does. */
-static int probe(const struct sockaddr_un *addr)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int r, e;
-
-	if (fd < 0)
-		return -errno;
-	r = connect(fd, (const struct sockaddr *)addr, sizeof(*addr));
-	e = errno;
-	close(fd);
-	if (r == 0 || e == EAGAIN || e == EINPROGRESS)
-		return 1;
-	if (e == ECONNREFUSED || e == ENOENT)
-		return 0;
-	return -e;
-}
-
-/* Makes the path free for bind: absent, or a stale socket removed. */
-static int clear_path(const struct sockaddr_un *addr)
-{
-	struct stat st;
-	int r;
-
-	if (lstat(addr->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST; /* never a symlink or a file someone put there */
-	r = probe(addr);
-	if (r != 0)
-		return r > 0 ? -EADDRINUSE : r;
-	if (unlink(addr->sun_path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int make_dir(void)
-{
-	struct stat st;
-
-	if (mkdir(WM_UAPI_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(WM_UAPI_DIR, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
-static int listen_on(struct wm_uapi *u)
-{
-	struct stat st;
-	int fd, r;
-
-	r = clear_path(&u->addr);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* The socket inode's mode becomes the file's at bind (less the
-	 * umask), so the file is never reachable by others, and the
-	 * process-wide umask is left alone. */
-	if (fchmod(fd, 0600) < 0 ||
-	    bind(fd, (struct sockaddr *)&u->addr, sizeof(u->addr)) < 0)
-		goto fail;
-	if (lstat(u->addr.sun_path, &st) < 0 || listen(fd, 16) < 0) {
-		r = -errno;
-		unlink(u->addr.sun_path);
-		close(fd);
-		return r;
-	}
-	u->sock_dev = st.st_dev;
-	u->sock_ino = st.st_ino;
-	return fd;
-fail:
-	r = -errno;
-	close(fd);
-	return r;
-}
-
 /* loop.h has no way to remove a tick; ours must not outlive u. */
 int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 		 struct wm_device *dev, const char *ifname,
@@ -404,9 +324,6 @@ int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 	*out = NULL;
 	if (len == 0 || len >= IFNAMSIZ || strchr(ifname, '/'))
 		return -EINVAL;
-	r = make_dir();
-	if (r < 0)
-		return r;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -414,10 +331,8 @@ int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 	u->dev = dev;
 	if (ops)
 		u->ops = *ops;
-	u->addr.sun_family = AF_UNIX;
-	snprintf(u->addr.sun_path, sizeof(u->addr.sun_path), "%s/%s.sock",
-		 WM_UAPI_DIR, ifname);
-	fd = listen_on(u);
+	snprintf(u->path, sizeof(u->path), "%s/%s.sock", WM_UAPI_DIR, ifname);
+	fd = wm_unix_listen(u->path, 0600, (gid_t)-1, 16, &u->sock);
 	if (fd < 0) {
 		free(u);
 		return fd;
@@ -430,7 +345,7 @@ int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 			wm_loop_del(loop, &u->listen_h);
 	}
 	if (r < 0) {
-		unlink(u->addr.sun_path);
+		wm_unix_unlink(u->path, &u->sock);
 		close(fd);
 		free(u);
 		return r;
@@ -441,8 +356,6 @@ int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 
 void wm_uapi_close(struct wm_uapi *u)
 {
-	struct stat st;
-
 	if (!u)
 		return;
 	wm_loop_del_tick(u->loop, reap, u);
@@ -452,8 +365,6 @@ void wm_uapi_close(struct wm_uapi *u)
 	wm_loop_del(u->loop, &u->listen_h);
 	close(u->listen_h.fd);
 	/* Another agent may have replaced a socket we thought stale. */
-	if (lstat(u->addr.sun_path, &st) == 0 && st.st_dev == u->sock_dev &&
-	    st.st_ino == u->sock_ino)
-		unlink(u->addr.sun_path);
+	wm_unix_unlink(u->path, &u->sock);
 	free(u);
 }
