@@ -6,6 +6,7 @@
 #include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
+#include "netif/unix_listen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +17,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define API_GROUP "wiremesh"
@@ -27,101 +26,19 @@ enum { WM_API_DRAIN_MAX = 1 << 20 }; /* body bytes read past the limit */
 
 /* ------------------------------------------------------------ unix socket */
 
-static int mkdir_parents(const char *path)
-{
-	char dir[WM_API_SOCKET_MAX];
-	char *slash;
-	int r;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	/* Missing grandparents: create them one level at a time. */
-	if ((r = mkdir_parents(dir)) < 0)
-		return r;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
-}
-
-static int sun_fill(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-/* What is at path now: nothing (0), a stale socket we removed (0), a live
- * agent (-EADDRINUSE) or something that is not a socket (-EEXIST). lstat,
- * so a symlink counts as "not a socket" and is never followed. */
-static int clear_path(const char *path)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	sun_fill(&sun, path);
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	if (r < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 || r == -EAGAIN)
-		return -EADDRINUSE;
-	if (r == -ECONNREFUSED && unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 static int unix_listen(struct wm_api *api, const char *path)
 {
 	struct group *gr = getgrnam(API_GROUP);
-	struct sockaddr_un sun;
-	struct stat st;
-	mode_t old;
-	int fd, r;
+	int fd;
 
-	r = sun_fill(&sun, path);
-	if (r == 0)
-		r = mkdir_parents(path);
-	if (r == 0)
-		r = clear_path(path);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = wm_unix_listen(path, gr ? 0660 : 0600, gr ? gr->gr_gid : (gid_t)-1,
+			    64, &api->sock);
 	if (fd < 0)
-		return -errno;
-	/* The mode is set at bind time through the umask, so there is no
-	 * moment when the socket is open to more than it should be. */
-	old = umask(gr ? 0117 : 0177);
-	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (r < 0 || listen(fd, 64) < 0 || lstat(path, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	api->sock_dev = st.st_dev;
-	api->sock_ino = st.st_ino;
+		return fd;
 	snprintf(api->sock_path, sizeof(api->sock_path), "%s", path);
-	if (gr && lchown(path, (uid_t)-1, gr->gr_gid) < 0) {
+	if (api->sock.group_err)
 		fprintf(stderr, "%s: group %s: %s; socket kept at 0600\n", path,
-			API_GROUP, strerror(errno));
-		chmod(path, 0600);
-	}
+			API_GROUP, strerror(api->sock.group_err));
 	return fd;
 }
 
@@ -603,8 +520,6 @@ static void stop_listener(struct wm_api *api, struct wm_api_listener *l)
 
 void wm_api_close(struct wm_api *api)
 {
-	struct stat st;
-
 	if (!api)
 		return;
 	/* Let open event streams end cleanly before the daemons go. */
@@ -618,10 +533,8 @@ void wm_api_close(struct wm_api *api)
 	if (api->timer_fd >= 0)
 		close(api->timer_fd);
 	/* Only our own socket: a newer agent may have replaced it. */
-	if (api->sock_path[0] && lstat(api->sock_path, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && st.st_dev == api->sock_dev &&
-	    st.st_ino == api->sock_ino)
-		unlink(api->sock_path);
+	if (api->sock_path[0])
+		wm_unix_unlink(api->sock_path, &api->sock);
 	wm_memzero(api->token, sizeof(api->token));
 	free(api);
 }

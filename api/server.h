@@ -3,11 +3,11 @@
  * DESIGN.md ("REST API") and api/openapi.yaml.
  *
  * Transport. Always a unix socket (config `API =`, default
- * /run/wiremesh/<iface>.sock): its directory is created 0755 when missing;
- * the path is never followed as a symlink and a non-socket there is left
- * alone (-EEXIST); a stale socket (connect refused) is replaced, a live one
- * fails with -EADDRINUSE. The socket is mode 0660 with group `wiremesh`
- * when that group exists, else 0600. Optionally a TCP listener
+ * /run/wiremesh/<iface>.sock), made by netif/unix_listen.h: its directory
+ * is created 0755 when missing; the path is never followed as a symlink
+ * and a non-socket there is left alone (-EEXIST); a stale socket (connect
+ * refused) is replaced, a live one fails with -EADDRINUSE. The socket is
+ * mode 0660 with group `wiremesh` when that group exists, else 0600. Optionally a TCP listener
  * (`APIListen = ip:port`), loopback only unless `APIAllowRemote = true`,
  * where every request needs `Authorization: Bearer <token>` (the trimmed
  * contents of APITokenFile, compared in constant time).

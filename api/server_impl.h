@@ -9,6 +9,7 @@
 #include "api/mhd_compat.h"
 #include "api/peer_json.h"
 #include "api/server.h"
+#include "netif/unix_listen.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,8 +37,7 @@ struct wm_api {
 	uint64_t next_keepalive_ns;
 
 	char sock_path[WM_API_SOCKET_MAX];
-	dev_t sock_dev;     /* to unlink only the socket we made */
-	ino_t sock_ino;
+	struct wm_unix_sock sock; /* to unlink only the socket we made */
 
 	char token[WM_API_TOKEN_MAX];
 	size_t token_len;
