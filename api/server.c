@@ -1,8 +1,8 @@
 /* See server.h for the model (sockets, threads, limits). */
 #include "api/server.h"
+#include "api/context.h"
 #include "api/json.h"
 #include "api/routes.h"
-#include "api/server_impl.h"
 #include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
@@ -23,6 +23,34 @@
 #define API_GROUP "wiremesh"
 
 enum { WM_API_DRAIN_MAX = 1 << 20 }; /* body bytes read past the limit */
+
+struct wm_api_listener {
+	struct wm_loop_handler h; /* MHD's epoll fd in our loop */
+	struct MHD_Daemon *d;
+	struct wm_api *api;
+	bool tcp;                 /* the bearer token is required */
+	bool in_loop;
+};
+
+/* All of it belongs to the control thread. */
+struct wm_api {
+	struct wm_api_ctx ctx; /* what the handlers see (routes.h) */
+	struct wm_loop *loop;
+	struct wm_api_listener unix_l, tcp_l;
+
+	int timer_fd;
+	struct wm_loop_handler timer_h;
+	bool timer_in_loop;
+	uint64_t next_keepalive_ns;
+
+	char sock_path[WM_API_SOCKET_MAX];
+	struct wm_unix_sock sock; /* to unlink only the socket we made */
+
+	char token[WM_API_TOKEN_MAX];
+	size_t token_len;
+
+	bool started; /* wm_api_open succeeded */
+};
 
 /* ------------------------------------------------------------ unix socket */
 
@@ -105,7 +133,7 @@ static int read_token(struct wm_api *api, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->ctx.cfg->path,
 			path, strerror(-r));
 		return r == -ENOENT ? -EACCES : r;
 	}
@@ -113,7 +141,7 @@ static int read_token(struct wm_api *api, const char *path)
 	close(fd);
 	if (n < 0) {
 		r = -errno;
-		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->ctx.cfg->path,
 			path, strerror(-r));
 		return r;
 	}
@@ -133,7 +161,7 @@ static int read_token(struct wm_api *api, const char *path)
 	} else {
 		fprintf(stderr, "%s: APITokenFile %s: needs one token of 1..%d "
 				"visible ASCII characters\n",
-			api->cfg->path, path, WM_API_TOKEN_MAX - 1);
+			api->ctx.cfg->path, path, WM_API_TOKEN_MAX - 1);
 	}
 	wm_memzero(buf, sizeof(buf));
 	return r;
@@ -262,7 +290,7 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 	if (r->too_large)
 		return wm_json_respond_error(c, 413, "the body exceeds %d bytes",
 					     WM_JSON_BODY_MAX);
-	return r->route->fn(api, c, r);
+	return r->route->fn(&api->ctx, c, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -299,7 +327,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 	if (api->started)
 		return;
-	fprintf(stderr, "%s: api: ", api->dev->ifname);
+	fprintf(stderr, "%s: api: ", api->ctx.dev->ifname);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -317,7 +345,11 @@ static void arm(struct wm_api *api)
 		    t < ms)
 			ms = t;
 	}
-	if (api->events.n_clients) {
+	if (api->ctx.wake) { /* a handler queued events for a stream */
+		api->ctx.wake = false;
+		ms = 0;
+	}
+	if (api->ctx.events.n_clients) {
 		uint64_t now = wm_now_ns(), k;
 		if (!api->next_keepalive_ns)
 			api->next_keepalive_ns =
@@ -376,7 +408,7 @@ static void on_timer(struct wm_loop_handler *h, uint32_t events)
 	    errno != EAGAIN)
 		return;
 	if (api->next_keepalive_ns && now >= api->next_keepalive_ns) {
-		wm_events_keepalive(&api->events);
+		wm_events_keepalive(&api->ctx.events);
 		api->next_keepalive_ns =
 			now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
 	}
@@ -433,12 +465,12 @@ int wm_api_open(struct wm_api **out, struct wm_loop *loop,
 	if (!api)
 		return -ENOMEM;
 	api->loop = loop;
-	api->dev = dev;
-	api->cfg = cfg;
+	api->ctx.dev = dev;
+	api->ctx.cfg = cfg;
 	if (ops)
-		api->ops = *ops;
+		api->ctx.ops = *ops;
 	api->timer_fd = -1;
-	wm_events_init(&api->events);
+	wm_events_init(&api->ctx.events);
 
 	if (cfg->api_listen[0]) {
 		if (!cfg->api_token_file[0]) {
@@ -523,8 +555,8 @@ void wm_api_close(struct wm_api *api)
 	if (!api)
 		return;
 	/* Let open event streams end cleanly before the daemons go. */
-	wm_events_close_all(&api->events);
-	for (int i = 0; i < 3 && api->events.n_clients; i++)
+	wm_events_close_all(&api->ctx.events);
+	for (int i = 0; i < 3 && api->ctx.events.n_clients; i++)
 		run_all(api);
 	stop_listener(api, &api->unix_l);
 	stop_listener(api, &api->tcp_l);
@@ -541,39 +573,21 @@ void wm_api_close(struct wm_api *api)
 
 void wm_api_event(struct wm_api *api, const char *type, json_t *data)
 {
-	if (api) {
-		if (strcmp(type, "path_changed") == 0)
-			api->path_events++;
-		wm_events_publish(&api->events, type, data);
-		if (api->events.clients)
-			kick(api);
+	if (!api) {
+		json_decref(data);
+		return;
 	}
-	json_decref(data);
+	wm_api_ctx_event(&api->ctx, type, data);
+	if (api->ctx.wake)
+		kick(api);
 }
 
 void wm_api_peer_event(struct wm_api *api, const char *type,
 		       const struct wm_peer *p)
 {
-	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
-	struct wm_peer_view v;
-
 	if (!api)
 		return;
-	wm_api_view(api, p, &v, false);
-	wm_key_to_base64(key, p->public_key);
-	wm_api_event(api, type,
-		     json_pack("{s:s,s:s,s:s,s:o,s:o}", "public_key", key,
-			       "path", v.path, "path_mode",
-			       wm_path_mode_name(p->path_mode), "endpoint",
-			       p->endpoint.sa.sa_family != AF_UNSPEC
-				       ? json_string(wm_sockaddr_format(
-						 ep, sizeof(ep), &p->endpoint))
-				       : json_null(),
-			       "last_handshake",
-			       p->last_handshake_mono &&
-					       wm_json_rfc3339(
-						       when,
-						       (int64_t)p->last_handshake_sec)
-				       ? json_string(when)
-				       : json_null()));
+	wm_api_ctx_peer_event(&api->ctx, type, p);
+	if (api->ctx.wake)
+		kick(api);
 }
