@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -105,6 +107,56 @@ TEST(modes_whatever_the_umask)
 			close(fd);
 		}
 	}
+	CHECK(no_leftovers(dir));
+}
+
+/* Another thread watches the path while sockets come and go under umask
+ * 0: it must only ever see nothing or the final mode. */
+static atomic_bool watching;
+static atomic_uint seen, wrong;
+
+static void *watch(void *arg)
+{
+	const char *path = arg;
+	struct stat st;
+
+	while (atomic_load(&watching)) {
+		if (lstat(path, &st) < 0)
+			continue;
+		atomic_fetch_add(&seen, 1);
+		if ((st.st_mode & 07777) != 0640)
+			atomic_fetch_add(&wrong, 1);
+	}
+	return NULL;
+}
+
+TEST(no_window)
+{
+	struct wm_unix_sock s;
+	char path[100];
+	pthread_t t;
+	mode_t old;
+
+	path_of(path, sizeof(path), "w.sock");
+	atomic_store(&watching, true);
+	if (pthread_create(&t, NULL, watch, path) != 0) {
+		CHECK(0);
+		return;
+	}
+	old = umask(0);
+	for (int i = 0; i < 300; i++) {
+		int fd = wm_unix_listen(path, 0640, (gid_t)-1, 4, &s);
+
+		CHECK(fd >= 0);
+		if (fd < 0)
+			break;
+		close(fd); /* stale now: the next round replaces it */
+	}
+	umask(old);
+	atomic_store(&watching, false);
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&seen) > 0 && atomic_load(&wrong) == 0);
+	unlink(path);
 	CHECK(no_leftovers(dir));
 }
 
@@ -242,6 +294,7 @@ int main(void)
 		return 1;
 	}
 	RUN(modes_whatever_the_umask);
+	RUN(no_window);
 	RUN(group_and_parents);
 	RUN(stale_replaced_live_refused);
 	RUN(non_sockets_refused);
