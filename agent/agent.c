@@ -351,6 +351,19 @@ static int uapi_set_port(void *ctx, uint16_t port)
 	return set_listen_port(ctx, port);
 }
 
+/* Applied to the open socket at once; a later rebind reads dev->fwmark. */
+static int uapi_set_fwmark(void *ctx, uint32_t mark)
+{
+	struct wm_agent *a = ctx;
+
+	if (a->dev.udp.fd >= 0 &&
+	    setsockopt(a->dev.udp.fd, SOL_SOCKET, SO_MARK, &mark,
+		       sizeof(mark)) < 0)
+		return -errno;
+	a->dev.fwmark = mark;
+	return 0;
+}
+
 static void uapi_changed(void *ctx)
 {
 	struct wm_agent *a = ctx;
@@ -411,7 +424,11 @@ static int setup_signals(struct wm_agent *a)
 
 static int start(struct wm_agent *a)
 {
-	static const struct wm_uapi_ops base_ops = { uapi_set_port, uapi_changed, NULL };
+	static const struct wm_uapi_ops base_ops = {
+		.set_listen_port = uapi_set_port,
+		.set_fwmark = uapi_set_fwmark,
+		.changed = uapi_changed,
+	};
 	struct wm_uapi_ops ops = base_ops;
 	int r;
 

@@ -1,11 +1,11 @@
 /* See routes.h. Handlers answer through the json.h family only; the HTTP
  * status is chosen here, at the edge, from parser results and -errno. */
 #include "api/routes.h"
+#include "api/context.h"
 #include "api/json.h"
 #include "api/metrics.h"
 #include "api/peer_json.h"
 #include "api/saveconfig.h"
-#include "api/server_impl.h"
 #include "agent/version.h"
 #include "crypto/encoding.h"
 
@@ -16,14 +16,14 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static bool has_relay(const struct wm_api *api)
+static bool has_relay(const struct wm_api_ctx *api)
 {
 	return api->cfg->relay[0] || api->cfg->relay_tcp[0];
 }
 
 /* Without the agent's path selection: what the mode and the known
  * endpoint allow. */
-static const char *guess_path(const struct wm_api *api,
+static const char *guess_path(const struct wm_api_ctx *api,
 			      const struct wm_peer *p)
 {
 	bool ep = p->endpoint.sa.sa_family != AF_UNSPEC;
@@ -35,7 +35,7 @@ static const char *guess_path(const struct wm_api *api,
 	}
 }
 
-void wm_api_view(struct wm_api *api, const struct wm_peer *p,
+void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
 		 struct wm_peer_view *v, bool cands)
 {
 	const struct wm_api_ops *o = &api->ops;
@@ -52,13 +52,47 @@ void wm_api_view(struct wm_api *api, const struct wm_peer *p,
 	}
 }
 
+void wm_api_ctx_event(struct wm_api_ctx *api, const char *type,
+		      json_t *data)
+{
+	if (strcmp(type, "path_changed") == 0)
+		api->path_events++;
+	wm_events_publish(&api->events, type, data);
+	if (api->events.clients)
+		api->wake = true;
+	json_decref(data);
+}
+
+void wm_api_ctx_peer_event(struct wm_api_ctx *api, const char *type,
+			   const struct wm_peer *p)
+{
+	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
+	struct wm_peer_view v;
+	json_t *endpoint = json_null(), *handshake = json_null();
+
+	wm_api_view(api, p, &v, false);
+	wm_key_to_base64(key, p->public_key);
+	if (p->endpoint.sa.sa_family != AF_UNSPEC)
+		endpoint = json_string(
+			wm_sockaddr_format(ep, sizeof(ep), &p->endpoint));
+	if (p->last_handshake_mono &&
+	    wm_json_rfc3339(when, (int64_t)p->last_handshake_sec))
+		handshake = json_string(when);
+	wm_api_ctx_event(api, type,
+			 json_pack("{s:s,s:s,s:s,s:o,s:o}", "public_key", key,
+				   "path", v.path, "path_mode",
+				   wm_path_mode_name(p->path_mode),
+				   "endpoint", endpoint,
+				   "last_handshake", handshake));
+}
+
 static void metrics_view(void *ctx, const struct wm_peer *p,
 			 struct wm_peer_view *v)
 {
 	wm_api_view(ctx, p, v, false);
 }
 
-static json_t *peer_json(struct wm_api *api, const struct wm_peer *p)
+static json_t *peer_json(struct wm_api_ctx *api, const struct wm_peer *p)
 {
 	struct wm_peer_view v;
 
@@ -66,7 +100,7 @@ static json_t *peer_json(struct wm_api *api, const struct wm_peer *p)
 	return wm_peer_json_render(p, &v);
 }
 
-static json_t *peer_list(struct wm_api *api)
+static json_t *peer_list(struct wm_api_ctx *api)
 {
 	json_t *arr = json_array();
 
@@ -90,7 +124,7 @@ static json_t *key_json(const uint8_t key[32])
 /* After a change made through the API: routes follow, and with
  * SaveConfig the file. A failed save does not undo the change (it has
  * taken effect); it is logged. */
-static void after_change(struct wm_api *api, bool peers)
+static void after_change(struct wm_api_ctx *api, bool peers)
 {
 	int r;
 
@@ -104,7 +138,7 @@ static void after_change(struct wm_api *api, bool peers)
 			strerror(-r));
 }
 
-static int set_mode(struct wm_api *api, struct wm_peer *p,
+static int set_mode(struct wm_api_ctx *api, struct wm_peer *p,
 		    enum wm_path_mode m)
 {
 	unsigned before = api->path_events;
@@ -115,7 +149,7 @@ static int set_mode(struct wm_api *api, struct wm_peer *p,
 	else
 		p->path_mode = m;
 	if (r == 0 && api->path_events == before)
-		wm_api_peer_event(api, "path_changed", p);
+		wm_api_ctx_peer_event(api, "path_changed", p);
 	return r;
 }
 
@@ -147,7 +181,7 @@ static wm_mhd_result not_found(struct MHD_Connection *c, const uint8_t key[32])
 
 /* Checks that need the device and config: our own key, relay mode
  * without a relay. 0 or 409 with msg. */
-static unsigned check_conflicts(struct wm_api *api,
+static unsigned check_conflicts(struct wm_api_ctx *api,
 				const struct wm_peer_update *u, char *msg,
 				size_t cap)
 {
@@ -170,7 +204,7 @@ static unsigned check_conflicts(struct wm_api *api,
 /* Applies one parsed peer; unchanged peers are not touched at all, so
  * sessions, counters and timers carry on. The path mode goes through the
  * agent. *created and *changed report what happened. 0 or -errno. */
-static int apply(struct wm_api *api, struct wm_peer_update *u,
+static int apply(struct wm_api_ctx *api, struct wm_peer_update *u,
 		 struct wm_peer **out, bool *created, bool *changed)
 {
 	struct wm_peer *p = wm_device_find_peer(api->dev, u->pc.public_key);
@@ -194,13 +228,13 @@ static int apply(struct wm_api *api, struct wm_peer_update *u,
 	if (!*created && want != p->path_mode)
 		r = set_mode(api, p, want);
 	if (*created)
-		wm_api_peer_event(api, "peer_added", p);
+		wm_api_ctx_peer_event(api, "peer_added", p);
 	return r;
 }
 
 /* --------------------------------------------------------------- handlers */
 
-static wm_mhd_result h_status(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_status(struct wm_api_ctx *api, struct MHD_Connection *c,
 			      struct wm_api_request *r)
 {
 	const struct wm_config *cfg = api->cfg;
@@ -228,7 +262,7 @@ static wm_mhd_result h_status(struct wm_api *api, struct MHD_Connection *c,
 	return wm_json_respond(c, 200, st);
 }
 
-static wm_mhd_result h_peers_get(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_peers_get(struct wm_api_ctx *api, struct MHD_Connection *c,
 				 struct wm_api_request *r)
 {
 	(void)r;
@@ -236,7 +270,7 @@ static wm_mhd_result h_peers_get(struct wm_api *api, struct MHD_Connection *c,
 						 peer_list(api)));
 }
 
-static wm_mhd_result h_peer_get(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_peer_get(struct wm_api_ctx *api, struct MHD_Connection *c,
 				struct wm_api_request *r)
 {
 	struct wm_peer *p = wm_device_find_peer(api->dev, r->key);
@@ -246,7 +280,7 @@ static wm_mhd_result h_peer_get(struct wm_api *api, struct MHD_Connection *c,
 	return wm_json_respond(c, 200, peer_json(api, p));
 }
 
-static wm_mhd_result h_peer_put(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_peer_put(struct wm_api_ctx *api, struct MHD_Connection *c,
 				struct wm_api_request *r)
 {
 	struct wm_peer_update u;
@@ -284,21 +318,22 @@ static wm_mhd_result h_peer_put(struct wm_api *api, struct MHD_Connection *c,
 	return wm_json_respond(c, created ? 201 : 200, peer_json(api, p));
 }
 
-static wm_mhd_result h_peer_delete(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_peer_delete(struct wm_api_ctx *api, struct MHD_Connection *c,
 				   struct wm_api_request *r)
 {
 	struct wm_peer *p = wm_device_find_peer(api->dev, r->key);
 
 	if (!p)
 		return not_found(c, r->key);
-	wm_api_event(api, "peer_removed", json_pack("{s:o}", "public_key",
-						    key_json(p->public_key)));
+	wm_api_ctx_event(api, "peer_removed",
+			 json_pack("{s:o}", "public_key",
+				   key_json(p->public_key)));
 	wm_device_remove_peer(api->dev, p);
 	after_change(api, true);
 	return wm_json_respond_empty(c, 204);
 }
 
-static wm_mhd_result h_path_put(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_path_put(struct wm_api_ctx *api, struct MHD_Connection *c,
 				struct wm_api_request *r)
 {
 	struct wm_peer *p;
@@ -343,7 +378,7 @@ static bool in_set(const struct wm_peer_update *u, size_t n,
 
 /* wg syncconf over HTTP: validate everything first, then remove what is
  * gone and apply the rest, touching only peers that differ. */
-static wm_mhd_result h_peers_put(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_peers_put(struct wm_api_ctx *api, struct MHD_Connection *c,
 				 struct wm_api_request *r)
 {
 	json_t *added = json_array(), *changed = json_array();
@@ -372,9 +407,9 @@ static wm_mhd_result h_peers_put(struct wm_api *api, struct MHD_Connection *c,
 		if (in_set(u, n, p->public_key))
 			continue;
 		json_array_append_new(removed, key_json(p->public_key));
-		wm_api_event(api, "peer_removed",
-			     json_pack("{s:o}", "public_key",
-				       key_json(p->public_key)));
+		wm_api_ctx_event(api, "peer_removed",
+				 json_pack("{s:o}", "public_key",
+					   key_json(p->public_key)));
 		wm_device_remove_peer(api->dev, p);
 		any = true;
 	}
@@ -418,14 +453,14 @@ refuse:
 	return wm_json_respond_error(c, st, "%s", msg);
 }
 
-static wm_mhd_result h_events(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_events(struct wm_api_ctx *api, struct MHD_Connection *c,
 			      struct wm_api_request *r)
 {
 	(void)r;
 	return wm_events_start(&api->events, c);
 }
 
-static wm_mhd_result h_metrics(struct wm_api *api, struct MHD_Connection *c,
+static wm_mhd_result h_metrics(struct wm_api_ctx *api, struct MHD_Connection *c,
 			       struct wm_api_request *r)
 {
 	size_t len = 0;

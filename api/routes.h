@@ -7,18 +7,23 @@
  * so the document cannot drift from the code. 405 (another method on a
  * known path, with Allow) and 404 (an unknown path) come from the router,
  * not a handler, and are described once in the document's info.
+ *
+ * Handlers get the API's context (api/context.h) from server.c, which
+ * owns the daemons and the dispatch; nothing here calls back up into it.
+ * The events they raise are queued with wm_api_ctx_event.
  */
 #ifndef WM_API_ROUTES_H
 #define WM_API_ROUTES_H
 
+#include "api/context.h"
 #include "api/mhd_compat.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct wm_api;
-struct wm_api_request;
+struct wm_peer_view;
 
 enum { WM_API_ROUTE_STATUSES = 12 };
 
@@ -26,7 +31,7 @@ struct wm_api_route {
 	const char *method;  /* "GET", "PUT", "DELETE" */
 	const char *pattern; /* "/v1/peers/{key}/path" */
 	bool has_body;       /* a JSON body is required */
-	wm_mhd_result (*fn)(struct wm_api *api, struct MHD_Connection *c,
+	wm_mhd_result (*fn)(struct wm_api_ctx *api, struct MHD_Connection *c,
 			    struct wm_api_request *r);
 	unsigned short statuses[WM_API_ROUTE_STATUSES]; /* 0-terminated */
 };
@@ -44,5 +49,20 @@ const struct wm_api_route *wm_api_route_match(const char *method,
 					      uint8_t key[32],
 					      unsigned *status, char *allow,
 					      size_t allow_cap);
+
+/* The view of a peer (path, RTT and, when cands, its candidates): what
+ * the agent's ops say, else what the device allows. */
+void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
+		 struct wm_peer_view *v, bool cands);
+
+/* Queues an event for every /v1/events stream and sets api->wake when a
+ * stream is open. type: handshake, path_changed, peer_added, peer_removed
+ * or relay_state. Takes the reference to data; NULL data is {}. */
+void wm_api_ctx_event(struct wm_api_ctx *api, const char *type,
+		      json_t *data);
+/* The same with the standard data of a peer event: public_key, path,
+ * path_mode, endpoint, last_handshake. */
+void wm_api_ctx_peer_event(struct wm_api_ctx *api, const char *type,
+			   const struct wm_peer *p);
 
 #endif

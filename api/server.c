@@ -1,11 +1,12 @@
 /* See server.h for the model (sockets, threads, limits). */
 #include "api/server.h"
+#include "api/context.h"
 #include "api/json.h"
 #include "api/routes.h"
-#include "api/server_impl.h"
 #include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
+#include "netif/unix_listen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,112 +17,56 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define API_GROUP "wiremesh"
 
 enum { WM_API_DRAIN_MAX = 1 << 20 }; /* body bytes read past the limit */
 
+struct wm_api_listener {
+	struct wm_loop_handler h; /* MHD's epoll fd in our loop */
+	struct MHD_Daemon *d;
+	struct wm_api *api;
+	bool tcp;                 /* the bearer token is required */
+	bool in_loop;
+};
+
+/* All of it belongs to the control thread. */
+struct wm_api {
+	struct wm_api_ctx ctx; /* what the handlers see (routes.h) */
+	struct wm_loop *loop;
+	struct wm_api_listener unix_l, tcp_l;
+
+	int timer_fd;
+	struct wm_loop_handler timer_h;
+	bool timer_in_loop;
+	uint64_t next_keepalive_ns;
+
+	char sock_path[WM_API_SOCKET_MAX];
+	struct wm_unix_sock sock; /* to unlink only the socket we made */
+
+	char token[WM_API_TOKEN_MAX];
+	size_t token_len;
+
+	bool started; /* wm_api_open succeeded */
+};
+
 /* ------------------------------------------------------------ unix socket */
-
-static int mkdir_parents(const char *path)
-{
-	char dir[WM_API_SOCKET_MAX];
-	char *slash;
-	int r;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	/* Missing grandparents: create them one level at a time. */
-	if ((r = mkdir_parents(dir)) < 0)
-		return r;
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -errno;
-}
-
-static int sun_fill(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-	return 0;
-}
-
-/* What is at path now: nothing (0), a stale socket we removed (0), a live
- * agent (-EADDRINUSE) or something that is not a socket (-EEXIST). lstat,
- * so a symlink counts as "not a socket" and is never followed. */
-static int clear_path(const char *path)
-{
-	struct sockaddr_un sun;
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	sun_fill(&sun, path);
-	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
-	if (r < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 || r == -EAGAIN)
-		return -EADDRINUSE;
-	if (r == -ECONNREFUSED && unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
 
 static int unix_listen(struct wm_api *api, const char *path)
 {
 	struct group *gr = getgrnam(API_GROUP);
-	struct sockaddr_un sun;
-	struct stat st;
-	mode_t old;
-	int fd, r;
+	int fd;
 
-	r = sun_fill(&sun, path);
-	if (r == 0)
-		r = mkdir_parents(path);
-	if (r == 0)
-		r = clear_path(path);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = wm_unix_listen(path, gr ? 0660 : 0600, gr ? gr->gr_gid : (gid_t)-1,
+			    64, &api->sock);
 	if (fd < 0)
-		return -errno;
-	/* The mode is set at bind time through the umask, so there is no
-	 * moment when the socket is open to more than it should be. */
-	old = umask(gr ? 0117 : 0177);
-	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (r < 0 || listen(fd, 64) < 0 || lstat(path, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	api->sock_dev = st.st_dev;
-	api->sock_ino = st.st_ino;
+		return fd;
 	snprintf(api->sock_path, sizeof(api->sock_path), "%s", path);
-	if (gr && lchown(path, (uid_t)-1, gr->gr_gid) < 0) {
+	if (api->sock.group_err)
 		fprintf(stderr, "%s: group %s: %s; socket kept at 0600\n", path,
-			API_GROUP, strerror(errno));
-		chmod(path, 0600);
-	}
+			API_GROUP, strerror(api->sock.group_err));
 	return fd;
 }
 
@@ -188,7 +133,7 @@ static int read_token(struct wm_api *api, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->ctx.cfg->path,
 			path, strerror(-r));
 		return r == -ENOENT ? -EACCES : r;
 	}
@@ -196,7 +141,7 @@ static int read_token(struct wm_api *api, const char *path)
 	close(fd);
 	if (n < 0) {
 		r = -errno;
-		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->cfg->path,
+		fprintf(stderr, "%s: APITokenFile %s: %s\n", api->ctx.cfg->path,
 			path, strerror(-r));
 		return r;
 	}
@@ -216,7 +161,7 @@ static int read_token(struct wm_api *api, const char *path)
 	} else {
 		fprintf(stderr, "%s: APITokenFile %s: needs one token of 1..%d "
 				"visible ASCII characters\n",
-			api->cfg->path, path, WM_API_TOKEN_MAX - 1);
+			api->ctx.cfg->path, path, WM_API_TOKEN_MAX - 1);
 	}
 	wm_memzero(buf, sizeof(buf));
 	return r;
@@ -345,7 +290,7 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 	if (r->too_large)
 		return wm_json_respond_error(c, 413, "the body exceeds %d bytes",
 					     WM_JSON_BODY_MAX);
-	return r->route->fn(api, c, r);
+	return r->route->fn(&api->ctx, c, r);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -382,7 +327,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 	if (api->started)
 		return;
-	fprintf(stderr, "%s: api: ", api->dev->ifname);
+	fprintf(stderr, "%s: api: ", api->ctx.dev->ifname);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -400,7 +345,11 @@ static void arm(struct wm_api *api)
 		    t < ms)
 			ms = t;
 	}
-	if (api->events.n_clients) {
+	if (api->ctx.wake) { /* a handler queued events for a stream */
+		api->ctx.wake = false;
+		ms = 0;
+	}
+	if (api->ctx.events.n_clients) {
 		uint64_t now = wm_now_ns(), k;
 		if (!api->next_keepalive_ns)
 			api->next_keepalive_ns =
@@ -459,7 +408,7 @@ static void on_timer(struct wm_loop_handler *h, uint32_t events)
 	    errno != EAGAIN)
 		return;
 	if (api->next_keepalive_ns && now >= api->next_keepalive_ns) {
-		wm_events_keepalive(&api->events);
+		wm_events_keepalive(&api->ctx.events);
 		api->next_keepalive_ns =
 			now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
 	}
@@ -516,12 +465,12 @@ int wm_api_open(struct wm_api **out, struct wm_loop *loop,
 	if (!api)
 		return -ENOMEM;
 	api->loop = loop;
-	api->dev = dev;
-	api->cfg = cfg;
+	api->ctx.dev = dev;
+	api->ctx.cfg = cfg;
 	if (ops)
-		api->ops = *ops;
+		api->ctx.ops = *ops;
 	api->timer_fd = -1;
-	wm_events_init(&api->events);
+	wm_events_init(&api->ctx.events);
 
 	if (cfg->api_listen[0]) {
 		if (!cfg->api_token_file[0]) {
@@ -603,13 +552,11 @@ static void stop_listener(struct wm_api *api, struct wm_api_listener *l)
 
 void wm_api_close(struct wm_api *api)
 {
-	struct stat st;
-
 	if (!api)
 		return;
 	/* Let open event streams end cleanly before the daemons go. */
-	wm_events_close_all(&api->events);
-	for (int i = 0; i < 3 && api->events.n_clients; i++)
+	wm_events_close_all(&api->ctx.events);
+	for (int i = 0; i < 3 && api->ctx.events.n_clients; i++)
 		run_all(api);
 	stop_listener(api, &api->unix_l);
 	stop_listener(api, &api->tcp_l);
@@ -618,49 +565,29 @@ void wm_api_close(struct wm_api *api)
 	if (api->timer_fd >= 0)
 		close(api->timer_fd);
 	/* Only our own socket: a newer agent may have replaced it. */
-	if (api->sock_path[0] && lstat(api->sock_path, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && st.st_dev == api->sock_dev &&
-	    st.st_ino == api->sock_ino)
-		unlink(api->sock_path);
+	if (api->sock_path[0])
+		wm_unix_unlink(api->sock_path, &api->sock);
 	wm_memzero(api->token, sizeof(api->token));
 	free(api);
 }
 
 void wm_api_event(struct wm_api *api, const char *type, json_t *data)
 {
-	if (api) {
-		if (strcmp(type, "path_changed") == 0)
-			api->path_events++;
-		wm_events_publish(&api->events, type, data);
-		if (api->events.clients)
-			kick(api);
+	if (!api) {
+		json_decref(data);
+		return;
 	}
-	json_decref(data);
+	wm_api_ctx_event(&api->ctx, type, data);
+	if (api->ctx.wake)
+		kick(api);
 }
 
 void wm_api_peer_event(struct wm_api *api, const char *type,
 		       const struct wm_peer *p)
 {
-	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
-	struct wm_peer_view v;
-
 	if (!api)
 		return;
-	wm_api_view(api, p, &v, false);
-	wm_key_to_base64(key, p->public_key);
-	wm_api_event(api, type,
-		     json_pack("{s:s,s:s,s:s,s:o,s:o}", "public_key", key,
-			       "path", v.path, "path_mode",
-			       wm_path_mode_name(p->path_mode), "endpoint",
-			       p->endpoint.sa.sa_family != AF_UNSPEC
-				       ? json_string(wm_sockaddr_format(
-						 ep, sizeof(ep), &p->endpoint))
-				       : json_null(),
-			       "last_handshake",
-			       p->last_handshake_mono &&
-					       wm_json_rfc3339(
-						       when,
-						       (int64_t)p->last_handshake_sec)
-				       ? json_string(when)
-				       : json_null()));
+	wm_api_ctx_peer_event(&api->ctx, type, p);
+	if (api->ctx.wake)
+		kick(api);
 }

@@ -3,11 +3,11 @@
  * DESIGN.md ("REST API") and api/openapi.yaml.
  *
  * Transport. Always a unix socket (config `API =`, default
- * /run/wiremesh/<iface>.sock): its directory is created 0755 when missing;
- * the path is never followed as a symlink and a non-socket there is left
- * alone (-EEXIST); a stale socket (connect refused) is replaced, a live one
- * fails with -EADDRINUSE. The socket is mode 0660 with group `wiremesh`
- * when that group exists, else 0600. Optionally a TCP listener
+ * /run/wiremesh/<iface>.sock), made by netif/unix_listen.h: its directory
+ * is created 0755 when missing; the path is never followed as a symlink
+ * and a non-socket there is left alone (-EEXIST); a stale socket (connect
+ * refused) is replaced, a live one fails with -EADDRINUSE. The socket is
+ * mode 0660 with group `wiremesh` when that group exists, else 0600. Optionally a TCP listener
  * (`APIListen = ip:port`), loopback only unless `APIAllowRemote = true`,
  * where every request needs `Authorization: Bearer <token>` (the trimmed
  * contents of APITokenFile, compared in constant time).
@@ -25,7 +25,11 @@
  * 16 event streams.
  *
  * What the device cannot tell (a peer's path and RTT, reflexive addresses,
- * the relay) comes from the agent through struct wm_api_ops.
+ * the relay) comes from the agent through struct wm_api_ops (api/ops.h).
+ *
+ * Inside, server.c owns the daemons, the socket files and the dispatch; it
+ * calls the route table (api/routes.h) with a struct wm_api_ctx
+ * (api/context.h), and nothing in routes.c calls back up here.
  */
 #ifndef WM_API_SERVER_H
 #define WM_API_SERVER_H
@@ -33,6 +37,7 @@
 #include "agent/config.h"
 #include "agent/device.h"
 #include "agent/loop.h"
+#include "api/ops.h"
 
 #include <jansson.h>
 
@@ -40,37 +45,6 @@ enum {
 	WM_API_MAX_CONNECTIONS = 64,
 	WM_API_TIMEOUT_S = 10,
 	WM_API_TOKEN_MAX = 512, /* bytes of bearer token */
-};
-
-/* What the agent supplies. Every member may be NULL; the default is
- * given with each. All are called on the control thread. */
-struct wm_api_ops {
-	/* Peers were added, removed or changed through the API (routes
-	 * follow). Called once per request that changed something.
-	 * SaveConfig is handled by the API itself (api/saveconfig.h). */
-	void (*peers_changed)(void *ctx);
-	/* Sets p's path mode and re-selects its path. 0 or -errno: -EINVAL
-	 * answers 422; -ENOTSUP, -ENOTCONN, -EBUSY 409; others 500. A
-	 * path_changed event sent (through wm_api_event) during the call is
-	 * the one for this change; else the API sends one afterwards.
-	 * Default: p->path_mode = m. */
-	int (*set_path_mode)(void *ctx, struct wm_peer *p, enum wm_path_mode m);
-	/* "direct", "relay" or "none" (a static string). Default: guessed
-	 * from the mode, the endpoint and whether a relay is configured. */
-	const char *(*peer_path)(void *ctx, const struct wm_peer *p);
-	/* RTT of the path in use in ms, or -1 when unknown (the default). */
-	int (*peer_rtt_ms)(void *ctx, const struct wm_peer *p);
-	/* Appends the peer's candidate endpoints ("ip:port" strings) to
-	 * arr. Default: none. */
-	void (*peer_candidates)(void *ctx, const struct wm_peer *p,
-				json_t *arr);
-	/* Overwrites status fields it knows: "relay" {"endpoint",
-	 * "connected", "transport": "udp"|"tcp"|"tls"|null}, "reflexive"
-	 * ["ip:port"...], "nat" {"mapping": "endpoint-independent" |
-	 * "endpoint-dependent" | "unknown"}. Defaults: the configured relay,
-	 * not connected, [], "unknown". */
-	void (*status_extra)(void *ctx, json_t *status);
-	void *ctx;
 };
 
 struct wm_api;

@@ -1,5 +1,5 @@
 /*
- * fuzz_uapi.c - the wg UAPI "set=1" request (agent/uapi.h).
+ * fuzz_uapi.c - the wg UAPI "set=1" request (agent/uapi_proto.h).
  *
  * Each input is the body of a set request (the lines after "set=1", as
  * the socket layer hands them to wm_uapi_set). It is applied to a fresh
@@ -15,7 +15,7 @@
  * relies on). No socket is opened: the device's fds stay -1.
  */
 #include "common.h"
-#include "agent/uapi.h"
+#include "agent/uapi_proto.h"
 #include "crypto/ct.h"
 
 #include <errno.h>
@@ -143,8 +143,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wm_device dev, dev2;
-	struct wm_uapi_ops ops = { set_listen_port, changed, &dev };
-	struct wm_uapi_ops ops2 = { set_listen_port, changed, &dev2 };
+	struct wm_uapi_ops ops = { .set_listen_port = set_listen_port,
+				   .changed = changed, .ctx = &dev };
+	struct wm_uapi_ops ops2 = { .set_listen_port = set_listen_port,
+				    .changed = changed, .ctx = &dev2 };
 	char *req, *got, *got2, *conf, *conf2, *again;
 	size_t len, len2, clen;
 	int r;

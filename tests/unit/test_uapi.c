@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "agent/uapi.h"
+#include "agent/uapi_proto.h"
 #include "crypto/ct.h"
 #include "crypto/encoding.h"
 
@@ -157,9 +158,11 @@ TEST(get_empty_device)
 /* Records what the set asked of the agent. */
 struct fake_agent {
 	struct wm_device *dev;
-	int port_calls, changed_calls;
+	int port_calls, changed_calls, mark_calls;
 	uint16_t port;
 	int port_result;
+	uint32_t mark;
+	int mark_result;
 };
 
 static int fake_port(void *ctx, uint16_t port)
@@ -173,6 +176,17 @@ static int fake_port(void *ctx, uint16_t port)
 	return f->port_result;
 }
 
+static int fake_fwmark(void *ctx, uint32_t mark)
+{
+	struct fake_agent *f = ctx;
+
+	f->mark_calls++;
+	f->mark = mark;
+	if (f->mark_result == 0)
+		f->dev->fwmark = mark;
+	return f->mark_result;
+}
+
 static void fake_changed(void *ctx)
 {
 	struct fake_agent *f = ctx;
@@ -184,7 +198,10 @@ static struct wm_uapi_ops fake_ops(struct fake_agent *f, struct wm_device *dev)
 {
 	memset(f, 0, sizeof(*f));
 	f->dev = dev;
-	return (struct wm_uapi_ops){ fake_port, fake_changed, f };
+	return (struct wm_uapi_ops){ .set_listen_port = fake_port,
+				     .set_fwmark = fake_fwmark,
+				     .changed = fake_changed,
+				     .ctx = f };
 }
 
 TEST(set_every_key)
@@ -216,7 +233,7 @@ TEST(set_every_key)
 	CHECK(dev.has_private_key);
 	CHECK_MEM(dev.local.private_key, *key_of(PRIV_HEX), 32);
 	CHECK(f.port_calls == 1 && f.port == 51820 && dev.listen_port == 51820);
-	CHECK(dev.fwmark == 7);
+	CHECK(f.mark_calls == 1 && f.mark == 7 && dev.fwmark == 7);
 	CHECK(f.changed_calls == 1);
 	CHECK(dev.peer_count == 1);
 	a = wm_device_find_peer(&dev, *key_of(PEER_A_HEX));
@@ -474,6 +491,10 @@ TEST(set_bad_input)
 		CHECK(wm_uapi_set(&dev, "listen_port=1\nfwmark=5\n", &ops) ==
 		      EADDRINUSE);
 		CHECK(dev.fwmark == 0 && dev.listen_port == 51820);
+		/* So does a mark the socket refuses. */
+		f.mark_result = -EPERM;
+		CHECK(wm_uapi_set(&dev, "fwmark=5\n", &ops) == EPERM);
+		CHECK(f.mark_calls == 1 && dev.fwmark == 0);
 		wm_device_free(&dev);
 	}
 

@@ -1,0 +1,48 @@
+/*
+ * context.h - what the REST API's handlers (api/routes.c) are given. It
+ * sits below both routes.c and server.c so that the calls run one way:
+ * server.c owns the daemons, the sockets and the dispatch, and calls a
+ * route's handler with the API's wm_api_ctx and the request; the handler
+ * reads and changes the device through the context and queues the events
+ * it raises in it (wm_api_ctx_event, api/routes.h), and server.c, seeing
+ * ctx->wake after MHD_run(), runs libmicrohttpd again so the waiting
+ * streams get them. Not for use outside api/.
+ *
+ * Everything here belongs to the control thread.
+ */
+#ifndef WM_API_CONTEXT_H
+#define WM_API_CONTEXT_H
+
+#include "agent/config.h"
+#include "agent/device.h"
+#include "api/events.h"
+#include "api/ops.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wm_api_route;
+
+/* The API as its handlers see it. */
+struct wm_api_ctx {
+	struct wm_device *dev;        /* used in place (wm_api_open) */
+	const struct wm_config *cfg;  /* likewise; a reload may change it */
+	struct wm_api_ops ops;
+	struct wm_events events;      /* the /v1/events streams */
+	unsigned path_events;         /* path_changed events queued so far */
+	bool wake;                    /* a stream got an event: run MHD */
+};
+
+/* One HTTP request, from its headers to its answer. */
+struct wm_api_request {
+	const struct wm_api_route *route;
+	uint8_t key[32];
+	char *body;
+	size_t len, cap;
+	bool done;      /* answered early: later calls only drain the body */
+	bool too_large; /* over WM_JSON_BODY_MAX: draining, 413 at the end */
+	size_t drained;
+};
+
+#endif
