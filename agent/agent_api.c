@@ -21,12 +21,6 @@ static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 	return 0;
 }
 
-static const char *peer_path(void *ctx, const struct wm_peer *p)
-{
-	(void)ctx;
-	return wm_via_name(p->via);
-}
-
 static int peer_rtt_ms(void *ctx, const struct wm_peer *p)
 {
 	struct wm_agent_view *v = ctx;
@@ -96,7 +90,6 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 	const struct wm_api_ops ops = {
 		.peers_changed = peers_changed,
 		.set_path_mode = set_path_mode,
-		.peer_path = peer_path,
 		.peer_rtt_ms = peer_rtt_ms,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,

@@ -143,8 +143,10 @@ static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
 			break;
 		default: {
 			char ep[128];
+			/* The cached decision itself (agent/peer_path.c),
+			 * whatever the view says. */
 			fprintf(f, "%s{%s,path=\"%s\"} 1\n", fam[which].name, lbl,
-				esc(ep, views[i].path ? views[i].path : "none"));
+				esc(ep, wm_via_name(p->via)));
 			break;
 		}
 		}

@@ -25,9 +25,6 @@ struct wm_api_ops {
 	 * the one for this change; else the API sends one afterwards.
 	 * Default: p->path_mode = m. */
 	int (*set_path_mode)(void *ctx, struct wm_peer *p, enum wm_path_mode m);
-	/* "direct", "relay" or "none" (a static string). Default: guessed
-	 * from the mode, the endpoint and whether a relay is configured. */
-	const char *(*peer_path)(void *ctx, const struct wm_peer *p);
 	/* RTT of the path in use in ms, or -1 when unknown (the default). */
 	int (*peer_rtt_ms)(void *ctx, const struct wm_peer *p);
 	/* Appends the peer's candidate endpoints ("ip:port" strings) to

@@ -21,28 +21,13 @@ static bool has_relay(const struct wm_api_ctx *api)
 	return api->cfg->relay[0] || api->cfg->relay_tcp[0];
 }
 
-/* Without the agent's path selection: what the mode and the known
- * endpoint allow. */
-static const char *guess_path(const struct wm_api_ctx *api,
-			      const struct wm_peer *p)
-{
-	bool ep = p->endpoint.sa.sa_family != AF_UNSPEC;
-
-	switch (p->path_mode) {
-	case WM_PATH_RELAY: return has_relay(api) ? "relay" : "none";
-	case WM_PATH_DIRECT: return ep ? "direct" : "none";
-	default: return ep ? "direct" : has_relay(api) ? "relay" : "none";
-	}
-}
-
 void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
 		 struct wm_peer_view *v, bool cands)
 {
 	const struct wm_api_ops *o = &api->ops;
 
-	v->path = o->peer_path ? o->peer_path(o->ctx, p) : NULL;
-	if (!v->path)
-		v->path = guess_path(api, p);
+	/* The path the agent decided and cached (agent/peer_path.c). */
+	v->path = wm_via_name(p->via);
 	v->rtt_ms = o->peer_rtt_ms ? o->peer_rtt_ms(o->ctx, p) : -1;
 	v->candidates = NULL;
 	if (cands && o->peer_candidates) {

@@ -14,6 +14,7 @@
 #include "api/saveconfig.h"
 #include "api/server.h"
 #include "agent/device.h"
+#include "agent/peer_path.h"
 #include "crypto/encoding.h"
 #include "tests/unit/check.h"
 
@@ -425,10 +426,10 @@ TEST(prometheus_escaping)
 static void view(void *ctx, const struct wm_peer *p, struct wm_peer_view *v)
 {
 	(void)ctx;
-	if (p->rx_bytes) {
-		v->path = "relay";
+	/* A view cannot change the path metric: it comes from p->via. */
+	v->path = "relay";
+	if (p->rx_bytes)
 		v->rtt_ms = 42;
-	}
 }
 
 /* Every sample belongs to the family announced just before it, and every
@@ -480,6 +481,10 @@ TEST(metrics_text)
 	dev.stats.rx_replay = 7;
 	dev.stats.tx_no_route = 3;
 	dev.stats.handshakes_completed = 2;
+	/* B's path is decided by the agent's own code: an authenticated
+	 * packet came straight from its endpoint. C has none. */
+	wm_peer_path_heard(&dev, b, &b->endpoint, 1000000000ULL);
+	wm_peer_path_update(&dev, c, 1000000000ULL);
 	t = wm_metrics_render(&dev, view, NULL, &len);
 	CHECK(t && strlen(t) == len);
 	if (!t) {
@@ -496,7 +501,7 @@ TEST(metrics_text)
 	CHECK(strstr(t, "\nwiremesh_peer_last_handshake_seconds{interface=\"wmtest\",peer=\"" PUB_C "\"} 0\n"));
 	CHECK(strstr(t, "\nwiremesh_peer_rtt_seconds{interface=\"wmtest\",peer=\"" PUB_B "\"} 0.042\n"));
 	CHECK(!strstr(t, "wiremesh_peer_rtt_seconds{interface=\"wmtest\",peer=\"" PUB_C));
-	CHECK(strstr(t, "\nwiremesh_peer_path{interface=\"wmtest\",peer=\"" PUB_B "\",path=\"relay\"} 1\n"));
+	CHECK(strstr(t, "\nwiremesh_peer_path{interface=\"wmtest\",peer=\"" PUB_B "\",path=\"direct\"} 1\n"));
 	CHECK(strstr(t, "\nwiremesh_peer_path{interface=\"wmtest\",peer=\"" PUB_C "\",path=\"none\"} 1\n"));
 	CHECK(strstr(t, "\nwiremesh_rx_dropped_packets_total{interface=\"wmtest\",reason=\"replay\"} 7\n"));
 	CHECK(strstr(t, "\nwiremesh_tx_dropped_packets_total{interface=\"wmtest\",reason=\"no_route\"} 3\n"));
