@@ -12,8 +12,6 @@
 #include <unistd.h>
 
 /* Where the socket is bound first: <parent>/.wmXXXXXX/s. */
-#define TMP_DIR "/.wmXXXXXX"
-#define TMP_SOCK "/s"
 
 /* dir of path: "." for "x", "/" for "/x". */
 static void parent_of(char *dir, size_t cap, const char *path)
@@ -98,51 +96,45 @@ static int clear_path(const struct sockaddr_un *addr)
 	return 0;
 }
 
-/* Binds fd at tmp (in our 0700 directory), sets group and mode, listens. */
-static int bind_private(int fd, const struct sockaddr_un *tmp, mode_t mode,
-			gid_t group, int backlog, struct wm_unix_sock *out)
+/* Binds fd at path, never more open than 0600 while it gets its group
+ * and final mode, and listens. */
+static int bind_at(int fd, const struct sockaddr_un *addr, mode_t mode,
+		   gid_t group, int backlog, struct wm_unix_sock *out)
 {
 	struct stat st;
+	mode_t old;
+	int r;
 
-	if (bind(fd, (const struct sockaddr *)tmp, sizeof(*tmp)) < 0)
-		return -errno;
+	/* The agent's one thread is the only one that creates files, so
+	 * the process umask is ours for the length of a bind. */
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
+	umask(old);
+	if (r < 0)
+		return errno == EADDRINUSE ? -EADDRINUSE : -errno;
 	out->group_err = 0;
-	if (group != (gid_t)-1 && lchown(tmp->sun_path, (uid_t)-1, group) < 0) {
+	if (group != (gid_t)-1 && lchown(addr->sun_path, (uid_t)-1, group) < 0) {
 		out->group_err = errno;
 		mode &= 0700;
 	}
-	if (chmod(tmp->sun_path, mode) < 0 || lstat(tmp->sun_path, &st) < 0 ||
-	    listen(fd, backlog) < 0)
-		return -errno;
+	if (chmod(addr->sun_path, mode) < 0 || lstat(addr->sun_path, &st) < 0 ||
+	    listen(fd, backlog) < 0) {
+		r = -errno;
+		unlink(addr->sun_path);
+		return r;
+	}
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
 	out->mode = mode;
 	return 0;
 }
 
-/* Puts the listening socket at path; never over an existing file. */
-static int publish(const char *tmp, const char *path)
-{
-	struct stat st;
-
-	if (link(tmp, path) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -errno;
-	/* Someone was quicker since clear_path. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		return -EADDRINUSE;
-	return -EEXIST;
-}
-
 int wm_unix_listen(const char *path, mode_t mode, gid_t group, int backlog,
 		   struct wm_unix_sock *out)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
 	char dir[sizeof(addr.sun_path)];
-	const char *prefix;
-	int fd = -1, r;
+	int fd, r;
 
 	if (path[0] == '\0')
 		return -EINVAL;
@@ -150,34 +142,19 @@ int wm_unix_listen(const char *path, mode_t mode, gid_t group, int backlog,
 		return -ENAMETOOLONG;
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	parent_of(dir, sizeof(dir), path);
-	prefix = strcmp(dir, "/") == 0 ? "" : dir;
-	if (strlen(prefix) + strlen(TMP_DIR TMP_SOCK) >= sizeof(tmp.sun_path))
-		return -ENAMETOOLONG;
 	r = make_parent(dir);
 	if (r == 0)
 		r = clear_path(&addr);
 	if (r < 0)
 		return r;
-
-	snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s" TMP_DIR, prefix);
-	if (!mkdtemp(tmp.sun_path)) /* 0700 whatever the umask */
-		return -errno;
-	strcat(tmp.sun_path, TMP_SOCK);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = bind_private(fd, &tmp, mode, group, backlog, out);
-	if (r == 0)
-		r = publish(tmp.sun_path, path);
-out:
-	unlink(tmp.sun_path);
-	tmp.sun_path[strlen(tmp.sun_path) - (sizeof(TMP_SOCK) - 1)] = '\0';
-	rmdir(tmp.sun_path);
+	if (fd < 0)
+		return -errno;
+	/* bind() never replaces a file: one made since clear_path (another
+	 * agent was quicker) fails it with EADDRINUSE. */
+	r = bind_at(fd, &addr, mode, group, backlog, out);
 	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return r;
 	}
 	return fd;

@@ -11,22 +11,14 @@
  * that answers fails with -EADDRINUSE; anything else (a file, a directory,
  * a symlink, even to a socket) fails with -EEXIST.
  *
- * The mode. The socket file must never be open to more than asked, not
- * even for an instant, and the process umask stays alone (it is
- * process-wide: another thread creating a file meanwhile would get ours).
- * fchmod() on the socket fd before bind() is no answer either: Linux does
- * carry the socket inode's mode over to the file at bind, but that is
- * undocumented, and the umask still applies on top (0660 under umask 022
- * becomes 0640). So the socket is bound inside a fresh directory made by
- * mkdtemp() next to the path (mode 0700: nobody else can reach what is
- * inside, whatever its mode), given its group and exact mode there, set
- * listening, and only then hard-linked to the path. link() never replaces
- * an existing file, so a socket another agent bound since our check is
- * left alone (-EADDRINUSE). The temporary name and directory are removed.
- * The costs: the parent directory's name may be at most 95 bytes long
- * (its "/.wmXXXXXX/s" must fit sun_path; else -ENAMETOOLONG), and a crash
- * between mkdtemp and the cleanup leaves a ".wmXXXXXX" directory beside
- * the socket.
+ * The mode. The socket file is never open to more than asked, not even
+ * for an instant: it is bound at the path itself (so getsockname, ss and
+ * /proc show the real path) under a umask of 0177, then given its group
+ * and exact mode with chown/chmod, then set listening. The umask is
+ * process-wide, but the agent has one thread and it is the only one that
+ * creates files; it is restored right after bind(). bind() never
+ * replaces an existing file, so a socket another agent bound since our
+ * check is left alone (-EADDRINUSE).
  */
 #ifndef WM_NETIF_UNIX_LISTEN_H
 #define WM_NETIF_UNIX_LISTEN_H

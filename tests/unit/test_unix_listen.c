@@ -111,7 +111,7 @@ TEST(modes_whatever_the_umask)
 }
 
 /* Another thread watches the path while sockets come and go under umask
- * 0: it must only ever see nothing or the final mode. */
+ * 0: it must never see the file more open than the final mode. */
 static atomic_bool watching;
 static atomic_uint seen, wrong;
 
@@ -124,7 +124,7 @@ static void *watch(void *arg)
 		if (lstat(path, &st) < 0)
 			continue;
 		atomic_fetch_add(&seen, 1);
-		if ((st.st_mode & 07777) != 0640)
+		if ((st.st_mode & 07777 & ~(mode_t)0640) != 0)
 			atomic_fetch_add(&wrong, 1);
 	}
 	return NULL;
@@ -279,12 +279,24 @@ TEST(names)
 	path[0] = '/';
 	path[150] = '\0';
 	CHECK(wm_unix_listen(path, 0600, (gid_t)-1, 4, &s) == -ENAMETOOLONG);
-	/* The path fits sun_path, its temporary name would not. */
+	/* The longest path sun_path holds (107 bytes) works, and the socket's
+	 * own address is that path (what ss and /proc show). */
 	snprintf(path, sizeof(path), "%s/", dir);
-	memset(path + strlen(path), 'y', 105 - strlen(path));
-	path[105] = '\0';
-	path[100] = '/';
-	CHECK(wm_unix_listen(path, 0600, (gid_t)-1, 4, &s) == -ENAMETOOLONG);
+	memset(path + strlen(path), 'y', 107 - strlen(path));
+	path[107] = '\0';
+	{
+		struct sockaddr_un sa;
+		socklen_t sl = sizeof(sa);
+		int fd = wm_unix_listen(path, 0600, (gid_t)-1, 4, &s);
+
+		CHECK(fd >= 0);
+		if (fd >= 0) {
+			CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0 &&
+			      strcmp(sa.sun_path, path) == 0);
+			CHECK(wm_unix_unlink(path, &s));
+			close(fd);
+		}
+	}
 }
 
 int main(void)
