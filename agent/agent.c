@@ -70,12 +70,29 @@ static void on_relay_tcp(struct wm_loop_handler *h, uint32_t events)
 	drain_relay(a, now);
 }
 
+/* One read off the socket: a datagram, or with UDP_GRO several of
+ * gro_size bytes each (the last may be shorter), split before the demux. */
+static void receive_read(struct wm_agent *a, uint8_t *buf, size_t len,
+			 size_t gro_size, const union wm_sockaddr *src,
+			 uint64_t now)
+{
+	size_t step = gro_size ? gro_size : len;
+
+	for (size_t off = 0; off < len; off += step)
+		wm_receive_datagram(&a->dev, buf + off,
+				    len - off < step ? len - off : step, src, now);
+}
+
 static void on_udp(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_agent *a = h->ctx;
 	struct mmsghdr msgs[WM_RX_BATCH];
 	struct iovec iov[WM_RX_BATCH];
 	union wm_sockaddr from[WM_RX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[WM_RX_BATCH];
 	uint64_t now = 0;
 	int n;
 
@@ -90,6 +107,8 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 			msgs[i].msg_hdr.msg_iovlen = 1;
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 		}
 		n = recvmmsg(a->dev.udp.fd, msgs, WM_RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -98,8 +117,8 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		for (int i = 0; i < n; i++) {
 			union wm_sockaddr *src = &from[i];
 			wm_udp_unmap(src);
-			wm_receive_datagram(&a->dev, iov[i].iov_base,
-					    msgs[i].msg_len, src, now);
+			receive_read(a, iov[i].iov_base, msgs[i].msg_len,
+				     wm_udp_gro_size(&msgs[i].msg_hdr), src, now);
 		}
 		if (n < WM_RX_BATCH)
 			break;
@@ -228,6 +247,14 @@ static void deliver_events(void *ctx)
 	}
 }
 
+/* The end of a round of the loop: what was sealed in it leaves now. */
+static void on_round_end(void *ctx)
+{
+	struct wm_agent *a = ctx;
+
+	a->dev.stats.tx_send_errors += wm_txq_flush(&a->dev.txq);
+}
+
 static void on_tick(void *ctx, uint64_t now)
 {
 	struct wm_agent *a = ctx;
@@ -277,6 +304,12 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	}
 	a->dev.udp.fd = fd;
 	a->dev.udp.family = family;
+	/* Offloads, unless turned off (for comparison and tests). */
+	if (!getenv("WIREMESH_UDP_OFFLOAD") ||
+	    strcmp(getenv("WIREMESH_UDP_OFFLOAD"), "0") != 0)
+		wm_udp_offloads(&a->dev.udp);
+	else
+		a->dev.udp.gso = a->dev.udp.gro = false;
 	a->dev.listen_port = bound;
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
@@ -493,6 +526,10 @@ static int start(struct wm_agent *a)
 	r = wm_loop_add(&a->loop, &a->tun_h, EPOLLIN);
 	if (r == 0)
 		r = wm_loop_add_tick(&a->loop, on_tick, a);
+	if (r == 0)
+		r = wm_device_batch_sends(&a->dev);
+	if (r == 0)
+		wm_loop_set_round_end(&a->loop, on_round_end, a);
 	if (r == 0)
 		r = setup_signals(a);
 	if (r < 0)

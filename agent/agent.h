@@ -18,8 +18,8 @@
 struct wm_uapi;
 struct wm_api;
 
-/* recvmmsg batch. */
-enum { WM_RX_BATCH = 32, WM_RX_SLOT = 16384 };
+/* recvmmsg batch: with UDP_GRO a slot may hold up to 64 KB of datagrams. */
+enum { WM_RX_BATCH = 16, WM_RX_SLOT = 65536 };
 
 struct wm_agent {
 	char config_path[WM_CONFIG_PATH_MAX];

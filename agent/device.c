@@ -24,8 +24,14 @@ int wm_device_init(struct wm_device *dev, const char *ifname)
 	return r;
 }
 
+int wm_device_batch_sends(struct wm_device *dev)
+{
+	return wm_txq_init(&dev->txq, &dev->udp);
+}
+
 void wm_device_free(struct wm_device *dev)
 {
+	wm_txq_free(&dev->txq);
 	wm_device_remove_all_peers(dev);
 	wm_allowedips_free(&dev->allowedips);
 	wm_index_free(&dev->index);

@@ -15,6 +15,7 @@
 #include "agent/wg/allowedips.h"
 #include "agent/config.h"
 #include "agent/event_queue.h"
+#include "agent/tx_queue.h"
 #include "agent/udp.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/index.h"
@@ -68,6 +69,8 @@ struct wm_device {
 	struct wm_index index;
 
 	struct wm_udp udp; /* the one socket (udp.h) */
+	struct wm_tx_queue txq; /* batched sends; off (no arena) unless
+				 * wm_device_batch_sends() was called */
 	int tun_fd;
 	struct wm_relay_client *relay; /* NULL without a relay */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
@@ -92,6 +95,10 @@ struct wm_device {
 int wm_device_init(struct wm_device *dev, const char *ifname);
 /* Frees peers and tables (sockets are the owner's to close). */
 void wm_device_free(struct wm_device *dev);
+
+/* Direct data is sealed into a send batch (tx_queue.h) that the owner
+ * flushes when a round of the loop ends. 0 or -ENOMEM. */
+int wm_device_batch_sends(struct wm_device *dev);
 
 /* Changes the identity; every peer's precomputation follows and all
  * sessions drop (they were made with the old key). A peer whose key is

@@ -103,6 +103,12 @@ void wm_loop_stop(struct wm_loop *l)
 	l->stop = true;
 }
 
+void wm_loop_set_round_end(struct wm_loop *l, void (*fn)(void *), void *ctx)
+{
+	l->round_end = fn;
+	l->round_end_ctx = ctx;
+}
+
 static void run_ticks(struct wm_loop *l)
 {
 	uint64_t now = wm_now_ns();
@@ -136,6 +142,8 @@ int wm_loop_run(struct wm_loop *l)
 			h->fn(h, ev[i].events);
 		}
 		run_ticks(l);
+		if (l->round_end)
+			l->round_end(l->round_end_ctx);
 	}
 	return 0;
 }

@@ -29,6 +29,8 @@ struct wm_loop {
 	uint64_t next_tick;
 	struct wm_loop_tick ticks[WM_LOOP_MAX_TICKS];
 	unsigned n_ticks;
+	void (*round_end)(void *ctx);
+	void *round_end_ctx;
 };
 
 int wm_loop_init(struct wm_loop *l, unsigned tick_ms);
@@ -48,6 +50,9 @@ int wm_loop_add_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
 /* Stops calling fn(ctx) each tick; absent is fine. */
 void wm_loop_del_tick(struct wm_loop *l, void (*fn)(void *, uint64_t),
 		      void *ctx);
+/* Calls fn(ctx) after each round of handlers and ticks, before the loop
+ * waits again: where batched output is sent. One at a time; NULL: none. */
+void wm_loop_set_round_end(struct wm_loop *l, void (*fn)(void *), void *ctx);
 /* Runs until wm_loop_stop(). Returns 0 or -errno of a failed epoll. */
 int wm_loop_run(struct wm_loop *l);
 void wm_loop_stop(struct wm_loop *l);

@@ -96,18 +96,50 @@ static void keep_key_fresh(struct wm_device *dev, struct wm_peer *p,
 		wm_send_initiation(dev, p, false, now);
 }
 
+/* Straight to the endpoint through the device's send batch: sealed into
+ * the batch's arena, sent when the loop's round ends. False when the
+ * batch does not apply (no batch, not direct, too big). */
+static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
+			    struct wm_session *s, const uint8_t *pkt,
+			    size_t len, uint64_t now)
+{
+	uint8_t *out;
+	size_t n;
+
+	if (!dev->txq.arena || p->via != WM_VIA_DIRECT ||
+	    len + WM_HEADROOM + WM_TAILROOM > WM_TXQ_DATAGRAM_MAX)
+		return false;
+	out = wm_txq_reserve(&dev->txq);
+	n = wm_session_seal(s, out, pkt, len, dev->mtu, now);
+	if (!n)
+		return false;
+	wm_txq_commit(&dev->txq, &p->endpoint, n);
+	note_direct_data(p, now);
+	p->tx_bytes += n;
+	return true;
+}
+
 /* Seals pkt (with headroom) under the current session and sends it. */
 static bool seal_and_send(struct wm_device *dev, struct wm_peer *p,
 			  uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct wm_session *s = p->current;
 	uint8_t *msg = pkt - WM_HEADROOM;
-	size_t n = wm_session_seal(s, msg, pkt, len, dev->mtu, now);
+	bool sent;
+	size_t n;
 
-	if (!n)
+	if (!wm_session_can_send(s, now))
 		return false;
+	if (seal_into_batch(dev, p, s, pkt, len, now)) {
+		sent = true;
+	} else {
+		n = wm_session_seal(s, msg, pkt, len, dev->mtu, now);
+		if (!n)
+			return false;
+		sent = wm_send_to_peer(dev, p, msg, n, now) == 0;
+	}
 	wm_timers_on_authenticated_traversal(&p->timers, now);
-	if (wm_send_to_peer(dev, p, msg, n, now) == 0) {
+	if (sent) {
 		wm_timers_on_authenticated_sent(&p->timers, now);
 		if (len)
 			wm_timers_on_data_sent(&p->timers, now);

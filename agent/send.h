@@ -6,7 +6,10 @@
  * through the relay).
  *
  * Buffers: callers pass packets with WM_HEADROOM bytes free before them
- * and WM_TAILROOM after, so a packet is sealed in place.
+ * and WM_TAILROOM after, so a packet is sealed in place. Data going
+ * straight to an endpoint is sealed into the device's send batch instead
+ * (tx_queue.h) when the agent turned it on; the loop sends the batch at
+ * the end of each round.
  */
 #ifndef WM_SEND_H
 #define WM_SEND_H

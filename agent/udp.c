@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,8 +71,10 @@ int wm_udp_open(uint16_t port, uint32_t fwmark, int *family, uint16_t *bound)
 	return fd;
 }
 
-int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
-		const void *buf, size_t len)
+/* The address as the socket wants it: IPv4 v4-mapped on a dual-stack
+ * socket. False when the socket cannot reach it. */
+static bool socket_address(const struct wm_udp *u, const union wm_sockaddr *to,
+			   union wm_sockaddr *out)
 {
 	union wm_sockaddr dst = *to;
 
@@ -83,11 +86,168 @@ int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
 		dst.in6.sin6_addr.s6_addr[11] = 0xff;
 		memcpy(&dst.in6.sin6_addr.s6_addr[12], &to->in.sin_addr, 4);
 	} else if (u->family == AF_INET && to->sa.sa_family != AF_INET) {
-		return -EAFNOSUPPORT;
+		return false;
 	}
+	*out = dst;
+	return true;
+}
+
+int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
+		const void *buf, size_t len)
+{
+	union wm_sockaddr dst;
+
+	if (!socket_address(u, to, &dst))
+		return -EAFNOSUPPORT;
 	if (sendto(u->fd, buf, len, 0, &dst.sa, wm_sockaddr_len(&dst)) < 0)
 		return -errno;
 	return 0;
+}
+
+void wm_udp_offloads(struct wm_udp *u)
+{
+	int one = 1;
+
+	u->gso = true;
+	u->gro = setsockopt(u->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+}
+
+size_t wm_udp_gro_size(const struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c;
+	     c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+			int size;
+			memcpy(&size, CMSG_DATA(c), sizeof(size));
+			return size > 0 ? (size_t)size : 0;
+		}
+	}
+	return 0;
+}
+
+/* How many datagrams from tx[0] form one GSO run: same address, equal
+ * sizes (the last may be shorter), within the kernel's limits. */
+static size_t run_length(const struct wm_udp_tx *tx, size_t n)
+{
+	size_t k = 1, total = tx[0].len;
+
+	while (k < n && k < WM_UDP_GSO_SEGMENTS &&
+	       total + tx[k].len <= WM_UDP_GSO_BYTES &&
+	       tx[k].len <= tx[0].len && tx[k - 1].len == tx[0].len &&
+	       wm_sockaddr_equal(&tx[k].to, &tx[0].to))
+		total += tx[k++].len;
+	return k;
+}
+
+/* One UDP_SEGMENT send of tx[0..k). 0 or -errno. */
+static int send_gso(const struct wm_udp *u, const struct wm_udp_tx *tx,
+		    size_t k)
+{
+	struct iovec iov[WM_UDP_GSO_SEGMENTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	union wm_sockaddr dst;
+	struct msghdr m = { 0 };
+	struct cmsghdr *c;
+	uint16_t seg = (uint16_t)tx[0].len;
+
+	if (!socket_address(u, &tx[0].to, &dst))
+		return -EAFNOSUPPORT;
+	for (size_t i = 0; i < k; i++)
+		iov[i] = (struct iovec){ (void *)tx[i].buf, tx[i].len };
+	memset(&ctl, 0, sizeof(ctl));
+	m.msg_name = &dst;
+	m.msg_namelen = wm_sockaddr_len(&dst);
+	m.msg_iov = iov;
+	m.msg_iovlen = k;
+	m.msg_control = ctl.buf;
+	m.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	return sendmsg(u->fd, &m, 0) < 0 ? -errno : 0;
+}
+
+/* tx[0..n) one datagram each, with sendmmsg; returns how many failed. */
+static size_t send_each(const struct wm_udp *u, const struct wm_udp_tx *tx,
+			size_t n)
+{
+	struct mmsghdr mm[WM_UDP_GSO_SEGMENTS];
+	struct iovec iov[WM_UDP_GSO_SEGMENTS];
+	union wm_sockaddr dst[WM_UDP_GSO_SEGMENTS];
+	size_t failed = 0, k = 0, done;
+
+	while (n > 0) {
+		k = 0;
+		while (k < n && k < WM_UDP_GSO_SEGMENTS) {
+			if (!socket_address(u, &tx[k].to, &dst[k]))
+				break;
+			iov[k] = (struct iovec){ (void *)tx[k].buf, tx[k].len };
+			memset(&mm[k], 0, sizeof(mm[k]));
+			mm[k].msg_hdr.msg_name = &dst[k];
+			mm[k].msg_hdr.msg_namelen = wm_sockaddr_len(&dst[k]);
+			mm[k].msg_hdr.msg_iov = &iov[k];
+			mm[k].msg_hdr.msg_iovlen = 1;
+			k++;
+		}
+		if (k == 0) { /* an address this socket cannot reach */
+			failed++;
+			tx++;
+			n--;
+			continue;
+		}
+		done = 0;
+		while (done < k) {
+			int r = sendmmsg(u->fd, mm + done, (unsigned)(k - done), 0);
+			if (r <= 0) {
+				/* Skip the one that failed and go on. */
+				failed++;
+				done++;
+				continue;
+			}
+			done += (size_t)r;
+		}
+		tx += k;
+		n -= k;
+	}
+	return failed;
+}
+
+size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
+			 size_t n)
+{
+	size_t failed = 0, i = 0, single = 0;
+
+	while (i < n) {
+		size_t k = u->gso ? run_length(tx + i, n - i) : 1;
+		int r;
+
+		if (k < 2) {
+			i++;
+			continue;
+		}
+		/* Keep order: what went one by one before this run first. */
+		failed += send_each(u, tx + single, i - single);
+		r = send_gso(u, tx + i, k);
+		if (r == -EIO || r == -EINVAL || r == -ENOPROTOOPT) {
+			/* This route cannot segment: never again. */
+			u->gso = false;
+			failed += send_each(u, tx + i, k);
+		} else if (r == -EMSGSIZE) {
+			/* Segments above the route's MTU: one by one they
+			 * may still go (fragmented), or fail each alone. */
+			failed += send_each(u, tx + i, k);
+		} else if (r < 0) {
+			failed += k;
+		}
+		i += k;
+		single = i;
+	}
+	return failed + send_each(u, tx + single, n - single);
 }
 
 void wm_udp_unmap(union wm_sockaddr *a)

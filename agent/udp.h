@@ -10,13 +10,32 @@
 
 #include "netif/addr.h"
 
+#include <stdbool.h>
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 /* The socket and its family; fd -1 while closed. */
 struct wm_udp {
 	int fd;
-	int family; /* AF_INET6 (dual-stack) or AF_INET */
+	int family;   /* AF_INET6 (dual-stack) or AF_INET */
+	bool gso;     /* UDP_SEGMENT works: runs of equal datagrams go as one */
+	bool gro;     /* UDP_GRO is on: a read may hold several datagrams */
+};
+
+/* One datagram of a batch. */
+struct wm_udp_tx {
+	union wm_sockaddr to;
+	const uint8_t *buf;
+	size_t len;
+};
+
+enum {
+	/* At most this many datagrams in one UDP_SEGMENT send (the kernel's
+	 * UDP_MAX_SEGMENTS), and at most WM_UDP_GSO_BYTES in all. */
+	WM_UDP_GSO_SEGMENTS = 64,
+	WM_UDP_GSO_BYTES = 65000,
 };
 
 /* Binds [::]:port (or 0.0.0.0:port without IPv6); port 0 picks one.
@@ -27,6 +46,24 @@ int wm_udp_open(uint16_t port, uint32_t fwmark, int *family, uint16_t *bound);
  * a dual-stack socket). 0 or -errno (-EAFNOSUPPORT: IPv6 on a v4 socket). */
 int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
 		const void *buf, size_t len);
+
+/* Sends n datagrams in order: runs of equal-sized datagrams to one
+ * address (the last of a run may be shorter) go as one UDP_SEGMENT send
+ * while u->gso holds, the rest through sendmmsg. A GSO send the kernel
+ * refuses (EIO: the route cannot segment) turns u->gso off for good and
+ * is sent again datagram by datagram; a run refused for its size
+ * (EMSGSIZE: segments above the route's MTU) is sent again one by one with
+ * GSO left on. Returns how many failed. */
+size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
+			 size_t n);
+
+/* Turns on UDP_GRO receive (u->gro says whether the kernel took it) and
+ * marks GSO as worth trying (u->gso). */
+void wm_udp_offloads(struct wm_udp *u);
+
+/* The segment size the kernel put in a received message's control data
+ * (UDP_GRO), or 0 when the message is one datagram. */
+size_t wm_udp_gro_size(const struct msghdr *m);
 
 /* The dual-stack socket reports IPv4 senders as ::ffff:a.b.c.d; turn them
  * back into plain IPv4 so they compare equal to configured endpoints. */
