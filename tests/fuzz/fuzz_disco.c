@@ -1,5 +1,5 @@
 /*
- * fuzz_disco.c - disco messages (agent/disco.h) through wm_disco_open, as
+ * fuzz_disco.c - disco messages (agent/nat/disco.h) through wm_disco_open, as
  * discovery.c calls it on every datagram with the disco magic.
  *
  * The AEAD would stop nearly every mutated input before the parser, so

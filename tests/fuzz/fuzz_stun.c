@@ -1,5 +1,5 @@
 /*
- * fuzz_stun.c - the STUN codec (agent/stun.h) on arbitrary datagrams.
+ * fuzz_stun.c - the STUN codec (agent/nat/stun.h) on arbitrary datagrams.
  *
  * Each input is one UDP datagram, taken through what both programs do
  * with it: the demux test wm_stun_is_stun; the relay's answer path

@@ -2,7 +2,7 @@
 # tests/net/test_stun_coturn.sh — STUN interop with a real server, both ways.
 #
 # coturn's turnserver (--stun-only, no auth) runs on the relay host
-# (203.0.113.10:3478); build/tests/stun_probe — agent/stun.c's request and
+# (203.0.113.10:3478); build/tests/stun_probe — agent/nat/stun.c's request and
 # response parser — asks it from hosta (public address, no NAT) and from
 # hostb (behind a cone NAT), and must read back the address the server saw:
 # hosta's own ip:port, hostb's NAT's public address, the same mapping twice

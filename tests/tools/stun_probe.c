@@ -1,6 +1,6 @@
 /*
  * stun_probe - asks one STUN server for our reflexive address with the
- * agent's own codec (agent/stun.c), for interop tests against real
+ * agent's own codec (agent/nat/stun.c), for interop tests against real
  * servers (coturn) and against `wiremesh relay`.
  *
  *   stun_probe [--bind IP:PORT] [--timeout MS] [--tries N] SERVER_IP:PORT

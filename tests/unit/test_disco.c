@@ -1,5 +1,5 @@
 /*
- * Disco messages (agent/disco.h): golden bytes of each sealed message
+ * Disco messages (agent/nat/disco.h): golden bytes of each sealed message
  * against tests/vectors/disco.py (XChaCha20-Poly1305 with HChaCha20 by hand
  * in Python), round trips, and each way a message must be refused: a bit
  * flipped anywhere, the wrong key, a clock too far off either way, a
