@@ -35,7 +35,9 @@ bool wm_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
 		  const void *ad, size_t adlen, uint64_t counter,
 		  const uint8_t key[WM_AEAD_KEY]);
 
-/* Names of the implementations in use, for `wiremesh version`. */
+/* The backend in use, e.g. "chacha20-poly1305 bearssl
+ * (chacha20_sse2+poly1305_ctmulq)", for `wiremesh version`. A static
+ * string. */
 const char *wm_aead_impl_name(void);
 
 #endif

@@ -24,4 +24,8 @@ bool wm_x25519(uint8_t out[WM_KEY_LEN], const uint8_t scalar[WM_KEY_LEN],
 void wm_x25519_public(uint8_t pub[WM_KEY_LEN],
 		      const uint8_t priv[WM_KEY_LEN]);
 
+/* The backend in use, e.g. "x25519 bearssl (c25519_m31)", for
+ * `wiremesh version`. A static string. */
+const char *wm_x25519_impl_name(void);
+
 #endif
