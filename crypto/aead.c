@@ -1,5 +1,5 @@
-/* See aead.h. WireGuard's counter nonce, apart from the backend
- * (aead_bearssl.c), which provides the _nonce forms. */
+/* See aead.h. WireGuard's counter nonce, shared by both backends
+ * (aead_openssl.c, aead_bearssl.c), which provide the _nonce forms. */
 #include "crypto/aead.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* See aead.h. The BearSSL backend. */
+/* See aead.h. The BearSSL backend (WM_CRYPTO=bearssl). */
 #include "crypto/aead.h"
 #include "crypto/ct.h"
 

@@ -1,5 +1,5 @@
-/* See x25519.h. What does not depend on the backend (x25519_bearssl.c,
- * which provides wm_x25519() and its name). */
+/* See x25519.h. What both backends (x25519_bearssl.c, x25519_openssl.c)
+ * share; they provide wm_x25519() and its name. */
 #include "crypto/x25519.h"
 
 void wm_x25519_clamp(uint8_t key[WM_KEY_LEN])

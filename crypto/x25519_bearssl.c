@@ -1,4 +1,4 @@
-/* See x25519.h. The BearSSL backend. */
+/* See x25519.h. The BearSSL backend (WM_CRYPTO=bearssl). */
 #include "crypto/x25519.h"
 #include "crypto/ct.h"
 
