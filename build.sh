@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 TOP=$PWD
 
-BUILD_DEPS="build-essential pkg-config libbearssl-dev libmicrohttpd-dev
+BUILD_DEPS="build-essential pkg-config libbearssl-dev libssl-dev libmicrohttpd-dev
 libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev"
 TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump
 iputils-ping python3 python3-prometheus-client coturn procps openssl
@@ -36,33 +36,59 @@ cmd_deps() {
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 
+# The data path's ChaCha20-Poly1305 and X25519 come from OpenSSL's libcrypto
+# (the faster, see tests/tools/crypto_bench.c) unless WM_CRYPTO=bearssl,
+# which builds crypto/*_bearssl.c instead and drops libcrypto (small
+# systems). BearSSL is linked either way (relay TLS).
 run_make() {
-	make -s -j"$JOBS" -f - "$@" <<'MAKEFILE'
+	make -s -j"$JOBS" -f - ${WM_CRYPTO:+CRYPTO="$WM_CRYPTO"} "$@" <<'MAKEFILE'
 OUT     ?= build
 SAN     ?=
 TIMERS  ?=
+CRYPTO  ?= openssl
 PKGS    := libmicrohttpd libnl-3.0 libnl-route-3.0 jansson
+ifeq ($(CRYPTO),openssl)
+CRYPTO_CFLAGS := -DWM_CRYPTO_OPENSSL $(shell pkg-config --cflags libcrypto)
+CRYPTO_LIBS   := $(shell pkg-config --libs libcrypto)
+CRYPTO_OTHER  := bearssl
+else ifeq ($(CRYPTO),bearssl)
+CRYPTO_CFLAGS := -DWM_CRYPTO_BEARSSL
+CRYPTO_LIBS   :=
+CRYPTO_OTHER  := openssl
+else
+$(error CRYPTO (WM_CRYPTO) must be openssl or bearssl, not "$(CRYPTO)")
+endif
 CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -D_GNU_SOURCE \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
-           -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) $(SAN) $(TIMERS)
+           -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) \
+           $(CRYPTO_CFLAGS) $(SAN) $(TIMERS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
-LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS))
+LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lpthread
 
-LIB_SRC := $(filter-out agent/main.c,$(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
+LIB_SRC := $(filter-out agent/main.c crypto/%_$(CRYPTO_OTHER).c,\
+           $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 TESTS   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(wildcard tests/tools/*.c))
+# Switching CRYPTO in one OUT rebuilds everything there (the define and
+# libwm.a's members change): every object depends on this stamp.
+STAMP   := $(OUT)/obj/crypto-$(CRYPTO).stamp
 
 all: $(OUT)/wiremesh $(TESTS) $(TOOLS)
 
-$(OUT)/obj/%.o: %.c
+$(STAMP):
+	@mkdir -p $(dir $@)
+	@rm -f $(OUT)/obj/crypto-*.stamp
+	@touch $@
+
+$(OUT)/obj/%.o: %.c $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/libwm.a: $(LIB_OBJ)
+$(OUT)/libwm.a: $(LIB_OBJ) $(STAMP)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(LIB_OBJ)
 
 $(OUT)/wiremesh: $(OUT)/obj/agent/main.o $(OUT)/libwm.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -123,17 +149,32 @@ run_one() { # name cmd...
 	rm -f "$log"
 }
 
+# The crypto backend the build does not use (see run_make), for its tests.
+other_crypto() { [ "${WM_CRYPTO:-openssl}" = bearssl ] && echo openssl || echo bearssl; }
+
+cmd_build_other_crypto() {
+	local o
+	o=$(other_crypto)
+	WM_CRYPTO=$o run_make OUT="build/$o"
+}
+
 cmd_test() {
 	T_START=$SECONDS
 	cmd_deps
 	run_make OUT=build
 	cmd_build_san
 	cmd_build_fast_timers
-	local t
+	cmd_build_other_crypto
+	local t o
 	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
 	for t in build/san/tests/test_*; do
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 			run_one "asan+ubsan/$(basename "$t")" "$t"
+	done
+	# Both crypto backends pass the same vectors.
+	o=$(other_crypto)
+	for t in aead x25519 golden noise xchacha cookie receive; do
+		run_one "$o/test_$t" "build/$o/tests/test_$t"
 	done
 	run_one vectors/check_constants bash tests/vectors/check_constants.sh
 	for t in tests/net/test_*.sh; do

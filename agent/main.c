@@ -8,6 +8,7 @@
 #include "api/curl_dl.h"
 #include "agent/version.h"
 #include "crypto/aead.h"
+#include "crypto/x25519.h"
 
 #include <bearssl.h>
 #include <jansson.h>
@@ -27,8 +28,8 @@ static int cmd_version(int argc, char **argv)
 	if (wm_curl_load(&cu, err, sizeof(err)) == 0)
 		curl = cu.version_info(CURLVERSION_NOW)->version;
 	printf("wiremesh %s\n", WM_VERSION);
-	printf("crypto: %s, x25519 bearssl c25519_m31, blake2s/hchacha20 built in\n",
-	       wm_aead_impl_name());
+	printf("crypto: %s, %s, blake2s/hchacha20 built in\n",
+	       wm_aead_impl_name(), wm_x25519_impl_name());
 	printf("libraries: libmicrohttpd %s, jansson %s, libcurl %s, libnl %s\n",
 	       MHD_get_version(), jansson_version_str(), curl, LIBNL_VERSION);
 	printf("build: gcc %d.%d, %s, fortify %d, stack-protector-strong %s, PIE %s%s%s\n",

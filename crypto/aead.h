@@ -1,9 +1,26 @@
 /*
- * aead.h - ChaCha20-Poly1305 (RFC 8439) over BearSSL, with the fastest
- * implementations this CPU offers (chacha20_sse2, poly1305_ctmulq), and the
- * tag comparison BearSSL leaves to the caller done in constant time.
+ * aead.h - ChaCha20-Poly1305 (RFC 8439), the data path's AEAD.
  *
- * dst and src may be the same buffer (in place) or disjoint.
+ * Two backends, chosen at build time (build.sh, WM_CRYPTO), pass the same
+ * vectors (tests/unit/test_aead.c runs against both):
+ *   openssl (default)  aead_openssl.c: OpenSSL 3 libcrypto's EVP
+ *                      ChaCha20-Poly1305, about 2.5x BearSSL's speed here
+ *                      (tests/tools/crypto_bench.c). OpenSSL checks the
+ *                      tag with CRYPTO_memcmp (constant time).
+ *   bearssl            aead_bearssl.c: BearSSL's chacha20_sse2 and
+ *                      poly1305_ctmulq where the CPU has them, the tag
+ *                      compared here in constant time. No libcrypto.
+ *
+ * No allocation per packet. The OpenSSL backend makes one EVP_CIPHER_CTX
+ * per thread on that thread's first call (thread-local, reused, freed at
+ * thread exit) and aborts if that allocation fails; the BearSSL backend
+ * keeps no state at all. So every function here may be called from
+ * several threads at once, each with its own buffers. The OpenSSL
+ * context keeps the last packet's key schedule until the next call
+ * rekeys it.
+ *
+ * dst and src may be the same buffer (in place) or disjoint, never
+ * partly overlapping.
  */
 #ifndef WM_CRYPTO_AEAD_H
 #define WM_CRYPTO_AEAD_H
@@ -35,7 +52,8 @@ bool wm_aead_open(uint8_t *dst, const uint8_t *src, size_t len,
 		  const void *ad, size_t adlen, uint64_t counter,
 		  const uint8_t key[WM_AEAD_KEY]);
 
-/* Names of the implementations in use, for `wiremesh version`. */
+/* The backend in use, e.g. "chacha20-poly1305 openssl 3.0.19 (EVP)", for
+ * `wiremesh version`. A static string. */
 const char *wm_aead_impl_name(void);
 
 #endif

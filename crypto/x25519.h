@@ -1,9 +1,16 @@
 /*
- * x25519.h - X25519 (RFC 7748) over BearSSL's Curve25519 code.
+ * x25519.h - X25519 (RFC 7748), for the handshake.
  *
- * BearSSL takes the scalar big-endian and does not reject an all-zero
- * result; these wrappers take RFC 7748's little-endian scalars and refuse
- * the low-order points that yield zero.
+ * Two backends, chosen at build time with the AEAD's (build.sh, WM_CRYPTO),
+ * pass the same vectors (tests/unit/test_x25519.c runs against both):
+ *   openssl (default)  x25519_openssl.c: OpenSSL 3's EVP_PKEY X25519, about
+ *                      twice BearSSL's c25519_m31 here even with its two
+ *                      key objects made per call (tests/tools/crypto_bench.c).
+ *   bearssl            x25519_bearssl.c: BearSSL's c25519_m31.
+ * Either way, scalars are RFC 7748's little-endian ones, clamped here; the
+ * point's top bit is ignored; an all-zero result (a low-order point) is
+ * refused here, not left to the library. No state: callable from any
+ * thread. The OpenSSL backend allocates per call (handshakes only).
  */
 #ifndef WM_CRYPTO_X25519_H
 #define WM_CRYPTO_X25519_H
@@ -23,5 +30,9 @@ bool wm_x25519(uint8_t out[WM_KEY_LEN], const uint8_t scalar[WM_KEY_LEN],
 /* public = X25519(private, 9). */
 void wm_x25519_public(uint8_t pub[WM_KEY_LEN],
 		      const uint8_t priv[WM_KEY_LEN]);
+
+/* The backend in use, e.g. "x25519 bearssl (c25519_m31)", for
+ * `wiremesh version`. A static string. */
+const char *wm_x25519_impl_name(void);
 
 #endif

@@ -360,6 +360,25 @@ for i in impls:
 PYEOF
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# ================================================================ crypto
+# One core's crypto, apart from the network (run after the iperf3 rounds,
+# with the agents idle): ChaCha20-Poly1305 MB/s at 1440 bytes and X25519
+# ops/s per implementation (tests/tools/crypto_bench.c), and complete
+# handshakes/s through agent/wg/noise.c (tests/tools/hs_bench.c), for the
+# build's backend and, when `./build.sh test` has built it, the other one.
+# Knob: BENCH_CRYPTO_SECONDS=1 per row (the best of five runs of a fifth).
+echo
+echo "== crypto (one core)"
+CSEC=${BENCH_CRYPTO_SECONDS:-1}
+for d in build build/openssl build/bearssl; do
+	[ -x "$TOP/$d/tests/crypto_bench" ] || continue
+	echo "-- $d/tests/crypto_bench"
+	"$TOP/$d/tests/crypto_bench" --seconds "$CSEC" || echo "crypto_bench failed"
+	echo "-- $d/tests/hs_bench"
+	"$TOP/$d/tests/hs_bench" --seconds "$CSEC" || echo "hs_bench failed"
+done
+# ================================================================ end crypto
+
 st=0
 for i in wm wg; do
 	if [ "${OK[$i]}" != 1 ]; then

@@ -22,6 +22,8 @@
 # Usage: tests/fuzz/build.sh [target...]   (default: all; a target is
 #        "config" or "fuzz_config", or gen_corpus, the seed writer)
 # Env:   CC (default clang, else clang-14), OUT (default build/fuzz),
+#        WM_CRYPTO (openssl, the default, or bearssl: as build.sh; give
+#        each its own OUT),
 #        FUZZ_CFLAGS (extra flags, e.g. -O2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,9 +48,18 @@ for t in "$@"; do
 done
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(all)
 
+# The crypto backend as in build.sh: openssl unless WM_CRYPTO=bearssl.
+CRYPTO=${WM_CRYPTO:-openssl}
+case $CRYPTO in
+openssl) CRYPTO_PKG=libcrypto OTHER=bearssl ;;
+bearssl) CRYPTO_PKG= OTHER=openssl ;;
+*) echo "fuzz/build.sh: WM_CRYPTO must be openssl or bearssl" >&2; exit 2 ;;
+esac
+
 make -s -j"$(nproc 2>/dev/null || echo 2)" -f - CC="$FCC" OUT="$OUT" \
-	EXTRA="${FUZZ_CFLAGS:-}" "${TARGETS[@]}" <<'MAKEFILE'
-PKGS    := libmicrohttpd libnl-3.0 libnl-route-3.0 jansson libcurl
+	EXTRA="${FUZZ_CFLAGS:-}" CRYPTO_PKG="$CRYPTO_PKG" OTHER="$OTHER" \
+	"${TARGETS[@]}" <<'MAKEFILE'
+PKGS    := libmicrohttpd libnl-3.0 libnl-route-3.0 jansson libcurl $(CRYPTO_PKG)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 BASE    := -std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS)) $(SAN) $(EXTRA)
@@ -62,7 +73,8 @@ HFLAGS  := $(BASE) -fsanitize=fuzzer-no-link -Wall -Wextra -Werror -Wshadow \
 LDFLAGS := -fsanitize=fuzzer $(SAN) -Wl,--wrap=getaddrinfo -Wl,--wrap=sendto
 LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread -ldl
 
-LIB_SRC := $(filter-out agent/main.c,$(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
+LIB_SRC := $(filter-out agent/main.c crypto/%_$(OTHER).c,\
+           $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 COMMON  := $(OUT)/obj/tests/fuzz/common.o

@@ -4,9 +4,15 @@
  * empty plaintext; and rejection of every kind of tampering. The vectors
  * not printed in the RFC (empty plaintext, counter form) were computed
  * with Python's cryptography package (OpenSSL's ChaCha20Poly1305).
+ * Then random inputs of many lengths against BearSSL called directly (a
+ * second implementation in the OpenSSL build, fixed seed), and two threads
+ * sealing and opening at once (each has its own OpenSSL context).
  */
 #include "check.h"
 #include "crypto/aead.h"
+
+#include <bearssl.h>
+#include <pthread.h>
 
 static const char sunscreen[] =
 	"Ladies and Gentlemen of the class of '99: If I could offer you only "
@@ -255,6 +261,98 @@ TEST(tampering_rejected)
 	}
 }
 
+static uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+static void fill(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		p[i] = (uint8_t)seed;
+	}
+}
+
+/* What BearSSL's portable code gives for the same inputs. */
+static void br_seal_ref(uint8_t *dst, const uint8_t *src, size_t len,
+			const uint8_t *ad, size_t adlen, const uint8_t n[12],
+			const uint8_t key[32])
+{
+	memcpy(dst, src, len);
+	br_poly1305_ctmul_run(key, n, dst, len, ad, adlen, dst + len,
+			      br_chacha20_ct_run, 1);
+}
+
+TEST(matches_bearssl_random)
+{
+	static const size_t big[] = { 1420, 1440, 4095, 4096, 65535 };
+	static uint8_t pt[65536], got[65536 + 16], want[65536 + 16];
+	uint8_t key[32], nonce[12], ad[64];
+
+	for (size_t k = 0; k < 300 + sizeof(big) / sizeof(big[0]); k++) {
+		size_t len = k < 300 ? k : big[k - 300], adlen = k % 41;
+
+		fill(key, 32);
+		fill(nonce, 12);
+		fill(ad, adlen);
+		fill(pt, len);
+		br_seal_ref(want, pt, len, ad, adlen, nonce, key);
+		wm_aead_seal_nonce(got, pt, len, ad, adlen, nonce, key);
+		CHECK_MEM(got, want, len + 16);
+		CHECK(wm_aead_open_nonce(got, got, len + 16, ad, adlen, nonce,
+					 key));
+		CHECK_MEM(got, pt, len);
+		if (check_case_failed)
+			break;
+	}
+}
+
+/* Each thread seals and opens its own stream; all must round-trip and
+ * match a seal made on the main thread. */
+struct job {
+	uint8_t key[32];
+	uint8_t want[1440 + 16];
+	int ok;
+};
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	uint8_t pt[1440], buf[1440 + 16];
+
+	memset(pt, 0x5c, sizeof(pt));
+	j->ok = 1;
+	for (uint64_t c = 0; c < 2000; c++) {
+		wm_aead_seal(buf, pt, sizeof(pt), "ad", 2, c, j->key);
+		if (c == 7 && memcmp(buf, j->want, sizeof(buf)) != 0)
+			j->ok = 0;
+		if (!wm_aead_open(buf, buf, sizeof(buf), "ad", 2, c, j->key) ||
+		    memcmp(buf, pt, sizeof(pt)) != 0)
+			j->ok = 0;
+	}
+	return NULL;
+}
+
+TEST(threads)
+{
+	struct job jobs[2];
+	pthread_t th[2];
+	uint8_t pt[1440];
+
+	memset(pt, 0x5c, sizeof(pt));
+	for (int i = 0; i < 2; i++) {
+		fill(jobs[i].key, 32);
+		wm_aead_seal(jobs[i].want, pt, sizeof(pt), "ad", 2, 7,
+			     jobs[i].key);
+	}
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&th[i], NULL, worker, &jobs[i]) == 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK(pthread_join(th[i], NULL) == 0);
+		CHECK(jobs[i].ok);
+	}
+}
+
 TEST(impl_name)
 {
 	const char *s = wm_aead_impl_name();
@@ -269,6 +367,8 @@ int main(void)
 	RUN(wireguard_counter_nonce);
 	RUN(empty_plaintext);
 	RUN(tampering_rejected);
+	RUN(matches_bearssl_random);
+	RUN(threads);
 	RUN(impl_name);
 	return check_summary();
 }

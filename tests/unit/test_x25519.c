@@ -1,6 +1,9 @@
-/* X25519 against RFC 7748 section 5.2 and 6.1, and zero-result rejection. */
+/* X25519 against RFC 7748 section 5.2 and 6.1, zero-result rejection, and
+ * random scalars and points against BearSSL's c25519_i31 called directly. */
 #include "check.h"
 #include "crypto/x25519.h"
+
+#include <bearssl.h>
 
 static void vector(const char *k, const char *u, const char *want)
 {
@@ -88,6 +91,34 @@ TEST(flipped_bit_changes_result)
 	CHECK(memcmp(s1, s2, 32) != 0);
 }
 
+TEST(matches_bearssl_random)
+{
+	uint64_t seed = 0x243f6a8885a308d3ULL;
+	uint8_t k[32], u[32], want[32], got[32];
+
+	for (int n = 0; n < 64; n++) {
+		for (int i = 0; i < 64; i++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			(i < 32 ? k : u)[i % 32] = (uint8_t)seed;
+		}
+		/* Half the points with the top bit set, which is ignored. */
+		u[31] = (uint8_t)(n & 1 ? u[31] | 0x80 : u[31] & 0x7f);
+		CHECK(wm_x25519(got, k, u));
+		wm_x25519_clamp(k);
+		memcpy(want, u, 32);
+		want[31] &= 0x7f;
+		CHECK(br_ec_c25519_i31.mul(want, 32, k, 32, BR_EC_curve25519));
+		CHECK_MEM(got, want, 32);
+	}
+}
+
+TEST(impl_name)
+{
+	CHECK(strstr(wm_x25519_impl_name(), "x25519") != NULL);
+}
+
 int main(void)
 {
 	RUN(rfc7748_5_2);
@@ -95,5 +126,7 @@ int main(void)
 	RUN(rfc7748_6_1_diffie_hellman);
 	RUN(low_order_points_rejected);
 	RUN(flipped_bit_changes_result);
+	RUN(matches_bearssl_random);
+	RUN(impl_name);
 	return check_summary();
 }
