@@ -312,7 +312,7 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 	}
 }
 
-/* loop.h has no way to remove a tick; ours must not outlive u. */
+/* Our reap tick is removed by wm_uapi_close: it must not outlive u. */
 int wm_uapi_open(struct wm_uapi **out, struct wm_loop *loop,
 		 struct wm_device *dev, const char *ifname,
 		 const struct wm_uapi_ops *ops)
