@@ -52,6 +52,7 @@ void wm_peer_free(struct wm_peer *p)
 		return;
 	wm_peer_zero_sessions(p);
 	wm_peer_clear_staged(p);
+	wm_discovery_free(&p->disco);
 	wm_memzero(p, sizeof(*p));
 	free(p);
 }
