@@ -40,8 +40,13 @@ static void drop_handshake(struct wm_peer *p)
 
 void wm_peer_zero_sessions(struct wm_peer *p)
 {
-	for (int i = 0; i < 3; i++)
-		drop_session(p, &p->sessions[i]);
+	if (p->sessions) {
+		for (int i = 0; i < 3; i++)
+			drop_session(p, &p->sessions[i]);
+		wm_memzero(p->sessions, 3 * sizeof(*p->sessions));
+		free(p->sessions);
+		p->sessions = NULL;
+	}
 	p->current = p->previous = p->next_session = NULL;
 	drop_handshake(p);
 }
@@ -151,6 +156,8 @@ struct wm_session *wm_peer_install_session(struct wm_peer *p,
 {
 	struct wm_session *s;
 
+	if (!p->sessions && !(p->sessions = calloc(3, sizeof(*p->sessions))))
+		return NULL;
 	if (kp->is_initiator) {
 		/* Our own handshake finished: use it at once. A pending next
 		 * is superseded, and the old current stays for stragglers. */

@@ -45,8 +45,10 @@ struct wm_peer {
 
 	/* next: responder keys not yet confirmed by the initiator's first
 	 * packet; current: what we send with; previous: still accepted for
-	 * packets in flight across a rekey. */
-	struct wm_session sessions[3];
+	 * packets in flight across a rekey. The three slots are allocated
+	 * by the first session and freed when all are zeroed, so a peer
+	 * that never completes a handshake holds none. */
+	struct wm_session *sessions; /* [3], or NULL */
 	struct wm_session *current, *previous, *next_session;
 
 	union wm_sockaddr endpoint; /* AF_UNSPEC until known */
@@ -116,12 +118,14 @@ struct wm_staged *wm_peer_unstage(struct wm_peer *p);
 void wm_peer_clear_staged(struct wm_peer *p);
 
 /* Installs a new session in the right slot (see the struct comment) and
- * returns it; the slot it replaces is wiped. */
+ * returns it; the slot it replaces is wiped. NULL when there was no
+ * memory for the slots (nothing installed). */
 struct wm_session *wm_peer_install_session(struct wm_peer *p,
 					   const struct wm_keypair *kp);
 /* The responder's next session is confirmed: it becomes current. */
 void wm_peer_confirm_next(struct wm_peer *p);
-/* Wipes all sessions and the handshake (zero_key_material). */
+/* Wipes all sessions and the handshake (zero_key_material), and frees
+ * the session slots. */
 void wm_peer_zero_sessions(struct wm_peer *p);
 
 #endif
