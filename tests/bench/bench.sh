@@ -258,7 +258,9 @@ PYEOF
 }
 
 # peers_rss KIND N — VmRSS (kB) of an agent alone in namespace m with N
-# idle peers, once `wg show` lists them all and a second has passed
+# idle peers, a second after they were all in (wiremesh: its UAPI socket
+# opens after the peers are set up; wireguard-go: `wg setconf` returned).
+# Read before `wg show` checks the count, whose buffers would add to it.
 peers_rss() {
 	local kind=$1 n=$2 ifn pid kb=
 	ifn=${kind}${TAG}m
@@ -266,17 +268,15 @@ peers_rss() {
 	if [ "$kind" = wm ]; then
 		lab_bg --name "wiremesh-peers-$n" m "$WM" agent --config "$LAB_TMP/$ifn.conf"
 		pid=$LAB_LAST_PID
+		lab_wait_for 30 test -S "/var/run/wireguard/$ifn.sock"
 	else
 		lab_bg --name "wireguard-go-peers-$n" m env WG_PROCESS_FOREGROUND=1 wireguard-go "$ifn"
 		pid=$LAB_LAST_PID
 		lab_wait_for 10 test -S "/var/run/wireguard/$ifn.sock" &&
 			lab_exec m wg setconf "$ifn" "$LAB_TMP/$ifn.conf" &&
 			lab_exec m ip link set "$ifn" up
-	fi
-	if lab_wait_for 30 sh -c "[ \"\$(ip netns exec $(lab_nsname m) wg show $ifn peers | wc -l)\" = $n ]"; then
-		sleep 1
-		kb=$(rss "$pid" VmRSS)
-	fi
+	fi && sleep 1 && kb=$(rss "$pid" VmRSS) &&
+		[ "$(lab_exec m wg show "$ifn" peers | wc -l)" = "$n" ] || kb=
 	lab_kill "$pid"
 	echo "$kb"
 }
