@@ -157,7 +157,8 @@ struct wm_peer *wm_handshake_consume_initiation(struct wm_device *dev,
 	}
 	wm_cookie_add_macs(&p->cookie, resp, sizeof(*resp), now);
 	wm_noise_derive_keypair(&kp, &p->hs, now);
-	wm_peer_install_session(p, &kp);
+	if (!wm_peer_install_session(p, &kp))
+		p = NULL; /* no memory for the session: no response either */
 	goto out;
 refused:
 	dev->stats.rx_handshake_failed++;
@@ -186,6 +187,7 @@ bool wm_handshake_consume_response(struct wm_device *dev, struct wm_peer *p,
 				   struct wm_msg_response *msg, uint64_t now)
 {
 	struct wm_keypair kp;
+	bool installed;
 
 	if (wm_noise_consume_response(msg, &p->hs, &dev->local, &p->noise) !=
 	    WM_NOISE_OK) {
@@ -194,9 +196,9 @@ bool wm_handshake_consume_response(struct wm_device *dev, struct wm_peer *p,
 	}
 	p->rx_bytes += sizeof(*msg);
 	wm_noise_derive_keypair(&kp, &p->hs, now);
-	wm_peer_install_session(p, &kp);
+	installed = wm_peer_install_session(p, &kp) != NULL;
 	wm_memzero(&kp, sizeof(kp));
-	return true;
+	return installed;
 }
 
 void wm_handshake_consume_cookie(struct wm_device *dev,

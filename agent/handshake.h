@@ -43,8 +43,9 @@ enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 
 /* Consumes an initiation (MACs already checked): on success installs the
  * responder's next session, fills *resp and returns the peer; NULL when
- * it was refused (counted). from: the peer the relay says sent it, or
- * NULL off the wire; a relayed initiation must come from that peer. */
+ * it was refused (counted) or memory ran out. from: the peer the relay
+ * says sent it, or NULL off the wire; a relayed initiation must come
+ * from that peer. */
 struct wm_peer *wm_handshake_consume_initiation(struct wm_device *dev,
 						struct wm_msg_initiation *msg,
 						struct wm_peer *from,
@@ -56,7 +57,8 @@ struct wm_peer *wm_handshake_consume_initiation(struct wm_device *dev,
 struct wm_peer *wm_handshake_response_peer(struct wm_device *dev,
 					   const struct wm_msg_response *msg);
 /* Consumes a response of p's handshake (MACs already checked) and
- * installs the new current session. False when refused (counted). */
+ * installs the new current session. False when refused (counted), or
+ * when there was no memory for the session. */
 bool wm_handshake_consume_response(struct wm_device *dev, struct wm_peer *p,
 				   struct wm_msg_response *msg,
 				   uint64_t now_ns);

@@ -40,8 +40,13 @@ static void drop_handshake(struct wm_peer *p)
 
 void wm_peer_zero_sessions(struct wm_peer *p)
 {
-	for (int i = 0; i < 3; i++)
-		drop_session(p, &p->sessions[i]);
+	if (p->sessions) {
+		for (int i = 0; i < 3; i++)
+			drop_session(p, &p->sessions[i]);
+		wm_memzero(p->sessions, 3 * sizeof(*p->sessions));
+		free(p->sessions);
+		p->sessions = NULL;
+	}
 	p->current = p->previous = p->next_session = NULL;
 	drop_handshake(p);
 }
@@ -52,6 +57,7 @@ void wm_peer_free(struct wm_peer *p)
 		return;
 	wm_peer_zero_sessions(p);
 	wm_peer_clear_staged(p);
+	wm_discovery_free(&p->disco);
 	wm_memzero(p, sizeof(*p));
 	free(p);
 }
@@ -93,42 +99,46 @@ void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk)
 bool wm_peer_stage(struct wm_peer *p, const uint8_t *pkt, size_t len)
 {
 	bool kept_all = true;
-	struct wm_staged *slot;
-	uint8_t *copy = malloc(len ? len : 1);
+	struct wm_staged *n = malloc(sizeof(*n) + len);
 
-	if (!copy)
+	if (!n)
 		return false;
 	if (p->staged_len == WM_STAGED_MAX) {
-		struct wm_staged old;
-		wm_peer_unstage(p, &old);
-		free(old.data);
+		free(wm_peer_unstage(p));
 		kept_all = false;
 	}
-	slot = &p->staged[(p->staged_head + p->staged_len) % WM_STAGED_MAX];
-	memcpy(copy, pkt, len);
-	slot->data = copy;
-	slot->len = len;
+	n->next = NULL;
+	n->len = len;
+	memcpy(n->data, pkt, len);
+	if (p->staged_last)
+		p->staged_last->next = n;
+	else
+		p->staged_first = n;
+	p->staged_last = n;
 	p->staged_len++;
 	return kept_all;
 }
 
-bool wm_peer_unstage(struct wm_peer *p, struct wm_staged *out)
+struct wm_staged *wm_peer_unstage(struct wm_peer *p)
 {
-	if (p->staged_len == 0)
-		return false;
-	*out = p->staged[p->staged_head];
-	p->staged[p->staged_head].data = NULL;
-	p->staged_head = (p->staged_head + 1) % WM_STAGED_MAX;
+	struct wm_staged *n = p->staged_first;
+
+	if (!n)
+		return NULL;
+	p->staged_first = n->next;
+	if (!p->staged_first)
+		p->staged_last = NULL;
 	p->staged_len--;
-	return true;
+	n->next = NULL;
+	return n;
 }
 
 void wm_peer_clear_staged(struct wm_peer *p)
 {
-	struct wm_staged s;
+	struct wm_staged *n;
 
-	while (wm_peer_unstage(p, &s))
-		free(s.data);
+	while ((n = wm_peer_unstage(p)))
+		free(n);
 }
 
 static struct wm_session *free_slot(struct wm_peer *p)
@@ -146,6 +156,8 @@ struct wm_session *wm_peer_install_session(struct wm_peer *p,
 {
 	struct wm_session *s;
 
+	if (!p->sessions && !(p->sessions = calloc(3, sizeof(*p->sessions))))
+		return NULL;
 	if (kp->is_initiator) {
 		/* Our own handshake finished: use it at once. A pending next
 		 * is superseded, and the old current stays for stragglers. */

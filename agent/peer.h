@@ -27,10 +27,11 @@ struct wm_device;
 
 enum { WM_STAGED_MAX = 128, WM_PACKET_MAX = 65536 };
 
-/* A packet waiting for a session (bounded; oldest dropped first). */
+/* A packet waiting for a session, in one allocation with its bytes. */
 struct wm_staged {
-	uint8_t *data;
+	struct wm_staged *next;
 	size_t len;
+	uint8_t data[];
 };
 
 struct wm_peer {
@@ -44,8 +45,10 @@ struct wm_peer {
 
 	/* next: responder keys not yet confirmed by the initiator's first
 	 * packet; current: what we send with; previous: still accepted for
-	 * packets in flight across a rekey. */
-	struct wm_session sessions[3];
+	 * packets in flight across a rekey. The three slots are allocated
+	 * by the first session and freed when all are zeroed, so a peer
+	 * that never completes a handshake holds none. */
+	struct wm_session *sessions; /* [3], or NULL */
 	struct wm_session *current, *previous, *next_session;
 
 	union wm_sockaddr endpoint; /* AF_UNSPEC until known */
@@ -54,8 +57,10 @@ struct wm_peer {
 	enum wm_path_mode path_mode;
 	struct wm_timers timers;
 
-	struct wm_staged staged[WM_STAGED_MAX];
-	unsigned staged_head, staged_len;
+	/* Packets waiting for a session, oldest first (at most
+	 * WM_STAGED_MAX; none once a session sends them). */
+	struct wm_staged *staged_first, *staged_last;
+	unsigned staged_len;
 
 	/* The path (nat/path.h): what it rests on, and the cached choice
 	 * that sending reads (agent/peer_path.c decides it on events). */
@@ -105,19 +110,22 @@ bool wm_peer_has_endpoint(const struct wm_peer *p);
 void wm_peer_set_psk(struct wm_peer *p, const uint8_t *psk);
 
 /* Queues a copy of a packet until a session exists. Returns false when it
- * had to drop the oldest to make room (counted by the caller). */
+ * had to drop the oldest to make room, or had no memory for the copy
+ * (counted by the caller). */
 bool wm_peer_stage(struct wm_peer *p, const uint8_t *pkt, size_t len);
-/* Takes the oldest staged packet; false when none. Caller frees data. */
-bool wm_peer_unstage(struct wm_peer *p, struct wm_staged *out);
+/* Takes the oldest staged packet; NULL when none. The caller free()s it. */
+struct wm_staged *wm_peer_unstage(struct wm_peer *p);
 void wm_peer_clear_staged(struct wm_peer *p);
 
 /* Installs a new session in the right slot (see the struct comment) and
- * returns it; the slot it replaces is wiped. */
+ * returns it; the slot it replaces is wiped. NULL when there was no
+ * memory for the slots (nothing installed). */
 struct wm_session *wm_peer_install_session(struct wm_peer *p,
 					   const struct wm_keypair *kp);
 /* The responder's next session is confirmed: it becomes current. */
 void wm_peer_confirm_next(struct wm_peer *p);
-/* Wipes all sessions and the handshake (zero_key_material). */
+/* Wipes all sessions and the handshake (zero_key_material), and frees
+ * the session slots. */
 void wm_peer_zero_sessions(struct wm_peer *p);
 
 #endif

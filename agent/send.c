@@ -183,12 +183,12 @@ void wm_send_keepalive(struct wm_device *dev, struct wm_peer *p, uint64_t now)
 void wm_send_staged(struct wm_device *dev, struct wm_peer *p, uint64_t now)
 {
 	uint8_t buf[WM_BUF_SIZE];
-	struct wm_staged s;
+	struct wm_staged *s;
 
 	while (p->staged_len && wm_session_can_send(p->current, now)) {
-		wm_peer_unstage(p, &s);
-		memcpy(buf + WM_HEADROOM, s.data, s.len);
-		free(s.data);
-		seal_and_send(dev, p, buf + WM_HEADROOM, s.len, now);
+		s = wm_peer_unstage(p);
+		memcpy(buf + WM_HEADROOM, s->data, s->len);
+		seal_and_send(dev, p, buf + WM_HEADROOM, s->len, now);
+		free(s);
 	}
 }

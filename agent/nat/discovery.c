@@ -2,9 +2,17 @@
 #include "agent/nat/discovery.h"
 #include "agent/wg/clock.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SEC(x) ((uint64_t)(x) * 1000000000ULL)
+#define SEEN_KEEP SEC(3 * WM_DISCO_MAX_SKEW_S)
+
+void wm_discovery_free(struct wm_disco_peer *d)
+{
+	free(d->seen);
+	d->seen = NULL;
+}
 
 void wm_discovery_reset(struct wm_disco_peer *d)
 {
@@ -156,12 +164,24 @@ static void probe(struct wm_disco_peer *d, const struct wm_disco_view *v,
 	d->next_probe_ns = now + SEC(d->backoff_s);
 }
 
+/* The newest nonce is older than any replay could be: nothing in the
+ * ring can match again, so it goes (replayed() starts a new one). */
+static void forget_seen(struct wm_disco_peer *d, uint64_t now)
+{
+	const struct wm_disco_seen *s = d->seen;
+
+	if (s && wm_since(now, s->e[(s->next + WM_DISCO_SEEN - 1) %
+				    WM_DISCO_SEEN].at) >= SEEN_KEEP)
+		wm_discovery_free(d);
+}
+
 void wm_discovery_tick(struct wm_disco_peer *d, const struct wm_disco_view *v,
 		       uint64_t now, struct wm_disco_out *out)
 {
 	struct wm_candidate *c;
 
 	clear_out(out);
+	forget_seen(d, now);
 	if (v->mode == WM_PATH_RELAY)
 		return;
 	if (v->direct_proven) {
@@ -245,16 +265,20 @@ static void got_pong(struct wm_disco_peer *d, const struct wm_disco_view *v,
 static bool replayed(struct wm_disco_peer *d, const uint8_t *nonce,
 		     uint64_t now)
 {
+	struct wm_disco_seen *s = d->seen;
 	uint64_t tag;
 
+	/* Without memory for the nonce a replay could not be told: refuse. */
+	if (!s && !(s = d->seen = calloc(1, sizeof(*s))))
+		return true;
 	memcpy(&tag, nonce, sizeof(tag));
 	for (size_t i = 0; i < WM_DISCO_SEEN; i++)
-		if (d->seen[i].tag == tag && d->seen[i].at &&
-		    wm_since(now, d->seen[i].at) < SEC(3 * WM_DISCO_MAX_SKEW_S))
+		if (s->e[i].tag == tag && s->e[i].at &&
+		    wm_since(now, s->e[i].at) < SEEN_KEEP)
 			return true;
-	d->seen[d->seen_next].tag = tag;
-	d->seen[d->seen_next].at = now ? now : 1;
-	d->seen_next = (d->seen_next + 1) % WM_DISCO_SEEN;
+	s->e[s->next].tag = tag;
+	s->e[s->next].at = now ? now : 1;
+	s->next = (s->next + 1) % WM_DISCO_SEEN;
 	return false;
 }
 

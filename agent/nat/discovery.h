@@ -48,13 +48,22 @@ struct wm_candidate {
 	uint64_t rtt_ns;
 };
 
+/* Nonces of disco messages already taken (replay protection), each
+ * remembered for 3 * WM_DISCO_MAX_SKEW_S, longer than the clock check
+ * lets a message live. */
+struct wm_disco_seen {
+	struct { uint64_t tag, at; } e[WM_DISCO_SEEN];
+	unsigned next;
+};
+
 /* Discovery's memory of one peer. */
 struct wm_disco_peer {
 	uint8_t key[32]; /* the pair's disco key (disco.h) */
 	bool have_key;
-	/* Nonces of disco messages already taken (replay protection). */
-	struct { uint64_t tag, at; } seen[WM_DISCO_SEEN];
-	unsigned seen_next;
+	/* Allocated by the first authentic message, freed by the tick once
+	 * every nonce in it has outlived its use: a peer that never sends
+	 * disco (or stopped long ago) costs no replay memory. */
+	struct wm_disco_seen *seen;
 	uint64_t last_cmm_ns;   /* start of the CALL_ME_MAYBE window */
 	unsigned cmm_in_window;
 	/* An endpoint whose WireGuard traffic failed while its disco pongs
@@ -99,6 +108,8 @@ struct wm_disco_out {
 				     * direct path is proven now */
 };
 
+/* Frees what discovery allocated for d (the peer is going away). */
+void wm_discovery_free(struct wm_disco_peer *d);
 /* Forget what was learnt (path mode changed); the key and the replay
  * memory stay. */
 void wm_discovery_reset(struct wm_disco_peer *d);
@@ -108,12 +119,14 @@ void wm_discovery_restart(struct wm_disco_peer *d);
  * peer may never make us probe (loopback, link-local, ...) are ignored. */
 void wm_discovery_add_candidate(struct wm_disco_peer *d,
 				const union wm_sockaddr *a);
-/* Probes and heartbeats that are due. out is cleared first. */
+/* Probes and heartbeats that are due; frees the replay memory once it
+ * holds nothing still live. out is cleared first. */
 void wm_discovery_tick(struct wm_disco_peer *d, const struct wm_disco_view *v,
 		       uint64_t now_ns, struct wm_disco_out *out);
 /* An authenticated message from src (NULL: through the relay), whose
  * nonce (24 bytes) is checked against replays first. False when it was
- * replayed (nothing done). out is cleared first. */
+ * replayed, or when there was no memory to remember its nonce (nothing
+ * done either way). out is cleared first. */
 bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v,
 			  const struct wm_disco_msg *msg, const uint8_t *nonce,
 			  const union wm_sockaddr *src, uint64_t now_ns,

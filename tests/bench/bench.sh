@@ -11,9 +11,25 @@
 # implementations so that machine noise is spread over both.
 #
 # Measured per implementation: median Gbit/s (receiver side) of TCP single
-# stream and of -P 4, ping RTT through the tunnel (median/avg), VmRSS (and
-# VmHWM) of each agent after the run, and CPU time the two agents used per GB
-# moved (from /proc/PID/stat, so it is independent of how fast the run was).
+# stream and of -P 4, and the median of the per-round paired ratios
+# wiremesh/wireguard-go (each round's two runs side by side, so a slow round
+# slows both); ping RTT through the tunnel (median/avg); VmRSS of each agent
+# idle (after start, before any traffic) and after the run (with VmHWM); CPU
+# time the two agents used per GB moved (from /proc/PID/stat, so it is
+# independent of how fast the run was).
+#
+# Also measured:
+#   memory per peer  an agent alone in a namespace with 1 peer, then with
+#                    BENCH_PEERS idle peers (no endpoints): VmRSS after start,
+#                    the difference in MB and KB per peer; wireguard-go too,
+#                    given the same peers with `wg setconf`.
+#   relayed/direct   a second wiremesh pair (10.79.0.1 <-> 10.79.0.2, default
+#                    MTU with a relay) with Relay= a `wiremesh relay` in a third
+#                    namespace "r" (ClientRate 1 GB/s, not the bottleneck), its
+#                    peers set to Path = relay, then to direct through the REST
+#                    API: the same pair, single stream, rounds alternating.
+#   machine busy     before each round, CPU idle share over 1 s (/proc/stat);
+#                    below BENCH_IDLE_MIN % a warning is printed on that round.
 #
 # Knobs (environment):
 #   BENCH_ROUNDS=5   rounds (each round: both impls, 1 stream and -P 4)
@@ -22,8 +38,11 @@
 #   BENCH_PINGS=50   pings per implementation, at -i 0.05
 #   BENCH_PROFILE=0  1: one more wiremesh single-stream run under `perf record`,
 #                    top symbols of both agents printed (needs linux-perf)
+#   BENCH_PEERS=1000 idle peers for the memory-per-peer figure (0: skip it)
+#   BENCH_RELAY_ROUNDS=2  relayed/direct rounds (0: skip the relay pair)
+#   BENCH_IDLE_MIN=80     CPU idle % below which a round is flagged
 #   LAB_KEEP=1       keep the scratch directory (iperf3 JSON, logs)
-# Defaults take about 2 minutes. Exit status 0 when both were measured.
+# Defaults take about 3 minutes. Exit status 0 when both were measured.
 # shellcheck disable=SC2015 # "a && b || fail" is meant
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -37,6 +56,9 @@ TIME=${BENCH_TIME:-4}
 OMIT=${BENCH_OMIT:-1}
 PINGS=${BENCH_PINGS:-50}
 PROFILE=${BENCH_PROFILE:-0}
+PEERS=${BENCH_PEERS:-1000}
+RELAY_ROUNDS=${BENCH_RELAY_ROUNDS:-2}
+IDLE_MIN=${BENCH_IDLE_MIN:-80}
 PY=$LAB_PYTHON
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -60,11 +82,14 @@ WM_A=10.77.0.1 WM_B=10.77.0.2
 WG_A=10.78.0.1 WG_B=10.78.0.2
 WM_PORT=51820 WG_PORT=51821
 IPERF_PORT=5201
+WMR_IF_A=wm${TAG}c WMR_IF_B=wm${TAG}d   # the relayed pair
+WMR_A=10.79.0.1 WMR_B=10.79.0.2 WMR_PORT=51822
+RELAY_A=192.0.3.2 RELAY_B=192.0.4.2 RELAY_PORT=3478   # the relay as a and b see it
 
 declare -A PID_A PID_B DST OK NAME
-NAME[wm]=wiremesh NAME[wg]=wireguard-go
-DST[wm]=$WM_B DST[wg]=$WG_B
-OK[wm]=0 OK[wg]=0
+NAME[wm]=wiremesh NAME[wg]=wireguard-go NAME[wmr]="wiremesh (relay pair)"
+DST[wm]=$WM_B DST[wg]=$WG_B DST[wmr]=$WMR_B
+OK[wm]=0 OK[wg]=0 OK[wmr]=0
 
 # ---------------------------------------------------------------- world
 
@@ -172,6 +197,203 @@ rss() { # pid field → kB
 	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null
 }
 
+# ---------------------------------------------------------------- idle RSS
+
+# rss_idle IMPL — VmRSS of both agents after start, before any traffic
+# (the tunnel is up but has not carried a packet), into $RES/rss-idle.txt.
+rss_idle() {
+	local side pid
+	sleep 0.5
+	for side in A B; do
+		pid=$(agent_pid "$1" $side)
+		echo "$1 $side $(rss "$pid" VmRSS)" >>"$RES/rss-idle.txt"
+	done
+}
+
+# ---------------------------------------------------------------- machine busy
+
+cpu_times() { # → idle+iowait and total jiffies of all CPUs
+	awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat
+}
+
+cpu_idle_pct() { # → integer % of CPU time idle (idle + iowait) over 1 s
+	local a b
+	a=$(cpu_times)
+	sleep 1
+	b=$(cpu_times)
+	# shellcheck disable=SC2086
+	set -- $a $b
+	[ $(($4 - $2)) -gt 0 ] && echo $((100 * ($3 - $1) / ($4 - $2))) || echo 100
+}
+
+# busy_note ROUND — empty when the machine was idle, else a warning for the
+# round's line (also kept in $RES/busy.txt for the summary)
+busy_note() {
+	local idle
+	idle=$(cpu_idle_pct)
+	[ "$idle" -ge "$IDLE_MIN" ] && return 0
+	echo "$1 $idle" >>"$RES/busy.txt"
+	echo "  [WARNING: machine busy before this round: CPU ${idle}% idle over 1 s, $(cut -d' ' -f1 /proc/loadavg) load]"
+}
+
+# ---------------------------------------------------------------- memory per peer
+
+# peers_conf FILE N KIND — N peers with random keys and one /32 each, no
+# endpoints (idle: nothing to probe, no handshake). KIND wm: a wiremesh
+# file (with Address and API); wg: a file for `wg setconf`.
+peers_conf() {
+	local priv
+	priv=$("$WM" genkey) || return 1
+	(umask 077 && "$PY" - "$1" "$2" "$3" "$priv" "${1%.conf}.api.sock") <<'PYEOF'
+import base64, os, sys
+f, n, kind, priv, api = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+with open(f, 'w') as o:
+    o.write('[Interface]\nPrivateKey = %s\nListenPort = 51830\n' % priv)
+    if kind == 'wm':
+        o.write('Address = 10.99.0.1/16\nAPI = %s\n' % api)
+    for i in range(n):
+        o.write('\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.%d.%d/32\n' % (
+            base64.b64encode(os.urandom(32)).decode(), 100 + i // 65536, i // 256 % 256, i % 256))
+PYEOF
+}
+
+# peers_rss KIND N — VmRSS (kB) of an agent alone in namespace m with N
+# idle peers, a second after they were all in (wiremesh: its UAPI socket
+# opens after the peers are set up; wireguard-go: `wg setconf` returned).
+# Read before `wg show` checks the count, whose buffers would add to it.
+peers_rss() {
+	local kind=$1 n=$2 ifn pid kb=
+	ifn=${kind}${TAG}m
+	peers_conf "$LAB_TMP/$ifn.conf" "$n" "$kind" || return 1
+	if [ "$kind" = wm ]; then
+		lab_bg --name "wiremesh-peers-$n" m "$WM" agent --config "$LAB_TMP/$ifn.conf"
+		pid=$LAB_LAST_PID
+		lab_wait_for 30 test -S "/var/run/wireguard/$ifn.sock"
+	else
+		lab_bg --name "wireguard-go-peers-$n" m env WG_PROCESS_FOREGROUND=1 wireguard-go "$ifn"
+		pid=$LAB_LAST_PID
+		lab_wait_for 10 test -S "/var/run/wireguard/$ifn.sock" &&
+			lab_exec m wg setconf "$ifn" "$LAB_TMP/$ifn.conf" &&
+			lab_exec m ip link set "$ifn" up
+	fi && sleep 1 && kb=$(rss "$pid" VmRSS) &&
+		[ "$(lab_exec m wg show "$ifn" peers | wc -l)" = "$n" ] || kb=
+	lab_kill "$pid"
+	echo "$kb"
+}
+
+measure_peers() {
+	local kind n
+	lab_ns m || { echo "bench: cannot create namespace m"; return 1; }
+	for kind in wm wg; do
+		for n in 1 "$PEERS"; do
+			echo "$kind $n $(peers_rss "$kind" "$n")" >>"$RES/peers.txt"
+		done
+	done
+}
+
+# ---------------------------------------------------------------- relayed vs direct
+
+gbps() { # iperf3 JSON → receiver Gbit/s, or "fail"
+	"$PY" -c 'import json,sys
+try:
+    print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception:
+    print("fail")' "$1"
+}
+
+urlkey() { tr '+/' '-_' <<<"$1" | tr -d '='; }
+
+wmr_api() { # IF PATH [curl args...] — the REST API of one end of the relay pair
+	local ifn=$1 path=$2
+	shift 2
+	curl -sS --max-time 5 --unix-socket "$LAB_TMP/$ifn.api.sock" "$@" "http://wiremesh$path"
+}
+
+wmr_path_is() { # IF PEERPUB WANT — the path the agent reports for the peer
+	[ "$(wmr_api "$1" "/v1/peers/$(urlkey "$2")" |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["path"])' 2>/dev/null)" = "$3" ]
+}
+
+wmr_mode() { # MODE — set on both ends, then wait until both report it as the path
+	local put=(-X PUT -H 'Content-Type: application/json' -d "{\"mode\":\"$1\"}")
+	wmr_api "$WMR_IF_A" "/v1/peers/$(urlkey "$WMR_PUB_B")/path" "${put[@]}" >/dev/null &&
+		wmr_api "$WMR_IF_B" "/v1/peers/$(urlkey "$WMR_PUB_A")/path" "${put[@]}" >/dev/null &&
+		lab_wait_for 15 wmr_path_is "$WMR_IF_A" "$WMR_PUB_B" "$1" &&
+		lab_wait_for 15 wmr_path_is "$WMR_IF_B" "$WMR_PUB_A" "$1" &&
+		lab_wait_for 10 lab_exec a ping -c 1 -W 1 "$WMR_B"
+}
+
+wmr_conf() { # IF priv addr relay peerpub peerip endpoint
+	(umask 077 && cat >"$LAB_TMP/$1.conf") <<-EOF
+		[Interface]
+		PrivateKey = $2
+		ListenPort = $WMR_PORT
+		Address = $3/24
+		API = $LAB_TMP/$1.api.sock
+		Relay = $4:$RELAY_PORT
+		RelayPublicKey = $RELAY_PUB
+
+		[Peer]
+		PublicKey = $5
+		AllowedIPs = $6/32
+		Endpoint = $7
+		Path = relay
+	EOF
+}
+
+# Namespace r, one veth to a and one to b; `wiremesh relay` there; the pair
+# wm${TAG}c (in a) and wm${TAG}d (in b), relayed from the start.
+start_relay_pair() {
+	local kr ka kb
+	lab_ns r && lab_veth a rl0 192.0.3.1/24 r eth0 "$RELAY_A/24" &&
+		lab_veth b rl0 192.0.4.1/24 r eth1 "$RELAY_B/24" ||
+		{ echo "cannot build the relay's namespace"; return 1; }
+	kr=$("$WM" genkey) && ka=$("$WM" genkey) && kb=$("$WM" genkey) &&
+		RELAY_PUB=$("$WM" pubkey <<<"$kr") && WMR_PUB_A=$("$WM" pubkey <<<"$ka") &&
+		WMR_PUB_B=$("$WM" pubkey <<<"$kb") || { echo "wiremesh genkey/pubkey failed"; return 1; }
+	(umask 077 && printf '[Relay]\nPrivateKey = %s\nListenPort = %s\nClientRate = 1000000000\nAllowedClients = %s\nAllowedClients = %s\n' \
+		"$kr" $RELAY_PORT "$WMR_PUB_A" "$WMR_PUB_B" >"$LAB_TMP/relay.conf")
+	lab_bg --name relay r "$WM" relay --config "$LAB_TMP/relay.conf"
+	RELAY_PID=$LAB_LAST_PID
+	lab_wait_for 5 lab_exec r sh -c "ss -Hlun 'sport = :$RELAY_PORT' | grep -q ." ||
+		{ echo "the relay did not start"; return 1; }
+	wmr_conf "$WMR_IF_A" "$ka" $WMR_A $RELAY_A "$WMR_PUB_B" $WMR_B "$UNDER_B:$WMR_PORT"
+	wmr_conf "$WMR_IF_B" "$kb" $WMR_B $RELAY_B "$WMR_PUB_A" $WMR_A "$UNDER_A:$WMR_PORT"
+	lab_bg --name wiremesh-relayed-a a "$WM" agent --config "$LAB_TMP/$WMR_IF_A.conf"
+	PID_A[wmr]=$LAB_LAST_PID
+	lab_bg --name wiremesh-relayed-b b "$WM" agent --config "$LAB_TMP/$WMR_IF_B.conf"
+	PID_B[wmr]=$LAB_LAST_PID
+	lab_wait_for 10 test -S "$LAB_TMP/$WMR_IF_A.api.sock" &&
+		lab_wait_for 10 test -S "$LAB_TMP/$WMR_IF_B.api.sock" &&
+		wmr_mode relay || { echo "the relayed pair did not come up"; return 1; }
+	echo "mtu $(lab_exec a cat "/sys/class/net/$WMR_IF_A/mtu")" >"$RES/relay-info.txt"
+}
+
+# Rounds of one single-stream run relayed and one direct (order alternating);
+# the relay's own CPU ticks per run go to $RES/TAG.relaycpu.
+measure_relay() {
+	local r m order line note r0
+	start_relay_pair || return 1
+	OK[wmr]=1
+	for r in $(seq 1 "$RELAY_ROUNDS"); do
+		order=(relay direct)
+		[ $((r % 2)) -eq 0 ] && order=(direct relay)
+		note=$(busy_note "relay-$r")
+		line="relay round $r/$RELAY_ROUNDS:"
+		for m in "${order[@]}"; do
+			if ! wmr_mode "$m"; then
+				line+="  $m: the path did not switch"
+				continue
+			fi
+			r0=$(cpu_ticks "$RELAY_PID")
+			run_iperf wmr 1 "wmr-$m-r$r"
+			echo $(($(cpu_ticks "$RELAY_PID") - r0)) >"$RES/wmr-$m-r$r.relaycpu"
+			line+="  $m $(gbps "$RES/wmr-$m-r$r.json")"
+		done
+		echo "$line$note"
+	done
+}
+
 # ---------------------------------------------------------------- run
 
 echo "== machine"
@@ -182,8 +404,8 @@ echo "== wiremesh version ($WM)"
 echo "== wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null || echo '?'), iperf3 $(iperf3 --version 2>/dev/null | awk 'NR==1 {print $2}')"
 echo
 
-if start_wiremesh && tunnel_up wm; then OK[wm]=1; else echo "bench: wiremesh tunnel did not come up"; fi
-if start_wireguard_go && tunnel_up wg; then OK[wg]=1; else echo "bench: wireguard-go tunnel did not come up"; fi
+if start_wiremesh && rss_idle wm && tunnel_up wm; then OK[wm]=1; else echo "bench: wiremesh tunnel did not come up"; fi
+if start_wireguard_go && rss_idle wg && tunnel_up wg; then OK[wg]=1; else echo "bench: wireguard-go tunnel did not come up"; fi
 
 lab_bg --name iperf3-server b iperf3 -s -p $IPERF_PORT
 lab_wait_for 5 sh -c "ip netns exec $(lab_nsname b) ss -Hltn 'sport = :$IPERF_PORT' | grep -q ." ||
@@ -198,6 +420,7 @@ for i in "${IMPLS[@]}"; do run_ping "$i"; done
 for r in $(seq 1 "$ROUNDS"); do
 	order=("${IMPLS[@]}")
 	if [ $((r % 2)) -eq 0 ] && [ ${#IMPLS[@]} -eq 2 ]; then order=("${IMPLS[1]}" "${IMPLS[0]}"); fi
+	note=$(busy_note "$r")
 	line="round $r/$ROUNDS:"
 	for i in "${order[@]}"; do
 		for p in 1 4; do
@@ -211,7 +434,7 @@ except Exception:
 			line+="  ${NAME[$i]} -P$p $g"
 		done
 	done
-	echo "$line"
+	echo "$line$note"
 done
 
 if [ "$PROFILE" = 1 ] && [ "${OK[wm]}" = 1 ]; then
@@ -251,6 +474,14 @@ for i in "${IMPLS[@]}"; do
 		echo "$i $side $(rss "$pid" VmRSS) $(rss "$pid" VmHWM)" >>"$RES/rss.txt"
 	done
 done
+
+if [ "$RELAY_ROUNDS" -gt 0 ]; then
+	echo
+	measure_relay || echo "bench: no relayed/direct figure"
+fi
+if [ "$PEERS" -gt 0 ]; then
+	measure_peers || echo "bench: no memory-per-peer figure"
+fi
 
 echo
 "$PY" - "$RES" "$ROUNDS" "${OK[wm]}" "${OK[wg]}" "$(getconf CLK_TCK)" "$PINGS" <<'PYEOF'
@@ -302,6 +533,37 @@ except OSError:
     pass
 
 med = lambda v: statistics.median(v) if v else None
+
+def per_round(impl, p, tag='%s-p%d-r%d'):
+    """{round: Gbit/s} of the runs that produced a figure"""
+    out = {}
+    for r in range(1, rounds + 1):
+        try:
+            j = json.load(open(os.path.join(res, (tag % (impl, p, r)) + '.json')))
+            out[r] = j['end']['sum_received']['bits_per_second'] / 1e9
+        except Exception:
+            pass
+    return out
+
+def paired(p):
+    """wiremesh/wireguard-go within each round where both ran"""
+    a, b = per_round('wm', p), per_round('wg', p)
+    return {r: a[r] / b[r] for r in sorted(a) if r in b and b[r]}
+
+def kb_file(name):
+    """lines "impl side kB" → {(impl, side): kB}"""
+    out = {}
+    try:
+        for line in open(os.path.join(res, name)):
+            f = line.split()
+            if len(f) >= 3 and f[2].isdigit():
+                out[(f[0], f[1])] = int(f[2])
+    except OSError:
+        pass
+    return out
+
+rss_idle = kb_file('rss-idle.txt')
+ratios = {1: paired(1), 4: paired(4)}
 data = {}
 for i in impls:
     g1, c1, r1 = iperf(i, 1)
@@ -323,12 +585,17 @@ def val(i, k):
     if k == 'rssB': return rss.get((i, 'B'), (None, None))[0]
     if k == 'hwmA': return rss.get((i, 'A'), (None, None))[1]
     if k == 'hwmB': return rss.get((i, 'B'), (None, None))[1]
+    if k in ('irssA', 'irssB'):
+        v = rss_idle.get((i, k[-1]))
+        return v / 1024 if v is not None else None
 
 table = [
     ('TCP 1 stream, Gbit/s (median)', 'g1', '%.2f', True),
     ('TCP -P 4, Gbit/s (median)', 'g4', '%.2f', True),
     ('ping RTT median, ms', 'rttmed', '%.3f', True),
     ('ping RTT avg, ms', 'rttavg', '%.3f', True),
+    ('RSS idle sender agent, MB', 'irssA', '%.1f', True),
+    ('RSS idle receiver agent, MB', 'irssB', '%.1f', True),
     ('RSS sender agent, MB', 'rssA', '%.1f', True),
     ('RSS receiver agent, MB', 'rssB', '%.1f', True),
     ('peak RSS (VmHWM) sender, MB', 'hwmA', '%.1f', True),
@@ -344,7 +611,11 @@ for label, k, fmt, ratio in table:
     sa = fmt % a if a is not None else 'n/a'
     sb = fmt % b if b is not None else 'n/a'
     sr = '%.2f' % (a / b) if ratio and a is not None and b else '-'
+    if k in ('g1', 'g4'):  # paired: the median of the per-round ratios
+        pr = ratios[1 if k == 'g1' else 4]
+        sr = '%.2f*' % med(list(pr.values())) if pr else '-'
     print('%-*s %12s %14s %16s' % (w, label, sa, sb, sr))
+print('* median of the per-round ratios (each round runs both), not a ratio of medians')
 print()
 for i in impls:
     d = data[i]
@@ -357,6 +628,87 @@ for i in impls:
             '', len(d['ping']), pings, min(d['ping']), max(d['ping'])))
     else:
         print('%-13s ping: no answers' % '')
+
+# ---- per-round ratios and busy rounds
+print()
+for p in (1, 4):
+    pr = ratios[p]
+    print('wiremesh/wg-go per round, %s: %s' % (
+        '1 stream' if p == 1 else '-P 4    ',
+        ' '.join('%.2f' % pr[r] for r in sorted(pr)) or '-'))
+busy = []
+try:
+    busy = [l.split() for l in open(os.path.join(res, 'busy.txt')) if l.strip()]
+except OSError:
+    pass
+if busy:
+    print('WARNING: machine busy before round(s) %s (CPU idle %%: %s): those figures are suspect' % (
+        ', '.join(b[0] for b in busy), ', '.join(b[1] for b in busy)))
+else:
+    print('machine idle (CPU idle share over 1 s) before every round')
+
+# ---- relayed vs direct, the same wiremesh pair
+rr = sorted(int(f.split('-r')[-1].split('.')[0]) for f in os.listdir(res)
+            if f.startswith('wmr-relay-r') and f.endswith('.json'))
+if rr:
+    info = {}
+    try:
+        info = dict(l.split(None, 1) for l in open(os.path.join(res, 'relay-info.txt')))
+    except (OSError, ValueError):
+        pass
+    n = max(rr)
+    rel = {}
+    for m in ('relay', 'direct'):
+        rel[m] = {}
+        for r in range(1, n + 1):
+            try:
+                j = json.load(open(os.path.join(res, 'wmr-%s-r%d.json' % (m, r))))
+                rel[m][r] = j['end']['sum_received']['bits_per_second'] / 1e9
+            except Exception:
+                pass
+    pr = {r: rel['relay'][r] / rel['direct'][r] for r in rel['relay']
+          if rel['direct'].get(r)}
+    relay_cpu = []
+    for r in rel['relay']:
+        try:
+            t = int(open(os.path.join(res, 'wmr-relay-r%d.relaycpu' % r)).read())
+            j = json.load(open(os.path.join(res, 'wmr-relay-r%d.json' % r)))
+            st = j['start']['test_start']
+            moved = j['end']['sum_received']['bytes'] * (st['duration'] + st.get('omit', 0)) / max(st['duration'], 1)
+            relay_cpu.append((t / hz) / (moved / 1e9))
+        except Exception:
+            pass
+    f = lambda v: '%.2f' % v if v is not None else 'n/a'
+    print()
+    print('== relayed vs direct (one wiremesh pair, TCP 1 stream, MTU %s, %d rounds)' % (
+        info.get('mtu', '?').strip(), n))
+    print('%-34s %s' % ('relayed, Gbit/s (median)', f(med(list(rel['relay'].values())))))
+    print('%-34s %s' % ('direct, Gbit/s (median)', f(med(list(rel['direct'].values())))))
+    print('%-34s %s   (per round: %s)' % ('relayed/direct (median per round)',
+          f(med(list(pr.values()))), ' '.join('%.2f' % pr[r] for r in sorted(pr)) or '-'))
+    print('%-34s %s' % ('relay process CPU s per GB', f(med(relay_cpu))))
+
+# ---- memory per peer
+peers = {}
+try:
+    for l in open(os.path.join(res, 'peers.txt')):
+        x = l.split()
+        if len(x) == 3 and x[2].isdigit():
+            peers[(x[0], int(x[1]))] = int(x[2])
+except OSError:
+    pass
+if peers:
+    big = max(n for _, n in peers)
+    print()
+    print('== memory per peer (an agent alone, VmRSS after start; %d idle peers, no endpoints)' % big)
+    for i in ('wm', 'wg'):
+        one, many = peers.get((i, 1)), peers.get((i, big))
+        if one is None or many is None:
+            print('%-13s n/a' % name[i])
+            continue
+        print('%-13s 1 peer %.1f MB   %d peers %.1f MB   +%.2f MB = %.2f KB per peer' % (
+            name[i], one / 1024, big, many / 1024, (many - one) / 1024,
+            (many - one) / (big - 1) if big > 1 else 0))
 PYEOF
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 

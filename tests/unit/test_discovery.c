@@ -5,7 +5,8 @@
  * replaced when full, checked against a naive list in order of arrival),
  * PING -> PONG, which PONGs prove a path and which switch the endpoint,
  * the bad-endpoint quarantine, the CALL_ME_MAYBE burst limit, the replay
- * memory and the heartbeat. Randomness is a counter, so every txid is
+ * memory (and that it is held only while a nonce in it is live) and the
+ * heartbeat. Randomness is a counter, so every txid is
  * distinct and never all zero.
  */
 #include "check.h"
@@ -68,6 +69,12 @@ static void fx_init(struct fx *f, enum wm_path_mode mode)
 	f->v.n_local = 2;
 	f->v.random = rnd;
 	f->nonce_counter = 1000;
+}
+
+/* Frees what discovery allocated (the replay memory). */
+static void fx_done(struct fx *f)
+{
+	wm_discovery_free(&f->d);
 }
 
 static void tick(struct fx *f, uint64_t now)
@@ -178,6 +185,7 @@ TEST(probe_sends_call_me_maybe_and_pings)
 	CHECK(f.out.n_send == 0);
 	tick(&f, t0 + S(WM_PROBE_MIN_S));
 	CHECK(f.out.n_send == 3);
+	fx_done(&f);
 }
 
 /* The gaps between probes when nothing answers, ticking every 250 ms. */
@@ -207,6 +215,7 @@ TEST(probe_backoff_doubles_to_max)
 				(unsigned long long)(at[i + 1] - at[i]), want[i]);
 			CHECK(at[i + 1] - at[i] == S(want[i]));
 		}
+	fx_done(&f);
 }
 
 TEST(restart_probes_at_next_tick)
@@ -232,6 +241,7 @@ TEST(restart_probes_at_next_tick)
 	CHECK(f.out.n_send == 0);
 	tick(&f, t - S(8) + 2 + S(WM_PROBE_MIN_S));
 	CHECK(f.out.n_send == 2);
+	fx_done(&f);
 }
 
 TEST(relay_mode_never_probes)
@@ -249,6 +259,7 @@ TEST(relay_mode_never_probes)
 	wm_discovery_restart(&f.d);
 	tick(&f, t0 + S(121));
 	CHECK(f.out.n_send == 0);
+	fx_done(&f);
 }
 
 /* What one probe sends, by what there is to probe with. */
@@ -284,6 +295,7 @@ TEST(probe_needs_relay_candidates_or_endpoint)
 		}
 		if (rows[i].endpoint)
 			CHECK(ping_to(&f.out, &ep) != NULL);
+		fx_done(&f);
 	}
 }
 
@@ -299,6 +311,7 @@ TEST(failing_random_sends_no_ping)
 	CHECK(f.out.n_send == 1);
 	CHECK(count(&f.out, WM_DISCO_PING) == 0);
 	CHECK(f.d.cand[0].ping_sent_ns == 0);
+	fx_done(&f);
 }
 
 /* ---- candidates ---- */
@@ -377,6 +390,7 @@ TEST(no_duplicate_candidates)
 	/* a CALL_ME_MAYBE repeating one adds nothing either */
 	CHECK(rx_cmm(&f, &a, 1, t0));
 	CHECK(f.d.n_cand == 2);
+	fx_done(&f);
 }
 
 static union wm_sockaddr nth(unsigned i)
@@ -445,6 +459,7 @@ TEST(full_list_replaces_oldest_unanswered)
 		union wm_sockaddr a = nth(5);
 		CHECK(has_cand(&f.d, &a));
 	}
+	fx_done(&f);
 }
 
 /* A random walk of additions (some unusable, some repeated) and proofs
@@ -499,16 +514,18 @@ TEST(candidates_against_naive_list)
 			fprintf(stderr, "step %u: %zu candidates, model %zu\n",
 				step, f.d.n_cand, n_model);
 			CHECK(f.d.n_cand == n_model);
-			return;
+			goto done;
 		}
 		for (size_t i = 0; i < n_model; i++)
 			if (!has_cand(&f.d, &model[i].a)) {
 				fprintf(stderr, "step %u: model entry %zu missing\n",
 					step, i);
 				CHECK(!"candidate set differs from the model");
-				return;
+				goto done;
 			}
 	}
+done:
+	fx_done(&f);
 }
 
 /* ---- PING ---- */
@@ -528,6 +545,7 @@ TEST(ping_answered_with_pong_to_source)
 	CHECK_MEM(f.out.send[0].msg.txid, txid, WM_DISCO_TXID);
 	CHECK(has_cand(&f.d, &src) && f.d.n_cand == 1);
 	CHECK(!f.out.set_endpoint && !f.out.direct_proven);
+	fx_done(&f);
 }
 
 TEST(relayed_ping_answered_through_relay)
@@ -543,6 +561,7 @@ TEST(relayed_ping_answered_through_relay)
 	CHECK(f.out.send[0].msg.observed.sa.sa_family == AF_UNSPEC);
 	CHECK_MEM(f.out.send[0].msg.txid, txid, WM_DISCO_TXID);
 	CHECK(f.d.n_cand == 0);
+	fx_done(&f);
 }
 
 TEST(relay_mode_pongs_but_learns_nothing)
@@ -555,6 +574,7 @@ TEST(relay_mode_pongs_but_learns_nothing)
 	CHECK(rx_ping(&f, txid, &src, t0));
 	CHECK(f.out.n_send == 1 && f.out.send[0].msg.type == WM_DISCO_PONG);
 	CHECK(f.d.n_cand == 0);
+	fx_done(&f);
 }
 
 /* ---- PONG ---- */
@@ -596,12 +616,14 @@ TEST(pong_must_answer_our_ping)
 	CHECK(!f.out.set_endpoint && !f.out.direct_proven);
 	CHECK(f.d.cand[0].pong_ns == 0 && f.d.cand[1].pong_ns == 0);
 	CHECK(f.out.n_send == 0);
+	fx_done(&f);
 
 	/* never pinged: its txid is all zero, and so is this pong's */
 	fx_init(&f, WM_PATH_AUTO);
 	wm_discovery_add_candidate(&f.d, &a);
 	CHECK(rx_pong(&f, zero, &a, t0));
 	CHECK(!f.out.set_endpoint && !f.out.direct_proven);
+	fx_done(&f);
 }
 
 TEST(first_pong_proves_and_sets_endpoint)
@@ -628,6 +650,7 @@ TEST(first_pong_proves_and_sets_endpoint)
 	CHECK(rx_pong(&f, zero, &b, t0 + MS(60)));
 	CHECK(!f.out.set_endpoint && !f.out.direct_proven);
 	CHECK(f.d.cand[1].pong_ns == t0 + MS(40));
+	fx_done(&f);
 }
 
 /* Endpoint a proven at 100 ms; b answers a later ping in b_rtt while the
@@ -662,8 +685,10 @@ TEST(faster_candidate_takes_over)
 		CHECK(rx_cmm(&f, NULL, 0, t1));
 		p = ping_to(&f.out, &b);
 		CHECK(p != NULL);
-		if (!p)
+		if (!p) {
+			fx_done(&f);
 			continue;
+		}
 		memcpy(tb, p->msg.txid, sizeof(tb));
 		CHECK(rx_pong(&f, tb, &b, t1 + rows[i].b_rtt));
 		if (f.out.set_endpoint != rows[i].wins ||
@@ -674,6 +699,7 @@ TEST(faster_candidate_takes_over)
 		}
 		if (rows[i].wins)
 			CHECK(wm_sockaddr_equal(&f.out.endpoint, &b));
+		fx_done(&f);
 	}
 }
 
@@ -699,6 +725,7 @@ TEST(direct_failed_only_in_auto_with_proof)
 		f.v.direct_proven = rows[i].proven;
 		CHECK(wm_discovery_direct_failed(&f.d, &f.v, t0) == rows[i].want);
 		CHECK((f.d.bad_until != 0) == rows[i].want);
+		fx_done(&f);
 	}
 }
 
@@ -709,6 +736,7 @@ static bool pong_counts_after_failure(uint64_t tf, uint64_t at)
 	union wm_sockaddr a = A("198.51.100.1:51820"), b = A("198.51.100.2:51820");
 	uint8_t ta[WM_DISCO_TXID], tb[WM_DISCO_TXID];
 	const struct wm_disco_send *p;
+	bool counted;
 	struct fx f;
 
 	probed(&f, &a, &b, ta, tb);
@@ -723,12 +751,16 @@ static bool pong_counts_after_failure(uint64_t tf, uint64_t at)
 	tick(&f, at - MS(20));
 	p = ping_to(&f.out, &a);
 	CHECK(p != NULL);
-	if (!p)
+	if (!p) {
+		fx_done(&f);
 		return false;
+	}
 	memcpy(ta, p->msg.txid, sizeof(ta));
 	CHECK(rx_pong(&f, ta, &a, at));
 	CHECK(f.out.set_endpoint == f.out.direct_proven);
-	return f.out.direct_proven;
+	counted = f.out.direct_proven;
+	fx_done(&f);
+	return counted;
 }
 
 TEST(bad_endpoint_proves_nothing_for_a_while)
@@ -756,6 +788,7 @@ TEST(bad_endpoint_does_not_block_others)
 	CHECK(rx_pong(&f, tb, &b, t0 + MS(40)));
 	CHECK(f.out.set_endpoint && wm_sockaddr_equal(&f.out.endpoint, &b));
 	CHECK(f.out.direct_proven);
+	fx_done(&f);
 }
 
 /* ---- CALL_ME_MAYBE ---- */
@@ -773,6 +806,7 @@ TEST(call_me_maybe_adds_and_pings_at_once)
 	CHECK(ping_to(&f.out, &c[0]) && ping_to(&f.out, &c[1]));
 	CHECK(!ping_to(&f.out, &c[2]));
 	CHECK(!f.out.set_endpoint && !f.out.direct_proven);
+	fx_done(&f);
 }
 
 TEST(call_me_maybe_burst_limit)
@@ -801,6 +835,7 @@ TEST(call_me_maybe_burst_limit)
 	}
 	CHECK(rx_cmm(&f, &c, 1, t0 + w + WM_CMM_BURST));
 	CHECK(f.out.n_send == 0);
+	fx_done(&f);
 }
 
 TEST(call_me_maybe_ignored_in_relay_mode)
@@ -811,6 +846,7 @@ TEST(call_me_maybe_ignored_in_relay_mode)
 	fx_init(&f, WM_PATH_RELAY);
 	CHECK(rx_cmm(&f, &c, 1, t0));
 	CHECK(f.out.n_send == 0 && f.d.n_cand == 0);
+	fx_done(&f);
 }
 
 /* ---- replay ---- */
@@ -842,6 +878,42 @@ TEST(replayed_nonce_refused)
 	CHECK(f.out.n_send == 1);
 	/* taken again, so remembered again */
 	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, nonce, &src, t0 + keep + 1, &f.out));
+	fx_done(&f);
+}
+
+/* The replay memory exists from the first message until its newest
+ * nonce has outlived the clock check; the tick frees it then, and
+ * forgetting loses nothing: a replay that old is taken anyway. */
+TEST(replay_memory_only_while_needed)
+{
+	struct wm_disco_msg m = { .type = WM_DISCO_PING };
+	union wm_sockaddr src = A("203.0.113.5:33000");
+	uint8_t nonce[24] = { 7 }, other[24] = { 8 };
+	uint64_t keep = S(3 * WM_DISCO_MAX_SKEW_S);
+	struct fx f;
+
+	fx_init(&f, WM_PATH_AUTO);
+	tick(&f, t0);
+	CHECK(f.d.seen == NULL);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, nonce, &src, t0, &f.out));
+	CHECK(f.d.seen != NULL);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, other, &src, t0 + S(10), &f.out));
+	tick(&f, t0 + S(10) + keep - 1); /* other is still live */
+	CHECK(f.d.seen != NULL);
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, other, &src,
+				    t0 + S(10) + keep - 1, &f.out));
+	tick(&f, t0 + S(10) + keep);
+	CHECK(f.d.seen == NULL);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, other, &src,
+				   t0 + S(10) + keep, &f.out));
+	CHECK(f.d.seen != NULL);
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, other, &src,
+				    t0 + S(11) + keep, &f.out));
+	/* the relay mode's early return does not keep it either */
+	f.v.mode = WM_PATH_RELAY;
+	tick(&f, t0 + S(10) + 2 * keep);
+	CHECK(f.d.seen == NULL);
+	fx_done(&f);
 }
 
 /* ---- heartbeat ---- */
@@ -888,6 +960,7 @@ TEST(heartbeat_while_direct)
 	tick(&f, last + S(WM_HEARTBEAT_S) + MS(500));
 	CHECK(count(&f.out, WM_DISCO_CALL_ME_MAYBE) == 1);
 	CHECK(count(&f.out, WM_DISCO_PING) == 2);
+	fx_done(&f);
 }
 
 TEST(reset_forgets_but_keeps_replay_memory)
@@ -905,6 +978,7 @@ TEST(reset_forgets_but_keeps_replay_memory)
 	wm_discovery_reset(&f.d);
 	CHECK(f.d.n_cand == 0);
 	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, nonce, &src, t0 + S(1), &f.out));
+	fx_done(&f);
 }
 
 int main(void)
@@ -932,6 +1006,7 @@ int main(void)
 	RUN(call_me_maybe_burst_limit);
 	RUN(call_me_maybe_ignored_in_relay_mode);
 	RUN(replayed_nonce_refused);
+	RUN(replay_memory_only_while_needed);
 	RUN(heartbeat_while_direct);
 	RUN(reset_forgets_but_keeps_replay_memory);
 	return check_summary();
