@@ -13,6 +13,7 @@
 #include "crypto/random.h"
 #include "api/saveconfig.h"
 #include "api/server.h"
+#include "netif/gso.h"
 #include "netif/tun.h"
 
 #include <errno.h>
@@ -43,6 +44,12 @@ static void relay_sync(struct wm_agent *a, uint64_t now)
 	wm_agent_api_relay_event(a->api, &a->relay);
 }
 
+/* The end of a receive batch: what it delivered goes into the TUN. */
+static void flush_tun(struct wm_agent *a)
+{
+	a->dev.stats.tx_send_errors += wm_tun_writer_flush(&a->tun_out);
+}
+
 /* Frames the relay client has read off its TCP connection. */
 static void drain_relay(struct wm_agent *a, uint64_t now)
 {
@@ -58,6 +65,7 @@ static void drain_relay(struct wm_agent *a, uint64_t now)
 			break;
 		wm_relay_client_tcp_ready(a->dev.relay, 0, now);
 	}
+	flush_tun(a);
 	relay_sync(a, now);
 }
 
@@ -123,20 +131,63 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		if (n < WM_RX_BATCH)
 			break;
 	}
+	flush_tun(a);
 	relay_sync(a, now ? now : wm_now_ns());
+}
+
+/* One read from a TUN with offloads: a super-packet is split and each
+ * segment sent; a single packet gets its checksum if the kernel left it
+ * to us, and is sent in place. */
+static void send_offloaded(struct wm_agent *a, size_t n, uint64_t now)
+{
+	struct wm_gso_segs out = {
+		.buf = a->tun_segs, .stride = WM_TUN_SEG_SLOT,
+		.headroom = WM_HEADROOM, .tailroom = WM_TAILROOM,
+		.max = WM_TUN_SEGS, .len = a->tun_seg_len,
+	};
+	uint8_t *pkt = a->tun_buf + WM_HEADROOM + WM_VNET_HDR_LEN;
+	size_t len = n - WM_VNET_HDR_LEN, first = 0, total = 0;
+	struct virtio_net_hdr vh;
+	int k;
+
+	memcpy(&vh, a->tun_buf + WM_HEADROOM, sizeof(vh));
+	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		if (wm_gso_fill_csum(&vh, pkt, len) < 0)
+			a->dev.stats.tx_bad_offload++;
+		else
+			wm_send_ip_packet(&a->dev, pkt, len, now);
+		return;
+	}
+	do {
+		k = wm_gso_split(&vh, pkt, len, first, &out, &total);
+		if (k <= 0) {
+			a->dev.stats.tx_bad_offload++;
+			return;
+		}
+		for (int i = 0; i < k; i++)
+			wm_send_ip_packet(&a->dev,
+					  out.buf + (size_t)i * out.stride +
+						  WM_HEADROOM,
+					  out.len[i], now);
+		first += (size_t)k;
+	} while (first < total);
 }
 
 static void on_tun(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_agent *a = h->ctx;
-	uint8_t *pkt = a->tun_buf + WM_HEADROOM;
+	uint8_t *buf = a->tun_buf + WM_HEADROOM;
+	size_t hdr = a->tun_offloads ? WM_VNET_HDR_LEN : 0;
 
 	(void)events;
 	for (int i = 0; i < 256; i++) {
-		ssize_t n = read(a->dev.tun_fd, pkt, WM_MAX_PACKET);
-		if (n <= 0)
+		ssize_t n = read(a->dev.tun_fd, buf, hdr + WM_MAX_PACKET);
+		if (n <= (ssize_t)hdr)
 			return;
-		wm_send_ip_packet(&a->dev, pkt, (size_t)n, wm_now_ns());
+		if (hdr)
+			send_offloaded(a, (size_t)n, wm_now_ns());
+		else
+			wm_send_ip_packet(&a->dev, buf, (size_t)n, wm_now_ns());
 	}
 }
 
@@ -414,12 +465,23 @@ static int setup_interface(struct wm_agent *a)
 	char name[IFNAMSIZ];
 	int r;
 
-	r = wm_tun_open(a->cfg.ifname, name);
+	r = wm_tun_open_offload(a->cfg.ifname, name, &a->tun_offloads);
 	if (r < 0) {
 		fprintf(stderr, "%s: open TUN: %s\n", a->cfg.ifname, strerror(-r));
 		return r;
 	}
 	a->dev.tun_fd = r;
+	fprintf(stderr, "%s: TUN offloads %s (0x%x)\n", name,
+		a->tun_offloads ? "on" : "off", a->tun_offloads);
+	if (a->tun_offloads) {
+		a->tun_segs = malloc((size_t)WM_TUN_SEGS * WM_TUN_SEG_SLOT);
+		if (!a->tun_segs)
+			return -ENOMEM;
+	}
+	r = wm_tun_writer_init(&a->tun_out, a->dev.tun_fd, a->tun_offloads != 0);
+	if (r < 0)
+		return r;
+	a->dev.tun_out = &a->tun_out;
 	r = wm_netif_open(&a->netif);
 	if (r < 0)
 		goto fail;
@@ -481,7 +543,7 @@ static int start(struct wm_agent *a)
 	if (r < 0)
 		return r;
 	a->rx_bufs = malloc((size_t)WM_RX_BATCH * WM_RX_SLOT);
-	a->tun_buf = malloc(WM_BUF_SIZE);
+	a->tun_buf = malloc(WM_BUF_SIZE + WM_VNET_HDR_LEN);
 	if (!a->rx_bufs || !a->tun_buf)
 		return -ENOMEM;
 	r = wm_loop_init(&a->loop, WM_TIMERS_TICK_MS);
@@ -581,6 +643,8 @@ static void stop(struct wm_agent *a)
 	wm_config_free(&a->cfg);
 	free(a->rx_bufs);
 	free(a->tun_buf);
+	free(a->tun_segs);
+	wm_tun_writer_free(&a->tun_out);
 }
 
 int wm_cmd_agent(int argc, char **argv)

@@ -13,13 +13,18 @@
 #include "agent/relay/client.h"
 #include "agent/nat/stun_client.h"
 #include "agent/route_sync.h"
+#include "agent/send.h"
+#include "agent/tun_writer.h"
 #include "netif/link.h"
 
 struct wm_uapi;
 struct wm_api;
 
-/* recvmmsg batch: with UDP_GRO a slot may hold up to 64 KB of datagrams. */
-enum { WM_RX_BATCH = 16, WM_RX_SLOT = 65536 };
+/* recvmmsg batch (with UDP_GRO a slot may hold up to 64 KB of
+ * datagrams); segments of one TUN super-packet sent at a time, each in a
+ * slot of WM_TUN_SEG_SLOT bytes (headroom, the largest MTU, tailroom). */
+enum { WM_RX_BATCH = 16, WM_RX_SLOT = 65536, WM_TUN_SEGS = 64,
+       WM_TUN_SEG_SLOT = (WM_HEADROOM + WM_MTU_MAX + WM_TAILROOM + 63) & ~63 };
 
 struct wm_agent {
 	char config_path[WM_CONFIG_PATH_MAX];
@@ -44,7 +49,12 @@ struct wm_agent {
 	uint64_t next_candidates_ns;
 
 	uint8_t *rx_bufs;  /* WM_RX_BATCH slots of WM_RX_SLOT bytes */
-	uint8_t *tun_buf;  /* WM_BUF_SIZE: one packet with head/tailroom */
+	uint8_t *tun_buf;  /* WM_BUF_SIZE + WM_VNET_HDR_LEN: one read with
+			    * its virtio header (offloads on), head/tailroom */
+	unsigned tun_offloads;          /* TUN_F_* the kernel took; 0: plain */
+	uint8_t *tun_segs;              /* WM_TUN_SEGS slots (offloads on) */
+	size_t tun_seg_len[WM_TUN_SEGS];
+	struct wm_tun_writer tun_out;   /* dev.tun_out */
 };
 
 /* The `agent` subcommand. */

@@ -41,6 +41,7 @@ struct wm_device_stats {
 	uint64_t tx_no_route;         /* no peer's AllowedIPs matched */
 	uint64_t tx_no_endpoint;
 	uint64_t tx_send_errors;
+	uint64_t tx_bad_offload;      /* a TUN super-packet we could not split */
 	uint64_t staged_dropped;
 	uint64_t cookie_replies_sent;
 	uint64_t handshakes_completed;
@@ -49,6 +50,7 @@ struct wm_device_stats {
 
 struct wm_relay_client;
 struct wm_stun_client;
+struct wm_tun_writer;
 
 /* wg-quick's default MTU; with a relay configured the agent picks
  * WM_RELAY_PATH_MTU (relay/proto.h) instead. */
@@ -72,6 +74,7 @@ struct wm_device {
 	struct wm_tx_queue txq; /* batched sends; off (no arena) unless
 				 * wm_device_batch_sends() was called */
 	int tun_fd;
+	struct wm_tun_writer *tun_out; /* where deliveries go (the agent's) */
 	struct wm_relay_client *relay; /* NULL without a relay */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
 	unsigned identity_changes;     /* bumps when the private key does */

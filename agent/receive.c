@@ -4,6 +4,7 @@
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
 #include "agent/send.h"
+#include "agent/tun_writer.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
@@ -14,7 +15,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SEC(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
 
@@ -70,8 +70,10 @@ static void deliver(struct wm_device *dev, struct wm_peer *p, uint8_t *pkt,
 		dev->stats.rx_source_not_allowed++;
 		return;
 	}
-	if (write(dev->tun_fd, pkt, n) < 0)
-		dev->stats.tx_send_errors++;
+	/* Held for the end of the receive batch, to be coalesced. */
+	if (dev->tun_out)
+		dev->stats.tx_send_errors +=
+			wm_tun_writer_add(dev->tun_out, p, pkt, n);
 	wm_timers_on_data_received(&p->timers, now);
 }
 

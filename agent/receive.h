@@ -2,7 +2,8 @@
  * receive.h - the UDP -> TUN direction: the demultiplexer of the agent's
  * one socket (WireGuard | STUN | disco | relay), handshake messages and
  * their answers, and data: decrypt, replay check, roaming and path, the
- * cryptokey-routing source check, TUN write.
+ * cryptokey-routing source check, then to dev->tun_out (tun_writer.h),
+ * which the caller flushes when its batch ends.
  *
  * A relayed message arrives as a struct wm_relay_event from the relay
  * client, with the sender key the relay authenticated; it is handled as

@@ -11,6 +11,16 @@
  * its own; that needs IFF_MULTI_QUEUE both here, when the device is created
  * (the kernel refuses to add queues to a device made without it), and on the
  * extra fd, so it will come as a flag change plus wm_tun_open_queue().
+ *
+ * Offloads: wm_tun_open_offload() opens the device with IFF_VNET_HDR, so
+ * every read and write starts with a struct virtio_net_hdr (netif/gso.h),
+ * and offers the kernel TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, with
+ * TUN_F_USO4 | TUN_F_USO6 where the kernel takes them (Linux 6.2). Reads
+ * may then be TCP (or UDP) super-packets of up to 64 KB that the caller
+ * splits (netif/gso.h), and writes may be coalesced super-packets
+ * (netif/gro.h). Where the kernel refuses, the device is opened plain.
+ * The environment variable WIREMESH_TUN_OFFLOAD=0 forces plain mode (for
+ * tests and comparisons).
  */
 #ifndef WM_NETIF_TUN_H
 #define WM_NETIF_TUN_H
@@ -24,5 +34,18 @@
  * not fit IFNAMSIZ or belongs to a device that is not a TUN, -EBUSY when
  * another fd already holds that TUN. */
 int wm_tun_open(const char *name, char actual[IFNAMSIZ]);
+
+/* UDP segmentation offload flags (Linux 6.2); older uapi headers lack
+ * them. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* As wm_tun_open(), but with offloads where the kernel allows them (see
+ * the top). *offloads is set to the TUN_F_* flags the kernel accepted,
+ * or 0 for a plain device (no virtio header on reads and writes). */
+int wm_tun_open_offload(const char *name, char actual[IFNAMSIZ],
+			unsigned *offloads);
 
 #endif

@@ -76,6 +76,7 @@
 #include "agent/receive.h"
 #include "agent/send.h"
 #include "agent/tick.h"
+#include "agent/tun_writer.h"
 #include "agent/device.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/discovery.h"
@@ -113,6 +114,7 @@ enum { INPUT_LIMIT = 9000 }; /* fits a relay frame body */
 #define PSK "0fd5b3a1c2e4f6081a3c5e7092b4d6f8e0c2a4b6d8f0e2c4a6b8d0f2e4c6a8b0"
 
 static struct wm_device dev;
+static struct wm_tun_writer tun_out; /* coalescing, as with offloads on */
 static struct wm_config cfg;
 static struct wm_relay_client rc;
 static struct wm_stun_client sc;
@@ -646,6 +648,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	dev.udp.fd = null_fd; /* never used: sendto is wrapped */
 	dev.udp.family = AF_INET6;
 	dev.tun_fd = null_fd;
+	if (wm_tun_writer_init(&tun_out, null_fd, true) < 0)
+		fuzz_fail("setup: wm_tun_writer_init");
+	dev.tun_out = &tun_out;
 	{
 		const struct wm_relay_client_setup su = {
 			.name = cfg.ifname,
@@ -971,6 +976,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  "endpoint or rx_bytes", mode);
 	relay_serve();
 	p_serve();
+	/* The end of the agent's receive batch. */
+	wm_tun_writer_flush(&tun_out);
 	if (fuzz_verbose())
 		report(mode);
 	return 0;
