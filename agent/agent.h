@@ -23,7 +23,7 @@ struct wm_api;
 /* recvmmsg batch (with UDP_GRO a slot may hold up to 64 KB of
  * datagrams); segments of one TUN super-packet sent at a time, each in a
  * slot of WM_TUN_SEG_SLOT bytes (headroom, the largest MTU, tailroom). */
-enum { WM_RX_BATCH = 16, WM_RX_SLOT = 65536, WM_TUN_SEGS = 64,
+enum { WM_RX_BATCH = 8, WM_RX_SLOT = 65536, WM_TUN_SEGS = 64,
        WM_TUN_SEG_SLOT = (WM_HEADROOM + WM_MTU_MAX + WM_TAILROOM + 63) & ~63 };
 
 struct wm_agent {

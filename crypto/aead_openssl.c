@@ -23,6 +23,18 @@ static pthread_key_t ctx_key;
 static _Thread_local EVP_CIPHER_CTX *ctx;
 static char name[80];
 
+/* Before any other OpenSSL call: no config file, no error strings and no
+ * algorithm tables beyond what is fetched. The agent needs two
+ * algorithms; the defaults map megabytes of libcrypto for the rest. */
+__attribute__((constructor)) static void lean_init(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG |
+				    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+				    OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+				    OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+			    NULL);
+}
+
 static void free_ctx(void *p)
 {
 	EVP_CIPHER_CTX_free(p);

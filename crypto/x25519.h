@@ -1,13 +1,16 @@
 /*
  * x25519.h - X25519 (RFC 7748), for the handshake.
  *
- * Two backends, chosen at build time with the AEAD's (build.sh, WM_CRYPTO),
- * pass the same vectors (tests/unit/test_x25519.c runs against both):
- *   openssl (default)  x25519_openssl.c: OpenSSL 3's EVP_PKEY X25519, about
- *                      twice BearSSL's c25519_m31 here even with its two
- *                      key objects made per call (tests/tools/crypto_bench.c).
+ * Three backends, chosen at build time with the AEAD's (build.sh,
+ * WM_CRYPTO), pass the same vectors (tests/unit/test_x25519.c runs
+ * against each):
+ *   sodium (default)   x25519_sodium.c: libsodium's crypto_scalarmult,
+ *                      ~4x BearSSL's c25519_m31 and ~2x OpenSSL's EVP here
+ *                      (tests/tools/crypto_bench.c).
+ *   openssl            x25519_openssl.c: OpenSSL 3's EVP_PKEY X25519 (two
+ *                      key objects made per call).
  *   bearssl            x25519_bearssl.c: BearSSL's c25519_m31.
- * Either way, scalars are RFC 7748's little-endian ones, clamped here; the
+ * Any way, scalars are RFC 7748's little-endian ones, clamped here; the
  * point's top bit is ignored; an all-zero result (a low-order point) is
  * refused here, not left to the library. No state: callable from any
  * thread. The OpenSSL backend allocates per call (handshakes only).

@@ -722,7 +722,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== crypto (one core)"
 CSEC=${BENCH_CRYPTO_SECONDS:-1}
-for d in build build/openssl build/bearssl; do
+for d in build build/sodium build/openssl build/bearssl; do
 	[ -x "$TOP/$d/tests/crypto_bench" ] || continue
 	echo "-- $d/tests/crypto_bench"
 	"$TOP/$d/tests/crypto_bench" --seconds "$CSEC" || echo "crypto_bench failed"

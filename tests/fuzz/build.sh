@@ -22,7 +22,7 @@
 # Usage: tests/fuzz/build.sh [target...]   (default: all; a target is
 #        "config" or "fuzz_config", or gen_corpus, the seed writer)
 # Env:   CC (default clang, else clang-14), OUT (default build/fuzz),
-#        WM_CRYPTO (openssl, the default, or bearssl: as build.sh; give
+#        WM_CRYPTO (sodium, the default, openssl or bearssl: as build.sh; give
 #        each its own OUT),
 #        FUZZ_CFLAGS (extra flags, e.g. -O2).
 set -euo pipefail
@@ -48,12 +48,13 @@ for t in "$@"; do
 done
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(all)
 
-# The crypto backend as in build.sh: openssl unless WM_CRYPTO=bearssl.
-CRYPTO=${WM_CRYPTO:-openssl}
+# The crypto backend as in build.sh: sodium unless WM_CRYPTO says otherwise.
+CRYPTO=${WM_CRYPTO:-sodium}
 case $CRYPTO in
-openssl) CRYPTO_PKG=libcrypto OTHER=bearssl ;;
-bearssl) CRYPTO_PKG= OTHER=openssl ;;
-*) echo "fuzz/build.sh: WM_CRYPTO must be openssl or bearssl" >&2; exit 2 ;;
+sodium) CRYPTO_PKG=libsodium OTHER="openssl bearssl" ;;
+openssl) CRYPTO_PKG=libcrypto OTHER="sodium bearssl" ;;
+bearssl) CRYPTO_PKG= OTHER="sodium openssl" ;;
+*) echo "fuzz/build.sh: WM_CRYPTO must be sodium, openssl or bearssl" >&2; exit 2 ;;
 esac
 
 make -s -j"$(nproc 2>/dev/null || echo 2)" -f - CC="$FCC" OUT="$OUT" \
@@ -73,7 +74,7 @@ HFLAGS  := $(BASE) -fsanitize=fuzzer-no-link -Wall -Wextra -Werror -Wshadow \
 LDFLAGS := -fsanitize=fuzzer $(SAN) -Wl,--wrap=getaddrinfo -Wl,--wrap=sendto
 LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread -ldl
 
-LIB_SRC := $(filter-out agent/main.c crypto/%_$(OTHER).c,\
+LIB_SRC := $(filter-out agent/main.c $(foreach b,$(OTHER),crypto/%_$(b).c),\
            $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))

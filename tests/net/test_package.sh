@@ -150,9 +150,9 @@ for lib in libbearssl libmicrohttpd libnl-3 libnl-route-3 libjansson libcurl; do
 	check "deb depends on $lib" has "$deps" "(^|[ ,])${lib}-?[0-9]"
 	check "rpm requires $lib.so" has "$reqs" "^${lib}\\.so"
 done
-# libcrypto (the default crypto backend) is Debian's libssl3.
-check "deb depends on libssl3 (libcrypto)" has "$deps" "(^|[ ,])libssl3"
-check "rpm requires libcrypto.so" has "$reqs" "^libcrypto\\.so"
+# libsodium (the default crypto backend) is Debian's libsodium23.
+check "deb depends on libsodium23" has "$deps" "(^|[ ,])libsodium23"
+check "rpm requires libsodium.so" has "$reqs" "^libsodium\\.so"
 
 # Payload: the same files in both, once /lib is /usr/lib and the deb's
 # doc and lintian files are set aside.
