@@ -361,6 +361,8 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 		wm_udp_offloads(&a->dev.udp);
 	else
 		a->dev.udp.gso = a->dev.udp.gro = false;
+	fprintf(stderr, "%s: UDP offloads: GSO %s, GRO %s\n", a->cfg.ifname,
+		a->dev.udp.gso ? "on" : "off", a->dev.udp.gro ? "on" : "off");
 	a->dev.listen_port = bound;
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);

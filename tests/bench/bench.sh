@@ -493,6 +493,7 @@ name = {'wm': 'wiremesh', 'wg': 'wireguard-go'}
 
 def iperf(impl, p):
     gbps, cpu_per_gb, retr = [], [], []
+    cpu_side = {'A': [], 'B': []}
     for r in range(1, rounds + 1):
         tag = '%s-p%d-r%d' % (impl, p, r)
         try:
@@ -512,9 +513,13 @@ def iperf(impl, p):
             total_s = start['duration'] + start.get('omit', 0)
             moved = nbytes * total_s / max(start['duration'], 1)
             cpu_per_gb.append(((a + b) / hz) / (moved / 1e9))
+            cpu_side['A'].append((a / hz) / (moved / 1e9))
+            cpu_side['B'].append((b / hz) / (moved / 1e9))
         except Exception:
             pass
+    iperf.side[(impl, p)] = cpu_side
     return gbps, cpu_per_gb, retr
+iperf.side = {}
 
 def ping(impl):
     try:
@@ -585,6 +590,8 @@ def val(i, k):
     if k == 'rssB': return rss.get((i, 'B'), (None, None))[0]
     if k == 'hwmA': return rss.get((i, 'A'), (None, None))[1]
     if k == 'hwmB': return rss.get((i, 'B'), (None, None))[1]
+    if k in ('cA1', 'cB1', 'cA4', 'cB4'):
+        return med(iperf.side.get((i, int(k[2])), {}).get(k[1], []))
     if k in ('irssA', 'irssB'):
         v = rss_idle.get((i, k[-1]))
         return v / 1024 if v is not None else None
@@ -602,6 +609,10 @@ table = [
     ('peak RSS (VmHWM) receiver, MB', 'hwmB', '%.1f', True),
     ('agents CPU s per GB, 1 stream', 'c1', '%.2f', True),
     ('agents CPU s per GB, -P 4', 'c4', '%.2f', True),
+    ('  sender agent, 1 stream', 'cA1', '%.2f', True),
+    ('  receiver agent, 1 stream', 'cB1', '%.2f', True),
+    ('  sender agent, -P 4', 'cA4', '%.2f', True),
+    ('  receiver agent, -P 4', 'cB4', '%.2f', True),
 ]
 w = 34
 print('== results (%d rounds; throughput = iperf3 receiver side)' % rounds)
@@ -711,6 +722,16 @@ if peers:
             (many - one) / (big - 1) if big > 1 else 0))
 PYEOF
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ============================================================ what ran
+echo
+echo "== what ran"
+echo "wiremesh $("$WM" version | sed -n 's/^crypto: /crypto: /p')"
+for f in "$LAB_TMP"/wiremesh-a.log "$LAB_TMP"/wiremesh-b.log; do
+	[ -e "$f" ] || continue
+	grep -h "offloads" "$f" | sed "s/^/$(basename "$f" .log): /"
+done
+echo "wireguard-go: $(wireguard-go --version 2>/dev/null | head -n1)"
 
 # ================================================================ crypto
 # One core's crypto, apart from the network (run after the iperf3 rounds,
