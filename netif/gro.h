@@ -37,8 +37,9 @@
 enum {
 	WM_GRO_MAX_PACKET = 65535,
 	WM_GRO_MAX_ENTRIES = 128,
-	/* Room for 16 super-packets of 64 KB (or many small packets). */
-	WM_GRO_ARENA = 16 * (WM_VNET_HDR_LEN + WM_GRO_MAX_PACKET + 1),
+	/* Room for 8 super-packets of 64 KB (or many small packets): what
+	 * one receive batch (agent.h: 8 reads of up to 64 KB) can fill. */
+	WM_GRO_ARENA = 8 * (WM_VNET_HDR_LEN + WM_GRO_MAX_PACKET + 1),
 };
 
 struct wm_gro_entry {
