@@ -65,10 +65,11 @@ endif
 CRYPTO_OTHER  := $(filter-out $(CRYPTO),openssl sodium bearssl)
 CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -D_GNU_SOURCE \
-           -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
+           -Wformat -Wformat-security -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 \
+           -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) \
            $(CRYPTO_CFLAGS) $(SAN) $(TIMERS)
-LDFLAGS := -pie -Wl,-z,relro,-z,now $(SAN)
+LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SAN)
 LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lpthread
 
 LIB_SRC := $(filter-out agent/main.c $(foreach b,$(CRYPTO_OTHER),crypto/%_$(b).c),\

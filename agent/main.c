@@ -32,7 +32,7 @@ static int cmd_version(int argc, char **argv)
 	       wm_aead_impl_name(), wm_x25519_impl_name());
 	printf("libraries: libmicrohttpd %s, jansson %s, libcurl %s, libnl %s\n",
 	       MHD_get_version(), jansson_version_str(), curl, LIBNL_VERSION);
-	printf("build: gcc %d.%d, %s, fortify %d, stack-protector-strong %s, PIE %s%s%s\n",
+	printf("build: gcc %d.%d, %s, fortify %d, stack-protector-strong %s, CET %s, PIE %s%s%s\n",
 	       __GNUC__, __GNUC_MINOR__,
 #ifdef __OPTIMIZE__
 	       "optimized",
@@ -45,6 +45,11 @@ static int cmd_version(int argc, char **argv)
 	       0,
 #endif
 #ifdef __SSP_STRONG__
+	       "on",
+#else
+	       "off",
+#endif
+#ifdef __CET__
 	       "on",
 #else
 	       "off",
