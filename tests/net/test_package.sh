@@ -167,8 +167,15 @@ expected="/etc/wiremesh/relay.conf.example
 deb_list=$(dpkg-deb -c "$DEB")
 deb_files=$(awk '$1 !~ /^d/ {print $6}' <<<"$deb_list" | sed -e 's|^\./|/|' -e 's|^/lib/|/usr/lib/|' |
 	grep -vE '^/usr/share/(doc|lintian)/' | sort)
+# The license goes where each format keeps it (the deb's debian/copyright
+# under /usr/share/doc, the rpm's %license under /usr/share/licenses).
 rpm_files=$("${RPMQ[@]}" -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" 2>/dev/null |
-	awk '$1 !~ /^d/ {print $2}' | sort)
+	awk '$1 !~ /^d/ {print $2}' | grep -v '^/usr/share/licenses/' | sort)
+rpm_license=$("${RPMQ[@]}" -qp --qf '[%{FILENAMES}\n]' "$RPM" 2>/dev/null |
+	grep -c '^/usr/share/licenses/wiremesh[^/]*/LICENSE$' || true)
+check "rpm ships the license (MIT)" test "$rpm_license" = 1
+check "deb's copyright names the license (Expat)" \
+	sh -c "dpkg-deb --fsys-tarfile '$DEB' | tar -xOf - ./usr/share/doc/wiremesh/copyright | grep -q '^License: Expat'"
 check "deb payload is the expected file set" test "$deb_files" = "$expected"
 check "rpm payload is the expected file set" test "$rpm_files" = "$expected"
 check "dpkg-deb -c and rpm -qpl list the same payload" test "$deb_files" = "$rpm_files"
