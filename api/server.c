@@ -22,7 +22,11 @@
 
 #define API_GROUP "wiremesh"
 
-enum { WM_API_DRAIN_MAX = 1 << 20 }; /* body bytes read past the limit */
+/* Body bytes read (and dropped) past the limit before a 413: MHD 0.9 can
+ * answer only once the upload ends, so a chunked body that is too large
+ * is read to its end and then refused; one larger than this is cut off
+ * (the connection closed) rather than read on. */
+enum { WM_API_DRAIN_MAX = 16 << 20 };
 
 struct wm_api_listener {
 	struct wm_loop_handler h; /* MHD's epoll fd in our loop */

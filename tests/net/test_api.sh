@@ -116,6 +116,9 @@ t_check "413 body over 64 KiB" eval \
 	'req a PUT /v1/peers/$PB_URL -H "Content-Type: application/json" --data-binary @"$LAB_TMP/big.json" && expect 413 payload_too_large'
 t_check "413 chunked body over 64 KiB" eval \
 	'req a PUT /v1/peers/$PB_URL -H "Content-Type: application/json" -H "Transfer-Encoding: chunked" --data-binary @"$LAB_TMP/big.json" && expect 413 payload_too_large'
+head -c 2097152 /dev/zero | tr '\0' ' ' >"$LAB_TMP/huge.json"
+t_check "413 chunked body of 2 MiB (answered, not dropped)" eval \
+	'req a PUT /v1/peers/$PB_URL -H "Content-Type: application/json" -H "Transfer-Encoding: chunked" --data-binary @"$LAB_TMP/huge.json" && expect 413 payload_too_large'
 t_check "errors changed nothing" eval 'req a GET /v1/peers && [ "$(j "len(d[\"peers\"])")" = 0 ]'
 
 # ------------------------------------------------------- events, add a peer
