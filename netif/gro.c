@@ -1,28 +1,12 @@
 /* See gro.h. */
 #include "netif/gro.h"
+#include "netif/bytes.h"
 #include "netif/csum.h"
 
 #include <netinet/in.h>
 #include <string.h>
 
 enum { TCP_PSH = 0x08, TCP_ACK = 0x10 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 void wm_gro_init(struct wm_gro *g, uint8_t *arena)
 {
@@ -68,7 +52,7 @@ static void classify(const uint8_t *pkt, size_t len, struct seg *s)
 		s->l3 = (size_t)(pkt[0] & 15) * 4;
 		/* Fragments after the first carry no TCP header. */
 		if (pkt[9] != IPPROTO_TCP || s->l3 < 20 ||
-		    (get16(pkt + 6) & 0x1fff))
+		    (wm_get16(pkt + 6) & 0x1fff))
 			return;
 	} else if (len >= 40 && pkt[0] >> 4 == 6) {
 		s->l3 = 40;
@@ -85,10 +69,10 @@ static void classify(const uint8_t *pkt, size_t len, struct seg *s)
 		return;
 	s->tcp = true;
 	s->payload = len - s->l3 - s->l4;
-	if (s->v4 && (s->l3 != 20 || (get16(pkt + 6) & 0x3fff) ||
-		      get16(pkt + 2) != len))
+	if (s->v4 && (s->l3 != 20 || (wm_get16(pkt + 6) & 0x3fff) ||
+		      wm_get16(pkt + 2) != len))
 		return;
-	if (!s->v4 && 40 + (size_t)get16(pkt + 4) != len)
+	if (!s->v4 && 40 + (size_t)wm_get16(pkt + 4) != len)
 		return;
 	if ((th[13] & ~TCP_PSH) != TCP_ACK || s->payload == 0 ||
 	    s->payload > 0xffff || !plain_timestamps(th + 20, s->l4 - 20))
@@ -118,7 +102,7 @@ static bool mergeable(const struct wm_gro_entry *e, const uint8_t *h,
 	const uint8_t *t = h + e->l3, *u = pkt + s->l3;
 
 	if (e->l3 != s->l3 || e->l4 != s->l4 || s->payload > e->gso_size ||
-	    get32(u + 4) != e->next_seq ||
+	    wm_get32(u + 4) != e->next_seq ||
 	    e->len + s->payload > e->cap)
 		return false;
 	if (s->v4 ? memcmp(h, pkt, 2) != 0 || memcmp(h + 6, pkt + 6, 4) != 0
@@ -188,7 +172,7 @@ bool wm_gro_add(struct wm_gro *g, const void *owner, const uint8_t *pkt,
 	e->l3 = (uint8_t)s.l3;
 	e->l4 = (uint8_t)s.l4;
 	e->gso_size = (uint16_t)s.payload;
-	e->next_seq = s.tcp ? get32(pkt + s.l3 + 4) + (uint32_t)s.payload : 0;
+	e->next_seq = s.tcp ? wm_get32(pkt + s.l3 + 4) + (uint32_t)s.payload : 0;
 	e->open = s.candidate && cap > len && !(pkt[s.l3 + 13] & TCP_PSH);
 	memcpy(entry_pkt(g, e), pkt, len);
 	g->used += WM_VNET_HDR_LEN + cap;
@@ -206,10 +190,10 @@ static void finish(struct wm_gro_entry *e, uint8_t *vnet, uint8_t *pkt)
 	memset(&vh, 0, sizeof(vh));
 	if (e->segs > 1) {
 		if (v4) {
-			put16(pkt + 2, e->len);
+			wm_put16(pkt + 2, e->len);
 			wm_csum_ipv4_header(pkt, e->l3);
 		} else {
-			put16(pkt + 4, e->len - 40);
+			wm_put16(pkt + 4, e->len - 40);
 		}
 		c = wm_csum_fold(wm_csum_pseudo(v4 ? pkt + 12 : pkt + 8,
 						v4 ? 4 : 16, IPPROTO_TCP,

@@ -1,5 +1,6 @@
 /* See gso.h. */
 #include "netif/gso.h"
+#include "netif/bytes.h"
 #include "netif/csum.h"
 
 #include <errno.h>
@@ -7,29 +8,6 @@
 #include <string.h>
 
 enum { TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_CWR = 0x80 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
 
 /* The layout of a super-packet, checked against what vh claims. */
 struct layout {
@@ -98,23 +76,23 @@ static void finish_segment(const struct layout *lo, uint8_t *seg, size_t slen,
 	uint64_t pseudo;
 
 	if (lo->v4) {
-		put16(seg + 2, (uint32_t)slen);
-		put16(seg + 4, (uint32_t)(get16(seg + 4) + i) & 0xffff);
+		wm_put16(seg + 2, (uint32_t)slen);
+		wm_put16(seg + 4, (uint32_t)(wm_get16(seg + 4) + i) & 0xffff);
 		wm_csum_ipv4_header(seg, lo->l3);
 	} else {
-		put16(seg + 4, (uint32_t)(slen - 40));
+		wm_put16(seg + 4, (uint32_t)(slen - 40));
 	}
 	pseudo = wm_csum_pseudo(addrs, lo->v4 ? 4 : 16, lo->proto,
 				(uint32_t)l4_len);
 	if (lo->proto == IPPROTO_TCP) {
-		put32(l4 + 4, get32(l4 + 4) + (uint32_t)(i * gso_size));
+		wm_put32(l4 + 4, wm_get32(l4 + 4) + (uint32_t)(i * gso_size));
 		if (i + 1 < n)
 			l4[13] &= (uint8_t)~(TCP_FIN | TCP_PSH);
 		if (i > 0)
 			l4[13] &= (uint8_t)~TCP_CWR;
 		wm_csum_fill(l4 + 16, pseudo, l4, l4_len);
 	} else {
-		put16(l4 + 4, (uint32_t)l4_len);
+		wm_put16(l4 + 4, (uint32_t)l4_len);
 		wm_csum_fill(l4 + 6, pseudo, l4, l4_len);
 		if (l4[6] == 0 && l4[7] == 0)
 			l4[6] = l4[7] = 0xff; /* 0 would mean "no checksum" */
