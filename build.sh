@@ -178,7 +178,8 @@ cmd_test() {
 	local t o
 	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
 	for t in build/san/tests/test_*; do
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
+			UBSAN_OPTIONS=print_stacktrace=1 \
 			run_one "asan+ubsan/$(basename "$t")" "$t"
 	done
 	# Every crypto backend passes the same vectors.

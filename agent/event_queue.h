@@ -27,7 +27,8 @@ struct wm_event {
 	enum wm_via old_via, via;
 };
 
-enum { WM_EVENT_QUEUE_LEN = 256 };
+/* A relay going up or down re-decides every peer's path at once. */
+enum { WM_EVENT_QUEUE_LEN = 2048 };
 
 struct wm_event_queue {
 	struct wm_event ring[WM_EVENT_QUEUE_LEN];

@@ -157,8 +157,12 @@ struct wm_peer *wm_handshake_consume_initiation(struct wm_device *dev,
 	}
 	wm_cookie_add_macs(&p->cookie, resp, sizeof(*resp), now);
 	wm_noise_derive_keypair(&kp, &p->hs, now);
-	if (!wm_peer_install_session(p, &kp))
-		p = NULL; /* no memory for the session: no response either */
+	if (!wm_peer_install_session(p, &kp)) {
+		/* No memory for the session: no response either, and the
+		 * response's index goes too. */
+		wm_index_remove(&dev->index, idx);
+		p = NULL;
+	}
 	goto out;
 refused:
 	dev->stats.rx_handshake_failed++;

@@ -19,6 +19,9 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 
 	if (v == p->via)
 		return;
+	/* The liveness clock of a direct path starts anew with the path. */
+	if (p->via == WM_VIA_DIRECT)
+		p->direct_tx_since = 0;
 	ev.old_via = p->via;
 	ev.via = v;
 	memcpy(ev.key, p->public_key, WM_KEY_SIZE);

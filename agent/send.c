@@ -45,7 +45,8 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		r = wm_relay_client_send(dev->relay, p->public_key, msg, len);
 		break;
 	case WM_VIA_DIRECT:
-		if (msg[0] == WM_MSG_DATA)
+		/* Data with a payload (a keepalive asks for no answer). */
+		if (msg[0] == WM_MSG_DATA && len > WM_MSG_MIN_DATA)
 			note_direct_data(p, now);
 		r = wm_send_udp(dev, &p->endpoint, msg, len);
 		break;
@@ -114,7 +115,9 @@ static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 	if (!n)
 		return false;
 	wm_txq_commit(&dev->txq, &p->endpoint, n);
-	note_direct_data(p, now);
+	/* A keepalive asks for no answer: only data waits for one. */
+	if (len)
+		note_direct_data(p, now);
 	p->tx_bytes += n;
 	return true;
 }

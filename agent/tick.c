@@ -56,6 +56,13 @@ void wm_tick_peers(struct wm_device *dev, uint64_t now)
 		wm_peer_disco_tick(dev, p, now);
 		/* Proofs expire with time alone. */
 		wm_peer_path_update(dev, p, now);
+		/* Packets wait and a path exists (it may have just appeared:
+		 * an endpoint set by config, the API or `wg set`): start the
+		 * handshake now rather than at the next retransmit. Rate
+		 * limited by REKEY_TIMEOUT inside. */
+		if (p->staged_len && p->via != WM_VIA_NONE &&
+		    !wm_session_can_send(p->current, now))
+			wm_send_initiation(dev, p, false, now);
 	}
 }
 

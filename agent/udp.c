@@ -233,13 +233,15 @@ size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
 		/* Keep order: what went one by one before this run first. */
 		failed += send_each(u, tx + single, i - single);
 		r = send_gso(u, tx + i, k);
-		if (r == -EIO || r == -EINVAL || r == -ENOPROTOOPT) {
-			/* This route cannot segment: never again. */
+		if (r == -EIO || r == -ENOPROTOOPT) {
+			/* The route cannot segment (no checksum offload),
+			 * or the kernel has no UDP_SEGMENT: never again. */
 			u->gso = false;
 			failed += send_each(u, tx + i, k);
-		} else if (r == -EMSGSIZE) {
-			/* Segments above the route's MTU: one by one they
-			 * may still go (fragmented), or fail each alone. */
+		} else if (r == -EMSGSIZE || r == -EINVAL) {
+			/* Segments above the route's MTU (older kernels say
+			 * EINVAL): one by one they may still go, fragmented,
+			 * or fail each alone; GSO stays on for other runs. */
 			failed += send_each(u, tx + i, k);
 		} else if (r < 0) {
 			failed += k;

@@ -52,8 +52,8 @@ int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
  * while u->gso holds, the rest through sendmmsg. A GSO send the kernel
  * refuses (EIO: the route cannot segment) turns u->gso off for good and
  * is sent again datagram by datagram; a run refused for its size
- * (EMSGSIZE: segments above the route's MTU) is sent again one by one with
- * GSO left on. Returns how many failed. */
+ * (EMSGSIZE, or EINVAL on older kernels: segments above the route's MTU)
+ * is sent again one by one with GSO left on. Returns how many failed. */
 size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
 			 size_t n);
 

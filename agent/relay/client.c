@@ -387,12 +387,14 @@ static bool handle_frame(struct wm_relay_client *rc, uint8_t *buf,
 		rc->stats.rx_bytes += f.body_len;
 		/* The frame sits in a buffer we own (or the caller's
 		 * datagram), so its body may be decrypted in place. */
-		*ev = (struct wm_relay_event){ WM_RELAY_EV_FRAME, f.key,
+		/* The key and body point into the decrypted frame (buf),
+		 * which outlives this call; f is ours and does not. */
+		*ev = (struct wm_relay_event){ WM_RELAY_EV_FRAME, buf + 1,
 					       buf + (f.body - buf), f.body_len };
 		return true;
 	case WM_RELAY_GONE:
 		rc->stats.gone++;
-		*ev = (struct wm_relay_event){ WM_RELAY_EV_GONE, f.key, NULL, 0 };
+		*ev = (struct wm_relay_event){ WM_RELAY_EV_GONE, buf + 1, NULL, 0 };
 		return true;
 	case WM_RELAY_PING:
 		send_ping(rc, WM_RELAY_PONG, f.body_len == 8 ? f.body : NULL, now);

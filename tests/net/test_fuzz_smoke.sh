@@ -83,6 +83,9 @@ keep_artifacts() {
 	done
 }
 
+# A pointer into a returned stack frame is a bug ASan only sees with this.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_stack_use_after_return=1
+
 run_target() { # TARGET
 	local t=$1 bin="build/fuzz/fuzz_$1" w="$WORK/$1" st=0 f repro=()
 	local dict=() seed=()
