@@ -314,9 +314,7 @@ static void on_tick(void *ctx, uint64_t now)
 	wm_tick_peers(&a->dev, now);
 	if (a->dev.relay) {
 		wm_relay_client_tick(a->dev.relay, now);
-		/* Records a send pumped in off the socket (see drain_relay). */
-		if (wm_relay_client_pending(a->dev.relay))
-			wm_relay_client_tcp_ready(a->dev.relay, 0, now);
+		/* Also takes records a send pumped in off the socket. */
 		drain_relay(a, now);
 	}
 	if (a->dev.stun)

@@ -45,7 +45,6 @@ struct wm_agent {
 
 	struct wm_loop_handler udp_h, tun_h, sig_h;
 	int sig_fd;
-	int exit_code;
 	uint64_t next_candidates_ns;
 
 	uint8_t *rx_bufs;  /* WM_RX_BATCH slots of WM_RX_SLOT bytes */
