@@ -371,6 +371,8 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 						len));
 	if (r == 0) {
 		rc->last_tx = wm_now_ns();
+		if (rc->unanswered_since <= rc->last_rx)
+			rc->unanswered_since = rc->last_tx;
 		rc->stats.tx_frames++;
 		rc->stats.tx_bytes += len;
 	}
@@ -646,9 +648,9 @@ static bool probe(struct wm_relay_client *rc, uint64_t now)
 	if (rc->probe_at && rc->last_rx >= rc->probe_at)
 		rc->probe_at = 0; /* answered */
 	if (!rc->probe_at) {
-		if (rc->last_tx > rc->last_rx &&
+		if (rc->unanswered_since > rc->last_rx &&
 		    wm_since(now, rc->last_tx) < SEC(WM_RELAY_PING_S) &&
-		    wm_since(now, rc->last_rx) >= SEC(WM_RELAY_QUIET_S)) {
+		    wm_since(now, rc->unanswered_since) >= SEC(WM_RELAY_QUIET_S)) {
 			rc->stats.probes++;
 			send_ping(rc, WM_RELAY_PING, NULL, now);
 			rc->probe_at = now ? now : 1;

@@ -12,9 +12,9 @@
  *     session: a new handshake at once, at most one per
  *     WM_RELAY_REHANDSHAKE_S; the session is kept until it completes, so
  *     a forged answer costs one handshake and nothing else;
- *   - traffic without an answer: when frames went out after the last
- *     authenticated datagram came in, and none came for
- *     WM_RELAY_QUIET_S, a PING at once; unanswered for
+ *   - traffic without an answer: when frames have gone out for
+ *     WM_RELAY_QUIET_S since the last authenticated datagram came in
+ *     (the last of them within WM_RELAY_PING_S), a PING at once; unanswered for
  *     WM_RELAY_PROBE_WAIT_S, new handshakes (one per
  *     WM_RELAY_REHANDSHAKE_S, the session kept); still nothing
  *     WM_RELAY_UDP_WAIT_S later, the relay is down;
@@ -115,6 +115,7 @@ struct wm_relay_client {
 	uint64_t attempt_start, next_attempt, last_rx, last_ping, last_udp_try;
 	uint64_t last_rekey_try;
 	uint64_t last_tx;          /* a frame for a peer last went out */
+	uint64_t unanswered_since; /* the first frame out after last_rx */
 	uint64_t probe_at;         /* an unanswered PING for silent traffic */
 	uint64_t last_rehandshake; /* after "unknown session" or a probe */
 	uint64_t tcp_lost_at;      /* a session over TCP/TLS was lost */
