@@ -115,7 +115,10 @@ static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 	if (rc->state == WM_RELAY_UP) {
 		rc->stats.disconnects++;
 		rc->changes++;
+		if (rc->transport != WM_RC_UDP)
+			rc->tcp_lost_at = now ? now : 1;
 	}
+	rc->probe_at = 0;
 	tcp_close(rc);
 	session_drop(rc);
 	rc->transport = WM_RC_UDP;
@@ -309,6 +312,8 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	rc->state = WM_RELAY_UP;
 	rc->backoff_s = 0;
 	rc->last_rx = now;
+	rc->probe_at = 0;
+	rc->tcp_lost_at = 0;
 	rc->stats.connects++;
 	if (!was_up) {
 		rc->changes++;
@@ -365,6 +370,9 @@ int wm_relay_client_send(struct wm_relay_client *rc,
 	r = send_frame(rc, wm_relay_frame_build(frame, WM_RELAY_SEND, dst, body,
 						len));
 	if (r == 0) {
+		rc->last_tx = wm_now_ns();
+		if (rc->unanswered_since <= rc->last_rx)
+			rc->unanswered_since = rc->last_tx;
 		rc->stats.tx_frames++;
 		rc->stats.tx_bytes += len;
 	}
@@ -433,6 +441,40 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 	send_ping(rc, WM_RELAY_PING, NULL, now);
 }
 
+/* A new handshake with the relay while the session stays up (it is
+ * replaced only when the response comes), at most one per
+ * WM_RELAY_REHANDSHAKE_S. */
+static void rehandshake(struct wm_relay_client *rc, uint64_t now,
+			const char *why)
+{
+	if (rc->last_rehandshake &&
+	    wm_since(now, rc->last_rehandshake) < SEC(WM_RELAY_REHANDSHAKE_S))
+		return;
+	rc->last_rehandshake = now ? now : 1;
+	rc->last_rekey_try = now;
+	fprintf(stderr, "%s: relay %s: %s, handshaking again\n", rc->name,
+		rc->udp_text, why);
+	send_initiation(rc, rc->transport, now);
+}
+
+/* The relay does not know a session of ours. Unauthenticated: it only
+ * ever starts a (rate-limited) handshake, and only when it names the
+ * session we send with; a late answer about an older one is ignored. */
+static void handle_unknown(struct wm_relay_client *rc, const uint8_t *buf,
+			   size_t len, uint64_t now)
+{
+	uint32_t idx;
+
+	if (!wm_relay_unknown_session_parse(buf, len, &idx)) {
+		rc->stats.malformed++;
+		return;
+	}
+	if (!wm_relay_client_up(rc) || idx != rc->session.kp.remote_index)
+		return;
+	rc->stats.unknown_session++;
+	rehandshake(rc, now, "the relay does not know our session");
+}
+
 /* One relay datagram (magic included), from transport t; true when it
  * carries something for the agent (*ev). */
 static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
@@ -458,6 +500,9 @@ static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
 			break;
 		wm_cookie_consume_reply(&rc->cookie,
 					(struct wm_msg_cookie *)msg, now);
+		return false;
+	case WM_RELAY_MSG_UNKNOWN_SESSION:
+		handle_unknown(rc, buf, len, now);
 		return false;
 	case WM_MSG_DATA:
 		if (!rc->session.valid || mlen < WM_MSG_MIN_DATA ||
@@ -595,13 +640,49 @@ void wm_relay_client_tcp_ready(struct wm_relay_client *rc, uint32_t events,
 	tcp_flush(rc);
 }
 
+/* Traffic went out and nothing came back: ask the relay (a PING), then
+ * handshake again, then give up on it (client.h). True when the relay
+ * went down. */
+static bool probe(struct wm_relay_client *rc, uint64_t now)
+{
+	uint64_t waited;
+
+	if (rc->probe_at && rc->last_rx >= rc->probe_at)
+		rc->probe_at = 0; /* answered */
+	if (!rc->probe_at) {
+		if (rc->unanswered_since > rc->last_rx &&
+		    wm_since(now, rc->last_tx) < SEC(WM_RELAY_PING_S) &&
+		    wm_since(now, rc->unanswered_since) >= SEC(WM_RELAY_QUIET_S)) {
+			rc->stats.probes++;
+			send_ping(rc, WM_RELAY_PING, NULL, now);
+			rc->probe_at = now ? now : 1;
+		}
+		return false;
+	}
+	waited = wm_since(now, rc->probe_at);
+	if (waited >= SEC(WM_RELAY_PROBE_WAIT_S + WM_RELAY_UDP_WAIT_S)) {
+		go_down(rc, now, "no answer while sending");
+		return true;
+	}
+	if (waited >= SEC(WM_RELAY_PROBE_WAIT_S))
+		rehandshake(rc, now, "no answer while sending");
+	return false;
+}
+
 void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 {
 	if (!rc)
 		return;
 	switch (rc->state) {
 	case WM_RELAY_IDLE:
-		if (now >= rc->next_attempt)
+		if (now < rc->next_attempt)
+			break;
+		/* UDP did not work a moment ago: no need to wait for it
+		 * again before TCP (the UP state keeps probing UDP). */
+		if (rc->tcp_configured && rc->tcp_lost_at &&
+		    wm_since(now, rc->tcp_lost_at) < SEC(WM_RELAY_TCP_STICKY_S))
+			start_tcp(rc, now);
+		else
 			start_udp(rc, now);
 		break;
 	case WM_RELAY_HANDSHAKE:
@@ -644,6 +725,8 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 			send_initiation(rc, rc->transport, now);
 			break;
 		}
+		if (probe(rc, now))
+			break;
 		if (wm_since(now, rc->last_ping) >= SEC(WM_RELAY_PING_S))
 			send_ping(rc, WM_RELAY_PING, NULL, now);
 		/* On TCP, keep checking whether UDP works again. */

@@ -4,7 +4,22 @@
  * It connects outbound only: UDP first; when UDP gets no answer within
  * WM_RELAY_UDP_WAIT_S, TCP (optionally TLS) to RelayTCP. Lost sessions are
  * re-established with capped exponential backoff and jitter; while on TCP,
- * UDP is retried every WM_RELAY_UDP_RETRY_S.
+ * UDP is retried every WM_RELAY_UDP_RETRY_S, and for WM_RELAY_TCP_STICKY_S
+ * after a session over TCP is lost the next attempts go to TCP at once.
+ *
+ * How a dead or restarted relay is noticed:
+ *   - the relay's "unknown session" answer (proto.h) naming the current
+ *     session: a new handshake at once, at most one per
+ *     WM_RELAY_REHANDSHAKE_S; the session is kept until it completes, so
+ *     a forged answer costs one handshake and nothing else;
+ *   - traffic without an answer: when frames have gone out for
+ *     WM_RELAY_QUIET_S since the last authenticated datagram came in
+ *     (the last of them within WM_RELAY_PING_S), a PING at once; unanswered for
+ *     WM_RELAY_PROBE_WAIT_S, new handshakes (one per
+ *     WM_RELAY_REHANDSHAKE_S, the session kept); still nothing
+ *     WM_RELAY_UDP_WAIT_S later, the relay is down;
+ *   - idle: a PING every WM_RELAY_PING_S, down after WM_RELAY_DEAD_S of
+ *     silence.
  *
  * It calls nothing above it: frames for the agent are returned to the
  * caller (struct wm_relay_event: a WireGuard or disco message with the
@@ -40,6 +55,10 @@ enum {
 	WM_RELAY_UDP_RETRY_S = 30,
 	WM_RELAY_PING_S = 5,
 	WM_RELAY_DEAD_S = 16,
+	WM_RELAY_QUIET_S = 2,
+	WM_RELAY_PROBE_WAIT_S = 1,
+	WM_RELAY_REHANDSHAKE_S = 1,
+	WM_RELAY_TCP_STICKY_S = 30,
 	WM_RELAY_BACKOFF_MAX_S = 30,
 	WM_RELAY_TCP_BUF = 1 << 18,
 };
@@ -71,6 +90,8 @@ struct wm_relay_event {
 struct wm_relay_stats {
 	uint64_t tx_frames, rx_frames, tx_bytes, rx_bytes;
 	uint64_t gone, malformed, connects, disconnects;
+	uint64_t unknown_session; /* "unknown session" answers naming ours */
+	uint64_t probes;          /* PINGs sent because traffic went unanswered */
 };
 
 struct wm_relay_client {
@@ -93,6 +114,11 @@ struct wm_relay_client {
 	enum wm_rc_transport transport;
 	uint64_t attempt_start, next_attempt, last_rx, last_ping, last_udp_try;
 	uint64_t last_rekey_try;
+	uint64_t last_tx;          /* a frame for a peer last went out */
+	uint64_t unanswered_since; /* the first frame out after last_rx */
+	uint64_t probe_at;         /* an unanswered PING for silent traffic */
+	uint64_t last_rehandshake; /* after "unknown session" or a probe */
+	uint64_t tcp_lost_at;      /* a session over TCP/TLS was lost */
 	unsigned backoff_s;
 	bool udp_probe_pending; /* a UDP initiation went out while on TCP */
 	uint64_t rtt_ns;

@@ -243,7 +243,8 @@ static void print_counters(struct app *a)
 	fprintf(stderr,
 		"relay: clients udp=%llu tcp=%llu tls=%llu; handshakes=%llu "
 		"cookie_replies=%llu stun_requests=%llu pings=%llu\n"
-		"relay: forwarded frames=%llu bytes=%llu; gone_sent=%llu\n"
+		"relay: forwarded frames=%llu bytes=%llu; gone_sent=%llu "
+		"unknown_session_sent=%llu\n"
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
 		"closed_errors=%llu\n",
@@ -256,7 +257,8 @@ static void print_counters(struct app *a)
 		(unsigned long long)k.pings,
 		(unsigned long long)k.frames_forwarded,
 		(unsigned long long)k.bytes_forwarded,
-		(unsigned long long)k.gone_sent, drops,
+		(unsigned long long)k.gone_sent,
+		(unsigned long long)k.unknown_session_sent, drops,
 		(unsigned long long)ts.open, (unsigned long long)ts.accepted,
 		(unsigned long long)ts.refused_full,
 		(unsigned long long)ts.closed_errors);

@@ -44,3 +44,26 @@ bool wm_relay_frame_parse(struct wm_relay_frame *f, const uint8_t *buf,
 	f->body_len = len - WM_RELAY_FRAME_HDR;
 	return true;
 }
+
+size_t wm_relay_unknown_session_build(uint8_t *out, const uint8_t idx[4])
+{
+	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	out[WM_RELAY_MAGIC_LEN] = WM_RELAY_MSG_UNKNOWN_SESSION;
+	memset(out + WM_RELAY_MAGIC_LEN + 1, 0, 3);
+	memmove(out + WM_RELAY_MAGIC_LEN + 4, idx, 4);
+	return WM_RELAY_UNKNOWN_SESSION_LEN;
+}
+
+bool wm_relay_unknown_session_parse(const uint8_t *buf, size_t len,
+				    uint32_t *receiver)
+{
+	const uint8_t *m = buf + WM_RELAY_MAGIC_LEN;
+
+	if (len != WM_RELAY_UNKNOWN_SESSION_LEN || !wm_relay_is_relay(buf, len) ||
+	    m[0] != WM_RELAY_MSG_UNKNOWN_SESSION || m[1] || m[2] || m[3])
+		return false;
+	/* little-endian, as WireGuard's receiver index */
+	*receiver = (uint32_t)m[4] | (uint32_t)m[5] << 8 |
+		    (uint32_t)m[6] << 16 | (uint32_t)m[7] << 24;
+	return true;
+}

@@ -25,6 +25,20 @@
  * sealed end to end: the relay re-seals frames hop by hop and never holds
  * a key that opens them.
  *
+ * One datagram is not a WireGuard message: the relay's answer to a
+ * transport data message whose receiver index it does not know (it
+ * restarted, or forgot an idle client):
+ *
+ *     "WMR" 0x01 | 0x10 | 0 0 0 | receiver index (4, as it came)
+ *
+ * 12 bytes, unauthenticated, laid out like a data message's header (type
+ * 0x10 is no WireGuard type), never larger than the 36 or more bytes that
+ * trigger it, sent only back on the path the trigger came from, and rate
+ * limited per source and overall (relay/server.h). A client that sees its
+ * current session's index in it starts a new handshake at once (at most
+ * one a second), but keeps the session until the handshake completes: a
+ * forged answer buys an attacker one rate-limited handshake, nothing more.
+ *
  * Over TCP (or TLS) the same datagrams are sent with a 2-byte big-endian
  * length prefix each.
  *
@@ -50,6 +64,9 @@ enum {
 	 * 9000-byte inner MTU, with room to spare). */
 	WM_RELAY_MAX_BODY = 9216,
 	WM_RELAY_TCP_PREFIX = 2,
+	/* "unknown session": magic, type, 3 zero bytes, receiver index */
+	WM_RELAY_MSG_UNKNOWN_SESSION = 0x10,
+	WM_RELAY_UNKNOWN_SESSION_LEN = WM_RELAY_MAGIC_LEN + 8,
 };
 
 /* 1500 - 40 (IPv6) - 8 (UDP) - 32 (WireGuard) - relay overhead (69),
@@ -82,6 +99,16 @@ bool wm_relay_is_relay(const uint8_t *buf, size_t len);
 size_t wm_relay_frame_build(uint8_t *out, enum wm_relay_frame_type type,
 			    const uint8_t key[WM_KEY_SIZE], const uint8_t *body,
 			    size_t body_len);
+
+/* Writes the "unknown session" answer for receiver index bytes idx (the
+ * 4 bytes as they sit in the data message) at out (room for
+ * WM_RELAY_UNKNOWN_SESSION_LEN). Returns the length. */
+size_t wm_relay_unknown_session_build(uint8_t *out, const uint8_t idx[4]);
+
+/* True when buf is an "unknown session" answer; *receiver is the index
+ * it names, in host order (as wm_transport_receiver reads it). */
+bool wm_relay_unknown_session_parse(const uint8_t *buf, size_t len,
+				    uint32_t *receiver);
 
 /* Parses a decrypted frame; body points into buf. False when malformed
  * (unknown type, short, or oversized). */

@@ -11,6 +11,7 @@
 #include "crypto/encoding.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,17 @@ enum {
 	 * address with a cookie first. */
 	UNDER_LOAD_PER_SECOND = 256,
 	LOG_SLOTS = 16,
+	/* "Unknown session" answers: sources remembered, and the overall
+	 * rate (answers per second, also the burst). */
+	UNKNOWN_SLOTS = 256,
+	UNKNOWN_PER_SECOND = 64,
 };
 #define NS 1000000000ULL
 #define IDLE_NS (180 * NS)
 #define LOG_EVERY_NS (60 * NS)
+/* One "unknown session" answer per source (address, or connection) per
+ * second. */
+#define UNKNOWN_EVERY_NS NS
 
 struct wm_relay {
 	struct wm_noise_local local;
@@ -46,6 +54,14 @@ struct wm_relay {
 		uint64_t at;
 	} logged[LOG_SLOTS];
 	uint64_t full_logged_at;
+
+	/* "Unknown session" answers: when each source (by a hash of its
+	 * address or connection) was last answered, and a global token
+	 * bucket counted in nanoseconds of credit. */
+	struct {
+		uint64_t key, at;
+	} unknown[UNKNOWN_SLOTS];
+	uint64_t unknown_credit, unknown_refill_at;
 };
 
 const char *wm_relay_drop_name(enum wm_relay_drop d)
@@ -502,6 +518,69 @@ static void announce(struct wm_relay *r, struct wm_relay_slot *c)
 	      wm_sockaddr_format(a, sizeof(a), &c->path.addr));
 }
 
+/* FNV-1a over what tells one source from another: the connection, or
+ * the UDP address and port. Collisions only merge two sources' limits. */
+static uint64_t source_key(const struct wm_relay_path *p)
+{
+	uint8_t b[4 + 18];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t n;
+
+	memcpy(b, &p->conn, 4);
+	n = 4 + source_bytes(b + 4, &p->addr);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+/* True when an "unknown session" answer may go to this source now (and
+ * charges it): one per source per UNKNOWN_EVERY_NS, UNKNOWN_PER_SECOND
+ * in all. */
+static bool unknown_allowed(struct wm_relay *r, const struct wm_relay_path *from,
+			    uint64_t now)
+{
+	const uint64_t cost = NS / UNKNOWN_PER_SECOND,
+		       cap = UNKNOWN_PER_SECOND * cost;
+	uint64_t key = source_key(from), *at;
+	size_t slot = (size_t)(key >> 32) % UNKNOWN_SLOTS;
+
+	at = &r->unknown[slot].at;
+	if (r->unknown[slot].key == key && *at &&
+	    now - *at < UNKNOWN_EVERY_NS)
+		return false;
+	if (r->unknown_refill_at == 0 || now - r->unknown_refill_at >= cap)
+		r->unknown_credit = cap;
+	else
+		r->unknown_credit += now - r->unknown_refill_at;
+	if (r->unknown_credit > cap)
+		r->unknown_credit = cap;
+	r->unknown_refill_at = now ? now : 1;
+	if (r->unknown_credit < cost)
+		return false;
+	r->unknown_credit -= cost;
+	r->unknown[slot].key = key;
+	*at = now ? now : 1;
+	return true;
+}
+
+/* A data message for a receiver index we do not know: tell the sender,
+ * so a client of a relay that restarted handshakes again at once. The
+ * answer is 12 bytes (the trigger at least 36), unauthenticated, goes
+ * only back where the trigger came from, and is rate limited. */
+static void unknown_session(struct wm_relay *r, const struct wm_relay_path *from,
+			    const uint8_t *msg, uint64_t now)
+{
+	uint8_t out[WM_RELAY_UNKNOWN_SESSION_LEN];
+
+	drop(r, WM_RELAY_DROP_BAD_AUTH);
+	if (!unknown_allowed(r, from, now))
+		return;
+	wm_relay_unknown_session_build(
+		out, msg + offsetof(struct wm_msg_data, receiver_index));
+	r->n.unknown_session_sent++;
+	send_raw(r, from, out, sizeof(out));
+}
+
 static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		    uint8_t *dgram, size_t len, uint64_t now)
 {
@@ -518,7 +597,7 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 	}
 	e = wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
 	if (!e) {
-		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		unknown_session(r, from, msg, now);
 		return;
 	}
 	c = e->owner;

@@ -19,6 +19,11 @@
  *                untouched; GONE K back when K is offline or unknown
  *       PING     PONG with the same body
  *       empty    a keepalive
+ *     of an unknown receiver index: counted bad_auth, and answered with
+ *       "unknown session" (proto.h; 12 bytes, only on the path it came
+ *       from) at most once a second per source address or connection
+ *       and 64 times a second in all, so a client of a relay that
+ *       restarted handshakes again at once
  *
  * A handshake leaves a "next" session that the client's first transport
  * message confirms; only then is the client a destination. Sessions are
@@ -80,6 +85,7 @@ struct wm_relay_counters {
 	uint64_t frames_forwarded; /* RECV frames sent */
 	uint64_t bytes_forwarded;  /* their bodies */
 	uint64_t gone_sent;
+	uint64_t unknown_session_sent; /* "unknown session" answers */
 	uint64_t pings;
 	uint64_t drops[WM_RELAY_DROP_MAX];
 };

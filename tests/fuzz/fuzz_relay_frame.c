@@ -7,7 +7,8 @@
  * input and within WM_RELAY_MAX_BODY; wm_relay_frame_build gives the
  * very bytes back, both into a fresh buffer and in place (as the relay
  * turns a PING into a PONG and a SEND into a RECV); wm_relay_is_relay
- * agrees with the magic.
+ * agrees with the magic; an "unknown session" answer that parses builds
+ * back to the same 12 bytes.
  */
 #include "common.h"
 #include "agent/relay/proto.h"
@@ -25,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wm_relay_frame f;
-	uint8_t *copy, *out;
+	uint8_t *copy, *out, answer[WM_RELAY_UNKNOWN_SESSION_LEN];
+	uint32_t idx;
 	size_t n;
 
 	if (wm_relay_is_relay(data, size) !=
@@ -37,6 +39,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		abort();
 	memcpy(copy, data, size);
+	if (wm_relay_unknown_session_parse(copy, size, &idx)) {
+		uint8_t le[4] = { (uint8_t)idx, (uint8_t)(idx >> 8),
+				  (uint8_t)(idx >> 16), (uint8_t)(idx >> 24) };
+
+		if (wm_relay_unknown_session_build(answer, le) != size ||
+		    memcmp(answer, data, size) != 0)
+			fuzz_fail("unknown session: build(parse(x)) != x");
+	}
 	if (!wm_relay_frame_parse(&f, copy, size)) {
 		free(copy);
 		return 0;

@@ -32,7 +32,9 @@
  *
  * Every command also moves the clock 1 ms. Checked besides "no crash":
  * the relay answers an unknown address or connection only with STUN
- * answers and cookie replies (never a handshake response or transport
+ * answers, cookie replies and "unknown session" answers (those only on
+ * the path of the datagram that caused them, no larger than it, naming
+ * its receiver index) (never a handshake response or transport
  * data: the allow-list holds); every transport message it sends A or B
  * opens under that client's session and is a RECV, GONE or PONG frame;
  * a RECV carries the sender's key, and when A sends B a frame that is
@@ -94,8 +96,15 @@ static struct sent {
 	struct wm_relay_path to;
 	size_t len;
 	uint8_t buf[DGRAM_MAX];
+	/* the datagram being handled when this was sent */
+	struct wm_relay_path from;
+	size_t in_len;
+	uint8_t in_index[4];
 } sent[SENT_MAX];
 static size_t n_sent;
+static struct wm_relay_path in_from; /* the datagram being handled */
+static size_t in_len;
+static uint8_t in_index[4];
 
 /* --------------------------------------------------------------- ops */
 
@@ -107,6 +116,9 @@ static int op_send(void *ctx, const struct wm_relay_path *to,
 		sent[n_sent].to = *to;
 		sent[n_sent].len = len;
 		memcpy(sent[n_sent].buf, buf, len);
+		sent[n_sent].from = in_from;
+		sent[n_sent].in_len = in_len;
+		memcpy(sent[n_sent].in_index, in_index, 4);
 		n_sent++;
 	}
 	return 0;
@@ -174,6 +186,11 @@ static void input(const struct wm_relay_path *from, const uint8_t *buf,
 	if (!copy)
 		abort();
 	memcpy(copy, buf, len);
+	in_from = *from;
+	in_len = len;
+	memset(in_index, 0, 4);
+	if (len >= WM_RELAY_MAGIC_LEN + 8)
+		memcpy(in_index, buf + WM_RELAY_MAGIC_LEN + 4, 4);
 	wm_relay_input(relay, from, copy, len, now);
 	free(copy);
 }
@@ -312,6 +329,17 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 			fuzz_fail("the relay sent neither STUN nor a relay datagram");
 		if (msg[0] == WM_MSG_COOKIE)
 			continue;
+		/* "unknown session": to anyone, but only back where the
+		 * datagram came from, no larger, naming its index */
+		if (msg[0] == WM_RELAY_MSG_UNKNOWN_SESSION) {
+			uint32_t idx;
+
+			if (!wm_relay_unknown_session_parse(s->buf, s->len, &idx) ||
+			    !same_path(&s->to, &s->from) || s->len > s->in_len ||
+			    memcmp(s->buf + WM_RELAY_MAGIC_LEN + 4, s->in_index, 4))
+				fuzz_fail("a bad \"unknown session\" answer");
+			continue;
+		}
 		if (!c)
 			fuzz_fail("the relay sent message type %u to a stranger",
 				  msg[0]);

@@ -503,10 +503,13 @@ TEST(malformed_counted)
 	expect++;
 	CHECK(n_out == 0);
 	CHECK(drops(r, WM_RELAY_DROP_MALFORMED) == expect);
-	/* unknown receiver index, and a forged tag on a known one */
+	/* unknown receiver index (answered: "unknown session"), and a
+	 * forged tag on a known one (not answered) */
 	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
 	buf[4 + 4] ^= 0xff;
 	wm_relay_input(r, &p, buf, n, now);
+	CHECK(n_out == 1 && outs[0].len == WM_RELAY_UNKNOWN_SESSION_LEN);
+	n_out = 0;
 	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
 	buf[n - 1] ^= 1;
 	wm_relay_input(r, &p, buf, n, now);
@@ -559,11 +562,12 @@ TEST(idle_client_forgotten)
 	CHECK(n_out == 1 && open_frame(&B, &outs[0], &f));
 	CHECK(f.type == WM_RELAY_GONE);
 	CHECK(drops(r, WM_RELAY_DROP_DST_OFFLINE) == 1);
-	/* A's old session is gone with it */
+	/* A's old session is gone with it: "unknown session" */
 	n_out = 0;
 	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
 	input(r, &A, buf, n, now + 183 * NS);
-	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	CHECK(n_out == 1 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	CHECK(outs[0].len == WM_RELAY_UNKNOWN_SESSION_LEN);
 	/* a new handshake brings it back */
 	CHECK(connect_client(r, &A, now + 184 * NS));
 	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
@@ -626,7 +630,9 @@ TEST(rekey_keeps_old_session_until_confirmed)
 	n_out = 0;
 	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 4);
 	input(r, &A, buf, n, now + 201 * NS);
-	CHECK(n_out == 0);
+	/* only "unknown session", naming the old index (A's client, on
+	 * its new session, ignores it) */
+	CHECK(n_out == 1 && outs[0].len == WM_RELAY_UNKNOWN_SESSION_LEN);
 	CHECK(drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
 	A.kp = newkp;
 	wm_relay_free(r);
@@ -804,6 +810,152 @@ TEST(cookie_reply_under_load)
 	wm_relay_free(r);
 }
 
+/* ------------------------------------------- "unknown session" answers */
+
+/* Golden bytes of the answer: magic, type 0x10, three zero bytes, the
+ * receiver index as it came (little-endian). */
+TEST(unknown_session_wire_format)
+{
+	const uint8_t idx[4] = { 0x78, 0x56, 0x34, 0x12 };
+	uint8_t out[WM_RELAY_UNKNOWN_SESSION_LEN + 1], want[32];
+	uint32_t got = 0;
+	size_t n = check_unhex(want, sizeof(want), "574d520110000000" "78563412");
+
+	CHECK(wm_relay_unknown_session_build(out, idx) == n);
+	CHECK(n == 12);
+	CHECK_MEM(out, want, n);
+	CHECK(wm_relay_unknown_session_parse(out, n, &got) && got == 0x12345678);
+	CHECK(!wm_relay_unknown_session_parse(out, n - 1, &got));
+	out[n] = 0;
+	CHECK(!wm_relay_unknown_session_parse(out, n + 1, &got));
+	out[5] = 1;
+	CHECK(!wm_relay_unknown_session_parse(out, n, &got));
+	out[5] = 0;
+	out[4] = WM_MSG_DATA;
+	CHECK(!wm_relay_unknown_session_parse(out, n, &got));
+}
+
+/* The relay restarted: A's session is unknown to the new one. A's data
+ * message gets exactly one answer, on A's path, naming the index A sent
+ * to; A's next ones within the second get none; a second later, one. */
+TEST(unknown_session_answered_once_to_source)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	uint8_t body[8] = { 0 };
+	uint32_t idx = 0;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	wm_relay_free(r);
+	r = relay_new(allowed, 2, 0, 0);
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1);
+	CHECK(outs[0].len == WM_RELAY_UNKNOWN_SESSION_LEN && outs[0].len < n);
+	CHECK(wm_sockaddr_equal(&outs[0].to.addr, &A.path.addr) &&
+	      outs[0].to.transport == WM_RELAY_UDP);
+	CHECK(wm_relay_unknown_session_parse(outs[0].buf, outs[0].len, &idx));
+	CHECK(idx == A.kp.remote_index);
+	CHECK(counters(r).unknown_session_sent == 1);
+	CHECK(drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	for (int i = 1; i < 10; i++) {
+		n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+		input(r, &A, buf, n, now + (uint64_t)i * NS / 10);
+	}
+	CHECK(n_out == 1);
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	input(r, &A, buf, n, now + NS);
+	CHECK(n_out == 2);
+	/* the handshake that follows works as ever */
+	n_out = 0;
+	CHECK(connect_client(r, &A, now + NS + 1));
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	input(r, &A, buf, n, now + NS + 2);
+	CHECK(n_out == 1 && outs[0].len != WM_RELAY_UNKNOWN_SESSION_LEN);
+	wm_relay_free(r);
+}
+
+/* Over TCP or TLS the answer goes back on the connection it came from. */
+TEST(unknown_session_on_connection)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_path p = A.path;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	wm_relay_free(r);
+	r = relay_new(allowed, 1, 0, 0);
+	p.transport = WM_RELAY_TLS;
+	p.conn = 7;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	wm_relay_input(r, &p, buf, n, now);
+	CHECK(n_out == 1 && outs[0].to.transport == WM_RELAY_TLS &&
+	      outs[0].to.conn == 7);
+	/* another connection from the same address is another source */
+	p.conn = 8;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	wm_relay_input(r, &p, buf, n, now);
+	CHECK(n_out == 2 && outs[1].to.conn == 8);
+	wm_relay_free(r);
+}
+
+/* A flood of unknown-index messages, from one source and from many
+ * (spoofed) ones: the answers stay within one per source per second and
+ * 64 a second in all, each no larger than its trigger; A and B, whose
+ * sessions are known, go on as before. */
+TEST(unknown_session_rate_limited_under_flood)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS, t;
+	uint8_t body[8] = { 0 }, junk[36];
+	struct wm_relay_path p = X.path;
+	struct wm_relay_frame f;
+	uint64_t before;
+	size_t n;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	memcpy(junk, WM_RELAY_MAGIC, 4);
+	memset(junk + 4, 0, sizeof(junk) - 4);
+	junk[4] = WM_MSG_DATA;
+	junk[8] = 0xee; /* a receiver index nobody has */
+	/* one source, 1,000 a second for 10 s: one answer a second */
+	for (int i = 0; i < 10000; i++) {
+		t = now + (uint64_t)i * NS / 1000;
+		wm_relay_input(r, &p, junk, sizeof(junk), t);
+	}
+	CHECK(counters(r).unknown_session_sent == 10);
+	for (size_t i = 0; i < n_out; i++)
+		CHECK(outs[i].len <= sizeof(junk) &&
+		      wm_sockaddr_equal(&outs[i].to.addr, &X.path.addr));
+	/* 20,000 sources (ports) in one second: the global bucket */
+	now += 20 * NS;
+	before = counters(r).unknown_session_sent;
+	for (int i = 0; i < 20000; i++) {
+		t = now + (uint64_t)i * NS / 20000;
+		p.addr.in.sin_port = htons((uint16_t)(1000 + i));
+		wm_relay_input(r, &p, junk, sizeof(junk), t);
+	}
+	CHECK(counters(r).unknown_session_sent - before <= 64 + 64);
+	CHECK(counters(r).unknown_session_sent - before >= 64);
+	/* known sessions are untouched: a ping, a forwarded frame */
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, body, 8);
+	input(r, &A, buf, n, now + NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f) && f.type == WM_RELAY_PONG);
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_SEND, B.local.public_key, body, 8);
+	input(r, &A, buf, n, now + NS);
+	CHECK(n_out == 1 && open_frame(&B, &outs[0], &f) && f.type == WM_RELAY_RECV);
+	CHECK(counters(r).frames_forwarded == 1);
+	wm_relay_free(r);
+}
+
 int main(void)
 {
 	setup();
@@ -823,5 +975,9 @@ int main(void)
 	RUN(reconnect_straggler_keeps_new_path);
 	RUN(max_clients_cap);
 	RUN(cookie_reply_under_load);
+	RUN(unknown_session_wire_format);
+	RUN(unknown_session_answered_once_to_source);
+	RUN(unknown_session_on_connection);
+	RUN(unknown_session_rate_limited_under_flood);
 	return check_summary();
 }

@@ -1,0 +1,348 @@
+/* The relay client against the pure relay core, over loopback UDP: the
+ * client sends on a real socket, a second socket plays the relay's and
+ * feeds what arrives to wm_relay_input, whose answers go back through it.
+ * The clock is virtual (base + offsets) except where the client reads it
+ * itself to seal. Covers a relay restart ("unknown session"), a forged
+ * answer, and traffic that goes unanswered. */
+#include "agent/relay/client.h"
+#include "agent/relay/server.h"
+#include "agent/udp.h"
+#include "agent/wg/clock.h"
+#include "crypto/x25519.h"
+#include "tests/unit/check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NS 1000000000ULL
+
+static int relay_fd = -1;
+static union wm_sockaddr relay_addr;
+static struct wm_udp cudp = { .fd = -1 };
+static struct wm_noise_local me;
+static uint8_t relay_priv[32], relay_pub[32], other_pub[32];
+static struct wm_relay *relay;
+static size_t relay_sent; /* datagrams the relay core sent */
+static uint8_t last_sent[256];
+static size_t last_sent_len;
+
+static int relay_send(void *ctx, const struct wm_relay_path *to,
+		      const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	relay_sent++;
+	if (len <= sizeof(last_sent)) {
+		memcpy(last_sent, buf, len);
+		last_sent_len = len;
+	}
+	if (sendto(relay_fd, buf, len, 0, &to->addr.sa,
+		   wm_sockaddr_len(&to->addr)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int relay_random(void *ctx, void *buf, size_t len)
+{
+	static uint8_t x = 1;
+	uint8_t *p = buf;
+
+	(void)ctx;
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(x = (uint8_t)(x * 33 + 7));
+	return 0;
+}
+
+static const struct wm_relay_ops relay_ops = { relay_send, relay_random,
+					       NULL, NULL };
+
+static struct wm_relay *relay_start(void)
+{
+	uint8_t keys[2][32];
+	struct wm_relay_params p = { relay_priv, (const uint8_t(*)[32])keys, 2,
+				     0, 0 };
+	struct wm_relay *r = NULL;
+
+	memcpy(keys[0], me.public_key, 32);
+	memcpy(keys[1], other_pub, 32);
+	CHECK(wm_relay_new(&r, &p, &relay_ops) == 0);
+	return r;
+}
+
+/* Everything waiting at the relay's socket goes to the core (or, with
+ * deliver false, is lost). Returns how many datagrams. */
+static int relay_pump(bool deliver, uint64_t now)
+{
+	uint8_t buf[2048];
+	struct wm_relay_path from;
+	socklen_t sl;
+	ssize_t n;
+	int count = 0;
+
+	for (;;) {
+		memset(&from, 0, sizeof(from));
+		sl = sizeof(from.addr);
+		n = recvfrom(relay_fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     &from.addr.sa, &sl);
+		if (n < 0)
+			return count;
+		count++;
+		from.transport = WM_RELAY_UDP;
+		if (deliver && relay)
+			wm_relay_input(relay, &from, buf, (size_t)n, now);
+	}
+}
+
+/* Everything waiting at the client's socket goes to the client. Returns
+ * how many datagrams. */
+static int client_pump(struct wm_relay_client *rc, uint64_t now)
+{
+	uint8_t buf[2048];
+	union wm_sockaddr src;
+	struct wm_relay_event ev;
+	socklen_t sl;
+	ssize_t n;
+	int count = 0;
+
+	for (;;) {
+		sl = sizeof(src);
+		n = recvfrom(cudp.fd, buf, sizeof(buf), MSG_DONTWAIT, &src.sa,
+			     &sl);
+		if (n < 0)
+			return count;
+		count++;
+		wm_udp_unmap(&src);
+		wm_relay_client_receive_udp(rc, buf, (size_t)n, &src, now, &ev);
+	}
+}
+
+/* Datagrams both ways until quiet. */
+static void exchange(struct wm_relay_client *rc, uint64_t now)
+{
+	for (int i = 0; i < 8; i++)
+		if (relay_pump(true, now) + client_pump(rc, now) == 0)
+			break;
+}
+
+static bool setup(struct wm_relay_client *rc)
+{
+	uint8_t priv[32];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	char text[64];
+	uint16_t port;
+	struct wm_relay_client_setup su = { 0 };
+
+	memset(priv, 0x51, 32);
+	wm_noise_local_init(&me, priv);
+	memset(relay_priv, 0x52, 32);
+	wm_x25519_clamp(relay_priv);
+	wm_x25519_public(relay_pub, relay_priv);
+	memset(other_pub, 0x53, 32);
+
+	relay_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (relay_fd < 0 || bind(relay_fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(relay_fd, (struct sockaddr *)&sin, &sl))
+		return false;
+	memset(&relay_addr, 0, sizeof(relay_addr));
+	memcpy(&relay_addr.in, &sin, sizeof(sin));
+	cudp.fd = wm_udp_open(0, 0, &cudp.family, &port);
+	if (cudp.fd < 0)
+		return false;
+	snprintf(text, sizeof(text), "127.0.0.1:%u", ntohs(sin.sin_port));
+	su.name = "test";
+	su.udp = text;
+	su.tcp = "";
+	su.public_key = relay_pub;
+	su.local = &me;
+	su.udp_socket = &cudp;
+	return wm_relay_client_init(rc, &su) == 0;
+}
+
+static uint8_t body[32];
+
+TEST(restart_unknown_session_rehandshake)
+{
+	struct wm_relay_client rc;
+	uint64_t t = wm_now_ns();
+	uint32_t old_local;
+	unsigned changes;
+
+	CHECK(setup(&rc));
+	relay = relay_start();
+	/* up over UDP */
+	wm_relay_client_tick(&rc, t);
+	exchange(&rc, t);
+	CHECK(wm_relay_client_up(&rc) && rc.transport == WM_RC_UDP);
+	changes = rc.changes;
+	CHECK(changes == 1);
+	old_local = rc.session.kp.local_index;
+
+	/* the relay restarts: it forgets every session */
+	wm_relay_free(relay);
+	relay = relay_start();
+	relay_sent = 0;
+	t += NS / 10;
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	relay_pump(true, t);
+	CHECK(relay_sent == 1 && last_sent_len == WM_RELAY_UNKNOWN_SESSION_LEN);
+	/* the answer: an initiation at once, the session kept meanwhile */
+	client_pump(&rc, t);
+	CHECK(rc.stats.unknown_session == 1);
+	CHECK(wm_relay_client_up(&rc) && rc.session.kp.local_index == old_local);
+	exchange(&rc, t);
+	CHECK(wm_relay_client_up(&rc));
+	CHECK(rc.session.kp.local_index != old_local);
+	CHECK(rc.changes == changes); /* never went down */
+	CHECK(rc.stats.connects == 2);
+	/* frames flow on the new session */
+	relay_sent = 0;
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	relay_pump(true, t);
+	CHECK(relay_sent == 1 && last_sent_len > WM_RELAY_UNKNOWN_SESSION_LEN);
+	client_pump(&rc, t);
+
+	wm_relay_client_free(&rc);
+	wm_relay_free(relay);
+	relay = NULL;
+	close(relay_fd);
+	close(cudp.fd);
+}
+
+/* A forged answer: at most one handshake a second, the session stays;
+ * one naming another index, or from another address, does nothing. */
+TEST(forged_unknown_session)
+{
+	struct wm_relay_client rc;
+	uint64_t t = wm_now_ns();
+	uint8_t ans[WM_RELAY_UNKNOWN_SESSION_LEN], idx[4];
+	union wm_sockaddr elsewhere = relay_addr;
+	struct wm_relay_event ev;
+	uint32_t local, remote;
+	unsigned changes;
+
+	CHECK(setup(&rc));
+	relay = relay_start();
+	wm_relay_client_tick(&rc, t);
+	exchange(&rc, t);
+	CHECK(wm_relay_client_up(&rc));
+	local = rc.session.kp.local_index;
+	remote = rc.session.kp.remote_index;
+	changes = rc.changes;
+
+	/* many forged answers in one second: one initiation */
+	idx[0] = (uint8_t)remote;
+	idx[1] = (uint8_t)(remote >> 8);
+	idx[2] = (uint8_t)(remote >> 16);
+	idx[3] = (uint8_t)(remote >> 24);
+	for (int i = 0; i < 20; i++) {
+		wm_relay_unknown_session_build(ans, idx);
+		CHECK(!wm_relay_client_receive_udp(&rc, ans, sizeof(ans),
+						   &relay_addr,
+						   t + (uint64_t)i * NS / 40,
+						   &ev));
+	}
+	CHECK(relay_pump(false, t) == 1);
+	CHECK(rc.stats.unknown_session == 20);
+	CHECK(wm_relay_client_up(&rc) && rc.session.kp.local_index == local);
+	CHECK(rc.changes == changes);
+	/* a second later, another */
+	wm_relay_unknown_session_build(ans, idx);
+	wm_relay_client_receive_udp(&rc, ans, sizeof(ans), &relay_addr,
+				    t + NS + NS / 10, &ev);
+	CHECK(relay_pump(false, t) == 1);
+	/* another index, or another source: nothing */
+	idx[0] ^= 1;
+	wm_relay_unknown_session_build(ans, idx);
+	wm_relay_client_receive_udp(&rc, ans, sizeof(ans), &relay_addr,
+				    t + 5 * NS, &ev);
+	idx[0] ^= 1;
+	wm_relay_unknown_session_build(ans, idx);
+	elsewhere.in.sin_port = htons((uint16_t)(ntohs(elsewhere.in.sin_port) + 1));
+	wm_relay_client_receive_udp(&rc, ans, sizeof(ans), &elsewhere,
+				    t + 5 * NS, &ev);
+	CHECK(relay_pump(false, t) == 0);
+	CHECK(rc.stats.unknown_session == 21);
+	CHECK(wm_relay_client_up(&rc) && rc.session.kp.local_index == local);
+
+	wm_relay_client_free(&rc);
+	wm_relay_free(relay);
+	relay = NULL;
+	close(relay_fd);
+	close(cudp.fd);
+}
+
+/* Frames go out and nothing comes back: a PING after WM_RELAY_QUIET_S,
+ * handshakes from WM_RELAY_PROBE_WAIT_S on, down WM_RELAY_UDP_WAIT_S after
+ * that; an answered probe changes nothing. Idle, nothing early. */
+TEST(unanswered_traffic_probed)
+{
+	struct wm_relay_client rc;
+	uint64_t t = wm_now_ns();
+	unsigned changes;
+
+	CHECK(setup(&rc));
+	relay = relay_start();
+	wm_relay_client_tick(&rc, t);
+	exchange(&rc, t);
+	CHECK(wm_relay_client_up(&rc));
+	changes = rc.changes;
+
+	/* idle for 4 s: no probe */
+	wm_relay_client_tick(&rc, t + 4 * NS);
+	CHECK(rc.stats.probes == 0);
+	exchange(&rc, t + 4 * NS);
+
+	/* a frame, answered probe: still up (the client stamps a frame's
+	 * time with its own clock; the test moves it onto the virtual one) */
+	t = t + 5 * NS;
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	rc.last_tx = rc.unanswered_since = t;
+	relay_pump(false, t); /* lost, as is GONE */
+	wm_relay_client_tick(&rc, t + NS);
+	CHECK(rc.stats.probes == 0);
+	wm_relay_client_tick(&rc, t + 2 * NS + 1);
+	CHECK(rc.stats.probes == 1);
+	exchange(&rc, t + 2 * NS + 2); /* PING, PONG */
+	wm_relay_client_tick(&rc, t + 3 * NS + 2);
+	CHECK(relay_pump(false, t) == 0); /* no handshake */
+	CHECK(rc.stats.probes == 1 && rc.probe_at == 0);
+	CHECK(rc.changes == changes);
+
+	/* the relay dies; frames go on */
+	t = t + 4 * NS;
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	rc.last_tx = rc.unanswered_since = t;
+	relay_pump(false, t);
+	wm_relay_client_tick(&rc, t + NS);
+	CHECK(rc.stats.probes == 1);
+	wm_relay_client_tick(&rc, t + 2 * NS + 1);
+	CHECK(rc.stats.probes == 2);
+	CHECK(relay_pump(false, t) == 1); /* the PING */
+	wm_relay_client_tick(&rc, rc.probe_at + NS + 1);
+	CHECK(relay_pump(false, t) == 1); /* an initiation */
+	CHECK(wm_relay_client_up(&rc));
+	wm_relay_client_tick(&rc, rc.probe_at + NS + NS / 2);
+	CHECK(relay_pump(false, t) == 0); /* not twice in a second */
+	wm_relay_client_tick(&rc, rc.probe_at + 2 * NS + 1);
+	CHECK(relay_pump(false, t) == 1); /* another, a second later */
+	wm_relay_client_tick(&rc, rc.probe_at + 4 * NS + 1);
+	CHECK(!wm_relay_client_up(&rc));
+	CHECK(rc.changes == changes + 1);
+
+	wm_relay_client_free(&rc);
+	wm_relay_free(relay);
+	relay = NULL;
+	close(relay_fd);
+	close(cudp.fd);
+}
+
+int main(void)
+{
+	RUN(restart_unknown_session_rehandshake);
+	RUN(forged_unknown_session);
+	RUN(unanswered_traffic_probed);
+	return check_summary();
+}
