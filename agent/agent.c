@@ -242,15 +242,10 @@ static void refresh_candidates(struct wm_agent *a)
 	wm_peer_disco_set_local(&a->dev, cands, n);
 }
 
-static int random_bytes(void *buf, size_t len)
-{
-	return wm_random_bytes(buf, len);
-}
-
 static void stun_tick(struct wm_agent *a, uint64_t now)
 {
 	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
-	size_t n = wm_stun_client_tick(a->dev.stun, now, random_bytes, req,
+	size_t n = wm_stun_client_tick(a->dev.stun, now, wm_random_bytes, req,
 				       WM_STUN_MAX_SERVERS);
 
 	for (size_t i = 0; i < n; i++)

@@ -20,11 +20,6 @@ static bool peer_key(struct wm_device *dev, struct wm_peer *p)
 	return true;
 }
 
-static int random_bytes(void *buf, size_t len)
-{
-	return wm_random_bytes(buf, len);
-}
-
 static void view_of(struct wm_device *dev, const struct wm_peer *p,
 		    uint64_t now, struct wm_disco_view *v)
 {
@@ -35,7 +30,7 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->relay_up = wm_peer_path_relay_up(dev);
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
-	v->random = random_bytes;
+	v->random = wm_random_bytes;
 }
 
 /* Seals msg for p and sends it to `to`, or through the relay. */

@@ -68,11 +68,10 @@ void wm_tick_peers(struct wm_device *dev, uint64_t now)
 
 void wm_tick_relay_changed(struct wm_device *dev, uint64_t now)
 {
-	bool up = wm_peer_path_relay_up(dev);
-
-	for (struct wm_peer *p = dev->peers; p; p = p->next) {
-		wm_peer_path_update(dev, p, now);
-		if (up && (p->staged_len || p->persistent_keepalive))
+	wm_peer_path_update_all(dev, now);
+	if (!wm_peer_path_relay_up(dev))
+		return;
+	for (struct wm_peer *p = dev->peers; p; p = p->next)
+		if (p->staged_len || p->persistent_keepalive)
 			wm_send_initiation(dev, p, false, now);
-	}
 }

@@ -10,7 +10,6 @@ int wm_tun_writer_init(struct wm_tun_writer *w, int fd, bool vnet)
 	w->fd = fd;
 	w->vnet = vnet;
 	w->arena = NULL;
-	w->packets = w->writes = 0;
 	if (vnet) {
 		w->arena = malloc(WM_GRO_ARENA);
 		if (!w->arena)
@@ -29,7 +28,6 @@ void wm_tun_writer_free(struct wm_tun_writer *w)
 static unsigned write_one(struct wm_tun_writer *w, const uint8_t *buf,
 			  size_t len)
 {
-	w->writes++;
 	return write(w->fd, buf, len) < 0;
 }
 
@@ -52,7 +50,6 @@ unsigned wm_tun_writer_add(struct wm_tun_writer *w, const void *owner,
 {
 	unsigned failed = 0;
 
-	w->packets++;
 	if (!w->vnet)
 		return write_one(w, pkt, len);
 	if (wm_gro_add(&w->gro, owner, pkt, len))

@@ -24,7 +24,6 @@ struct wm_tun_writer {
 	bool vnet;      /* every write starts with a virtio header */
 	uint8_t *arena; /* WM_GRO_ARENA bytes when vnet */
 	struct wm_gro gro;
-	uint64_t packets, writes; /* packets taken, write() calls made */
 };
 
 /* Sets w up to write to fd (not owned), with a virtio header in front of

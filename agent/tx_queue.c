@@ -8,7 +8,6 @@ int wm_txq_init(struct wm_tx_queue *q, struct wm_udp *udp)
 {
 	q->udp = udp;
 	q->used = q->n = 0;
-	q->failed = 0;
 	q->arena = malloc(WM_TXQ_ARENA);
 	return q->arena ? 0 : -ENOMEM;
 }
@@ -45,7 +44,6 @@ size_t wm_txq_flush(struct wm_tx_queue *q)
 
 	if (q->n)
 		failed = wm_udp_send_batch(q->udp, q->tx, q->n);
-	q->failed += failed;
 	q->n = q->used = 0;
 	return failed;
 }

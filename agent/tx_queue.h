@@ -27,7 +27,6 @@ struct wm_tx_queue {
 	size_t used;
 	struct wm_udp_tx tx[WM_TXQ_MAX];
 	size_t n;
-	uint64_t failed; /* datagrams the kernel refused */
 };
 
 /* 0 or -ENOMEM. */

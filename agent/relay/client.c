@@ -435,7 +435,6 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 	wm_noise_derive_keypair(&kp, &rc->hs, now);
 	wm_session_start(&rc->session, &kp);
 	wm_memzero(&kp, sizeof(kp));
-	rc->udp_probe_pending = false;
 	session_up(rc, t, now);
 	/* The relay, as responder, waits for our first message. */
 	send_ping(rc, WM_RELAY_PING, NULL, now);

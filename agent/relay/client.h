@@ -120,7 +120,6 @@ struct wm_relay_client {
 	uint64_t last_rehandshake; /* after "unknown session" or a probe */
 	uint64_t tcp_lost_at;      /* a session over TCP/TLS was lost */
 	unsigned backoff_s;
-	bool udp_probe_pending; /* a UDP initiation went out while on TCP */
 	uint64_t rtt_ns;
 
 	int tcp_fd;

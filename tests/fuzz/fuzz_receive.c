@@ -537,11 +537,6 @@ static bool p_handshake(const union wm_sockaddr *src, bool via_relay,
 
 /* ------------------------------------------------------------- setup */
 
-static int random_bytes(void *buf, size_t len)
-{
-	return wm_random_bytes(buf, len);
-}
-
 static unsigned relay_changes;
 
 /* What the agent's tick does (agent.c, on_tick), minus the interface. */
@@ -560,7 +555,7 @@ static void tick(uint64_t now)
 		relay_changes = rc.changes;
 		wm_tick_relay_changed(&dev, now);
 	}
-	n = wm_stun_client_tick(dev.stun, now, random_bytes, req,
+	n = wm_stun_client_tick(dev.stun, now, wm_random_bytes, req,
 				WM_STUN_MAX_SERVERS);
 	for (size_t i = 0; i < n; i++)
 		wm_send_udp(&dev, &req[i].to, req[i].msg, sizeof(req[i].msg));

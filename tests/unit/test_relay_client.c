@@ -10,11 +10,9 @@
 #include "agent/wg/clock.h"
 #include "crypto/x25519.h"
 #include "tests/unit/check.h"
+#include "tests/unit/netns.h"
 
 #include <arpa/inet.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -342,30 +340,9 @@ TEST(unanswered_traffic_probed)
 	close(cudp.fd);
 }
 
-/* The loopback of a network namespace of our own: nothing here is sent
- * on the host's. */
-static bool own_namespace(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd;
-	bool ok;
-
-	if (unshare(CLONE_NEWNET) < 0)
-		return false;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
-	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-	close(fd);
-	return ok;
-}
-
 int main(void)
 {
-	if (!own_namespace()) {
+	if (!test_own_netns()) {
 		fprintf(stderr, "cannot make a network namespace: %s\n",
 			strerror(errno));
 		printf("0 passed, 1 failed\n");

@@ -8,6 +8,7 @@
  */
 #include "check.h"
 #include "agent/udp.h"
+#include "netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,22 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static bool lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP;
-	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-	close(fd);
-	return ok;
-}
 
 /* A plain IPv4 receiver on 127.0.0.1; *to gets its address. */
 static int receiver(union wm_sockaddr *to)
@@ -184,24 +169,8 @@ TEST(gro_read_splits_back)
 	close(r.fd);
 }
 
-/* Sets the loopback's MTU; below a GSO run's segment size the kernel
- * refuses the run (EINVAL) while single datagrams still go, fragmented. */
-static bool lo_mtu(int mtu)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	ifr.ifr_mtu = mtu;
-	ok = ioctl(fd, SIOCSIFMTU, &ifr) == 0;
-	close(fd);
-	return ok;
-}
-
-/* A GSO run the kernel refuses (segments above the route's MTU): sent
+/* A GSO run the kernel refuses (segments above lo's MTU, set to 1280
+ * here; single datagrams still go, fragmented): sent
  * again one by one, everything arrives, in order, and GSO stays on for
  * runs that fit. Runs last: it changes lo. */
 TEST(refused_gso_falls_back)
@@ -213,7 +182,7 @@ TEST(refused_gso_falls_back)
 	uint16_t port;
 	uint8_t buf[4096];
 
-	CHECK(lo_mtu(1280));
+	CHECK(test_lo_set(false, 1280));
 	u.fd = wm_udp_open(0, 0, &u.family, &port);
 	CHECK(u.fd >= 0 && f1 >= 0);
 	if (u.fd < 0 || f1 < 0)
@@ -251,7 +220,7 @@ TEST(unmap)
 int main(void)
 {
 	/* Our own network namespace: nothing here touches the host's. */
-	if (unshare(CLONE_NEWNET) < 0 || !lo_up()) {
+	if (!test_own_netns()) {
 		fprintf(stderr, "cannot make a network namespace: %s\n",
 			strerror(errno));
 		printf("0 passed, 1 failed\n");
