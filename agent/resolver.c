@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ int wm_resolver_new(struct wm_resolver **out,
 		    int (*lookup)(union wm_sockaddr *out, const char *text))
 {
 	struct wm_resolver *r = calloc(1, sizeof(*r));
+	sigset_t all, old;
 	int err;
 
 	*out = NULL;
@@ -124,7 +126,12 @@ int wm_resolver_new(struct wm_resolver **out,
 	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
+	/* Signals belong to the loop's signalfd: a worker that could take
+	 * SIGHUP would die of it. It starts with every signal blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&r->thread, NULL, worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		destroy(r);
 		return -err;
