@@ -149,7 +149,8 @@ check_peer() { # URLKEY
 		[ "$(j 'd["last_handshake"].endswith("Z")')" = True ] &&
 		[ "$(j 'type(d["candidates"]).__name__')" = list ] &&
 		[ "$(j 'd["persistent_keepalive"]')" = 0 ] &&
-		[ "$(j '"rtt_ms" in d')" = True ]
+		[ "$(j '"rtt_ms" in d')" = True ] &&
+		[ "$(j 'type(d["time_to_direct_ms"]).__name__ == "int" and d["time_to_direct_ms"] >= 0')" = True ]
 }
 t_check "GET /v1/peers/{base64url}" check_peer "$PB_URL"
 t_check "GET /v1/peers/{base64url with =}" check_peer "$PB_URLPAD"
