@@ -339,6 +339,9 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 	(*b)->tx_bytes = 5678;
 	(*b)->last_handshake_mono = 1;
 	(*b)->last_handshake_sec = 1700000000;
+	/* heard at 5 s, direct at 5.25 s: 250 ms to a direct path */
+	(*b)->first_heard_ns = 5000000000ULL;
+	(*b)->first_direct_ns = 5250000000ULL;
 }
 
 TEST(peer_render)
@@ -359,7 +362,7 @@ TEST(peer_render)
 			 "\"candidates\":[\"198.51.100.7:4000\"],"
 			 "\"last_handshake\":\"2023-11-14T22:13:20Z\","
 			 "\"rx_bytes\":1234,\"tx_bytes\":5678,\"rtt_ms\":12,"
-			 "\"persistent_keepalive\":25}") == 0);
+			 "\"persistent_keepalive\":25,\"time_to_direct_ms\":250}") == 0);
 	if (strcmp(s, "") != 0 && check_case_failed)
 		fprintf(stderr, "  got %s\n", s);
 	free(s);
@@ -372,7 +375,8 @@ TEST(peer_render)
 			 "\"path\":\"none\",\"path_mode\":\"auto\","
 			 "\"endpoint\":null,\"candidates\":[],"
 			 "\"last_handshake\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
-			 "\"rtt_ms\":null,\"persistent_keepalive\":0}") == 0);
+			 "\"rtt_ms\":null,\"persistent_keepalive\":0,"
+			 "\"time_to_direct_ms\":null}") == 0);
 	free(s);
 	json_decref(j);
 	wm_device_free(&dev);
