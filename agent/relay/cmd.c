@@ -34,6 +34,11 @@ union pktinfo_buf {
 		 CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
+/* A TCP/TLS connection must complete a relay handshake this soon after
+ * accept, and then send an authenticated record at least this often. */
+#define TCP_HANDSHAKE_NS (10 * 1000000000ULL)
+#define TCP_IDLE_NS (240 * 1000000000ULL)
+
 enum {
 	RX_BATCH = 32,
 	RX_SLOT = 16384, /* above the largest relay datagram (relay/server_tcp.c) */
@@ -247,7 +252,8 @@ static void print_counters(struct app *a)
 		"unknown_session_sent=%llu\n"
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
-		"closed_errors=%llu\n",
+		"refused_per_address=%llu tls_refused=%llu "
+		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu\n",
 		(unsigned long long)k.clients[WM_RELAY_UDP],
 		(unsigned long long)k.clients[WM_RELAY_TCP],
 		(unsigned long long)k.clients[WM_RELAY_TLS],
@@ -261,6 +267,10 @@ static void print_counters(struct app *a)
 		(unsigned long long)k.unknown_session_sent, drops,
 		(unsigned long long)ts.open, (unsigned long long)ts.accepted,
 		(unsigned long long)ts.refused_full,
+		(unsigned long long)ts.refused_per_address,
+		(unsigned long long)ts.tls_refused,
+		(unsigned long long)ts.handshake_timeouts,
+		(unsigned long long)ts.idle_timeouts,
 		(unsigned long long)ts.closed_errors);
 }
 
@@ -390,8 +400,12 @@ static int start(struct app *a)
 	a->udp_h = (struct wm_loop_handler){ a->udp_fd, on_udp, a };
 	r = wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 	if (r == 0 && a->cfg.tcp_listen[0]) {
+		struct wm_relay_tcp_limits lim = {
+			tcp_cap(a), a->cfg.max_conns_per_address,
+			TCP_HANDSHAKE_NS, TCP_IDLE_NS,
+		};
 		r = wm_relay_tcp_open(&a->tcp, &a->loop, a->relay, a->cfg.tcp_listen,
-				      a->creds, tcp_cap(a), err, sizeof(err));
+				      a->creds, &lim, err, sizeof(err));
 		if (r < 0)
 			fprintf(stderr, "%s: %s\n", a->config_path, err);
 	}
@@ -407,7 +421,7 @@ static int start(struct app *a)
 		"%zu allowed clients, at most %u, %llu bytes/s each\n",
 		pub, a->udp_port, a->tcp ? "; tcp " : "",
 		a->tcp ? a->cfg.tcp_listen : "",
-		a->tcp ? (a->creds ? " (TLS)" : " (plain)") : "",
+		a->tcp ? (a->creds ? " (TLS and plain)" : " (plain)") : "",
 		a->cfg.n_allowed_clients, a->cfg.max_clients,
 		(unsigned long long)a->cfg.client_rate);
 	wm_sd_notify("READY=1");

@@ -724,6 +724,18 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 	}
 }
 
+void wm_relay_conn_activity(const struct wm_relay *r,
+			    void (*fn)(void *ctx, uint32_t conn, uint64_t at_ns),
+			    void *ctx)
+{
+	for (size_t i = 0; i < r->t.n_pool; i++) {
+		const struct wm_relay_slot *c = &r->t.pool[i];
+
+		if (c->who && c->path.transport != WM_RELAY_UDP)
+			fn(ctx, c->path.conn, c->last_rx_ns);
+	}
+}
+
 void wm_relay_get_counters(const struct wm_relay *r,
 			   struct wm_relay_counters *out)
 {

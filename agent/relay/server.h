@@ -132,6 +132,14 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns);
 /* A TCP or TLS connection closed: clients last seen on it are offline. */
 void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn);
 
+/* Calls fn(ctx, conn, at_ns) for each client whose path is a TCP or TLS
+ * connection, with when the last authenticated message came from it (an
+ * answered initiation, or a transport message that opened): how
+ * relay/server_tcp.c tells a client's connection from one sending junk. */
+void wm_relay_conn_activity(const struct wm_relay *r,
+			    void (*fn)(void *ctx, uint32_t conn, uint64_t at_ns),
+			    void *ctx);
+
 /* A snapshot of the counters (the client gauges are counted now). */
 void wm_relay_get_counters(const struct wm_relay *r,
 			   struct wm_relay_counters *out);
