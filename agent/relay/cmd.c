@@ -274,6 +274,82 @@ static void print_counters(struct app *a)
 		(unsigned long long)ts.closed_errors);
 }
 
+static int load_tls(struct app *a, const struct wm_relay_config *cfg,
+		    struct wm_tls_creds **out);
+
+/* Keys a reload cannot apply: the sockets and the identity stay. */
+static void warn_restart(const struct app *a, const struct wm_relay_config *n)
+{
+	const struct wm_relay_config *o = &a->cfg;
+
+	if (n->listen_port != o->listen_port)
+		fprintf(stderr, "relay: reload: ListenPort changed: restart to "
+				"apply it\n");
+	if (strcmp(n->tcp_listen, o->tcp_listen))
+		fprintf(stderr, "relay: reload: TCPListen changed: restart to "
+				"apply it\n");
+	if (strcmp(n->metrics_listen, o->metrics_listen))
+		fprintf(stderr, "relay: reload: MetricsListen changed: restart "
+				"to apply it\n");
+}
+
+/* SIGHUP: reads the file again and applies the allow-list, the limits
+ * and the TLS certificate; sessions of clients still allowed stay up.
+ * Any error leaves everything as it ran. */
+static void reload(struct app *a)
+{
+	struct wm_relay_config n;
+	struct wm_tls_creds *creds = NULL;
+	struct wm_relay_params p;
+	int r;
+
+	fprintf(stderr, "relay: SIGHUP: reloading %s\n", a->config_path);
+	if (!wm_relay_config_load(&n, a->config_path, stderr)) {
+		fprintf(stderr, "relay: reload failed: the running config stays\n");
+		return;
+	}
+	if (memcmp(n.private_key, a->cfg.private_key, sizeof(n.private_key))) {
+		fprintf(stderr, "relay: reload: PrivateKey changed: restart to "
+				"apply it; nothing reloaded\n");
+		wm_relay_config_free(&n);
+		return;
+	}
+	if (load_tls(a, &n, &creds) < 0) {
+		fprintf(stderr, "relay: reload failed: the running config stays\n");
+		wm_relay_config_free(&n);
+		return;
+	}
+	p = (struct wm_relay_params){
+		n.private_key, (const uint8_t(*)[WM_KEY_SIZE])n.allowed_clients,
+		n.n_allowed_clients, n.client_rate, n.max_clients,
+	};
+	r = wm_relay_reload(a->relay, &p);
+	if (r < 0) {
+		fprintf(stderr, "relay: reload failed (%s): the running config "
+				"stays\n", strerror(-r));
+		wm_tls_creds_free(creds);
+		wm_relay_config_free(&n);
+		return;
+	}
+	warn_restart(a, &n);
+	/* What runs: the sockets as they were opened. */
+	n.listen_port = a->cfg.listen_port;
+	memcpy(n.tcp_listen, a->cfg.tcp_listen, sizeof(n.tcp_listen));
+	memcpy(n.metrics_listen, a->cfg.metrics_listen, sizeof(n.metrics_listen));
+	wm_relay_tcp_set_creds(a->tcp, creds);
+	wm_relay_tcp_set_per_address(a->tcp, n.max_conns_per_address);
+	wm_tls_creds_free(a->creds); /* open TLS connections keep theirs */
+	a->creds = creds;
+	wm_relay_config_free(&a->cfg);
+	a->cfg = n;
+	fprintf(stderr, "relay: reloaded: %zu allowed clients, at most %u, "
+		"%llu bytes/s each, %u connections per address%s\n",
+		a->cfg.n_allowed_clients, a->cfg.max_clients,
+		(unsigned long long)a->cfg.client_rate,
+		a->cfg.max_conns_per_address,
+		a->tcp ? (a->creds ? "; TLS and plain" : "; plain only") : "");
+}
+
 static void on_signal(struct wm_loop_handler *h, uint32_t events)
 {
 	struct app *a = h->ctx;
@@ -284,8 +360,7 @@ static void on_signal(struct wm_loop_handler *h, uint32_t events)
 		if (si.ssi_signo == SIGUSR1) {
 			print_counters(a);
 		} else if (si.ssi_signo == SIGHUP) {
-			fprintf(stderr, "relay: SIGHUP ignored: restart the relay "
-					"to apply a changed config\n");
+			reload(a);
 		} else {
 			fprintf(stderr, "relay: signal %u, shutting down\n",
 				si.ssi_signo);
@@ -317,15 +392,17 @@ static void resolve(char *out, size_t len, const char *config, const char *p)
 		snprintf(out, len, "%.*s/%s", (int)(slash - config), config, p);
 }
 
-static int load_tls(struct app *a)
+static int load_tls(struct app *a, const struct wm_relay_config *cfg,
+		    struct wm_tls_creds **out)
 {
 	char cert[PATH_MAX], key[PATH_MAX], err[PATH_MAX + 256];
 
-	if (!a->cfg.tls_cert[0])
+	*out = NULL;
+	if (!cfg->tls_cert[0])
 		return 0;
-	resolve(cert, sizeof(cert), a->config_path, a->cfg.tls_cert);
-	resolve(key, sizeof(key), a->config_path, a->cfg.tls_key);
-	if (wm_tls_creds_load(&a->creds, cert, key, err, sizeof(err)) < 0) {
+	resolve(cert, sizeof(cert), a->config_path, cfg->tls_cert);
+	resolve(key, sizeof(key), a->config_path, cfg->tls_key);
+	if (wm_tls_creds_load(out, cert, key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: TLSCert/TLSKey: %s\n", a->config_path, err);
 		return -EINVAL;
 	}
@@ -453,7 +530,7 @@ int wm_cmd_relay(int argc, char **argv)
 		return r;
 	if (!wm_relay_config_load(&a.cfg, a.config_path, stderr))
 		return 2;
-	if (load_tls(&a) < 0) {
+	if (load_tls(&a, &a.cfg, &a.creds) < 0) {
 		wm_relay_config_free(&a.cfg);
 		return 2;
 	}

@@ -120,6 +120,12 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 /* Wipes every key and frees; NULL is fine. */
 void wm_relay_free(struct wm_relay *r);
 
+/* Applies a new allow-list, ClientRate and MaxClients (SIGHUP) from p
+ * (its private_key is ignored: the relay's identity stays): clients still
+ * allowed keep their sessions, clients no longer allowed are dropped
+ * (and logged). 0, or -ENOMEM with the relay unchanged. */
+int wm_relay_reload(struct wm_relay *r, const struct wm_relay_params *p);
+
 /* Handles one datagram (STUN or relay; over TCP, one length-prefixed
  * record without its prefix). buf is modified in place: replies are
  * sealed where the request was. now_ns is a monotonic clock. */

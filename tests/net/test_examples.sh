@@ -92,9 +92,61 @@ run() { # plain | tls
 		test "$(relay_counter handshake_timeouts)" -eq 0
 }
 
+relay_has() { # NAME: the relay logged NAME's session
+	grep -qF "client $(wm_pub "$1") connected" "$RELAY_LOG"
+}
+cert_fingerprint() { # what a new TLS connection to the relay is shown
+	lab_exec "$RELAY_NS" timeout 5 openssl s_client -connect "$RELAY_IP:443" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256
+}
+# (re)connections and new handshakes an agent logged
+ups() { grep -cE "up over|handshaking again" "$LAB_TMP/$1.log"; }
+received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"; }
+
+# SIGHUP, in the TLS world: c is added to the file and connects while a and
+# b keep pinging through the relay on their sessions; then b is removed and
+# dropped; a new certificate is served to new connections.
+reload_checks() {
+	local ups_a ups_b fp_old fp_new ping_pid
+	lab_side c cone || { t_fail "reload: side c"; return; }
+	wm_key c
+	agent_conf c 10.77.0.3 a 10.77.0.1
+	ups_a=$(ups a) ups_b=$(ups b)
+	fp_old=$(cert_fingerprint)
+	lab_exec "$HOST_A_NS" ping -c 30 -i 0.1 -W 1 10.77.0.2 >"$LAB_TMP/ping-reload.txt" 2>&1 &
+	ping_pid=$!
+	sleep 0.5
+	echo "AllowedClients = $(wm_pub c)" >>"$LAB_TMP/relay.conf"
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj /CN=relay2.test -keyout "$LAB_TMP/relay.pem" \
+		-out "$LAB_TMP/relay.crt" >/dev/null 2>&1)
+	kill -HUP "$RELAY_PID"
+	wm_agent_start "$HOST_C_NS" c
+	t_check "SIGHUP: c, added to the file, connects" lab_wait_for 10 relay_has c
+	wait "$ping_pid"
+	t_check "SIGHUP: a keeps pinging b across the reload ($(received "$LAB_TMP/ping-reload.txt") of 30)" \
+		test "$(received "$LAB_TMP/ping-reload.txt")" -ge 28
+	t_check "SIGHUP: a's and b's relay sessions were kept" \
+		test "$(ups a) $(ups b)" = "$ups_a $ups_b"
+	t_check "SIGHUP: the relay logged the reload" grep -q "reloaded: 3 allowed clients" "$RELAY_LOG"
+	fp_new=$(cert_fingerprint)
+	t_check "SIGHUP: new TLS connections get the new certificate" \
+		test -n "$fp_old" -a -n "$fp_new" -a "$fp_old" != "$fp_new"
+	t_check "SIGHUP: a still pings b" lab_exec "$HOST_A_NS" ping -c 2 -i 0.2 -W 2 10.77.0.2
+	sed -i "/$(wm_pub b | sed 's|[/]|\\/|g')/d" "$LAB_TMP/relay.conf"
+	kill -HUP "$RELAY_PID"
+	t_check "SIGHUP: b, removed from the file, is dropped" \
+		lab_wait_for 5 grep -q "gone (dropped by the reload)" "$RELAY_LOG"
+	t_check "SIGHUP: a broken file keeps the running config" sh -c '
+		echo "Bogus = 1" >>"$1"; kill -HUP "$2"; sleep 0.5
+		grep -q "reload failed: the running config stays" "$3" && kill -0 "$2"' _ \
+		"$LAB_TMP/relay.conf" "$RELAY_PID" "$RELAY_LOG"
+}
+
 wm_key relay && wm_key a && wm_key b || { t_fail "keys"; t_summary; }
 wm_cert || { t_fail "openssl: self-signed certificate"; t_summary; }
 run plain
 lab_reset
 run tls
+reload_checks
 t_summary
