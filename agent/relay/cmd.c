@@ -6,6 +6,7 @@
 #include "agent/cmd_args.h"
 #include "agent/relay/config.h"
 #include "agent/loop.h"
+#include "agent/relay/metrics.h"
 #include "agent/relay/server.h"
 #include "agent/relay/server_tcp.h"
 #include "agent/sdnotify.h"
@@ -51,6 +52,7 @@ struct app {
 	struct wm_tls_creds *creds;
 	struct wm_relay *relay;
 	struct wm_relay_tcp *tcp;
+	struct wm_relay_metrics *metrics;
 	struct wm_loop loop;
 	int udp_fd, udp_family, sig_fd;
 	uint16_t udp_port;
@@ -376,6 +378,16 @@ static void on_tick(void *ctx, uint64_t now)
 
 	wm_relay_tick(a->relay, now);
 	wm_relay_tcp_tick(a->tcp, now);
+	wm_relay_metrics_tick(a->metrics, now);
+}
+
+static void metrics_snapshot(void *ctx, struct wm_relay_counters *k,
+			     struct wm_relay_tcp_stats *ts)
+{
+	struct app *a = ctx;
+
+	wm_relay_get_counters(a->relay, k);
+	wm_relay_tcp_get_stats(a->tcp, ts);
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -486,6 +498,13 @@ static int start(struct app *a)
 		if (r < 0)
 			fprintf(stderr, "%s: %s\n", a->config_path, err);
 	}
+	if (r == 0 && a->cfg.metrics_listen[0]) {
+		r = wm_relay_metrics_open(&a->metrics, &a->loop,
+					  a->cfg.metrics_listen, metrics_snapshot,
+					  a, err, sizeof(err));
+		if (r < 0)
+			fprintf(stderr, "%s: %s\n", a->config_path, err);
+	}
 	if (r == 0)
 		r = wm_loop_add_tick(&a->loop, on_tick, a);
 	if (r == 0)
@@ -501,12 +520,16 @@ static int start(struct app *a)
 		a->tcp ? (a->creds ? " (TLS and plain)" : " (plain)") : "",
 		a->cfg.n_allowed_clients, a->cfg.max_clients,
 		(unsigned long long)a->cfg.client_rate);
+	if (a->metrics)
+		fprintf(stderr, "relay: metrics on http://%s/metrics\n",
+			a->cfg.metrics_listen);
 	wm_sd_notify("READY=1");
 	return 0;
 }
 
 static void stop(struct app *a)
 {
+	wm_relay_metrics_close(a->metrics);
 	wm_relay_tcp_close(a->tcp);
 	if (a->udp_fd >= 0)
 		close(a->udp_fd);
