@@ -113,14 +113,17 @@ void wm_relay_client_free(struct wm_relay_client *rc)
 	rc->tcp_fd = -1;
 }
 
-/* A bare RelayTCP whose attempt failed before a session came up: the
- * other kind (TLS or plain) is tried next, at once the first time (true);
- * after both failed, the usual backoff applies, starting again with the
- * kind tried first. */
+/* A bare RelayTCP whose connection was accepted but failed before a
+ * session came up (a relay without a certificate closes a ClientHello;
+ * a middlebox may cut what does not look like TLS): the other kind (TLS
+ * or plain) is tried next, at once the first time (true); after both
+ * failed, the usual backoff applies, starting again with the kind tried
+ * first. A connection that was never accepted (the relay is down) says
+ * nothing about the kind, and changes nothing. */
 static bool tcp_flip(struct wm_relay_client *rc)
 {
 	if (!rc->tcp_auto || rc->transport == WM_RC_UDP ||
-	    rc->state != WM_RELAY_HANDSHAKE)
+	    rc->state != WM_RELAY_HANDSHAKE || !rc->tcp_connected)
 		return false;
 	rc->tcp_tls = !rc->tcp_tls;
 	rc->tcp_flipped = !rc->tcp_flipped;
