@@ -50,6 +50,15 @@ t_check "GET /metrics: 200" test "$(get /metrics)" = 200
 t_check "the body is Prometheus text (TYPE lines, client gauges)" \
 	grep -q '^# TYPE wiremesh_relay_clients gauge' "$LAB_TMP/body"
 t_check "handshakes start at 0" test "$(metric wiremesh_relay_handshakes_total)" = 0
+parses() {
+	"$LAB_PYTHON" -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+names = {f.name for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+need = {"wiremesh_relay_clients", "wiremesh_relay_dropped", "wiremesh_relay_tcp_refused"}
+sys.exit(0 if need <= names else "missing: %s" % (need - names))' "$LAB_TMP/body"
+}
+t_check "the body parses with prometheus_client" parses
 t_check "GET /: 404" test "$(get /)" = 404
 t_check "GET /metricsx: 404" test "$(get /metricsx)" = 404
 t_check "POST /metrics: 405" test "$(get /metrics -X POST -d x)" = 405
