@@ -41,6 +41,10 @@ struct wm_relay_config {
 	uint32_t max_clients;
 	uint32_t max_conns_per_address; /* TCP/TLS; 0: no cap */
 	char metrics_listen[64];        /* "" = none; loopback "ip:port" */
+	/* STUN's second port (OTHER-ADDRESS); default ListenPort + 1, 0 off.
+	 * When only defaulted, a port already taken is a warning, not fatal. */
+	uint16_t stun_alt_port;
+	bool stun_alt_explicit;
 };
 
 /* Reads and parses the file at path; AllowedClientsFile is read now,

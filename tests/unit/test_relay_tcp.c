@@ -73,8 +73,10 @@ static void start(unsigned per_address)
 {
 	struct wm_relay_tcp_limits lim = { 64, per_address, 10 * NS, 20 * NS };
 	uint8_t client_pub[32];
-	struct wm_relay_params p = { relay_priv, (const uint8_t(*)[32])client_pub,
-				     1, 0, 0 };
+	struct wm_relay_params p = {
+		.private_key = relay_priv,
+		.allowed = (const uint8_t(*)[32])client_pub, .n_allowed = 1,
+	};
 	char err[256];
 
 	wm_x25519_public(client_pub, client_priv);
