@@ -425,9 +425,15 @@ static int reload(struct wm_agent *a)
 	return r;
 }
 
+/* The port is pinned from now on: SaveConfig writes it (saveconfig.h). */
 static int uapi_set_port(void *ctx, uint16_t port)
 {
-	return set_listen_port(ctx, port);
+	struct wm_agent *a = ctx;
+	int r = set_listen_port(a, port);
+
+	if (r == 0 && port)
+		a->cfg.listen_port = port;
+	return r;
 }
 
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
@@ -440,6 +446,7 @@ static int uapi_set_fwmark(void *ctx, uint32_t mark)
 		       sizeof(mark)) < 0)
 		return -errno;
 	a->dev.fwmark = mark;
+	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
 

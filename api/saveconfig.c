@@ -69,27 +69,131 @@ static void put_peer(FILE *f, const struct wm_config *cfg,
 		fprintf(f, "Path = %s\n", wm_path_mode_name(p->path_mode));
 }
 
-/* orig without its [Peer] sections and trailing blank lines. */
-static char *interface_part(const char *orig, size_t *len)
+/* The [Interface] keys whose running value wins over the file's: `wg set`
+ * changes them (private-key, listen-port, fwmark) and they must survive a
+ * restart. */
+enum { K_PRIVATE_KEY, K_LISTEN_PORT, K_FWMARK, K_N };
+static const char *const running_keys[K_N] = { "PrivateKey", "ListenPort",
+					       "FwMark" };
+
+/* Which running key line is ("  Key = value"), K_N for any other. */
+static int running_key_of(const char *line, size_t len)
+{
+	while (len && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	for (int k = 0; k < K_N; k++) {
+		size_t kl = strlen(running_keys[k]), i = kl;
+		if (len <= kl || strncasecmp(line, running_keys[k], kl) != 0)
+			continue;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i < len && line[i] == '=')
+			return k;
+	}
+	return K_N;
+}
+
+/* The running value of key k as a whole line, or nothing when it is the
+ * default (no private key, a random port, no mark). A random port is not
+ * pinned: cfg->listen_port is set only by the file or by `wg set`. */
+static void put_running(FILE *f, int k, const struct wm_config *cfg,
+			const struct wm_device *dev)
+{
+	char b64[WM_KEY_B64_LEN + 1];
+
+	switch (k) {
+	case K_PRIVATE_KEY:
+		if (!dev->has_private_key)
+			return;
+		wm_key_to_base64(b64, dev->local.private_key);
+		fprintf(f, "PrivateKey = %s\n", b64);
+		wm_memzero(b64, sizeof(b64));
+		return;
+	case K_LISTEN_PORT:
+		if (cfg->listen_port && dev->listen_port)
+			fprintf(f, "ListenPort = %u\n", dev->listen_port);
+		return;
+	case K_FWMARK:
+		if (dev->fwmark)
+			fprintf(f, "FwMark = 0x%x\n", dev->fwmark);
+		return;
+	}
+}
+
+/* A running value that says nothing the file's line should be replaced
+ * by: no private key (a file without one would not load again) or a port
+ * nobody pinned. */
+static bool keep_file_line(int k, const struct wm_config *cfg,
+			   const struct wm_device *dev)
+{
+	return (k == K_PRIVATE_KEY && !dev->has_private_key) ||
+	       (k == K_LISTEN_PORT && !(cfg->listen_port && dev->listen_port));
+}
+
+/* orig without its [Peer] sections and trailing blank lines; in
+ * [Interface], the running keys replace the file's lines in place, and
+ * those the file lacks follow its header. */
+static char *interface_part(const char *orig, const struct wm_config *cfg,
+			    const struct wm_device *dev, size_t *len)
 {
 	char *text = NULL;
-	bool skipping = false;
+	bool skipping = false, in_iface = false, had[K_N] = { false };
 	FILE *f = open_memstream(&text, len);
+	const char *first_iface = NULL;
 
 	if (!f)
 		return NULL;
+	/* Which running keys the file has, to add the others. */
 	for (const char *line = orig; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
 		bool peer;
+		int k;
 
-		if (section_line(line, n, &peer))
+		if (section_line(line, n, &peer)) {
+			in_iface = !peer && strncasecmp(line + strspn(line, " \t"),
+							"[Interface]", 11) == 0;
+			if (in_iface && !first_iface)
+				first_iface = line;
+		} else if (in_iface && (k = running_key_of(line, n)) < K_N) {
+			had[k] = true;
+		}
+		line += n;
+	}
+	in_iface = false;
+	for (const char *line = orig; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		bool peer;
+		int k;
+
+		if (section_line(line, n, &peer)) {
 			skipping = peer;
-		if (!skipping)
+			in_iface = line == first_iface;
+		}
+		if (skipping) {
+			line += n;
+			continue;
+		}
+		if (in_iface && line != first_iface &&
+		    (k = running_key_of(line, n)) < K_N && !keep_file_line(k, cfg, dev)) {
+			put_running(f, k, cfg, dev);
+		} else {
 			fwrite(line, 1, n, f);
+			if (!nl && line == first_iface)
+				fputc('\n', f);
+		}
+		if (line == first_iface)
+			for (k = 0; k < K_N; k++)
+				if (!had[k])
+					put_running(f, k, cfg, dev);
 		line += n;
 	}
 	if (fclose(f) != 0) {
+		if (text)
+			wm_memzero(text, *len);
 		free(text);
 		return NULL;
 	}
@@ -106,7 +210,7 @@ char *wm_saveconfig_render(const char *orig, const struct wm_config *cfg,
 	FILE *f;
 	bool bad;
 
-	head = interface_part(orig, &head_len);
+	head = interface_part(orig, cfg, dev, &head_len);
 	if (!head)
 		return NULL;
 	f = open_memstream(&text, &len);

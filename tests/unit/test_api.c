@@ -591,6 +591,48 @@ TEST(saveconfig_text)
 	}
 	wm_device_free(&dev);
 
+	/* `wg set` changes of the private key, port and mark are written
+	 * in place of the file's lines, or after [Interface] when missing. */
+	{
+		struct wm_config run;
+		two_peers(&dev, &b, &c);
+		memset(&run, 0, sizeof(run));
+		wm_device_set_private_key(&dev, key(PSK));
+		dev.listen_port = 51999;
+		run.listen_port = 51999;
+		dev.fwmark = 0xca6c;
+		static const char head[] =
+			"# wm0, managed by hand\n"
+			"[Interface]\n"
+			"ListenPort = 51999\n"
+			"FwMark = 0xca6c\n"
+			/* PSK's bytes as a private key, clamped */
+			"PrivateKey = 0PNUtQaxx3DmFDeRqMEi62I7o31qir+YduzSJOqo+mE=\n"
+			"PostUp = echo up # kept as written\n";
+		t = wm_saveconfig_render(orig, &run, &dev);
+		CHECK(t && strncmp(t, head, sizeof(head) - 1) == 0);
+		CHECK(t && !strstr(t, PRIV_A));
+		if (t && check_case_failed)
+			fprintf(stderr, "  got:\n%s", t);
+		/* Saved again, each key stays once, where it now is. */
+		{
+			char *again = t ? wm_saveconfig_render(t, &run, &dev) : NULL;
+			CHECK(again && strcmp(again, t) == 0);
+			free(again);
+		}
+		free(t);
+		/* No private key (cleared by `wg set`), no pinned port, no
+		 * mark: the file's lines stay (a keyless file would not load). */
+		wm_device_clear_private_key(&dev);
+		dev.fwmark = 0;
+		run.listen_port = 0;
+		t = wm_saveconfig_render(orig, &run, &dev);
+		CHECK(t && strstr(t, "PrivateKey = " PRIV_A "\n") &&
+		      !strstr(t, "ListenPort") && !strstr(t, "FwMark"));
+		free(t);
+		wm_device_free(&dev);
+	}
+
 	/* And the written file loads back. */
 	{
 		struct wm_config back;
