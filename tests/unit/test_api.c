@@ -769,6 +769,82 @@ TEST(api_socket_rules)
 	wm_device_free(&dev);
 }
 
+/* Runs wm_api_open with stderr going to a file; returns what it printed
+ * (static buffer) and the open's result in *r. */
+static const char *api_open_stderr(struct wm_api **api, struct wm_loop *loop,
+				   struct wm_device *dev, struct wm_config *cfg,
+				   int *r)
+{
+	static char out[2048];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!tmp || saved < 0)
+		return out;
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	*r = wm_api_open(api, loop, dev, cfg, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+/* A token file readable by group or others is warned about (the agent
+ * still comes up); mode 0600 is not. */
+TEST(token_file_mode_warning)
+{
+	char dir[] = "/tmp/wmapitest.XXXXXX", tok[100];
+	struct wm_api *api = NULL;
+	struct wm_config cfg;
+	struct wm_device dev;
+	struct wm_loop loop;
+	const char *err;
+	FILE *f;
+	int r = -1;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.path, sizeof(cfg.path), "%s/wm0.conf", dir);
+	snprintf(cfg.api_socket, sizeof(cfg.api_socket), "%s/wm0.sock", dir);
+	snprintf(cfg.api_listen, sizeof(cfg.api_listen), "127.0.0.1:0");
+	snprintf(tok, sizeof(tok), "%s/api.token", dir);
+	snprintf(cfg.api_token_file, sizeof(cfg.api_token_file), "%s", tok);
+	f = fopen(tok, "w");
+	CHECK(f && fputs("s3cret-token\n", f) >= 0);
+	if (f)
+		fclose(f);
+	CHECK(wm_device_init(&dev, "wm0") == 0);
+	CHECK(wm_loop_init(&loop, 50) == 0);
+
+	static const mode_t modes[] = { 0644, 0640, 0604, 0600, 0400 };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		bool open = modes[i] & 044;
+		CHECK(chmod(tok, modes[i]) == 0);
+		err = api_open_stderr(&api, &loop, &dev, &cfg, &r);
+		CHECK(r == 0 && api);
+		CHECK(!!strstr(err, "warning: APITokenFile") == open);
+		CHECK(!open || strstr(err, tok));
+		if (check_case_failed)
+			fprintf(stderr, "  mode %04o: %s\n", (unsigned)modes[i], err);
+		wm_api_close(api);
+		api = NULL;
+	}
+	unlink(tok);
+	rmdir(dir);
+	wm_loop_close(&loop);
+	wm_device_free(&dev);
+}
+
 /* ------------------------------------------------------ openapi.yaml */
 
 struct doc_op {
@@ -911,6 +987,7 @@ int main(void)
 	RUN(saveconfig_text);
 	RUN(cli_helpers);
 	RUN(api_socket_rules);
+	RUN(token_file_mode_warning);
 	RUN(openapi_matches_routes);
 	return check_summary();
 }
