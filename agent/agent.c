@@ -532,6 +532,9 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
+	/* Behave as agents before disco version 2 did (interop tests). */
+	a->dev.disco_v1_only = getenv("WIREMESH_DISCO_V1") &&
+			       strcmp(getenv("WIREMESH_DISCO_V1"), "1") == 0;
 	/* With a relay, leave room for its framing (relay/proto.h); plain
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
