@@ -195,6 +195,10 @@ char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 	       "Cookie replies sent while under load.");
 	fprintf(f, "wiremesh_cookie_replies_sent_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.cookie_replies_sent);
+	family(f, "wiremesh_disco_received_total", "counter",
+	       "Authentic disco messages taken (either version).");
+	fprintf(f, "wiremesh_disco_received_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_rx);
 	family(f, "wiremesh_disco_v1_received_total", "counter",
 	       "Authentic disco messages in the old format (version 1, static "
 	       "key in clear) from peers running an older agent.");
