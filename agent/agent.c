@@ -12,6 +12,7 @@
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "api/saveconfig.h"
+#include "crypto/ct.h"
 #include "api/server.h"
 #include "netif/gso.h"
 #include "netif/tun.h"
@@ -419,6 +420,9 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	/* The stack copy holds the private key and the peers' PSK pointers:
+	 * a->cfg owns them now. */
+	wm_memzero(&cfg, sizeof(cfg));
 	peers_changed(a);
 	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
 		a->dev.peer_count);

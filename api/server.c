@@ -296,9 +296,16 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 			char *b;
 			while (cap < r->len + n)
 				cap *= 2;
-			b = realloc(r->body, cap);
+			/* Not realloc: the old copy may hold a key, and
+			 * must be wiped before it is freed. */
+			b = malloc(cap);
 			if (!b)
 				return MHD_NO;
+			if (r->body) {
+				memcpy(b, r->body, r->len);
+				wm_memzero(r->body, r->cap);
+				free(r->body);
+			}
 			r->body = b;
 			r->cap = cap;
 		}
@@ -325,6 +332,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
+	if (r->body)
+		wm_memzero(r->body, r->cap); /* it may hold a preshared key */
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

@@ -8,6 +8,7 @@
 #include "api/cli.h"
 #include "api/events.h"
 #include "api/json.h"
+#include "api/json_wipe.h"
 #include "api/metrics.h"
 #include "api/peer_json.h"
 #include "api/routes.h"
@@ -769,6 +770,33 @@ TEST(api_socket_rules)
 	wm_device_free(&dev);
 }
 
+/* jansson allocates through the wiping allocator once it is installed
+ * (as the agent's main does), and bodies with keys parse and free under
+ * it (ASan checks the size header's arithmetic). */
+TEST(json_wipe_allocator)
+{
+	json_malloc_t m0, m1;
+	json_free_t f0, f1;
+	json_t *j;
+	char *s;
+
+	json_get_alloc_funcs(&m0, &f0);
+	wm_json_wipe_on_free();
+	json_get_alloc_funcs(&m1, &f1);
+	CHECK(m1 != malloc && f1 != free && m1 && f1);
+	j = json_loads("{\"public_key\":\"" PUB_B "\",\"preshared_key\":\""
+		       PSK "\",\"big\":\"" PSK PSK PSK PSK PSK PSK "\"}", 0, NULL);
+	CHECK(j && strcmp(json_string_value(json_object_get(j, "preshared_key")),
+			  PSK) == 0);
+	s = json_dumps(j, JSON_COMPACT);
+	CHECK(s && strstr(s, PSK));
+	f1(s); /* jansson's dumps allocate with its allocator */
+	json_decref(j);
+	j = json_pack("{s:s}", "k", PSK);
+	json_decref(j);
+	json_set_alloc_funcs(m0, f0);
+}
+
 /* Runs wm_api_open with stderr going to a file; returns what it printed
  * (static buffer) and the open's result in *r. */
 static const char *api_open_stderr(struct wm_api **api, struct wm_loop *loop,
@@ -988,6 +1016,7 @@ int main(void)
 	RUN(cli_helpers);
 	RUN(api_socket_rules);
 	RUN(token_file_mode_warning);
+	RUN(json_wipe_allocator);
 	RUN(openapi_matches_routes);
 	return check_summary();
 }
