@@ -3,6 +3,7 @@
 #include "agent/cmd_args.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
+#include "agent/privileges.h"
 #include "agent/sdnotify.h"
 #include "agent/send.h"
 #include "agent/tick.h"
@@ -656,6 +657,21 @@ static void stop(struct wm_agent *a)
 	wm_tun_writer_free(&a->tun_out);
 }
 
+/* Everything is open: keep CAP_NET_ADMIN only (privileges.h). A process
+ * that cannot lower its own capabilities does not run with them. */
+static int drop_privileges(struct wm_agent *a)
+{
+	int r = wm_privileges_drop();
+
+	if (r == 0)
+		fprintf(stderr, "%s: capabilities dropped: CAP_NET_ADMIN only\n",
+			a->dev.ifname);
+	else if (r < 0)
+		fprintf(stderr, "%s: cannot drop capabilities: %s\n",
+			a->dev.ifname, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
 int wm_cmd_agent(int argc, char **argv)
 {
 	struct wm_agent *a;
@@ -685,6 +701,8 @@ int wm_cmd_agent(int argc, char **argv)
 		return 0;
 	}
 	r = start(a);
+	if (r == 0)
+		r = drop_privileges(a);
 	if (r == 0) {
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);
