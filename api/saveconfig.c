@@ -14,6 +14,70 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Like open_memstream, but the text holds keys: a copy left behind when
+ * the buffer grows is wiped before it is freed, and the stream has no
+ * stdio buffer of its own (unbuffered). *text and *len are current after
+ * every write; the caller wipes and frees *text. */
+struct secret_stream {
+	char **text;
+	size_t *len, cap;
+};
+
+static ssize_t secret_write(void *cookie, const char *buf, size_t n)
+{
+	struct secret_stream *s = cookie;
+	size_t len = *s->len;
+
+	if (len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 1024;
+		char *b;
+		while (cap < len + n + 1)
+			cap *= 2;
+		b = malloc(cap);
+		if (!b)
+			return -1;
+		if (*s->text) {
+			memcpy(b, *s->text, len);
+			wm_memzero(*s->text, s->cap);
+			free(*s->text);
+		}
+		*s->text = b;
+		s->cap = cap;
+	}
+	memcpy(*s->text + len, buf, n);
+	*s->len = len + n;
+	(*s->text)[len + n] = '\0';
+	return (ssize_t)n;
+}
+
+static int secret_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+static FILE *secret_stream(char **text, size_t *len)
+{
+	static const cookie_io_functions_t io = { .write = secret_write,
+						   .close = secret_close };
+	struct secret_stream *s = calloc(1, sizeof(*s));
+	FILE *f;
+
+	if (!s)
+		return NULL;
+	*text = NULL;
+	*len = 0;
+	s->text = text;
+	s->len = len;
+	f = fopencookie(s, "w", io);
+	if (!f) {
+		free(s);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
 /* A section header line: "[Name]" after optional blanks. */
 static bool section_line(const char *line, size_t len, bool *is_peer)
 {
@@ -140,7 +204,7 @@ static char *interface_part(const char *orig, const struct wm_config *cfg,
 {
 	char *text = NULL;
 	bool skipping = false, in_iface = false, had[K_N] = { false };
-	FILE *f = open_memstream(&text, len);
+	FILE *f = secret_stream(&text, len);
 	const char *first_iface = NULL;
 
 	if (!f)
@@ -197,6 +261,8 @@ static char *interface_part(const char *orig, const struct wm_config *cfg,
 		free(text);
 		return NULL;
 	}
+	if (!text) /* nothing outside [Peer] sections */
+		return strdup("");
 	while (*len && strchr("\r\n \t", text[*len - 1]))
 		(*len)--;
 	return text;
@@ -213,7 +279,7 @@ char *wm_saveconfig_render(const char *orig, const struct wm_config *cfg,
 	head = interface_part(orig, cfg, dev, &head_len);
 	if (!head)
 		return NULL;
-	f = open_memstream(&text, &len);
+	f = secret_stream(&text, &len);
 	if (f) {
 		fwrite(head, 1, head_len, f);
 		fputc('\n', f);
@@ -234,39 +300,49 @@ char *wm_saveconfig_render(const char *orig, const struct wm_config *cfg,
 
 static int read_file(const char *path, char **out, struct stat *st)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *m;
 	char buf[4096];
-	size_t n;
+	ssize_t n;
 	int r = 0;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
-	if (fstat(fileno(f), st) < 0) {
+	if (fstat(fd, st) < 0) {
 		r = -errno;
-		fclose(f);
+		close(fd);
 		return r;
 	}
-	m = open_memstream(&text, &len);
+	m = secret_stream(&text, &len);
 	if (!m) {
-		fclose(f);
+		close(fd);
 		return -ENOMEM;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, m);
-	if (ferror(f))
-		r = -EIO;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (fwrite(buf, 1, (size_t)n, m) != (size_t)n) {
+			r = -ENOMEM;
+			break;
+		}
+	}
 	wm_memzero(buf, sizeof(buf));
-	fclose(f);
+	close(fd);
 	if (fclose(m) != 0 && r == 0)
 		r = -ENOMEM;
-	if (r < 0) {
+	if (r == 0 && !text)
+		text = strdup(""); /* an empty file */
+	if (r < 0 || !text) {
 		if (text)
 			wm_memzero(text, len);
 		free(text);
-		return r;
+		return r < 0 ? r : -ENOMEM;
 	}
 	*out = text;
 	return 0;
