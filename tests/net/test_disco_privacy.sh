@@ -15,10 +15,13 @@
 #     (wiremesh_disco_v1_received_total) and logs it once, and b counts
 #     a's answers in version 1; the capture of this phase does show b's key
 #     (the scan finds a key when there is one)
+#   - b restarted (version 2 again) with its wall clock 10 minutes ahead
+#     (libfaketime): a still takes its disco, counts the skew
+#     (wiremesh_disco_clock_skew_total) and logs it once
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pair.sh"
-pair_init wg tcpdump curl
+pair_init wg tcpdump curl faketime
 
 TAG=dp$(($$ % 100000))
 IA=${TAG}a IB=${TAG}b
@@ -104,6 +107,24 @@ S=$(scan "$LAB_TMP/v1.pcap")
 echo "capture (b on version 1): $S"
 t_check "version 1 datagrams do show a static key (the scan sees one)" \
 	eval '[ "$(field_of disco_v1 <<<"$S")" -ge 2 ] && [ "$(field_of key_hits <<<"$S")" -ge 1 ]'
+
+# ------------------------------------------------------------ b's clock 10 min ahead
+# (libfaketime on b's wall clock only; the host clock is not touched)
+lab_kill "$PID_B"
+SKEW0=$(metric "$IA" wiremesh_disco_clock_skew_total)
+RX0=$(metric "$IA" wiremesh_disco_received_total)
+lab_bg --name "$IB.skew" b env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +10m \
+	"$WM" agent --config "$LAB_TMP/$IB.conf"
+PID_B=$LAB_LAST_PID
+t_check "agent b (clock 10 min ahead) up" lab_wait_for 10 pair_uapi_up "$IB"
+t_check "b's disco still taken by a (no clock check in version 2)" \
+	lab_wait_for 15 metric_ge "$IA" wiremesh_disco_received_total $((RX0 + 2))
+t_check "a counted b's clock skew" lab_wait_for 5 metric_ge "$IA" wiremesh_disco_clock_skew_total $((SKEW0 + 1))
+t_check "a logged b's clock once, 600 s ahead" \
+	eval '[ "$(grep -c "its clock is 60[0-9] s ahead of ours" "$LAB_TMP/$IA.log")" = 1 ]'
+t_check "b back on version 2: a takes it and b takes a's answers" \
+	lab_wait_for 10 metric_ge "$IB" wiremesh_disco_received_total 1
+t_check "ping b -> a with b's clock ahead" lab_wait_for 10 pair_ping1 b 10.79.0.1
 
 lab_kill "$PID_B"
 lab_kill "$PID_A"
