@@ -48,6 +48,9 @@ struct wm_device_stats {
 	uint64_t disco_rx, disco_tx, disco_dropped;
 	uint64_t disco_v1_rx;      /* authentic disco in the old format */
 	uint64_t disco_clock_skew; /* from a peer whose clock is off ours */
+	uint64_t disco_unknown_id; /* version 2 naming no peer around our
+				    * epoch: a stranger, or a peer whose
+				    * clock is over an hour off */
 };
 
 struct wm_relay_client;

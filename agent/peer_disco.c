@@ -123,8 +123,9 @@ static struct wm_peer *sender_of(struct wm_device *dev, const uint8_t *buf,
 	if (wm_disco_version(buf) == 1 && len >= WM_DISCO_HDR)
 		p = wm_device_find_peer(dev, wm_disco_sender(buf));
 	else if (wm_disco_version(buf) == 2 && len >= WM_DISCO_HDR_V2 &&
-		 !dev->disco_v1_only)
-		p = peer_by_id(dev, wm_disco_id(buf), wall_s);
+		 !dev->disco_v1_only &&
+		 !(p = peer_by_id(dev, wm_disco_id(buf), wall_s)))
+		dev->stats.disco_unknown_id++;
 	if (!p || (!src && p != from) || !peer_key(dev, p))
 		return NULL;
 	return p;

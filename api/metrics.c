@@ -209,6 +209,12 @@ char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 	       "60 s off ours.");
 	fprintf(f, "wiremesh_disco_clock_skew_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.disco_clock_skew);
+	family(f, "wiremesh_disco_unknown_id_total", "counter",
+	       "Disco version 2 messages whose pair id names no peer around our "
+	       "clock's hour (a stranger, or a peer whose clock is over an hour "
+	       "off).");
+	fprintf(f, "wiremesh_disco_unknown_id_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_unknown_id);
 	free(views);
 	if (ferror(f)) {
 		fclose(f);

@@ -175,7 +175,8 @@ TEST(ids_epochs_unknown_and_replay)
 	CHECK(a.stats.disco_rx == 2 && a.stats.disco_dropped == 0);
 	feed(buf, v2_ping(buf, -2, wall_ns(0)));
 	feed(buf, v2_ping(buf, +2, wall_ns(0)));
-	CHECK(a.stats.disco_rx == 2 && a.stats.disco_dropped == 2);
+	CHECK(a.stats.disco_rx == 2 && a.stats.disco_dropped == 2 &&
+	      a.stats.disco_unknown_id == 2);
 	/* an id nobody has */
 	n = v2_ping(buf, 0, wall_ns(0));
 	buf[5] ^= 1;
