@@ -39,25 +39,25 @@ bool wm_privileges_more_than_net_admin(void)
 	return d[0].effective || d[1].effective;
 }
 
-int wm_privileges_drop(void)
+/* Lowers the calling thread to CAP_NET_ADMIN (when keep_net_admin and
+ * held) or to nothing. */
+static int drop_to(bool keep_net_admin)
 {
 	struct __user_cap_data_struct d[2];
 	bool keep;
 	int r;
 
-	if (!wm_privileges_more_than_net_admin())
-		return 1;
 	r = caps_get(d);
 	if (r < 0)
 		return r;
-	keep = has(d, CAP_NET_ADMIN);
+	keep = keep_net_admin && has(d, CAP_NET_ADMIN);
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
 	 * goes with the capset below (without it, as in a container that
 	 * withholds it, the bounding set stays; no_new_privs still holds).
 	 * A kernel with fewer capabilities than we count answers EINVAL:
 	 * the end of the list. */
 	for (unsigned cap = 0; cap < 64 && has(d, CAP_SETPCAP); cap++) {
-		if (cap == CAP_NET_ADMIN)
+		if (keep && cap == CAP_NET_ADMIN)
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL)
@@ -68,7 +68,7 @@ int wm_privileges_drop(void)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		return -errno;
-	memset(d, 0, sizeof(d));
+	memset(d, 0, 2 * sizeof(*d));
 	if (keep) {
 		d[CAP_NET_ADMIN / 32].effective = 1u << (CAP_NET_ADMIN % 32);
 		d[CAP_NET_ADMIN / 32].permitted = 1u << (CAP_NET_ADMIN % 32);
@@ -79,4 +79,16 @@ int wm_privileges_drop(void)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+int wm_privileges_drop(void)
+{
+	if (!wm_privileges_more_than_net_admin())
+		return 1;
+	return drop_to(true);
+}
+
+int wm_privileges_drop_thread(void)
+{
+	return drop_to(false);
 }

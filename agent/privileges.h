@@ -19,12 +19,19 @@
 
 #include <stdbool.h>
 
-/* Drops every capability but CAP_NET_ADMIN (kept only when it is held).
+/* Drops every capability of the calling thread but CAP_NET_ADMIN (kept
+ * only when it is held).
  * Returns 0 (dropped), 1 (nothing to drop: already that or less), or
  * -errno. */
 int wm_privileges_drop(void);
 
-/* Whether the process's effective set holds capabilities beyond
+/* Capabilities belong to threads: wm_privileges_drop() lowers the calling
+ * thread (the loop's) only. A helper thread that needs no capability
+ * (the resolver's, which reads DNS answers) calls this first thing: it
+ * then holds none, whatever the agent was started with. 0 or -errno. */
+int wm_privileges_drop_thread(void);
+
+/* Whether the calling thread's effective set holds capabilities beyond
  * CAP_NET_ADMIN. */
 bool wm_privileges_more_than_net_admin(void);
 

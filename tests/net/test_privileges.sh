@@ -5,7 +5,8 @@
 # Namespaces a (192.0.2.1) and b (192.0.2.2), one agent in each, both
 # started as root with every capability (as by hand, outside the unit).
 #   - /proc/PID/status of a: CapEff, CapPrm and CapBnd are CAP_NET_ADMIN
-#     alone (0x1000), CapInh and CapAmb empty, NoNewPrivs 1
+#     alone (0x1000), CapInh and CapAmb empty, NoNewPrivs 1; its other
+#     threads (the resolver's) hold no capability
 #   - ping a <-> b; the REST API answers on its unix socket
 #   - SIGHUP reload of an edited file (a second peer) applies
 #   - `wg set` fwmark and listen-port (a rebind with SO_MARK) work
@@ -40,6 +41,23 @@ caps_dropped() {
 		[ "$m" = 0000000000000000 ] && [ "$n" = 1 ]
 }
 t_check "a keeps CAP_NET_ADMIN only" caps_dropped
+# Capabilities are per thread: the resolver's thread holds none at all.
+threads_bare() {
+	local t n=0 e p b
+	for t in /proc/"$PID_A"/task/*; do
+		[ "${t##*/}" = "$PID_A" ] && continue
+		e=$(awk '$1 == "CapEff:" {print $2}' "$t/status")
+		p=$(awk '$1 == "CapPrm:" {print $2}' "$t/status")
+		b=$(awk '$1 == "CapBnd:" {print $2}' "$t/status")
+		echo "thread ${t##*/} ($(cat "$t/comm")): CapEff $e CapPrm $p CapBnd $b"
+		[ "$e" = 0000000000000000 ] && [ "$p" = 0000000000000000 ] &&
+			[ "$b" = 0000000000000000 ] || return 1
+		n=$((n + 1))
+	done
+	echo "$n other threads"
+	[ "$n" -ge 1 ]
+}
+t_check "a's other threads (the resolver) hold no capability" threads_bare
 t_check "a logged the drop" grep -q "capabilities dropped: CAP_NET_ADMIN only" "$LAB_TMP/$IA.log"
 t_check "ping a -> b" lab_wait_for 10 pair_ping1 a 10.80.0.2
 t_check "ping b -> a" lab_wait_for 5 pair_ping1 b 10.80.0.1
