@@ -40,7 +40,10 @@
  * beyond WM_DISCO_MAX_SKEW_S of the receiver's (stale). In version 2 it
  * is the sender's wall clock in nanoseconds made strictly increasing, a
  * counter the receiver compares only with the sender's earlier ones
- * (nat/discovery.c's replay window): the two clocks need not agree.
+ * (nat/discovery.c's replay window): the two clocks need not agree. As
+ * with WireGuard's handshake timestamp, a sender restarted with its clock
+ * set back is refused until it passes the counter it had reached; a
+ * restarted receiver takes the first message of each peer as it comes.
  *
  * An address is family (1: 4 or 6) | port (2, big-endian) | address (16;
  * IPv4 in the first four bytes).
