@@ -27,16 +27,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room for one IPV6_PKTINFO or IP_PKTINFO control message. */
+/* Room for one IPV6_PKTINFO or IP_PKTINFO control message, and UDP_GRO's
+ * segment size. */
 union pktinfo_buf {
 	struct cmsghdr hdr;
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		 CMSG_SPACE(sizeof(struct in_pktinfo))];
+		 CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int))];
 };
 
 enum {
 	RX_BATCH = 32,
 	RX_SLOT = 16384, /* above the largest relay datagram (relay/server_tcp.c) */
+	RX_GRO_SLOT = 65536, /* a UDP_GRO read: datagrams of one size and source */
 	TX_BATCH = 128,
 	TX_ARENA = 256 * 1024,
 	FD_RESERVE = 32, /* descriptors kept for everything but connections */
@@ -53,6 +55,7 @@ struct app {
 	uint16_t udp_port;
 	struct wm_loop_handler udp_h, sig_h;
 	uint8_t *rx;
+	size_t rx_slot; /* RX_GRO_SLOT with UDP_GRO, else RX_SLOT */
 	/* UDP answers queued during a round of on_udp */
 	struct wm_udp udp;
 	struct wm_udp_tx tx[TX_BATCH];
@@ -168,8 +171,8 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		int n;
 
 		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = a->rx + (size_t)i * RX_SLOT;
-			iov[i].iov_len = RX_SLOT;
+			iov[i].iov_base = a->rx + (size_t)i * a->rx_slot;
+			iov[i].iov_len = a->rx_slot;
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
@@ -185,14 +188,23 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		a->in_round = true;
 		for (int i = 0; i < n; i++) {
 			struct wm_relay_path p = { .transport = WM_RELAY_UDP };
+			uint8_t *d = iov[i].iov_base;
+			size_t len = msgs[i].msg_len;
+			size_t seg = wm_udp_gro_size(&msgs[i].msg_hdr);
 
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
 			p.addr = from[i];
 			unmap(&p.addr);
 			local_address(&p.local, &msgs[i].msg_hdr);
-			wm_relay_input(a->relay, &p, iov[i].iov_base,
-				       msgs[i].msg_len, now);
+			/* One read may hold several datagrams of one size
+			 * (UDP_GRO), each answered in place in its slice. */
+			if (!seg || seg > len)
+				seg = len;
+			for (size_t off = 0; off < len; off += seg)
+				wm_relay_input(a->relay, &p, d + off,
+					       len - off < seg ? len - off : seg,
+					       now);
 		}
 		a->in_round = false;
 		tx_flush(a);
@@ -344,11 +356,9 @@ static int start(struct app *a)
 	r = wm_relay_new(&a->relay, &p, &ops);
 	if (r == 0)
 		r = wm_loop_init(&a->loop, 1000);
-	a->rx = malloc((size_t)RX_BATCH * RX_SLOT);
-	a->tx_arena = malloc(TX_ARENA);
-	if (r < 0 || !a->rx || !a->tx_arena) {
-		fprintf(stderr, "relay: %s\n", strerror(r < 0 ? -r : ENOMEM));
-		return r < 0 ? r : -ENOMEM;
+	if (r < 0) {
+		fprintf(stderr, "relay: %s\n", strerror(-r));
+		return r;
 	}
 	r = wm_udp_open(a->cfg.listen_port, 0, &a->udp_family, &a->udp_port);
 	if (r < 0) {
@@ -357,7 +367,18 @@ static int start(struct app *a)
 		return r;
 	}
 	a->udp_fd = r;
-	a->udp = (struct wm_udp){ .fd = r, .family = a->udp_family, .gso = true };
+	/* As the agent's socket: GSO for runs to one client, GRO reads. */
+	a->udp = (struct wm_udp){ .fd = r, .family = a->udp_family };
+	if (!getenv("WIREMESH_UDP_OFFLOAD") ||
+	    strcmp(getenv("WIREMESH_UDP_OFFLOAD"), "0") != 0)
+		wm_udp_offloads(&a->udp);
+	a->rx_slot = a->udp.gro ? RX_GRO_SLOT : RX_SLOT;
+	a->rx = malloc((size_t)RX_BATCH * a->rx_slot);
+	a->tx_arena = malloc(TX_ARENA);
+	if (!a->rx || !a->tx_arena) {
+		fprintf(stderr, "relay: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	/* On a host with several addresses, answers must leave from the one
 	 * the client talks to, or its NAT and socket drop them. */
 	setsockopt(a->udp_fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
