@@ -21,6 +21,12 @@
  *   - idle: a PING every WM_RELAY_PING_S, down after WM_RELAY_DEAD_S of
  *     silence.
  *
+ * SENDs go as forwarding frames (relay/fwd.h) once the relay has accepted
+ * the offer in our first PING of the session (proto.h), sealed before and
+ * with a relay of the first version; RECVs are taken in either form. The
+ * agent frames its relayed packets into its own send batch
+ * (wm_relay_client_wrap) while the session is over UDP.
+ *
  * It calls nothing above it: frames for the agent are returned to the
  * caller (struct wm_relay_event: a WireGuard or disco message with the
  * sender key the relay authenticated, or "that key is gone"), and every

@@ -32,8 +32,9 @@
  * already padded WireGuard messages.
  *
  * The opaque bytes are agent-to-agent WireGuard or disco messages, already
- * sealed end to end: the relay re-seals frames hop by hop and never holds
- * a key that opens them.
+ * sealed end to end: the relay authenticates frames hop by hop (sealed,
+ * or as forwarding frames, relay/fwd.h) and never holds a key that opens
+ * them.
  *
  * One datagram is not a WireGuard message: the relay's answer to a
  * transport data message whose receiver index it does not know (it

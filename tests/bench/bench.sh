@@ -420,9 +420,12 @@ profile_relayed() {
 	for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
 	for who in "${names[@]}"; do
-		echo "-- ${who%%:*} (pid ${who#*:}; A sends, B receives), $(gbps "$RES/wmr-profile.json") Gbit/s"
+		echo "-- ${who%%:*} (pid ${who#*:}; A sends, B receives), $(gbps "$RES/wmr-profile.json") Gbit/s; by object: $(
+			perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso -g none \
+				--percent-limit 0.5 --stdio 2>/dev/null |
+				awk '/^ +[0-9]/ {printf "%s%s %s", sep, $2, $1; sep=", "}')"
 		perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso,sym -g none \
-			--percent-limit 2 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 12
+			--percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 12
 	done
 }
 
