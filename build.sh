@@ -192,7 +192,7 @@ cmd_test() {
 	cmd_build_san
 	cmd_build_fast_timers
 	cmd_build_other_crypto
-	cmd_build_old
+	cmd_build_old || echo "build_old failed: net/test_relay_upgrade will fail"
 	local t o
 	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
 	for t in build/san/tests/test_*; do
