@@ -55,7 +55,7 @@ size_t wm_relay_fwd_seal(struct wm_session *s, uint8_t *dgram,
 	const uint8_t *body = dgram + WM_RELAY_FWD_BODY, *ad;
 	uint8_t tmp[TAIL_AD];
 	uint32_t idx;
-	uint64_t counter;
+	uint64_t counter, le;
 	size_t ad_len;
 
 	if (!wm_session_can_send(s, now) || body_len > WM_RELAY_MAX_BODY)
@@ -63,14 +63,15 @@ size_t wm_relay_fwd_seal(struct wm_session *s, uint8_t *dgram,
 	counter = s->send_counter++;
 	memcpy(dgram, WM_RELAY_MAGIC_V2, WM_RELAY_MAGIC_LEN);
 	dgram[OFF_TYPE] = WM_MSG_DATA;
+	/* Only the relay may lean on the body's own tag: the receiving
+	 * agent checks it; the relay could not. */
 	dgram[OFF_FLAGS] = type == WM_RELAY_RECV && wg_data(body, body_len)
 				   ? WM_RELAY_FWD_FLAG_TAIL : 0;
 	dgram[OFF_FLAGS + 1] = dgram[OFF_FLAGS + 2] = 0;
 	idx = htole32(s->kp.remote_index);
 	memcpy(dgram + OFF_INDEX, &idx, 4);
-	counter = htole64(counter);
-	memcpy(dgram + OFF_COUNTER, &counter, 8);
-	counter = le64toh(counter);
+	le = htole64(counter);
+	memcpy(dgram + OFF_COUNTER, &le, 8);
 	dgram[OFF_FRAME] = (uint8_t)type;
 	memmove(dgram + OFF_KEY, key, WM_KEY_SIZE);
 	ad = covered(dgram, body_len, tmp, &ad_len);

@@ -406,6 +406,13 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 
 		if (wm_stun_is_stun(s->buf, s->len))
 			continue;
+		/* An answer to a classic (RFC 3489) Binding request has no
+		 * magic cookie: a success or error response, only back on
+		 * the path the request came from. */
+		if (s->len >= 20 && s->buf[0] == 0x01 &&
+		    (s->buf[1] == 0x01 || s->buf[1] == 0x11) &&
+		    same_path(&s->to, &s->from))
+			continue;
 		if (s->len < WM_RELAY_MAGIC_LEN + 4 ||
 		    !wm_relay_is_relay(s->buf, s->len))
 			fuzz_fail("the relay sent neither STUN nor a relay datagram");

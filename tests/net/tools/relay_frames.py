@@ -2,7 +2,7 @@
 """Checks relay datagrams in a pcap (taken in the relay's namespace) against
 the wire format in README ("Relay frames") and agent/relay/fwd.h.
 
-  relay_frames.py PCAP RELAY_IP [IP=BASE64KEY ...] [--v2-from IP] [--v2-to IP]
+  relay_frames.py PCAP RELAY_IP [IP=BASE64KEY ...]   (IPv4 or IPv6) [--v2-from IP] [--v2-to IP]
                   [--v1-only-to IP] [--v1-only-from IP]
 
 IP=KEY names the agent behind each public address. Every forwarding frame
@@ -19,6 +19,7 @@ super-packet, which the capture holds whole: such a payload is split at
 the segment size that puts a relay magic at every segment's start.
 """
 import base64
+import ipaddress
 import struct
 import sys
 
@@ -37,12 +38,13 @@ def packets(path):
             incl = struct.unpack(endian + 'IIII', h)[2]
             pkt = f.read(incl)
             ip = pkt[off:]
-            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-                continue
-            ihl = (ip[0] & 15) * 4
-            src = '.'.join(map(str, ip[12:16]))
-            dst = '.'.join(map(str, ip[16:20]))
-            yield src, dst, ip[ihl + 8:]
+            if len(ip) >= 20 and ip[0] >> 4 == 4 and ip[9] == 17:
+                ihl = (ip[0] & 15) * 4
+                yield (str(ipaddress.ip_address(ip[12:16])),
+                       str(ipaddress.ip_address(ip[16:20])), ip[ihl + 8:])
+            elif len(ip) >= 48 and ip[0] >> 4 == 6 and ip[6] == 17:
+                yield (str(ipaddress.ip_address(ip[8:24])),
+                       str(ipaddress.ip_address(ip[24:40])), ip[48:])
 
 
 def is_relay(b):
