@@ -202,7 +202,7 @@ cmd_test() {
 	done
 	# Every crypto backend passes the same vectors.
 	for o in $(other_crypto); do
-		for t in aead x25519 golden noise xchacha cookie receive; do
+		for t in aead x25519 golden noise xchacha cookie receive relay_fwd; do
 			run_one "$o/test_$t" "build/$o/tests/test_$t"
 		done
 	done
