@@ -2,6 +2,7 @@
 #include "agent/send.h"
 #include "agent/handshake.h"
 #include "agent/relay/client.h"
+#include "agent/relay/fwd.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -97,9 +98,36 @@ static void keep_key_fresh(struct wm_device *dev, struct wm_peer *p,
 		wm_send_initiation(dev, p, false, now);
 }
 
+/* Through the relay over UDP, in the same batch: sealed for the peer
+ * right where the relay frame's body goes, then framed for the relay
+ * around it (relay/client.h), nothing copied. */
+static bool relay_into_batch(struct wm_device *dev, struct wm_peer *p,
+			     struct wm_session *s, const uint8_t *pkt,
+			     size_t len, uint64_t now)
+{
+	uint8_t *out;
+	size_t n, m;
+
+	if (!wm_relay_client_batchable(dev->relay) ||
+	    len + WM_HEADROOM + WM_TAILROOM + WM_RELAY_FWD_MIN >
+		    WM_TXQ_DATAGRAM_MAX)
+		return false;
+	out = wm_txq_reserve(&dev->txq);
+	n = wm_session_seal(s, out + WM_RELAY_FWD_BODY, pkt, len, dev->mtu, now);
+	if (!n)
+		return false;
+	m = wm_relay_client_wrap(dev->relay, out, p->public_key, n, now);
+	if (m)
+		wm_txq_commit(&dev->txq, wm_relay_client_addr(dev->relay), m);
+	else
+		dev->stats.tx_send_errors++; /* the relay's session expired */
+	p->tx_bytes += n;
+	return true;
+}
+
 /* Straight to the endpoint through the device's send batch: sealed into
  * the batch's arena, sent when the loop's round ends. False when the
- * batch does not apply (no batch, not direct, too big). */
+ * batch does not apply (no batch, no path, too big). */
 static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 			    struct wm_session *s, const uint8_t *pkt,
 			    size_t len, uint64_t now)
@@ -107,6 +135,8 @@ static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 	uint8_t *out;
 	size_t n;
 
+	if (dev->txq.arena && p->via == WM_VIA_RELAY)
+		return relay_into_batch(dev, p, s, pkt, len, now);
 	if (!dev->txq.arena || p->via != WM_VIA_DIRECT ||
 	    len + WM_HEADROOM + WM_TAILROOM > WM_TXQ_DATAGRAM_MAX)
 		return false;
