@@ -1,7 +1,7 @@
 /* See send.h: the TUN -> UDP direction. */
 #include "agent/send.h"
 #include "agent/handshake.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -42,7 +42,8 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		    wm_path_probe_direct(&p->path, p->path_mode,
 					 wm_peer_has_endpoint(p), now))
 			wm_send_udp(dev, &p->endpoint, msg, len);
-		r = wm_relay_client_send(dev->relay, p->public_key, msg, len);
+		r = wm_relays_send(dev->relays, p->relay, p->public_key, msg,
+				   len);
 		break;
 	case WM_VIA_DIRECT:
 		/* Data with a payload (a keepalive asks for no answer). */
