@@ -37,9 +37,18 @@ static void log_home(struct wm_agent *a)
 		fprintf(stderr, "%s: no relay is up\n", a->dev.ifname);
 		return;
 	}
-	fprintf(stderr, "%s: home relay %s (rtt %.2f ms)\n", a->dev.ifname,
-		rs->slot[rs->home].rc.udp_text,
-		(double)wm_relays_rtt(rs, rs->home) / 1e6);
+	if (rs->prev_home < 0) {
+		fprintf(stderr, "%s: home relay %s (rtt %.2f ms)\n",
+			a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+			(double)wm_relays_rtt(rs, rs->home) / 1e6);
+		return;
+	}
+	fprintf(stderr, "%s: home relay %s (rtt %.2f ms), was %s (%s, rtt %.2f ms)\n",
+		a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+		(double)wm_relays_rtt(rs, rs->home) / 1e6,
+		rs->slot[rs->prev_home].rc.udp_text,
+		wm_relay_health_name(rs->slot[rs->prev_home].health),
+		(double)wm_relays_rtt(rs, rs->prev_home) / 1e6);
 }
 
 /* A relay went up or down, the home moved, or our identity changed: act

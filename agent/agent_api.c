@@ -75,7 +75,7 @@ static void metrics_extra(void *ctx, FILE *f, const char *ifn)
 	} fam[] = {
 		{ "wiremesh_relay_up", "gauge", "1 while a session with the relay is up." },
 		{ "wiremesh_relay_home", "gauge", "1 for the home relay." },
-		{ "wiremesh_relay_rtt_seconds", "gauge", "Smoothed round-trip time to the relay, where measured." },
+		{ "wiremesh_relay_rtt_seconds", "gauge", "Round-trip time to the relay (the lowest recent sample), where measured." },
 		{ "wiremesh_relay_tx_frames_total", "counter", "Frames sent through the relay." },
 		{ "wiremesh_relay_rx_frames_total", "counter", "Frames received through the relay." },
 		{ "wiremesh_relay_tx_bytes_total", "counter", "Message bytes sent through the relay." },

@@ -12,7 +12,7 @@
 void wm_relays_init(struct wm_relays *rs, void *owner)
 {
 	memset(rs, 0, sizeof(*rs));
-	rs->home = -1;
+	rs->home = rs->prev_home = -1;
 	rs->owner = owner;
 }
 
@@ -66,7 +66,7 @@ static enum wm_relay_health health_of(const struct wm_relay_client *rc,
 	return WM_RELAY_HEALTHY;
 }
 
-/* Health and the smoothed RTT; a session that drops forgets its RTT. */
+/* Health and the RTT; a session that drops forgets its RTT. */
 static void measure(struct wm_relay_slot *s, uint64_t now)
 {
 	uint64_t rtt = s->rc.rtt_ns;
@@ -74,10 +74,15 @@ static void measure(struct wm_relay_slot *s, uint64_t now)
 	s->health = health_of(&s->rc, now);
 	if (s->health == WM_RELAY_DOWN) {
 		s->srtt_ns = 0;
+		s->n_samples = 0;
 		s->rtt_seen = rtt;
 	} else if (rtt && rtt != s->rtt_seen) {
 		s->rtt_seen = rtt;
-		s->srtt_ns = s->srtt_ns ? (3 * s->srtt_ns + rtt) / 4 : rtt;
+		s->samples[s->n_samples++ % WM_RELAYS_SAMPLES] = rtt;
+		s->srtt_ns = rtt;
+		for (unsigned k = 0; k < WM_RELAYS_SAMPLES && k < s->n_samples; k++)
+			if (s->samples[k] < s->srtt_ns)
+				s->srtt_ns = s->samples[k];
 	}
 	if (s->health != WM_RELAY_HEALTHY)
 		s->healthy_since = 0;
@@ -192,6 +197,7 @@ unsigned wm_relays_update(struct wm_relays *rs, uint64_t now)
 		measure(&rs->slot[i], now);
 	h = choose_home(rs, now);
 	if (h != rs->home) {
+		rs->prev_home = rs->home;
 		rs->home = h;
 		rs->home_since = now;
 		rs->home_moves++;
@@ -239,6 +245,16 @@ bool wm_relays_any_up(const struct wm_relays *rs)
 		if (wm_relay_client_up(&rs->slot[i].rc))
 			return true;
 	return false;
+}
+
+const char *wm_relay_health_name(enum wm_relay_health h)
+{
+	switch (h) {
+	case WM_RELAY_SUSPECT: return "suspect";
+	case WM_RELAY_HEALTHY: return "healthy";
+	case WM_RELAY_DOWN: break;
+	}
+	return "down";
 }
 
 uint64_t wm_relays_rtt(const struct wm_relays *rs, int i)

@@ -6,10 +6,12 @@
  * Health, per relay: down (no session), suspect (up, but a PING the client
  * sent because traffic went unanswered has had no answer for
  * WM_RELAYS_SUSPECT_MS: the relay may have died, the client has not given
- * up on it yet) or healthy. RTT: the client's PING/PONG samples, smoothed
- * (1/4 weight to a new sample), forgotten when the session drops.
+ * up on it yet) or healthy. RTT: the lowest of the last WM_RELAYS_SAMPLES
+ * PING/PONG samples of the client (one every few seconds), forgotten when
+ * the session drops: a busy host only ever adds delay, and a mean of
+ * samples on one makes homes flap.
  *
- * Home: the healthy relay with the lowest smoothed RTT, where relays within
+ * Home: the healthy relay with the lowest RTT, where relays within
  * a margin of each other (WM_RELAYS_MARGIN_MS, or a quarter of the RTT if
  * larger) count as equally fast and the earlier one in the config wins. It
  * moves at once when the home goes down or turns suspect and another
@@ -44,6 +46,7 @@ enum {
 	WM_RELAYS_SUSPECT_MS = 1000,
 	WM_RELAYS_MARGIN_MS = 3,
 	WM_RELAYS_SETTLE_S = 3,
+	WM_RELAYS_SAMPLES = 4,
 	/* In wm_relays_update's answer: the home moved. Bits 0..7 are the
 	 * relays whose state (connected, transport, home) changed. */
 	WM_RELAYS_HOME_MOVED = 1u << 16,
@@ -57,8 +60,10 @@ struct wm_relay_slot {
 	struct wm_relay_client rc;
 	struct wm_relays *set;   /* for the TCP handler (its ctx is the slot) */
 	unsigned index;
-	uint64_t srtt_ns;        /* 0 = not measured on this session */
+	uint64_t srtt_ns;        /* the lowest recent sample; 0 = none yet */
 	uint64_t rtt_seen;       /* the client's last sample, already taken */
+	uint64_t samples[WM_RELAYS_SAMPLES]; /* this session's last ones */
+	unsigned n_samples;
 	uint64_t healthy_since;  /* 0 while not healthy */
 	enum wm_relay_health health;
 	bool reported_up, reported_home;
@@ -69,6 +74,7 @@ struct wm_relays {
 	struct wm_relay_slot slot[WM_RELAYS_MAX];
 	size_t n;
 	int home;                 /* -1 while no relay is up */
+	int prev_home;            /* before the last move (for logs) */
 	uint64_t home_since;
 	unsigned home_moves;
 	uint8_t order[WM_RELAYS_MAX]; /* home first, then by RTT */
@@ -102,7 +108,9 @@ int wm_relays_send(struct wm_relays *rs, int i, const uint8_t key[32],
 /* Relay i is up (frames can go through it now). NULL-safe. */
 bool wm_relays_up(const struct wm_relays *rs, int i);
 bool wm_relays_any_up(const struct wm_relays *rs);
-/* Smoothed RTT of relay i in ns, 0 when unknown. */
+/* "down", "suspect" or "healthy", for logs. */
+const char *wm_relay_health_name(enum wm_relay_health h);
+/* RTT of relay i in ns (see the top), 0 when unknown. */
 uint64_t wm_relays_rtt(const struct wm_relays *rs, int i);
 
 /* The relay to reach a peer through (see the top): current is its relay
