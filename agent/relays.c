@@ -136,8 +136,11 @@ static bool better(const struct wm_relays *rs, int c, int h, uint64_t now)
 	if (!sc->healthy_since ||
 	    wm_since(now, sc->healthy_since) < SEC(WM_RELAYS_SETTLE_S))
 		return false;
-	if (!sc->srtt_ns || !sh->srtt_ns)
-		return c < h && sc->srtt_ns;
+	/* The first sample after a handshake is often slow: compare only
+	 * RTTs of a few samples each. */
+	if (sc->n_samples < WM_RELAYS_MIN_SAMPLES ||
+	    sh->n_samples < WM_RELAYS_MIN_SAMPLES)
+		return false;
 	return sc->srtt_ns + m < sh->srtt_ns ||
 	       (c < h && sc->srtt_ns <= sh->srtt_ns + m / 2);
 }

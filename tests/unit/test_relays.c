@@ -100,6 +100,8 @@ TEST(failover_and_return)
 	up(rs, 0, MS(1), t);
 	up(rs, 1, MS(1) + 5, t);
 	wm_relays_update(rs, t);
+	rs->slot[1].rc.rtt_ns = MS(1) + 6; /* a second sample */
+	wm_relays_update(rs, t);
 	CHECK(rs->home == 0);
 
 	/* The home stops answering traffic: its probe has waited long
@@ -120,8 +122,11 @@ TEST(failover_and_return)
 	CHECK(rs->home == 1);
 	wm_relays_update(rs, t + S(10) + S(WM_RELAYS_SETTLE_S) - 1);
 	CHECK(rs->home == 1);
-	CHECK(wm_relays_update(rs, t + S(10) + S(WM_RELAYS_SETTLE_S)) &
-	      WM_RELAYS_HOME_MOVED);
+	/* Settled, but one sample is not enough to judge its RTT. */
+	wm_relays_update(rs, t + S(10) + S(WM_RELAYS_SETTLE_S));
+	CHECK(rs->home == 1);
+	rs->slot[0].rc.rtt_ns = MS(1) + 8;
+	CHECK(wm_relays_update(rs, t + S(15)) & WM_RELAYS_HOME_MOVED);
 	CHECK(rs->home == 0);
 
 	/* Both dead: no home; one suspect relay is better than none. */
