@@ -136,13 +136,15 @@ static bool better(const struct wm_relays *rs, int c, int h, uint64_t now)
 	if (!sc->healthy_since ||
 	    wm_since(now, sc->healthy_since) < SEC(WM_RELAYS_SETTLE_S))
 		return false;
-	/* The first sample after a handshake is often slow: compare only
-	 * RTTs of a few samples each. */
-	if (sc->n_samples < WM_RELAYS_MIN_SAMPLES ||
-	    sh->n_samples < WM_RELAYS_MIN_SAMPLES)
+	if (!sc->srtt_ns || !sh->srtt_ns)
 		return false;
-	return sc->srtt_ns + m < sh->srtt_ns ||
-	       (c < h && sc->srtt_ns <= sh->srtt_ns + m / 2);
+	/* Delay only ever adds to a sample, so c's RTT is at most what we
+	 * have; but the home's first sample after a handshake is often slow:
+	 * leave it for being slower only on a few samples. */
+	if (sc->srtt_ns + m < sh->srtt_ns &&
+	    sh->n_samples >= WM_RELAYS_MIN_SAMPLES)
+		return true;
+	return c < h && sc->srtt_ns <= sh->srtt_ns + m / 2;
 }
 
 static int choose_home(const struct wm_relays *rs, uint64_t now)

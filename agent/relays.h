@@ -17,10 +17,11 @@
  * moves at once when the home goes down or turns suspect and another
  * relay is healthy (failover within a few seconds of a relay dying under
  * traffic). Otherwise it moves only to a relay that has been healthy for
- * WM_RELAYS_SETTLE_S and is clearly better (hysteresis), both RTTs resting
- * on WM_RELAYS_MIN_SAMPLES samples or more: faster by the margin, or
- * earlier in the config and not slower by more than half the margin. So
- * a home that comes back becomes home again once it settled.
+ * WM_RELAYS_SETTLE_S and is clearly better (hysteresis): faster by the
+ * margin (the home's RTT resting on WM_RELAYS_MIN_SAMPLES samples or more,
+ * as the first after a handshake is often slow), or earlier in the config
+ * and not slower by more than half the margin. So a home that comes back
+ * becomes home again once it settled.
  *
  * A peer's relay (wm_relays_pick; cached in the peer by peer_path.c): its
  * current one while that is up, healthy or with no healthy alternative, and
@@ -48,7 +49,7 @@ enum {
 	WM_RELAYS_MARGIN_MS = 3,
 	WM_RELAYS_SETTLE_S = 3,
 	WM_RELAYS_SAMPLES = 4,
-	WM_RELAYS_MIN_SAMPLES = 2, /* before a move for latency */
+	WM_RELAYS_MIN_SAMPLES = 2, /* of the home, before it is left as slower */
 	/* In wm_relays_update's answer: the home moved. Bits 0..7 are the
 	 * relays whose state (connected, transport, home) changed. */
 	WM_RELAYS_HOME_MOVED = 1u << 16,

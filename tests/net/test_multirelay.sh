@@ -11,7 +11,8 @@
 #     within 5 s (the time is printed);
 #   - r1 is started again: it becomes a's home again (hysteresis: after it
 #     has settled), and pings keep working;
-#   - /v1/status lists the relays, /metrics counts per relay.
+#   - /v1/status lists the relays, /metrics counts per relay;
+#   - a file with nine relays is refused (exit 2, file:line).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/net/lib.sh
@@ -70,6 +71,24 @@ mr_wait_home() { # NAME ENDPOINT SECS
 	echo "$1: home $(mr_home "$1"), wanted $2"
 	return 1
 }
+
+# --- a ninth relay is a config error naming its line ------------------------------
+too_many() {
+	local f=$LAB_TMP/wm9.conf out rc=0 i
+	wm_key nine
+	{
+		printf '[Interface]\nPrivateKey = %s\n' "$(wm_priv nine)"
+		for i in 0 1 2 3 4 5 6 7 8; do
+			wm_key "relay$i"
+			printf '[Relay]\nEndpoint = 192.0.2.%d:3478\nPublicKey = %s\n' $((230 + i)) "$(wm_pub "relay$i")"
+		done
+	} >"$f"
+	chmod 600 "$f"
+	out=$("$WM" agent --check-config --config "$f" 2>&1) || rc=$?
+	echo "exit $rc: $out"
+	[ "$rc" -eq 2 ] && [[ $out == "$f:27: more than 8 relays"* ]]
+}
+t_check "nine relays: exit 2, file:line named" too_many
 
 # --- the world ------------------------------------------------------------------
 lab_topology symmetric symmetric || t_fail "symmetric/symmetric world"
@@ -185,7 +204,7 @@ t_back=$(_lab_now)
 mr_relay_start r1 r1-again "$RELAY_NS" "$RELAY_IP" a b c || t_fail "r1 starts again"
 t_check "a: r1 is home again" mr_wait_home a "$R1" 30
 RETURN_MS=$((($(_lab_now) - t_back) / 1000))
-echo "r1 back -> home again at a: ${RETURN_MS} ms (reconnect, then ${WM_SETTLE:-3} s to settle)"
+echo "r1 back -> home again at a: ${RETURN_MS} ms (the client's reconnect backoff, then settling)"
 t_check "b: r1 is home" mr_wait_home b "$R1" 20
 t_check "ping a -> b" lab_wait_for 10 mr_ping a b
 t_check "ping b -> a" lab_wait_for 5 mr_ping b a
