@@ -703,7 +703,7 @@ static void stop(struct wm_agent *a)
 		wm_api_close(a->api);
 	if (a->uapi)
 		wm_uapi_close(a->uapi);
-	wm_relays_free(a->dev.relays);
+	wm_relays_free(&a->relays); /* also a set start() left half made */
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
 		wm_timers_stop(&p->timers);
 	/* Closing the TUN removes the link, and with it its addresses and

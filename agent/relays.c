@@ -282,6 +282,16 @@ static bool said_gone(const uint64_t gone[], int i, uint64_t now)
 	return gone[i] && wm_since(now, gone[i]) < SEC(WM_RELAY_GONE_HOLD_S);
 }
 
+/* Health as of the last update, but never "up" for a client that went
+ * down since, nor "down" for one that came up since. */
+static enum wm_relay_health live(const struct wm_relays *rs, int i)
+{
+	if (!wm_relay_client_up(&rs->slot[i].rc))
+		return WM_RELAY_DOWN;
+	return rs->slot[i].health == WM_RELAY_DOWN ? WM_RELAY_HEALTHY
+						   : rs->slot[i].health;
+}
+
 int wm_relays_pick(const struct wm_relays *rs, int current,
 		   const uint64_t gone[WM_RELAYS_MAX], uint64_t now,
 		   bool *all_gone)
@@ -295,30 +305,26 @@ int wm_relays_pick(const struct wm_relays *rs, int current,
 	if (current >= (int)rs->n)
 		current = -1;
 	for (size_t i = 0; i < rs->n; i++)
-		healthy_free |= rs->slot[i].health == WM_RELAY_HEALTHY &&
+		healthy_free |= live(rs, (int)i) == WM_RELAY_HEALTHY &&
 				!said_gone(gone, (int)i, now);
-	if (current >= 0 && rs->slot[current].health != WM_RELAY_DOWN &&
-	    wm_relay_client_up(&rs->slot[current].rc) &&
+	if (current >= 0 && live(rs, current) != WM_RELAY_DOWN &&
 	    !said_gone(gone, current, now) &&
-	    (rs->slot[current].health == WM_RELAY_HEALTHY || !healthy_free))
+	    (live(rs, current) == WM_RELAY_HEALTHY || !healthy_free))
 		return current;
 	/* Healthy ones first, in order (home first), then suspect ones. */
 	for (int want = WM_RELAY_HEALTHY; want >= WM_RELAY_SUSPECT; want--)
 		for (size_t k = 0; k < rs->n; k++) {
 			int i = rs->order[k];
 
-			if ((int)rs->slot[i].health == want &&
-			    wm_relay_client_up(&rs->slot[i].rc) &&
-			    !said_gone(gone, i, now))
+			if ((int)live(rs, i) == want && !said_gone(gone, i, now))
 				return i;
 		}
 	/* Every relay that is up said the peer is not there. */
 	for (size_t k = 0; k < rs->n && up < 0; k++)
-		if (wm_relay_client_up(&rs->slot[rs->order[k]].rc))
+		if (live(rs, rs->order[k]) != WM_RELAY_DOWN)
 			up = rs->order[k];
 	if (up < 0)
 		return -1;
 	*all_gone = true;
-	return current >= 0 && wm_relay_client_up(&rs->slot[current].rc) ? current
-									 : up;
+	return current >= 0 && live(rs, current) != WM_RELAY_DOWN ? current : up;
 }

@@ -174,6 +174,9 @@ TEST(peer_relay)
 	CHECK(wm_relays_pick(rs, 2, gone, t + S(2), &all) == 2);
 	down(rs, 2);
 	CHECK(wm_relays_pick(rs, 2, gone, t + S(2), &all) == -1);
+	/* A client that came up since the last update counts as up. */
+	up(rs, 1, MS(2), t + S(3));
+	CHECK(wm_relays_pick(rs, -1, gone, t + S(3), &all) == 1 && !all);
 	free(rs);
 }
 
