@@ -92,6 +92,7 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		return;
 	}
 	dev->stats.disco_rx++;
+	wm_peer_path_alive(p, now);
 	act(dev, p, &out, now);
 }
 
