@@ -46,10 +46,10 @@
 
 enum {
 	WM_RELAYS_SUSPECT_MS = 1000,
-	WM_RELAYS_MARGIN_MS = 3,
+	WM_RELAYS_MARGIN_MS = 10,
 	WM_RELAYS_SETTLE_S = 3,
 	WM_RELAYS_SAMPLES = 4,
-	WM_RELAYS_MIN_SAMPLES = 2, /* of the home, before it is left as slower */
+	WM_RELAYS_MIN_SAMPLES = 3, /* of the home, before it is left as slower */
 	/* In wm_relays_update's answer: the home moved. Bits 0..7 are the
 	 * relays whose state (connected, transport, home) changed. */
 	WM_RELAYS_HOME_MOVED = 1u << 16,
