@@ -5,6 +5,7 @@
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
 #include "agent/receive.h"
+#include "agent/privileges.h"
 #include "agent/sdnotify.h"
 #include "agent/send.h"
 #include "agent/tick.h"
@@ -14,6 +15,7 @@
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "api/saveconfig.h"
+#include "crypto/ct.h"
 #include "api/server.h"
 #include "netif/gso.h"
 #include "netif/tun.h"
@@ -281,6 +283,13 @@ static void refresh_candidates(struct wm_agent *a)
 			memcpy(&c->in6.sin6_addr, addrs[i].addr, 16);
 		}
 	}
+	if (a->portmap && n < WM_DISCO_MAX_CANDIDATES) {
+		struct wm_portmap_state st;
+
+		wm_portmap_get(a->portmap, &st);
+		if (st.method)
+			cands[n++] = st.external;
+	}
 	if (a->dev.stun)
 		n += wm_stun_client_reflexive(a->dev.stun, cands + n,
 					      WM_DISCO_MAX_CANDIDATES - n,
@@ -379,6 +388,47 @@ static void on_resolved(struct wm_loop_handler *h, uint32_t events)
 	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, wm_now_ns());
 }
 
+/* The gateway granted, renewed or lost a mapping: peers hear of it with
+ * the next candidates. */
+static void on_portmap(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	struct wm_portmap_state st;
+	char buf[WM_SOCKADDR_STRLEN];
+
+	(void)events;
+	wm_portmap_drain(a->portmap);
+	wm_portmap_get(a->portmap, &st);
+	if (st.method)
+		fprintf(stderr, "%s: port mapping (%s): %s for %u s\n",
+			a->cfg.ifname, wm_portmap_method_name(st.method),
+			wm_sockaddr_format(buf, sizeof(buf), &st.external),
+			st.lifetime_s);
+	else if (st.attempts == 1)
+		fprintf(stderr, "%s: no port mapping (the gateway answers "
+			"neither NAT-PMP nor UPnP); asking again every %d s\n",
+			a->cfg.ifname, WM_PORTMAP_RETRY_S);
+	a->next_candidates_ns = 0;
+}
+
+static int start_portmap(struct wm_agent *a)
+{
+	int r;
+
+	if (a->cfg.port_mapping_off)
+		return 0;
+	r = wm_portmap_new(&a->portmap, a->dev.listen_port,
+			   wm_privileges_drop_thread);
+	if (r < 0) {
+		fprintf(stderr, "%s: port mapping: %s\n", a->cfg.ifname,
+			strerror(-r));
+		return r;
+	}
+	a->portmap_h = (struct wm_loop_handler){ wm_portmap_fd(a->portmap),
+						 on_portmap, a };
+	return wm_loop_add(&a->loop, &a->portmap_h, EPOLLIN);
+}
+
 static int start_resolver(struct wm_agent *a)
 {
 	int r = wm_resolver_new(&a->resolver, NULL);
@@ -428,6 +478,8 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	fprintf(stderr, "%s: UDP offloads: GSO %s, GRO %s\n", a->cfg.ifname,
 		a->dev.udp.gso ? "on" : "off", a->dev.udp.gro ? "on" : "off");
 	a->dev.listen_port = bound;
+	if (a->portmap)
+		wm_portmap_set_port(a->portmap, bound);
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
@@ -511,15 +563,24 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	/* The stack copy holds the private key and the peers' PSK pointers:
+	 * a->cfg owns them now. */
+	wm_memzero(&cfg, sizeof(cfg));
 	peers_changed(a);
 	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
 		a->dev.peer_count);
 	return r;
 }
 
+/* The port is pinned from now on: SaveConfig writes it (saveconfig.h). */
 static int uapi_set_port(void *ctx, uint16_t port)
 {
-	return set_listen_port(ctx, port);
+	struct wm_agent *a = ctx;
+	int r = set_listen_port(a, port);
+
+	if (r == 0 && port)
+		a->cfg.listen_port = port;
+	return r;
 }
 
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
@@ -532,6 +593,7 @@ static int uapi_set_fwmark(void *ctx, uint32_t mark)
 		       sizeof(mark)) < 0)
 		return -errno;
 	a->dev.fwmark = mark;
+	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
 
@@ -647,6 +709,9 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
+	/* Behave as agents before disco version 2 did (interop tests). */
+	a->dev.disco_v1_only = getenv("WIREMESH_DISCO_V1") &&
+			       strcmp(getenv("WIREMESH_DISCO_V1"), "1") == 0;
 	/* With a relay, leave room for its framing (relay/proto.h); plain
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
@@ -674,6 +739,8 @@ static int start(struct wm_agent *a)
 		return r;
 	}
 	r = start_resolver(a);
+	if (r == 0)
+		r = start_portmap(a);
 	if (r < 0)
 		return r;
 	r = start_relays(a);
@@ -719,6 +786,7 @@ static int start(struct wm_agent *a)
 		.cfg = &a->cfg,
 		.relays = a->dev.relays,
 		.stun = a->dev.stun,
+		.portmap = a->portmap,
 		.peers_changed = api_peers_changed,
 		.deliver_events = deliver_events,
 		.ctx = a,
@@ -731,6 +799,8 @@ static int start(struct wm_agent *a)
 
 static void stop(struct wm_agent *a)
 {
+	/* First: deleting the mapping takes a round trip to the gateway. */
+	wm_portmap_free(a->portmap);
 	if (a->api)
 		wm_api_close(a->api);
 	if (a->uapi)
@@ -756,6 +826,21 @@ static void stop(struct wm_agent *a)
 	free(a->tun_buf);
 	free(a->tun_segs);
 	wm_tun_writer_free(&a->tun_out);
+}
+
+/* Everything is open: keep CAP_NET_ADMIN only (privileges.h). A process
+ * that cannot lower its own capabilities does not run with them. */
+static int drop_privileges(struct wm_agent *a)
+{
+	int r = wm_privileges_drop();
+
+	if (r == 0)
+		fprintf(stderr, "%s: capabilities dropped: CAP_NET_ADMIN only\n",
+			a->dev.ifname);
+	else if (r < 0)
+		fprintf(stderr, "%s: cannot drop capabilities: %s\n",
+			a->dev.ifname, strerror(-r));
+	return r < 0 ? r : 0;
 }
 
 int wm_cmd_agent(int argc, char **argv)
@@ -789,6 +874,8 @@ int wm_cmd_agent(int argc, char **argv)
 		return 0;
 	}
 	r = start(a);
+	if (r == 0)
+		r = drop_privileges(a);
 	if (r == 0) {
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);
