@@ -235,6 +235,8 @@ int wm_relays_by_source(const struct wm_relays *rs,
 
 struct wm_relay_client *wm_relays_client(struct wm_relays *rs, int i)
 {
+	if (!rs || i < 0 || (size_t)i >= rs->n)
+		return NULL;
 	return &rs->slot[i].rc;
 }
 

@@ -100,7 +100,8 @@ unsigned wm_relays_update(struct wm_relays *rs, uint64_t now_ns);
 /* The relay whose UDP address is src, or -1. */
 int wm_relays_by_source(const struct wm_relays *rs,
 			const union wm_sockaddr *src);
-/* Relay i's client (i valid). */
+/* Relay i's client; NULL for no relay (rs NULL, i < 0: a peer's relay
+ * before one is picked) or out of range. */
 struct wm_relay_client *wm_relays_client(struct wm_relays *rs, int i);
 
 /* Sends body to key through relay i: 0, -ENOTCONN (i < 0, or not up), or
