@@ -3,6 +3,7 @@
 #include "agent/handshake.h"
 #include "agent/relay/client.h"
 #include "agent/relay/fwd.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -43,7 +44,8 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		    wm_path_probe_direct(&p->path, p->path_mode,
 					 wm_peer_has_endpoint(p), now))
 			wm_send_udp(dev, &p->endpoint, msg, len);
-		r = wm_relay_client_send(dev->relay, p->public_key, msg, len);
+		r = wm_relays_send(dev->relays, p->relay, p->public_key, msg,
+				   len);
 		break;
 	case WM_VIA_DIRECT:
 		/* Data with a payload (a keepalive asks for no answer). */
@@ -105,10 +107,11 @@ static bool relay_into_batch(struct wm_device *dev, struct wm_peer *p,
 			     struct wm_session *s, const uint8_t *pkt,
 			     size_t len, uint64_t now)
 {
+	struct wm_relay_client *rc = wm_relays_client(dev->relays, p->relay);
 	uint8_t *out;
 	size_t n, m;
 
-	if (!wm_relay_client_batchable(dev->relay) ||
+	if (!rc || !wm_relay_client_batchable(rc) ||
 	    len + WM_HEADROOM + WM_TAILROOM + WM_RELAY_FWD_MIN >
 		    WM_TXQ_DATAGRAM_MAX)
 		return false;
@@ -116,9 +119,9 @@ static bool relay_into_batch(struct wm_device *dev, struct wm_peer *p,
 	n = wm_session_seal(s, out + WM_RELAY_FWD_BODY, pkt, len, dev->mtu, now);
 	if (!n)
 		return false;
-	m = wm_relay_client_wrap(dev->relay, out, p->public_key, n, now);
+	m = wm_relay_client_wrap(rc, out, p->public_key, n, now);
 	if (m)
-		wm_txq_commit(&dev->txq, wm_relay_client_addr(dev->relay), m);
+		wm_txq_commit(&dev->txq, wm_relay_client_addr(rc), m);
 	else
 		dev->stats.tx_send_errors++; /* the relay's session expired */
 	p->tx_bytes += n;

@@ -84,6 +84,7 @@
 #include "agent/nat/discovery.h"
 #include "agent/relay/client.h"
 #include "agent/relay/fwd.h"
+#include "agent/relays.h"
 #include "agent/relay/proto.h"
 #include "agent/wg/replay.h"
 #include "agent/nat/stun.h"
@@ -119,7 +120,8 @@ enum { INPUT_LIMIT = 9000 }; /* fits a relay frame body */
 static struct wm_device dev;
 static struct wm_tun_writer tun_out; /* coalescing, as with offloads on */
 static struct wm_config cfg;
-static struct wm_relay_client rc;
+static struct wm_relays relays; /* one relay */
+#define rc (relays.slot[0].rc)
 static struct wm_stun_client sc;
 static struct wm_peer *dev_p; /* the agent's view of P */
 
@@ -234,7 +236,7 @@ static void from_p(const uint8_t *buf, size_t len,
 		if (!copy)
 			abort();
 		memcpy(copy, buf, len);
-		wm_receive_relay_event(&dev, &ev, wm_now_ns());
+		wm_receive_relay_event(&dev, 0, &ev, wm_now_ns());
 		free(copy);
 		return;
 	}
@@ -583,8 +585,6 @@ static bool p_handshake(const union wm_sockaddr *src, bool via_relay,
 
 /* ------------------------------------------------------------- setup */
 
-static unsigned relay_changes;
-
 /* What the agent's tick does (agent.c, on_tick), minus the interface. */
 static void tick(uint64_t now)
 {
@@ -596,11 +596,9 @@ static void tick(uint64_t now)
 
 	fuzz_sent_reset();
 	wm_tick_peers(&dev, now);
-	wm_relay_client_tick(dev.relay, now);
-	if (relay_changes != rc.changes) {
-		relay_changes = rc.changes;
+	wm_relays_tick(dev.relays, now);
+	if (wm_relays_update(dev.relays, now))
 		wm_tick_relay_changed(&dev, now);
-	}
 	n = wm_stun_client_tick(dev.stun, now, wm_random_bytes, req,
 				WM_STUN_MAX_SERVERS);
 	for (size_t i = 0; i < n; i++)
@@ -701,10 +699,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			.local = &dev.local,
 			.udp_socket = &dev.udp,
 		};
-		if (wm_relay_client_init(&rc, &su) < 0)
-			fuzz_fail("setup: wm_relay_client_init");
+		wm_relays_init(&relays, NULL);
+		if (wm_relays_add(&relays, &su) < 0)
+			fuzz_fail("setup: wm_relays_add");
 	}
-	dev.relay = &rc;
+	dev.relays = &relays;
 	wm_stun_client_init(&sc);
 	for (size_t i = 0; i < cfg.n_stun; i++)
 		wm_stun_client_add(&sc, cfg.stun[i]);
