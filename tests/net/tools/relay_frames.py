@@ -10,7 +10,7 @@ IP=KEY names the agent behind each public address. Every forwarding frame
 only on a WireGuard data body; two zero bytes; frame type SEND (1) towards
 the relay and RECV (2) from it; the key of the other agent (SEND: the
 destination; RECV: the source); a body that is a WireGuard message (type
-1-4 and three zero bytes) or a disco message ("WMD" 0x01); at least 69
+1-4 and three zero bytes) or a disco message ("WMD" 0x01 or 0x02); at least 69
 bytes; no counter twice for one receiver index and direction (no replay on
 the wire). Prints one line of counts per address; exits 1 on any mismatch.
 
@@ -132,7 +132,7 @@ def check(d, towards, agent, keys):
     if ftype != (1 if towards else 2):
         return 'frame type %d %s the relay' % (ftype, 'to' if towards else 'from')
     wg = len(body) >= 4 and 1 <= body[0] <= 4 and body[1:4] == b'\0\0\0'
-    if not wg and body[:4] != b'WMD\x01':
+    if not wg and body[:4] not in (b'WMD\x01', b'WMD\x02'):
         return 'body is neither WireGuard nor disco'
     if d[5] not in (0, 1) or (d[5] == 1 and (towards or body[0] != 4 or len(body) < 32)):
         return 'flags 0x%02x' % d[5]
