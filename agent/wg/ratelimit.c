@@ -1,0 +1,179 @@
+/* See ratelimit.h. */
+#include "agent/wg/ratelimit.h"
+#include "crypto/blake2s.h"
+#include "crypto/ct.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define NS 1000000000ULL
+/* The bucket is counted in nanoseconds of credit: one handshake costs
+ * COST, and a bucket holds at most BURST of them. */
+#define COST (NS / WM_RATELIMIT_PER_SECOND)
+#define TOKEN_MAX (COST * WM_RATELIMIT_BURST)
+/* A full table may be swept again this soon, not on every new source. */
+#define FULL_GC_EVERY_NS (NS / 10)
+
+struct wm_ratelimit_entry {
+	uint64_t prefix;  /* the /32 or /64, as bytes */
+	uint64_t last_ns; /* when the bucket was last filled */
+	uint64_t tokens;
+	uint32_t next;    /* index + 1 in the chain; 0 ends it */
+	uint8_t family;   /* 0: on the free list */
+};
+
+int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
+		      const uint8_t seed[WM_RATELIMIT_SEED_SIZE])
+{
+	memset(rl, 0, sizeof(*rl));
+	if (max_entries == 0)
+		max_entries = WM_RATELIMIT_DEFAULT_ENTRIES;
+	if (max_entries > UINT32_MAX / 2)
+		return -EINVAL;
+	/* A quarter as many chains as entries: chains of four at worst,
+	 * with a seed the sender cannot know. */
+	rl->n_buckets = 1;
+	while (rl->n_buckets < max_entries / 4)
+		rl->n_buckets <<= 1;
+	rl->max_entries = (uint32_t)max_entries;
+	rl->pool = calloc(max_entries, sizeof(*rl->pool));
+	rl->buckets = calloc(rl->n_buckets, sizeof(*rl->buckets));
+	if (!rl->pool || !rl->buckets) {
+		wm_ratelimit_free(rl);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < rl->max_entries; i++)
+		rl->pool[i].next = i + 2 <= rl->max_entries ? i + 2 : 0;
+	rl->free_head = 1;
+	memcpy(rl->seed, seed, WM_RATELIMIT_SEED_SIZE);
+	return 0;
+}
+
+void wm_ratelimit_free(struct wm_ratelimit *rl)
+{
+	free(rl->pool);
+	free(rl->buckets);
+	wm_memzero(rl, sizeof(*rl));
+}
+
+size_t wm_ratelimit_count(const struct wm_ratelimit *rl)
+{
+	return rl->used;
+}
+
+static uint32_t chain_of(const struct wm_ratelimit *rl, int family,
+			 uint64_t prefix)
+{
+	uint8_t in[9], out[4];
+	uint32_t h;
+
+	memcpy(in, &prefix, 8);
+	in[8] = (uint8_t)family;
+	wm_blake2s(out, sizeof(out), in, sizeof(in), rl->seed, sizeof(rl->seed));
+	memcpy(&h, out, 4);
+	return h & (rl->n_buckets - 1);
+}
+
+static bool idle(const struct wm_ratelimit_entry *e, uint64_t now)
+{
+	return now > e->last_ns && now - e->last_ns >= WM_RATELIMIT_IDLE_NS;
+}
+
+static void sweep(struct wm_ratelimit *rl, uint64_t now)
+{
+	rl->last_gc_ns = now ? now : 1;
+	for (uint32_t b = 0; b < rl->n_buckets && rl->used; b++) {
+		uint32_t *link = &rl->buckets[b];
+
+		while (*link) {
+			struct wm_ratelimit_entry *e = &rl->pool[*link - 1];
+			uint32_t self = *link;
+
+			if (!idle(e, now)) {
+				link = &e->next;
+				continue;
+			}
+			*link = e->next;
+			memset(e, 0, sizeof(*e));
+			e->next = rl->free_head;
+			rl->free_head = self;
+			rl->used--;
+		}
+	}
+}
+
+void wm_ratelimit_gc(struct wm_ratelimit *rl, uint64_t now_ns)
+{
+	if (!rl->pool)
+		return;
+	if (rl->last_gc_ns && now_ns < rl->last_gc_ns + WM_RATELIMIT_IDLE_NS)
+		return;
+	sweep(rl, now_ns);
+}
+
+static bool prefix_of(uint64_t *prefix, int family, const void *addr)
+{
+	*prefix = 0;
+	if (family == AF_INET)
+		memcpy(prefix, addr, 4);
+	else if (family == AF_INET6)
+		memcpy(prefix, addr, 8);
+	else
+		return false;
+	return true;
+}
+
+/* A new source: its bucket starts full, less this handshake. */
+static bool add(struct wm_ratelimit *rl, uint32_t chain, int family,
+		uint64_t prefix, uint64_t now)
+{
+	struct wm_ratelimit_entry *e;
+	uint32_t self;
+
+	if (!rl->free_head &&
+	    (!rl->last_gc_ns || now >= rl->last_gc_ns + FULL_GC_EVERY_NS))
+		sweep(rl, now);
+	if (!rl->free_head)
+		return false;
+	self = rl->free_head;
+	e = &rl->pool[self - 1];
+	rl->free_head = e->next;
+	e->prefix = prefix;
+	e->family = (uint8_t)family;
+	e->last_ns = now;
+	e->tokens = TOKEN_MAX - COST;
+	e->next = rl->buckets[chain];
+	rl->buckets[chain] = self;
+	rl->used++;
+	return true;
+}
+
+bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
+			uint64_t now_ns)
+{
+	struct wm_ratelimit_entry *e;
+	uint64_t prefix;
+	uint32_t chain, i;
+
+	if (!rl->pool || !prefix_of(&prefix, family, addr))
+		return false;
+	chain = chain_of(rl, family, prefix);
+	for (i = rl->buckets[chain]; i; i = e->next) {
+		e = &rl->pool[i - 1];
+		if (e->prefix != prefix || e->family != family)
+			continue;
+		if (now_ns > e->last_ns) {
+			e->tokens += now_ns - e->last_ns;
+			if (e->tokens > TOKEN_MAX)
+				e->tokens = TOKEN_MAX;
+			e->last_ns = now_ns;
+		}
+		if (e->tokens < COST)
+			return false;
+		e->tokens -= COST;
+		return true;
+	}
+	return add(rl, chain, family, prefix, now_ns);
+}
