@@ -18,6 +18,7 @@
 #include "agent/tx_queue.h"
 #include "agent/udp.h"
 #include "agent/wg/cookie.h"
+#include "agent/wg/ratelimit.h"
 #include "agent/wg/index.h"
 #include "agent/wg/noise.h"
 #include "agent/peer.h"
@@ -44,6 +45,7 @@ struct wm_device_stats {
 	uint64_t tx_bad_offload;      /* a TUN super-packet we could not split */
 	uint64_t staged_dropped;
 	uint64_t cookie_replies_sent;
+	uint64_t rx_handshake_limited; /* under load, over its source's budget */
 	uint64_t handshakes_completed;
 	uint64_t disco_rx, disco_tx, disco_dropped;
 	uint64_t disco_v1_rx;      /* authentic disco in the old format */
@@ -84,11 +86,17 @@ struct wm_device {
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
 	unsigned identity_changes;     /* bumps when the private key does */
 
-	/* Initiations handled in the current second; past a threshold we
-	 * are "under load" and demand cookies (whitepaper 5.3). */
+	/* Handshake messages with a valid mac1 from the wire in the current
+	 * second; past a threshold we are "under load" (whitepaper 5.3):
+	 * cookies are demanded, and even with one each source address gets
+	 * a budget (ratelimit) before any Diffie-Hellman. */
 	uint64_t load_window_start;
 	unsigned load_window_count;
 	uint64_t under_load_until;
+	struct wm_ratelimit ratelimit;
+	/* Randomness for handshakes and cookies (wm_random_bytes; tests
+	 * count its calls). */
+	int (*random)(void *buf, size_t len);
 
 	/* Our own candidates for peers (discovery.c): interface addresses
 	 * and STUN-reflexive ones, with the listen port. */

@@ -44,9 +44,6 @@ int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
 		wm_ratelimit_free(rl);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < rl->max_entries; i++)
-		rl->pool[i].next = i + 2 <= rl->max_entries ? i + 2 : 0;
-	rl->free_head = 1;
 	memcpy(rl->seed, seed, WM_RATELIMIT_SEED_SIZE);
 	return 0;
 }
@@ -113,12 +110,20 @@ void wm_ratelimit_gc(struct wm_ratelimit *rl, uint64_t now_ns)
 	sweep(rl, now_ns);
 }
 
-static bool prefix_of(uint64_t *prefix, int family, const void *addr)
+/* The source's key; an IPv4 address seen on a dual-stack socket
+ * (::ffff:a.b.c.d) is its IPv4 self, not one /64 for all of IPv4. */
+static bool prefix_of(uint64_t *prefix, int *family, const void *addr)
 {
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 	*prefix = 0;
-	if (family == AF_INET)
+	if (*family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
+		*family = AF_INET;
+		addr = (const uint8_t *)addr + 12;
+	}
+	if (*family == AF_INET)
 		memcpy(prefix, addr, 4);
-	else if (family == AF_INET6)
+	else if (*family == AF_INET6)
 		memcpy(prefix, addr, 8);
 	else
 		return false;
@@ -132,14 +137,20 @@ static bool add(struct wm_ratelimit *rl, uint32_t chain, int family,
 	struct wm_ratelimit_entry *e;
 	uint32_t self;
 
-	if (!rl->free_head &&
+	if (rl->used == rl->max_entries &&
 	    (!rl->last_gc_ns || now >= rl->last_gc_ns + FULL_GC_EVERY_NS))
 		sweep(rl, now);
-	if (!rl->free_head)
+	if (rl->free_head) {
+		self = rl->free_head;
+		rl->free_head = rl->pool[self - 1].next;
+	} else if (rl->fresh < rl->max_entries) {
+		/* Never used before: the pool's pages are only touched as
+		 * sources arrive. */
+		self = ++rl->fresh;
+	} else {
 		return false;
-	self = rl->free_head;
+	}
 	e = &rl->pool[self - 1];
-	rl->free_head = e->next;
 	e->prefix = prefix;
 	e->family = (uint8_t)family;
 	e->last_ns = now;
@@ -157,7 +168,7 @@ bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
 	uint64_t prefix;
 	uint32_t chain, i;
 
-	if (!rl->pool || !prefix_of(&prefix, family, addr))
+	if (!rl->pool || !prefix_of(&prefix, &family, addr))
 		return false;
 	chain = chain_of(rl, family, prefix);
 	for (i = rl->buckets[chain]; i; i = e->next) {

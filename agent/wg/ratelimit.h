@@ -37,6 +37,7 @@ struct wm_ratelimit {
 	struct wm_ratelimit_entry *pool; /* max_entries, chained by index */
 	uint32_t *buckets;               /* n_buckets heads (index + 1; 0 empty) */
 	uint32_t n_buckets, max_entries, used, free_head;
+	uint32_t fresh; /* pool entries ever handed out */
 	uint64_t last_gc_ns;
 	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 };
@@ -50,7 +51,8 @@ void wm_ratelimit_free(struct wm_ratelimit *rl);
 
 /* True when a handshake from this source may be handled now (and charges
  * its bucket). family: AF_INET with 4 bytes at addr, or AF_INET6 with 16
- * (only the first 8 count). Any other family is refused. */
+ * (only the first 8 count; a v4-mapped one counts as its IPv4 address).
+ * Any other family is refused. */
 bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
 			uint64_t now_ns);
 

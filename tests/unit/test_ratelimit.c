@@ -88,6 +88,12 @@ TEST(ipv6_by_64)
 	/* an IPv4 address equal to the /64's first bytes is another source */
 	CHECK(v4(&rl, "32.1.13.184", T0));
 	CHECK(wm_ratelimit_count(&rl) == 3);
+	/* a v4-mapped address is its IPv4 self, each its own source */
+	for (int i = 0; i < WM_RATELIMIT_BURST - 1; i++)
+		CHECK(v6(&rl, "::ffff:32.1.13.184", T0));
+	CHECK(!v6(&rl, "::ffff:32.1.13.184", T0));
+	CHECK(v6(&rl, "::ffff:32.1.13.185", T0));
+	CHECK(wm_ratelimit_count(&rl) == 4);
 	/* other families are refused */
 	CHECK(!wm_ratelimit_allow(&rl, AF_UNIX, "xxxxxxxxxxxxxxxx", T0));
 	wm_ratelimit_free(&rl);
