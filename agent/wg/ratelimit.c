@@ -38,14 +38,27 @@ int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
 	while (rl->n_buckets < max_entries / 4)
 		rl->n_buckets <<= 1;
 	rl->max_entries = (uint32_t)max_entries;
-	rl->pool = calloc(max_entries, sizeof(*rl->pool));
-	rl->buckets = calloc(rl->n_buckets, sizeof(*rl->buckets));
-	if (!rl->pool || !rl->buckets) {
-		wm_ratelimit_free(rl);
-		return -ENOMEM;
-	}
 	memcpy(rl->seed, seed, WM_RATELIMIT_SEED_SIZE);
 	return 0;
+}
+
+/* The table is allocated at the first source: a device never under load
+ * never pays for it. */
+static bool ensure_table(struct wm_ratelimit *rl)
+{
+	if (rl->pool)
+		return true;
+	if (!rl->max_entries)
+		return false;
+	rl->pool = calloc(rl->max_entries, sizeof(*rl->pool));
+	rl->buckets = calloc(rl->n_buckets, sizeof(*rl->buckets));
+	if (rl->pool && rl->buckets)
+		return true;
+	free(rl->pool);
+	free(rl->buckets);
+	rl->pool = NULL;
+	rl->buckets = NULL;
+	return false;
 }
 
 void wm_ratelimit_free(struct wm_ratelimit *rl)
@@ -168,7 +181,7 @@ bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
 	uint64_t prefix;
 	uint32_t chain, i;
 
-	if (!rl->pool || !prefix_of(&prefix, &family, addr))
+	if (!prefix_of(&prefix, &family, addr) || !ensure_table(rl))
 		return false;
 	chain = chain_of(rl, family, prefix);
 	for (i = rl->buckets[chain]; i; i = e->next) {

@@ -5,7 +5,8 @@
  * handshakes a second with a burst of WM_RATELIMIT_BURST.
  *
  * Memory is bounded: a table of at most max_entries sources, allocated
- * once; a source idle for WM_RATELIMIT_IDLE_NS has a full bucket again, so
+ * once, at the first source that asks (a device never under load never
+ * holds it); a source idle for WM_RATELIMIT_IDLE_NS has a full bucket again, so
  * it is forgotten by the garbage collection (wm_ratelimit_gc, and on
  * demand when the table is full). A new source that finds the table full
  * of live ones is refused: under a spray of addresses, sources already
@@ -42,15 +43,16 @@ struct wm_ratelimit {
 	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 };
 
-/* Allocates room for max_entries sources (0: the default). seed: 16
- * random bytes, copied. 0 or -ENOMEM. */
+/* Sets up a limiter for max_entries sources (0: the default); the table
+ * itself comes with the first source. seed: 16 random bytes, copied.
+ * 0, or -EINVAL when max_entries is absurd. */
 int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
 		      const uint8_t seed[WM_RATELIMIT_SEED_SIZE]);
 /* Frees the table; a zeroed or freed limiter is fine. */
 void wm_ratelimit_free(struct wm_ratelimit *rl);
 
 /* True when a handshake from this source may be handled now (and charges
- * its bucket). family: AF_INET with 4 bytes at addr, or AF_INET6 with 16
+ * its bucket); false too when the table cannot be allocated. family: AF_INET with 4 bytes at addr, or AF_INET6 with 16
  * (only the first 8 count; a v4-mapped one counts as its IPv4 address).
  * Any other family is refused. */
 bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
