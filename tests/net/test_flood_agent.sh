@@ -75,9 +75,10 @@ hs_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
 echo "    handshake completed ${hs_secs}s after wireguard-go's first initiation"
 t_check "... while the flood still ran (so under load: its mac2 was valid)" kill -0 "$FLOOD_PID"
 # The first initiation got a cookie, not a response; the retry (REKEY_TIMEOUT,
-# 5 s, plus jitter) carried mac2. One round: between 4 and 8 s.
+# 5 s, plus jitter) carried mac2. One round: at least 4 s, and less than the
+# 10 s a second retry would take (a busy machine delays the first).
 t_check "... after exactly one cookie round (${hs_secs}s)" \
-	awk -v s="$hs_secs" 'BEGIN {exit !(s >= 4 && s <= 8)}'
+	awk -v s="$hs_secs" 'BEGIN {exit !(s >= 4 && s < 9.8)}'
 kill -TERM "$FLOOD_PID" 2>/dev/null
 t_check "flood 1 ends" flood_done
 sed -n 's/^/    /p' "$FLOOD_LOG"
