@@ -32,8 +32,8 @@ int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
 		max_entries = WM_RATELIMIT_DEFAULT_ENTRIES;
 	if (max_entries > UINT32_MAX / 2)
 		return -EINVAL;
-	/* A quarter as many chains as entries: chains of four at worst,
-	 * with a seed the sender cannot know. */
+	/* A quarter as many chains as entries: four to a chain on average
+	 * when full, and a seed the sender cannot know keeps it so. */
 	rl->n_buckets = 1;
 	while (rl->n_buckets < max_entries / 4)
 		rl->n_buckets <<= 1;
