@@ -82,7 +82,7 @@ const char *wm_relay_drop_name(enum wm_relay_drop d)
 	case WM_RELAY_DROP_REPLAY: return "replay";
 	case WM_RELAY_DROP_FULL: return "full";
 	case WM_RELAY_DROP_SEND_FAILED: return "send_failed";
-	case WM_RELAY_DROP_HANDSHAKE_LIMITED: return "handshake_limited";
+	case WM_RELAY_DROP_HANDSHAKE_LIMITED: return "handshake_rate_limited";
 	case WM_RELAY_DROP_MAX: break;
 	}
 	return "unknown";

@@ -98,7 +98,7 @@ t_check "a connects to the relay (before the flood)" lab_wait_for 10 relay_up a
 
 # --- UDP ------------------------------------------------------------------------
 echo "=== flood over UDP: $RATE/s from 100 addresses, answering cookies, until the pings are done"
-c0=$(counter cookie_replies) l0=$(counter handshake_limited)
+c0=$(counter cookie_replies) l0=$(counter handshake_rate_limited)
 k0=$(cpu_ticks "$RELAY_PID") s0=$(date +%s.%N)
 flood flood-udp 20 --target "$RELAY_IP:3478"
 t_check "the relay answers the flood with cookies" lab_wait_for 4 counter_above cookie_replies "${c0:-0}"
@@ -110,7 +110,7 @@ kill -TERM "$FLOOD_PID" 2>/dev/null
 t_check "flood over UDP ends" flood_done
 k1=$(cpu_ticks "$RELAY_PID") s1=$(date +%s.%N)
 sed -n 's/^/    /p' "$FLOOD_LOG"
-c1=$(counter cookie_replies) l1=$(counter handshake_limited)
+c1=$(counter cookie_replies) l1=$(counter handshake_rate_limited)
 echo "    relay CPU during the flood: $(awk -v k=$((k1 - k0)) -v hz="$(getconf CLK_TCK)" -v a="$s0" -v b="$s1" \
 	'BEGIN {printf "%.0f%% of one core over %.1f s", 100 * k / hz / (b - a), b - a}')"
 echo "    relay cookie replies: $c0 -> $c1; initiations over budget: $l0 -> $l1"
@@ -129,7 +129,7 @@ kill -TERM "$FLOOD_PID" 2>/dev/null
 t_check "flood over TCP ends" flood_done
 k1=$(cpu_ticks "$RELAY_PID") s1=$(date +%s.%N)
 sed -n 's/^/    /p' "$FLOOD_LOG"
-c2=$(counter cookie_replies) l2=$(counter handshake_limited)
+c2=$(counter cookie_replies) l2=$(counter handshake_rate_limited)
 echo "    relay CPU during the flood: $(awk -v k=$((k1 - k0)) -v hz="$(getconf CLK_TCK)" -v a="$s0" -v b="$s1" \
 	'BEGIN {printf "%.0f%% of one core over %.1f s", 100 * k / hz / (b - a), b - a}')"
 echo "    relay cookie replies: $c1 -> $c2; initiations over budget: $l1 -> $l2"
