@@ -14,7 +14,7 @@
  *                                    randomness, no DH); under load (more
  *                                    than 256 a second) a cookie reply
  *                                    without a valid mac2, and with one a
- *                                    budget per source address (20 a
+ *                                    budget per source address (5 a
  *                                    second, wg/ratelimit.h), on every
  *                                    transport; then Noise IK with the
  *                                    relay as responder, where the

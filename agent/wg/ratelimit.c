@@ -9,10 +9,6 @@
 #include <sys/socket.h>
 
 #define NS 1000000000ULL
-/* The bucket is counted in nanoseconds of credit: one handshake costs
- * COST, and a bucket holds at most BURST of them. */
-#define COST (NS / WM_RATELIMIT_PER_SECOND)
-#define TOKEN_MAX (COST * WM_RATELIMIT_BURST)
 /* A full table may be swept again this soon, not on every new source. */
 #define FULL_GC_EVERY_NS (NS / 10)
 
@@ -25,13 +21,22 @@ struct wm_ratelimit_entry {
 };
 
 int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
+		      unsigned per_second, unsigned burst,
 		      const uint8_t seed[WM_RATELIMIT_SEED_SIZE])
 {
 	memset(rl, 0, sizeof(*rl));
 	if (max_entries == 0)
 		max_entries = WM_RATELIMIT_DEFAULT_ENTRIES;
-	if (max_entries > UINT32_MAX / 2)
+	if (per_second == 0)
+		per_second = WM_RATELIMIT_PER_SECOND;
+	if (burst == 0)
+		burst = WM_RATELIMIT_BURST;
+	if (max_entries > UINT32_MAX / 2 || per_second > NS || burst > 1000000)
 		return -EINVAL;
+	/* The bucket is counted in nanoseconds of credit: a handshake costs
+	 * cost_ns, and a bucket holds at most burst of them. */
+	rl->cost_ns = NS / per_second;
+	rl->max_ns = rl->cost_ns * burst;
 	/* A quarter as many chains as entries: four to a chain on average
 	 * when full, and a seed the sender cannot know keeps it so. */
 	rl->n_buckets = 1;
@@ -86,9 +91,14 @@ static uint32_t chain_of(const struct wm_ratelimit *rl, int family,
 	return h & (rl->n_buckets - 1);
 }
 
-static bool idle(const struct wm_ratelimit_entry *e, uint64_t now)
+/* Idle long enough that its bucket is full again: as good as new. */
+static bool idle(const struct wm_ratelimit *rl,
+		 const struct wm_ratelimit_entry *e, uint64_t now)
 {
-	return now > e->last_ns && now - e->last_ns >= WM_RATELIMIT_IDLE_NS;
+	uint64_t quiet = rl->max_ns > WM_RATELIMIT_IDLE_NS ? rl->max_ns
+							  : WM_RATELIMIT_IDLE_NS;
+
+	return now > e->last_ns && now - e->last_ns >= quiet;
 }
 
 static void sweep(struct wm_ratelimit *rl, uint64_t now)
@@ -101,7 +111,7 @@ static void sweep(struct wm_ratelimit *rl, uint64_t now)
 			struct wm_ratelimit_entry *e = &rl->pool[*link - 1];
 			uint32_t self = *link;
 
-			if (!idle(e, now)) {
+			if (!idle(rl, e, now)) {
 				link = &e->next;
 				continue;
 			}
@@ -167,7 +177,7 @@ static bool add(struct wm_ratelimit *rl, uint32_t chain, int family,
 	e->prefix = prefix;
 	e->family = (uint8_t)family;
 	e->last_ns = now;
-	e->tokens = TOKEN_MAX - COST;
+	e->tokens = rl->max_ns - rl->cost_ns;
 	e->next = rl->buckets[chain];
 	rl->buckets[chain] = self;
 	rl->used++;
@@ -190,13 +200,13 @@ bool wm_ratelimit_allow(struct wm_ratelimit *rl, int family, const void *addr,
 			continue;
 		if (now_ns > e->last_ns) {
 			e->tokens += now_ns - e->last_ns;
-			if (e->tokens > TOKEN_MAX)
-				e->tokens = TOKEN_MAX;
+			if (e->tokens > rl->max_ns)
+				e->tokens = rl->max_ns;
 			e->last_ns = now_ns;
 		}
-		if (e->tokens < COST)
+		if (e->tokens < rl->cost_ns)
 			return false;
-		e->tokens -= COST;
+		e->tokens -= rl->cost_ns;
 		return true;
 	}
 	return add(rl, chain, family, prefix, now_ns);

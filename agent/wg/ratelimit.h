@@ -1,13 +1,15 @@
 /*
  * ratelimit.h - a handshake budget per source address, as the kernel's
  * ratelimiter.c keeps one: a token bucket per IPv4 address (/32) or IPv6
- * prefix (/64: one host usually holds a whole /64), WM_RATELIMIT_PER_SECOND
- * handshakes a second with a burst of WM_RATELIMIT_BURST.
+ * prefix (/64: one host usually holds a whole /64): so many handshakes a
+ * second with a burst, by default WireGuard's WM_RATELIMIT_PER_SECOND and
+ * WM_RATELIMIT_BURST.
  *
  * Memory is bounded: a table of at most max_entries sources, allocated
  * once, at the first source that asks (a device never under load never
  * holds it); a source idle for WM_RATELIMIT_IDLE_NS has a full bucket again, so
- * it is forgotten by the garbage collection (wm_ratelimit_gc, and on
+ * it is forgotten (after a second, or the bucket's refill time if longer) by
+ * the garbage collection (wm_ratelimit_gc, and on
  * demand when the table is full). A new source that finds the table full
  * of live ones is refused: under a spray of addresses, sources already
  * known keep their budget. Buckets are found by a hash keyed with a secret
@@ -39,14 +41,17 @@ struct wm_ratelimit {
 	uint32_t *buckets;               /* n_buckets heads (index + 1; 0 empty) */
 	uint32_t n_buckets, max_entries, used, free_head;
 	uint32_t fresh; /* pool entries ever handed out */
+	uint64_t cost_ns, max_ns; /* a handshake's cost; the bucket's size */
 	uint64_t last_gc_ns;
 	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 };
 
-/* Sets up a limiter for max_entries sources (0: the default); the table
- * itself comes with the first source. seed: 16 random bytes, copied.
- * 0, or -EINVAL when max_entries is absurd. */
+/* Sets up a limiter for max_entries sources, per_second handshakes a
+ * second and bursts of burst per source (0 for any: the defaults); the
+ * table itself comes with the first source. seed: 16 random bytes,
+ * copied. 0, or -EINVAL when a figure is absurd. */
 int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
+		      unsigned per_second, unsigned burst,
 		      const uint8_t seed[WM_RATELIMIT_SEED_SIZE]);
 /* Frees the table; a zeroed or freed limiter is fine. */
 void wm_ratelimit_free(struct wm_ratelimit *rl);

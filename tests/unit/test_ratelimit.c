@@ -8,6 +8,7 @@
 #include "agent/wg/ratelimit.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sys/socket.h>
 
 #define MS 1000000ULL
@@ -37,7 +38,7 @@ TEST(burst_then_refill)
 	struct wm_ratelimit rl;
 	int n = 0;
 
-	CHECK(wm_ratelimit_init(&rl, 0, seed) == 0);
+	CHECK(wm_ratelimit_init(&rl, 0, 0, 0, seed) == 0);
 	while (n < 100 && v4(&rl, "192.0.2.1", T0))
 		n++;
 	CHECK(n == WM_RATELIMIT_BURST);
@@ -60,7 +61,7 @@ TEST(steady_rate)
 	struct wm_ratelimit rl;
 	unsigned allowed = 0;
 
-	CHECK(wm_ratelimit_init(&rl, 0, seed) == 0);
+	CHECK(wm_ratelimit_init(&rl, 0, 0, 0, seed) == 0);
 	/* 1,000 attempts a second for 10 s */
 	for (uint64_t t = 0; t < 10 * SEC; t += MS)
 		allowed += v4(&rl, "198.51.100.9", T0 + t);
@@ -69,12 +70,37 @@ TEST(steady_rate)
 	wm_ratelimit_free(&rl);
 }
 
+TEST(other_rates)
+{
+	struct wm_ratelimit rl;
+	unsigned allowed = 0;
+
+	/* the relay's: 5 a second, bursts of 5 */
+	CHECK(wm_ratelimit_init(&rl, 0, 5, 0, seed) == 0);
+	for (uint64_t t = 0; t < 10 * SEC; t += MS)
+		allowed += v4(&rl, "198.51.100.9", T0 + t);
+	CHECK(allowed >= 10 * 5 + 5 - 1 && allowed <= 10 * 5 + 5 + 1);
+	/* a bucket that takes a second to refill is kept that long */
+	wm_ratelimit_gc(&rl, T0 + 10 * SEC + 900 * MS);
+	CHECK(wm_ratelimit_count(&rl) == 1);
+	wm_ratelimit_free(&rl);
+	/* 1 a second, bursts of 10: kept until full again, 10 s */
+	CHECK(wm_ratelimit_init(&rl, 0, 1, 10, seed) == 0);
+	CHECK(v4(&rl, "198.51.100.9", T0));
+	wm_ratelimit_gc(&rl, T0 + 5 * SEC);
+	CHECK(wm_ratelimit_count(&rl) == 1);
+	wm_ratelimit_gc(&rl, T0 + 10 * SEC);
+	CHECK(wm_ratelimit_count(&rl) == 0);
+	CHECK(wm_ratelimit_init(&rl, 0, 2000000000u, 0, seed) == -EINVAL);
+	wm_ratelimit_free(&rl);
+}
+
 TEST(ipv6_by_64)
 {
 	struct wm_ratelimit rl;
 	int n = 0;
 
-	CHECK(wm_ratelimit_init(&rl, 0, seed) == 0);
+	CHECK(wm_ratelimit_init(&rl, 0, 0, 0, seed) == 0);
 	/* one /64, many hosts: one bucket */
 	for (int i = 0; i < WM_RATELIMIT_BURST; i++) {
 		char a[64];
@@ -105,7 +131,7 @@ TEST(bounded_and_collected)
 	char a[32];
 	int n = 0;
 
-	CHECK(wm_ratelimit_init(&rl, 16, seed) == 0);
+	CHECK(wm_ratelimit_init(&rl, 16, 0, 0, seed) == 0);
 	for (int i = 0; i < 40; i++) {
 		snprintf(a, sizeof(a), "10.0.0.%d", i + 1);
 		n += v4(&rl, a, T0);
@@ -170,7 +196,7 @@ TEST(matches_naive_model)
 	uint64_t now = T0, x = 0x9e3779b97f4a7c15ULL;
 	int mismatches = 0, allowed = 0;
 
-	CHECK(wm_ratelimit_init(&rl, 64, seed) == 0);
+	CHECK(wm_ratelimit_init(&rl, 64, 0, 0, seed) == 0);
 	for (int i = 0; i < 200000; i++) {
 		uint32_t src;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -192,6 +218,7 @@ int main(void)
 {
 	RUN(burst_then_refill);
 	RUN(steady_rate);
+	RUN(other_rates);
 	RUN(ipv6_by_64);
 	RUN(bounded_and_collected);
 	RUN(matches_naive_model);
