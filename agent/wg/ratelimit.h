@@ -49,7 +49,8 @@ struct wm_ratelimit {
 /* Sets up a limiter for max_entries sources, per_second handshakes a
  * second and bursts of burst per source (0 for any: the defaults); the
  * table itself comes with the first source. seed: 16 random bytes,
- * copied. 0, or -EINVAL when a figure is absurd. */
+ * copied. 0, or -EINVAL when a figure is absurd. rl is overwritten: free
+ * a limiter before setting it up again. */
 int wm_ratelimit_init(struct wm_ratelimit *rl, size_t max_entries,
 		      unsigned per_second, unsigned burst,
 		      const uint8_t seed[WM_RATELIMIT_SEED_SIZE]);

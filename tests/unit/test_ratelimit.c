@@ -91,6 +91,7 @@ TEST(other_rates)
 	CHECK(wm_ratelimit_count(&rl) == 1);
 	wm_ratelimit_gc(&rl, T0 + 10 * SEC);
 	CHECK(wm_ratelimit_count(&rl) == 0);
+	wm_ratelimit_free(&rl);
 	CHECK(wm_ratelimit_init(&rl, 0, 2000000000u, 0, seed) == -EINVAL);
 	wm_ratelimit_free(&rl);
 }
