@@ -97,7 +97,7 @@ t_check "the flood received the agent's cookies" grep -q 'cookies=[1-9]' "$FLOOD
 echo "=== flood 2: $RATE/s from 100 addresses, answering cookies, until the pings and iperf3 are done"
 L0=$(limited)
 f0=$(date +%s)
-flood flood2 20 --cookies
+flood flood2 40 --cookies
 t_check "with valid cookies the flood meets the per-address budget" lab_wait_for 8 above limited "${L0:-0}"
 k0=$(cpu_ticks "$AGENT") s0=$(date +%s.%N)
 out=$(lab_exec b ping -n -q -c 25 -i 0.2 -W 1 10.77.0.1 2>&1)

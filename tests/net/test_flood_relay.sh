@@ -100,7 +100,7 @@ t_check "a connects to the relay (before the flood)" lab_wait_for 10 relay_up a
 echo "=== flood over UDP: $RATE/s from 100 addresses, answering cookies, until the pings are done"
 c0=$(counter cookie_replies) l0=$(counter handshake_rate_limited)
 k0=$(cpu_ticks "$RELAY_PID") s0=$(date +%s.%N)
-flood flood-udp 20 --target "$RELAY_IP:3478"
+flood flood-udp 40 --target "$RELAY_IP:3478"
 t_check "the relay answers the flood with cookies" lab_wait_for 4 counter_above cookie_replies "${c0:-0}"
 wm_agent_start "$HOST_B_NS" b || t_fail "agent b starts"
 t_check "b connects to the relay under the flood (a cookie round, then its budget)" lab_wait_for 10 relay_up b
@@ -121,7 +121,7 @@ t_check "the flood opened the relay's cookies" grep -q 'cookies_opened=[1-9]' "$
 # --- TCP ------------------------------------------------------------------------
 echo "=== flood over TCP: $RATE/s on 100 connections, answering cookies, until the pings are done"
 k0=$(cpu_ticks "$RELAY_PID") s0=$(date +%s.%N)
-flood flood-tcp 20 --target "$RELAY_IP:443" --tcp
+flood flood-tcp 40 --target "$RELAY_IP:443" --tcp
 t_check "the flood's 100 connections are up" lab_wait_for 5 conns_up 100
 report "under the TCP flood"
 t_check "... the flood ran all along" kill -0 "$FLOOD_PID"
