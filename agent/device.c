@@ -22,7 +22,8 @@ int wm_device_init(struct wm_device *dev, const char *ifname)
 	wm_allowedips_init(&dev->allowedips);
 	r = wm_random_bytes(seed, sizeof(seed));
 	if (r == 0)
-		r = wm_ratelimit_init(&dev->ratelimit, 0, 0, 0, seed);
+		r = wm_ratelimit_init(&dev->ratelimit, 0,
+				      WM_HANDSHAKES_PER_SOURCE, 0, seed);
 	wm_memzero(seed, sizeof(seed));
 	if (r == 0) {
 		r = wm_index_init(&dev->index);

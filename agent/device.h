@@ -59,6 +59,14 @@ struct wm_relays;
 struct wm_stun_client;
 struct wm_tun_writer;
 
+/* Under load, handshake messages a second per source address (bursts of
+ * WM_RATELIMIT_BURST): a quarter of the kernel's 20. The agent's one
+ * thread does every Diffie-Hellman and carries the data too, where the
+ * kernel spreads handshakes over every core; a legitimate peer handshakes
+ * once in two minutes, or every 5 s while retrying. A cookie-answering
+ * flood from N addresses buys 5N DH a second. */
+enum { WM_HANDSHAKES_PER_SOURCE = 5 };
+
 /* wg-quick's default MTU; with a relay configured the agent picks
  * WM_RELAY_PATH_MTU (relay/proto.h) instead. */
 enum { WM_MTU_DEFAULT = 1420 };

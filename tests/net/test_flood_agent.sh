@@ -123,14 +123,14 @@ C2=$(cookies) L2=$(limited)
 echo "    agent cookie replies: $C1 -> $C2; initiations limited: $L0 -> $L2"
 t_check "cookie replies counted during flood 2 too" test "${C2:-0}" -gt "${C1:-0}"
 t_check "the flood opened the agent's cookies" grep -q 'cookies_opened=[1-9]' "$FLOOD_LOG"
-# 100 sources at 20/s (plus a burst of 5) is the most that may pass the budget.
+# 100 sources at 5/s (plus a burst of 5) is the most that may pass the budget.
 lim_ok() {
 	local sent passed
 	sent=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' "$FLOOD_LOG")
 	passed=$(( $(metric wiremesh_rx_dropped_packets_total handshake_failed) ))
 	echo "flood sent $sent; limited $((L2 - L0)); refused by Noise (ever) $passed"
 	# over the flood's seconds (rounded up), plus its burst
-	[ "$passed" -le $((100 * (20 * (f1 - f0 + 2) + 5) + 10)) ]
+	[ "$passed" -le $((100 * (5 * (f1 - f0 + 2) + 5) + 10)) ]
 }
 lim_ok | sed 's/^/    /'
 t_check "no more than the budget reached the Diffie-Hellman" lim_ok

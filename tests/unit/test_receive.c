@@ -225,22 +225,22 @@ TEST(cookie_then_budget_under_load)
 	CHECK(ok == 64 + WM_RATELIMIT_BURST);
 	CHECK(limited == 20 - WM_RATELIMIT_BURST);
 	CHECK(b.stats.rx_handshake_limited == limited);
-	/* the bucket refills at 20 a second */
+	/* the bucket refills at WM_HANDSHAKES_PER_SOURCE a second */
 	CHECK(wm_handshake_check_macs(&b, (uint8_t *)&init, sizeof(init),
 				      init.sender_index, source(),
-				      t + SEC / 20, &reply) == WM_MAC_OK);
+				      t + SEC / WM_HANDSHAKES_PER_SOURCE, &reply) == WM_MAC_OK);
 	/* the cookie is bound to the address: another port needs its own */
 	{
 		union wm_sockaddr other = *source();
 		other.in.sin_port = htons(51821);
 		CHECK(wm_handshake_check_macs(&b, (uint8_t *)&init,
 					      sizeof(init), init.sender_index,
-					      &other, t + SEC / 20,
+					      &other, t + SEC / WM_HANDSHAKES_PER_SOURCE,
 					      &reply) == WM_MAC_COOKIE);
 	}
 	/* relayed messages are never asked for a cookie nor limited */
 	CHECK(wm_handshake_check_macs(&b, (uint8_t *)&init, sizeof(init),
-				      init.sender_index, NULL, t + SEC / 20,
+				      init.sender_index, NULL, t + SEC / WM_HANDSHAKES_PER_SOURCE,
 				      &reply) == WM_MAC_OK);
 	/* two quiet seconds: no longer under load */
 	wm_cookie_maker_init(&a_b->cookie, b.local.public_key);
