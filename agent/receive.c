@@ -5,6 +5,7 @@
 #include "agent/peer_path.h"
 #include "agent/send.h"
 #include "agent/tun_writer.h"
+#include "agent/tx_queue.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
@@ -128,6 +129,22 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 		deliver(dev, p, plain, plen, now);
 }
 
+/* Cookie replies leave with the round's send batch where there is one:
+ * under a flood they are most of what we send, and one sendmmsg for many
+ * costs far less than a sendto each. A failure at the flush is counted
+ * in tx_send_errors. */
+static void send_cookie(struct wm_device *dev, const union wm_sockaddr *to,
+			const struct wm_msg_cookie *reply)
+{
+	if (dev->txq.arena) {
+		memcpy(wm_txq_reserve(&dev->txq), reply, sizeof(*reply));
+		wm_txq_commit(&dev->txq, to, sizeof(*reply));
+		dev->stats.cookie_replies_sent++;
+	} else if (wm_send_udp(dev, to, reply, sizeof(*reply)) == 0) {
+		dev->stats.cookie_replies_sent++;
+	}
+}
+
 /* Under load: answer with a cookie instead (never through the relay). */
 static bool macs_ok(struct wm_device *dev, const uint8_t *buf, size_t len,
 		    uint32_t sender_index, const union wm_sockaddr *src,
@@ -140,8 +157,7 @@ static bool macs_ok(struct wm_device *dev, const uint8_t *buf, size_t len,
 	case WM_MAC_OK:
 		return true;
 	case WM_MAC_COOKIE:
-		if (wm_send_udp(dev, src, &reply, sizeof(reply)) == 0)
-			dev->stats.cookie_replies_sent++;
+		send_cookie(dev, src, &reply);
 		break;
 	case WM_MAC_DROP:
 		break;

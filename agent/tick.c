@@ -48,6 +48,8 @@ static void check_direct_liveness(struct wm_device *dev, struct wm_peer *p,
 
 void wm_tick_peers(struct wm_device *dev, uint64_t now)
 {
+	/* Sources idle for a second have a full budget again: forgotten. */
+	wm_ratelimit_gc(&dev->ratelimit, now);
 	for (struct wm_peer *p = dev->peers; p; p = p->next) {
 		unsigned act = wm_timers_tick(&p->timers, now);
 

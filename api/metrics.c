@@ -54,6 +54,7 @@ static const struct {
 	{ offsetof(struct wm_device_stats, rx_malformed), "malformed", true },
 	{ offsetof(struct wm_device_stats, rx_bad_mac), "bad_mac", true },
 	{ offsetof(struct wm_device_stats, rx_handshake_failed), "handshake_failed", true },
+	{ offsetof(struct wm_device_stats, rx_handshake_limited), "handshake_rate_limited", true },
 	{ offsetof(struct wm_device_stats, rx_unknown_index), "unknown_index", true },
 	{ offsetof(struct wm_device_stats, rx_bad_auth), "bad_auth", true },
 	{ offsetof(struct wm_device_stats, rx_replay), "replay", true },

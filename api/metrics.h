@@ -12,6 +12,8 @@
  *   wiremesh_peer_rtt_seconds{interface,peer}             gauge, known RTTs only
  *   wiremesh_peer_path{interface,peer,path}               gauge, 1 for the path in use
  *   wiremesh_rx_dropped_packets_total{interface,reason}   counter
+ *     (reason="handshake_rate_limited": under load, a source over its
+ *     handshake budget even with a valid cookie)
  *   wiremesh_tx_dropped_packets_total{interface,reason}   counter
  *   wiremesh_handshakes_completed_total{interface}        counter
  *   wiremesh_cookie_replies_sent_total{interface}         counter

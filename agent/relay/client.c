@@ -614,6 +614,20 @@ static bool receive_fwd(struct wm_relay_client *rc, uint8_t *buf, size_t len,
 	return true;
 }
 
+/* The relay is under load and wants our address proven: while we are
+ * connecting, the initiation goes again at once, now with mac2, rather
+ * than a second later (or never, past the UDP wait). A cookie only opens
+ * for the last initiation we sent, once: never more initiations than
+ * answers. */
+static void cookie_taken(struct wm_relay_client *rc, enum wm_rc_transport t,
+			 uint64_t now)
+{
+	if (rc->state != WM_RELAY_HANDSHAKE || t != rc->transport)
+		return;
+	rc->last_ping = now;
+	send_initiation(rc, t, now);
+}
+
 /* One relay datagram (magic included), from transport t; true when it
  * carries something for the agent (*ev). */
 static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
@@ -639,8 +653,9 @@ static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
 	case WM_MSG_COOKIE:
 		if (mlen != sizeof(struct wm_msg_cookie))
 			break;
-		wm_cookie_consume_reply(&rc->cookie,
-					(struct wm_msg_cookie *)msg, now);
+		if (wm_cookie_consume_reply(&rc->cookie,
+					    (struct wm_msg_cookie *)msg, now))
+			cookie_taken(rc, t, now);
 		return false;
 	case WM_RELAY_MSG_UNKNOWN_SESSION:
 		handle_unknown(rc, buf, len, now);

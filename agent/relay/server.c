@@ -2,6 +2,7 @@
 #include "agent/relay/server.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
+#include "agent/wg/ratelimit.h"
 #include "agent/relay/server_tables.h"
 #include "agent/relay/fwd.h"
 #include "agent/relay/proto.h"
@@ -20,9 +21,18 @@
 #include <string.h>
 
 enum {
-	/* Initiations per second past which UDP senders must prove their
-	 * address with a cookie first. */
+	/* Initiations per second (mac1 valid, any transport) past which
+	 * senders must prove their address with a cookie first, and then
+	 * stay within their address's budget. */
 	UNDER_LOAD_PER_SECOND = 256,
+	/* Under load, initiations a second per source address (bursts of
+	 * five): a quarter of WireGuard's 20. The relay's clients handshake
+	 * once in two minutes, or once a second while connecting, so this is
+	 * plenty for them; and a flood from N addresses that answers its
+	 * cookies buys 5N Diffie-Hellman a second, not 20N (on this
+	 * project's two-core lab, 2,000 a second from 100 addresses took
+	 * more CPU than a busy relay got). */
+	HANDSHAKES_PER_SECOND = 5,
 	LOG_SLOTS = 16,
 	/* "Unknown session" answers: sources remembered, and the overall
 	 * rate (answers per second, also the burst). */
@@ -46,6 +56,7 @@ struct wm_relay {
 
 	uint64_t load_window_ns, under_load_until;
 	unsigned load_count;
+	struct wm_ratelimit limiter;
 
 	/* Set by lookup() during wm_noise_consume_initiation. */
 	struct wm_relay_allowed *hit;
@@ -79,6 +90,7 @@ const char *wm_relay_drop_name(enum wm_relay_drop d)
 	case WM_RELAY_DROP_REPLAY: return "replay";
 	case WM_RELAY_DROP_FULL: return "full";
 	case WM_RELAY_DROP_SEND_FAILED: return "send_failed";
+	case WM_RELAY_DROP_HANDSHAKE_LIMITED: return "handshake_rate_limited";
 	case WM_RELAY_DROP_MAX: break;
 	}
 	return "unknown";
@@ -97,18 +109,28 @@ const char *wm_relay_transport_name(enum wm_relay_transport t)
 int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 		 const struct wm_relay_ops *ops)
 {
+	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 	struct wm_relay *r;
 	int err;
 
 	*out = NULL;
 	if (!p->private_key || !ops->send || !ops->random)
 		return -EINVAL;
+	if (ops->random(ops->ctx, seed, sizeof(seed)) < 0)
+		return -EIO;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	err = wm_ratelimit_init(&r->limiter, 0, HANDSHAKES_PER_SECOND, 0, seed);
+	wm_memzero(seed, sizeof(seed));
+	if (err < 0) {
+		free(r);
+		return err;
+	}
 	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
 				   p->max_clients, p->client_rate, ops);
 	if (err < 0) {
+		wm_ratelimit_free(&r->limiter);
 		free(r);
 		return err;
 	}
@@ -126,6 +148,7 @@ void wm_relay_free(struct wm_relay *r)
 	if (!r)
 		return;
 	wm_relay_tables_free(&r->t);
+	wm_ratelimit_free(&r->limiter);
 	wm_memzero(r, sizeof(*r));
 	free(r);
 }
@@ -276,17 +299,38 @@ static void send_cookie_reply(struct wm_relay *r,
 			      const uint8_t *src, size_t srclen, uint64_t now)
 {
 	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_cookie)];
-	uint8_t nonce[WM_COOKIE_NONCE_SIZE];
+	uint8_t nonce[WM_COOKIE_NONCE_SIZE], secret[WM_KEY_SIZE];
 	struct wm_msg_cookie reply;
 
+	/* The secret is drawn (or renewed, every 120 s) only here, after a
+	 * valid mac1. */
+	if (wm_cookie_checker_needs_secret(&r->checker, now)) {
+		if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
+			goto out;
+		wm_cookie_checker_rotate(&r->checker, secret, now);
+	}
 	if (r->ops.random(r->ops.ctx, nonce, sizeof(nonce)) < 0 ||
 	    !wm_cookie_create_reply(&reply, &r->checker, msg, sizeof(*msg),
 				    msg->sender_index, src, srclen, now, nonce))
-		return;
+		goto out;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	memcpy(out + WM_RELAY_MAGIC_LEN, &reply, sizeof(reply));
 	r->n.cookie_replies++;
 	send_raw(r, from, out, sizeof(out));
+out:
+	wm_memzero(secret, sizeof(secret));
+}
+
+/* The source's budget under load: by address, whatever the transport (a
+ * flood over many connections from one host is one source). */
+static bool within_budget(struct wm_relay *r, const union wm_sockaddr *a,
+			  uint64_t now)
+{
+	const void *bytes = a->sa.sa_family == AF_INET
+				    ? (const void *)&a->in.sin_addr
+				    : (const void *)&a->in6.sin6_addr;
+
+	return wm_ratelimit_allow(&r->limiter, a->sa.sa_family, bytes, now);
 }
 
 static void not_allowed(struct wm_relay *r, const struct wm_relay_path *from,
@@ -371,29 +415,34 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 			  uint8_t *msgbuf, uint64_t now)
 {
 	const struct wm_msg_initiation *msg = (const void *)msgbuf;
-	uint8_t src[18], secret[WM_KEY_SIZE];
+	uint8_t src[18];
 	size_t srclen = source_bytes(src, &from->addr);
 	enum wm_cookie_mac_state st;
 	struct wm_noise_peer *peer;
 	struct wm_handshake hs;
 
 	memset(&hs, 0, sizeof(hs));
-	if (wm_cookie_checker_needs_secret(&r->checker, now)) {
-		if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
-			return;
-		wm_cookie_checker_rotate(&r->checker, secret, now);
-	}
+	/* mac1 first: a hash, before any randomness or DH. A stale cookie
+	 * secret cannot validate a mac2, as WireGuard's cannot. */
 	st = wm_cookie_validate(&r->checker, msg, sizeof(*msg), src, srclen,
 				now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto out;
 	}
-	/* A stream's source address is already proven by its handshake. */
-	if (from->transport == WM_RELAY_UDP && under_load(r, now) &&
-	    st != WM_COOKIE_VALID_MAC_COOKIE) {
-		send_cookie_reply(r, from, msg, src, srclen, now);
-		goto out;
+	/* Under load, WireGuard's rule on every transport: no valid mac2, a
+	 * cookie reply (a stream's address is proven already, but the
+	 * round trip still paces a flood over many connections); with one,
+	 * the source's budget before the DH. */
+	if (under_load(r, now)) {
+		if (st != WM_COOKIE_VALID_MAC_COOKIE) {
+			send_cookie_reply(r, from, msg, src, srclen, now);
+			goto out;
+		}
+		if (!within_budget(r, &from->addr, now)) {
+			drop(r, WM_RELAY_DROP_HANDSHAKE_LIMITED);
+			goto out;
+		}
 	}
 	r->hit = NULL;
 	switch (wm_noise_consume_initiation(msg, &hs, &r->local, lookup, r,
@@ -421,7 +470,6 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 	}
 out:
 	wm_memzero(&hs, sizeof(hs));
-	wm_memzero(secret, sizeof(secret));
 }
 
 /* ------------------------------------------------------ transport data */
@@ -803,6 +851,7 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 {
 	char k[WM_KEY_B64_LEN + 1];
 
+	wm_ratelimit_gc(&r->limiter, now_ns);
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
 		struct wm_relay_slot *c = &r->t.pool[i];
 		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };

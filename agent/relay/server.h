@@ -10,10 +10,17 @@
  *
  * What the core does with a datagram:
  *   STUN Binding request (UDP only)  answered with the source address
- *   "WMR\x01" + initiation           mac1 checked (a cookie reply instead
- *                                    when under load, UDP only), Noise IK
- *                                    with the relay as responder; keys off
- *                                    the allow-list get no answer at all
+ *   "WMR\x01" + initiation           mac1 checked first (a hash: no
+ *                                    randomness, no DH); under load (more
+ *                                    than 256 a second) a cookie reply
+ *                                    without a valid mac2, and with one a
+ *                                    budget per source address (5 a
+ *                                    second, wg/ratelimit.h), on every
+ *                                    transport; then Noise IK with the
+ *                                    relay as responder, where the
+ *                                    allow-list is checked as soon as the
+ *                                    sender's key is decrypted (one DH);
+ *                                    keys off it get no answer at all
  *   "WMR\x01" + transport data       opened (replay window), then
  *       SEND K   passed to K's session as RECV (key = sender), the body
  *                untouched; GONE K back when K is offline or unknown
@@ -84,6 +91,7 @@ enum wm_relay_drop {
 	WM_RELAY_DROP_REPLAY,       /* counter or timestamp seen before */
 	WM_RELAY_DROP_FULL,         /* MaxClients reached */
 	WM_RELAY_DROP_SEND_FAILED,  /* the destination transport refused it */
+	WM_RELAY_DROP_HANDSHAKE_LIMITED, /* under load, over its source's budget */
 	WM_RELAY_DROP_MAX
 };
 

@@ -9,6 +9,8 @@
 #include "agent/relay/client.h"
 #include "agent/relay/fwd.h"
 #include "agent/relay/server.h"
+#include "agent/relay/proto.h"
+#include "agent/wg/cookie.h"
 #include "agent/udp.h"
 #include "agent/wg/clock.h"
 #include "crypto/x25519.h"
@@ -408,6 +410,47 @@ TEST(forwarding_frames_negotiated)
 	close(cudp.fd);
 }
 
+/* A relay under load answers a client's first initiation with a cookie:
+ * the client sends again at once, with mac2, and is up within that same
+ * exchange rather than a second (or a UDP wait) later. */
+TEST(cookie_then_up_at_once)
+{
+	struct wm_relay_client rc;
+	struct wm_relay_path flooder = { .transport = WM_RELAY_UDP };
+	struct wm_cookie_maker m;
+	struct wm_relay_counters k;
+	uint64_t t = wm_now_ns();
+	uint8_t buf[4 + sizeof(struct wm_msg_initiation)];
+
+	CHECK(setup(&rc));
+	relay = relay_start();
+	/* 300 initiations with a valid mac1 from elsewhere: under load */
+	CHECK(wm_sockaddr_parse(&flooder.addr, "192.0.2.9:1000"));
+	wm_cookie_maker_init(&m, relay_pub);
+	for (int i = 0; i < 300; i++) {
+		memcpy(buf, WM_RELAY_MAGIC, 4);
+		memset(buf + 4, i + 1, sizeof(buf) - 4);
+		memset(buf + 4, 0, 4);
+		buf[4] = WM_MSG_INITIATION;
+		wm_cookie_add_macs(&m, buf + 4, sizeof(buf) - 4, t);
+		wm_relay_input(relay, &flooder, buf, sizeof(buf), t);
+	}
+	wm_relay_get_counters(relay, &k);
+	CHECK(k.cookie_replies == 300 - 256);
+	wm_relay_client_tick(&rc, t);
+	exchange(&rc, t);
+	wm_relay_get_counters(relay, &k);
+	CHECK(k.cookie_replies == 300 - 256 + 1);
+	CHECK(wm_relay_client_up(&rc) && rc.transport == WM_RC_UDP);
+	CHECK(k.handshakes == 1);
+
+	wm_relay_client_free(&rc);
+	wm_relay_free(relay);
+	relay = NULL;
+	close(relay_fd);
+	close(cudp.fd);
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -420,5 +463,6 @@ int main(void)
 	RUN(forged_unknown_session);
 	RUN(unanswered_traffic_probed);
 	RUN(forwarding_frames_negotiated);
+	RUN(cookie_then_up_at_once);
 	return check_summary();
 }

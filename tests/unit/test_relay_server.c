@@ -814,6 +814,119 @@ TEST(cookie_reply_under_load)
 	wm_relay_free(r);
 }
 
+static unsigned random_calls;
+
+static int counting_random(void *ctx, void *out, size_t len)
+{
+	random_calls++;
+	return fake_random(ctx, out, len);
+}
+
+/* mac1 is checked first, with a hash only: a flood of bad ones, on any
+ * transport and under load, never costs randomness (or a DH). */
+TEST(mac1_checked_before_randomness)
+{
+	const struct wm_relay_ops counting = { fake_send, counting_random,
+					       fake_log, NULL };
+	uint8_t keys[1][32];
+	struct wm_relay_params p = {
+		.private_key = relay_priv, .allowed = (const uint8_t(*)[32])keys,
+		.n_allowed = 1,
+	};
+	struct wm_relay *r = NULL;
+	struct wm_relay_path path = A.path;
+	uint64_t now = 7 * NS;
+	size_t n;
+
+	memcpy(keys[0], A.local.public_key, 32);
+	CHECK(wm_relay_new(&r, &p, &counting) == 0);
+	random_calls = 0;
+	n_out = 0;
+	for (int i = 0; i < 600; i++) {
+		n = make_initiation(&A, buf, now);
+		buf[4 + 116 + (i % 16)] ^= 0x80; /* a bit of mac1 */
+		path.transport = (enum wm_relay_transport)(i % 3);
+		path.conn = path.transport == WM_RELAY_UDP ? 0 : (uint32_t)i;
+		wm_relay_input(r, &path, buf, n, now + (uint64_t)i * 1000);
+	}
+	CHECK(random_calls == 0);
+	CHECK(n_out == 0);
+	CHECK(drops(r, WM_RELAY_DROP_BAD_AUTH) == 600);
+	CHECK(counters(r).handshakes == 0);
+	wm_relay_free(r);
+}
+
+/* Under load, on TCP as on UDP: a cookie reply first; with a valid mac2,
+ * a budget per source address (not per connection) before the DH. An
+ * allowed client from another address still gets in. */
+TEST(flood_limited_per_address_on_every_transport)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	struct client F;
+	struct wm_relay_path tcp;
+	struct wm_msg_cookie cookie;
+	uint64_t now = 9 * NS;
+	size_t n, cookies_on_tcp = 0;
+
+	client_init(&F, 0x77, "192.0.2.99:40000"); /* not on the list */
+	tcp = F.path;
+	tcp.transport = WM_RELAY_TCP;
+	for (int i = 0; i < 300; i++) {
+		n_out = 0;
+		tcp.conn = (uint32_t)i + 1;
+		tcp.addr.in.sin_port = htons((uint16_t)(40000 + i));
+		n = make_initiation(&F, buf, now);
+		wm_relay_input(r, &tcp, buf, n, now);
+		if (n_out == 1 && outs[0].to.transport == WM_RELAY_TCP &&
+		    outs[0].to.conn == tcp.conn &&
+		    outs[0].len == 4 + sizeof(cookie))
+			cookies_on_tcp++;
+	}
+	CHECK(cookies_on_tcp == 300 - 256);
+	CHECK(counters(r).cookie_replies == cookies_on_tcp);
+	CHECK(drops(r, WM_RELAY_DROP_NOT_ALLOWED) == 256);
+	/* X answers the last cookie, on that connection */
+	memcpy(&cookie, outs[0].buf + 4, sizeof(cookie));
+	CHECK(wm_cookie_consume_reply(&F.maker, &cookie, now));
+	for (int i = 0; i < 20; i++) {
+		n = make_initiation(&F, buf, now);
+		wm_relay_input(r, &tcp, buf, n, now);
+	}
+	CHECK(drops(r, WM_RELAY_DROP_NOT_ALLOWED) == 256 + 5);
+	CHECK(drops(r, WM_RELAY_DROP_HANDSHAKE_LIMITED) == 15);
+	/* another connection from the same address shares the budget */
+	tcp.conn = 1000;
+	tcp.addr.in.sin_port = htons(50000);
+	n_out = 0;
+	n = make_initiation(&F, buf, now);
+	wm_relay_input(r, &tcp, buf, n, now); /* new port: a cookie first */
+	CHECK(n_out == 1 && outs[0].len == 4 + sizeof(cookie));
+	memcpy(&cookie, outs[0].buf + 4, sizeof(cookie));
+	CHECK(wm_cookie_consume_reply(&F.maker, &cookie, now));
+	n = make_initiation(&F, buf, now);
+	wm_relay_input(r, &tcp, buf, n, now);
+	CHECK(drops(r, WM_RELAY_DROP_HANDSHAKE_LIMITED) == 16);
+	/* A, from its own address: one cookie round, then connected */
+	n_out = 0;
+	n = make_initiation(&A, buf, now);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1 && outs[0].len == 4 + sizeof(cookie));
+	memcpy(&cookie, outs[0].buf + 4, sizeof(cookie));
+	CHECK(wm_cookie_consume_reply(&A.maker, &cookie, now));
+	n_out = 0;
+	CHECK(connect_client(r, &A, now + NS / 10));
+	CHECK(counters(r).handshakes == 1);
+	/* a quiet second later the load is gone, and so is the demand */
+	wm_relay_tick(r, now + 3 * NS);
+	wm_cookie_maker_init(&F.maker, relay_pub);
+	n_out = 0;
+	n = make_initiation(&F, buf, now + 3 * NS);
+	wm_relay_input(r, &tcp, buf, n, now + 3 * NS);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_NOT_ALLOWED) == 256 + 6);
+	wm_relay_free(r);
+}
+
 /* ------------------------------------------- "unknown session" answers */
 
 /* Golden bytes of the answer: magic, type 0x10, three zero bytes, the
@@ -1228,6 +1341,8 @@ int main(void)
 	RUN(reconnect_straggler_keeps_new_path);
 	RUN(max_clients_cap);
 	RUN(cookie_reply_under_load);
+	RUN(mac1_checked_before_randomness);
+	RUN(flood_limited_per_address_on_every_transport);
 	RUN(unknown_session_wire_format);
 	RUN(unknown_session_answered_once_to_source);
 	RUN(unknown_session_on_connection);
