@@ -3,9 +3,11 @@
 #include "agent/peer_path.h"
 #include "agent/wg/clock.h"
 #include "api/server.h"
+#include "netif/ifstate.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 {
@@ -76,6 +78,29 @@ static void status_extra(void *ctx, json_t *status)
 						      : WM_NAT_UNKNOWN)));
 }
 
+static bool healthy(void *ctx, char *reason, size_t cap)
+{
+	struct wm_agent_view *v = ctx;
+	const char *ifname = v->dev->ifname;
+	int up = wm_netif_is_up(ifname);
+
+	if (up < 0) {
+		snprintf(reason, cap, "interface %s: %s", ifname,
+			 up == -ENODEV ? "does not exist" : strerror(-up));
+		return false;
+	}
+	if (!up) {
+		snprintf(reason, cap, "interface %s is down", ifname);
+		return false;
+	}
+	if (v->relay && !wm_relay_client_up(v->relay)) {
+		snprintf(reason, cap, "relay %s is not connected",
+			 v->cfg->relay[0] ? v->cfg->relay : v->cfg->relay_tcp);
+		return false;
+	}
+	return true;
+}
+
 static void peers_changed(void *ctx)
 {
 	struct wm_agent_view *v = ctx;
@@ -93,6 +118,7 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 		.peer_rtt_ms = peer_rtt_ms,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
+		.healthy = healthy,
 		.ctx = view,
 	};
 

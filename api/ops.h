@@ -11,6 +11,8 @@
 #include "agent/peer.h"
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* What the agent supplies. Every member may be NULL; the default is
  * given with each. All are called on the control thread. */
@@ -37,6 +39,10 @@ struct wm_api_ops {
 	 * "endpoint-dependent" | "unknown"}. Defaults: the configured relay,
 	 * not connected, [], "unknown". */
 	void (*status_extra)(void *ctx, json_t *status);
+	/* For GET /v1/health: true while the interface is up and, when a
+	 * relay is configured, connected to it; else false with why in
+	 * reason ("interface wm0 is down"). Default: healthy. */
+	bool (*healthy)(void *ctx, char *reason, size_t cap);
 	void *ctx;
 };
 
