@@ -117,9 +117,11 @@ $(TOOLS): $(OUT)/tests/%: $(OUT)/obj/tests/tools/%.o $(OUT)/libwm.a
 MAKEFILE
 }
 
+# Arguments are make targets: `./build.sh build build/wiremesh` makes only
+# the binary (the packages' builds); none makes everything.
 cmd_build() {
 	[ -n "$(need_pkgs $BUILD_DEPS)" ] && cmd_deps
-	run_make OUT=build
+	run_make OUT=build "$@"
 }
 
 # Protocol timers shortened for the rekey test; never the shipped binary.
@@ -235,7 +237,7 @@ cmd_package() {
 
 case "${1:-build}" in
 deps) cmd_deps ;;
-build) cmd_build ;;
+build) [ $# -eq 0 ] || shift; cmd_build "$@" ;;
 test) cmd_test ;;
 demo) cmd_demo ;;
 bench) cmd_bench ;;

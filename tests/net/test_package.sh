@@ -134,6 +134,15 @@ check "deb version is agent/version.h's" test "$(dpkg-deb -f "$DEB" Version)" = 
 check "rpm version is agent/version.h's" \
 	test "$("${RPMQ[@]}" -qp --qf '%{VERSION}' "$RPM" 2>/dev/null)" = "$VERSION"
 
+# The rpm is rpmbuild's work from the spec and the source tarball alone: the
+# source rpm holds just those two, and the tarball no build/ to reuse.
+SRPM=$PKG/wiremesh-${VERSION}-1.src.rpm
+check "source rpm holds the spec and the source tarball" test \
+	"$("${RPMQ[@]}" -qpl "$SRPM" 2>/dev/null | sort | tr '\n' ' ')" = "wiremesh-${VERSION}.tar.gz wiremesh.spec "
+check "the source tarball has the tree and no build/" sh -c \
+	"tar -tzf '$PKG/wiremesh-${VERSION}.tar.gz' | grep -qx 'wiremesh-${VERSION}/build.sh' &&
+	 ! tar -tzf '$PKG/wiremesh-${VERSION}.tar.gz' | grep -q '^wiremesh-${VERSION}/build/'"
+
 # ------------------------------------------------------------------ lintian
 # lintian leaves an mldbm-elf-* temp file behind: keep it in $TMP.
 TMPDIR=$TMP timeout 120 lintian --fail-on error "$DEB" >"$TMP/lintian.log" 2>&1
