@@ -100,6 +100,12 @@ register relay wiremesh-relay
 t_check "relay listens on UDP 3478 and TCP 443" lab_wait_for 5 lab_exec "$RELAY_NS" \
 	sh -c 'ss -Hlun "sport = :3478" | grep -q . && ss -Hltn "sport = :443" | grep -q .'
 
+tls_cert() { # the relay's TLS listener serves the certificate the README made
+	lab_exec "$HOST_A_NS" timeout 5 openssl s_client -connect 203.0.113.10:443 \
+		-servername relay.example.net </dev/null 2>/dev/null | grep -q "CN *= *relay.example.net"
+}
+t_check "the relay's TLS fallback serves CN=relay.example.net (seen from alice)" tls_cert
+
 # 4., 5. the nodes
 for h in alice bob; do
 	t_check "$h: $h block (check-config, enable)" on $h "$LAB_TMP/vars.sh" "$LAB_TMP/blk-$h.sh"
