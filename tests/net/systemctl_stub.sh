@@ -37,7 +37,7 @@ done < <(value AssertPathExists)
 cred=/run/credentials/$unit.service
 while IFS= read -r c; do
 	[ -n "$c" ] || continue
-	mkdir -p -m 0700 "$cred"
+	mkdir -p /run/credentials && install -d -m 0700 "$cred"
 	install -m 0400 "${c#*:}" "$cred/${c%%:*}"
 done < <(value LoadCredential)
 [ -d "$cred" ] && export CREDENTIALS_DIRECTORY=$cred

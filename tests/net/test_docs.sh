@@ -11,7 +11,7 @@
 #   Both render without groff warnings, and both packages install both.
 # Last line: "N passed, M failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 PASS=0 FAIL=0
 ok() { PASS=$((PASS + 1)); echo "PASS: $*"; }
 bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
