@@ -66,7 +66,7 @@ def call(connect, method, path, body=None, ctype="application/json",
         head += ["Content-Type: " + ctype, "Content-Length: %d" % len(data)]
     head += ["%s: %s" % kv for kv in (headers or {}).items()]
     s = connect()
-    s.settimeout(10)
+    s.settimeout(20)
     try:
         s.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + data)
     except (BrokenPipeError, ConnectionResetError):
@@ -119,7 +119,7 @@ def main():
         return s
 
     def tcp_conn():
-        return socket.create_connection((host, int(port)), timeout=10)
+        return socket.create_connection((host, int(port)), timeout=20)
 
     bad = 0
     called = 0
