@@ -1,8 +1,10 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
+#include "agent/names.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
+#include "agent/privileges.h"
 #include "agent/sdnotify.h"
 #include "agent/send.h"
 #include "agent/tick.h"
@@ -12,6 +14,7 @@
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "api/saveconfig.h"
+#include "crypto/ct.h"
 #include "api/server.h"
 #include "netif/gso.h"
 #include "netif/tun.h"
@@ -235,6 +238,13 @@ static void refresh_candidates(struct wm_agent *a)
 			memcpy(&c->in6.sin6_addr, addrs[i].addr, 16);
 		}
 	}
+	if (a->portmap && n < WM_DISCO_MAX_CANDIDATES) {
+		struct wm_portmap_state st;
+
+		wm_portmap_get(a->portmap, &st);
+		if (st.method)
+			cands[n++] = st.external;
+	}
 	if (a->dev.stun)
 		n += wm_stun_client_reflexive(a->dev.stun, cands + n,
 					      WM_DISCO_MAX_CANDIDATES - n,
@@ -306,6 +316,7 @@ static void on_tick(void *ctx, uint64_t now)
 	struct wm_agent *a = ctx;
 
 	relay_sync(a, now);
+	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, now);
 	wm_tick_peers(&a->dev, now);
 	if (a->dev.relay) {
 		wm_relay_client_tick(a->dev.relay, now);
@@ -319,6 +330,71 @@ static void on_tick(void *ctx, uint64_t now)
 		refresh_candidates(a);
 	}
 	deliver_events(a);
+}
+
+/* An answer landed: endpoints get it now, the relay and STUN at their
+ * next attempt. */
+static void on_resolved(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+
+	(void)events;
+	wm_resolver_drain(a->resolver);
+	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, wm_now_ns());
+}
+
+/* The gateway granted, renewed or lost a mapping: peers hear of it with
+ * the next candidates. */
+static void on_portmap(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	struct wm_portmap_state st;
+	char buf[WM_SOCKADDR_STRLEN];
+
+	(void)events;
+	wm_portmap_drain(a->portmap);
+	wm_portmap_get(a->portmap, &st);
+	if (st.method)
+		fprintf(stderr, "%s: port mapping (%s): %s for %u s\n",
+			a->cfg.ifname, wm_portmap_method_name(st.method),
+			wm_sockaddr_format(buf, sizeof(buf), &st.external),
+			st.lifetime_s);
+	else if (st.attempts == 1)
+		fprintf(stderr, "%s: no port mapping (the gateway answers "
+			"neither NAT-PMP nor UPnP); asking again every %d s\n",
+			a->cfg.ifname, WM_PORTMAP_RETRY_S);
+	a->next_candidates_ns = 0;
+}
+
+static int start_portmap(struct wm_agent *a)
+{
+	int r;
+
+	if (a->cfg.port_mapping_off)
+		return 0;
+	r = wm_portmap_new(&a->portmap, a->dev.listen_port,
+			   wm_privileges_drop_thread);
+	if (r < 0) {
+		fprintf(stderr, "%s: port mapping: %s\n", a->cfg.ifname,
+			strerror(-r));
+		return r;
+	}
+	a->portmap_h = (struct wm_loop_handler){ wm_portmap_fd(a->portmap),
+						 on_portmap, a };
+	return wm_loop_add(&a->loop, &a->portmap_h, EPOLLIN);
+}
+
+static int start_resolver(struct wm_agent *a)
+{
+	int r = wm_resolver_new(&a->resolver, NULL);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: resolver: %s\n", a->cfg.ifname, strerror(-r));
+		return r;
+	}
+	a->resolver_h = (struct wm_loop_handler){ wm_resolver_fd(a->resolver),
+						  on_resolved, a };
+	return wm_loop_add(&a->loop, &a->resolver_h, EPOLLIN);
 }
 
 static void peers_changed(struct wm_agent *a)
@@ -357,6 +433,8 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	fprintf(stderr, "%s: UDP offloads: GSO %s, GRO %s\n", a->cfg.ifname,
 		a->dev.udp.gso ? "on" : "off", a->dev.udp.gro ? "on" : "off");
 	a->dev.listen_port = bound;
+	if (a->portmap)
+		wm_portmap_set_port(a->portmap, bound);
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
@@ -404,8 +482,7 @@ static int reload(struct wm_agent *a)
 	struct wm_config cfg;
 	int r;
 
-	if (!wm_config_load(&cfg, a->config_path, stderr) ||
-	    !wm_config_resolve(&cfg, stderr)) {
+	if (!wm_config_load(&cfg, a->config_path, stderr)) {
 		fprintf(stderr, "%s: reload refused, keeping the running config\n",
 			a->config_path);
 		return -EINVAL;
@@ -419,15 +496,24 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	/* The stack copy holds the private key and the peers' PSK pointers:
+	 * a->cfg owns them now. */
+	wm_memzero(&cfg, sizeof(cfg));
 	peers_changed(a);
 	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
 		a->dev.peer_count);
 	return r;
 }
 
+/* The port is pinned from now on: SaveConfig writes it (saveconfig.h). */
 static int uapi_set_port(void *ctx, uint16_t port)
 {
-	return set_listen_port(ctx, port);
+	struct wm_agent *a = ctx;
+	int r = set_listen_port(a, port);
+
+	if (r == 0 && port)
+		a->cfg.listen_port = port;
+	return r;
 }
 
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
@@ -440,6 +526,7 @@ static int uapi_set_fwmark(void *ctx, uint32_t mark)
 		       sizeof(mark)) < 0)
 		return -errno;
 	a->dev.fwmark = mark;
+	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
 
@@ -525,6 +612,9 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
+	/* Behave as agents before disco version 2 did (interop tests). */
+	a->dev.disco_v1_only = getenv("WIREMESH_DISCO_V1") &&
+			       strcmp(getenv("WIREMESH_DISCO_V1"), "1") == 0;
 	/* With a relay, leave room for its framing (relay/proto.h); plain
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
@@ -551,6 +641,11 @@ static int start(struct wm_agent *a)
 			a->cfg.listen_port, strerror(-r));
 		return r;
 	}
+	r = start_resolver(a);
+	if (r == 0)
+		r = start_portmap(a);
+	if (r < 0)
+		return r;
 	if (a->cfg.relay[0]) {
 		const struct wm_relay_client_setup su = {
 			.name = a->cfg.ifname,
@@ -562,6 +657,8 @@ static int start(struct wm_agent *a)
 			.loop = &a->loop,
 			.on_tcp = on_relay_tcp,
 			.on_tcp_ctx = a,
+			.resolve = wm_names_resolve,
+			.resolve_ctx = a->resolver,
 		};
 		r = wm_relay_client_init(&a->relay, &su);
 		if (r < 0)
@@ -570,6 +667,8 @@ static int start(struct wm_agent *a)
 	}
 	if (a->cfg.n_stun || a->cfg.relay[0]) {
 		wm_stun_client_init(&a->stun);
+		wm_stun_client_set_resolver(&a->stun, wm_names_resolve,
+					    a->resolver);
 		for (size_t i = 0; i < a->cfg.n_stun; i++)
 			wm_stun_client_add(&a->stun, a->cfg.stun[i]);
 		if (a->cfg.relay[0])
@@ -603,6 +702,7 @@ static int start(struct wm_agent *a)
 		.cfg = &a->cfg,
 		.relay = a->dev.relay,
 		.stun = a->dev.stun,
+		.portmap = a->portmap,
 		.peers_changed = api_peers_changed,
 		.deliver_events = deliver_events,
 		.ctx = a,
@@ -615,6 +715,8 @@ static int start(struct wm_agent *a)
 
 static void stop(struct wm_agent *a)
 {
+	/* First: deleting the mapping takes a round trip to the gateway. */
+	wm_portmap_free(a->portmap);
 	if (a->api)
 		wm_api_close(a->api);
 	if (a->uapi)
@@ -633,6 +735,7 @@ static void stop(struct wm_agent *a)
 		close(a->sig_fd);
 	wm_netif_close(&a->netif);
 	wm_routes_free(&a->routes);
+	wm_resolver_free(a->resolver);
 	wm_loop_close(&a->loop);
 	wm_device_free(&a->dev);
 	wm_config_free(&a->cfg);
@@ -640,6 +743,21 @@ static void stop(struct wm_agent *a)
 	free(a->tun_buf);
 	free(a->tun_segs);
 	wm_tun_writer_free(&a->tun_out);
+}
+
+/* Everything is open: keep CAP_NET_ADMIN only (privileges.h). A process
+ * that cannot lower its own capabilities does not run with them. */
+static int drop_privileges(struct wm_agent *a)
+{
+	int r = wm_privileges_drop();
+
+	if (r == 0)
+		fprintf(stderr, "%s: capabilities dropped: CAP_NET_ADMIN only\n",
+			a->dev.ifname);
+	else if (r < 0)
+		fprintf(stderr, "%s: cannot drop capabilities: %s\n",
+			a->dev.ifname, strerror(-r));
+	return r < 0 ? r : 0;
 }
 
 int wm_cmd_agent(int argc, char **argv)
@@ -658,8 +776,10 @@ int wm_cmd_agent(int argc, char **argv)
 	a->sig_fd = -1;
 	a->dev.udp.fd = a->dev.tun_fd = -1;
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
+	/* Names are looked up in the background once running; a check has
+	 * no loop to keep going, so it looks them up now. */
 	if (!wm_config_load(&a->cfg, path, stderr) ||
-	    !wm_config_resolve(&a->cfg, stderr)) {
+	    (check && !wm_config_resolve(&a->cfg, stderr))) {
 		free(a);
 		return 2;
 	}
@@ -671,6 +791,8 @@ int wm_cmd_agent(int argc, char **argv)
 		return 0;
 	}
 	r = start(a);
+	if (r == 0)
+		r = drop_privileges(a);
 	if (r == 0) {
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);

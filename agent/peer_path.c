@@ -19,6 +19,10 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 
 	if (v == p->via)
 		return;
+	if (v == WM_VIA_DIRECT && !p->first_direct_ns) {
+		p->first_direct_ns = now;
+		wm_peer_path_alive(p, now); /* direct before anything was heard */
+	}
 	/* The liveness clock of a direct path starts anew with the path. */
 	if (p->via == WM_VIA_DIRECT)
 		p->direct_tx_since = 0;
@@ -35,9 +39,16 @@ void wm_peer_path_update_all(struct wm_device *dev, uint64_t now)
 		wm_peer_path_update(dev, p, now);
 }
 
+void wm_peer_path_alive(struct wm_peer *p, uint64_t now)
+{
+	if (!p->first_heard_ns)
+		p->first_heard_ns = now;
+}
+
 void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 			const union wm_sockaddr *src, uint64_t now)
 {
+	wm_peer_path_alive(p, now);
 	if (src) {
 		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
 		p->path.direct_rx_ns = now;

@@ -42,7 +42,8 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
 	json_t *cand = v->candidates ? v->candidates : json_array();
 	json_t *endpoint = json_null(), *hs = json_null();
-	json_t *rtt = json_null();
+	json_t *rtt = json_null(), *o;
+	int64_t ttd = wm_peer_time_to_direct_ms(p);
 
 	wm_key_to_base64(key, p->public_key);
 	if (p->endpoint.sa.sa_family != AF_UNSPEC)
@@ -55,7 +56,7 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 	if (v->rtt_ms >= 0)
 		rtt = json_integer(v->rtt_ms);
 	/* json_pack's "o" steals each reference, also on failure. */
-	return json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:i}",
+	o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:i}",
 			 "public_key", key,
 			 "allowed_ips", allowed_ips_json(p),
 			 "path", v->path ? v->path : "none",
@@ -67,6 +68,12 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 			 "tx_bytes", (json_int_t)p->tx_bytes,
 			 "rtt_ms", rtt,
 			 "persistent_keepalive", (int)p->persistent_keepalive);
+	if (o && json_object_set_new(o, "time_to_direct_ms",
+				     ttd >= 0 ? json_integer(ttd) : json_null()) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int hexval(char c)
@@ -126,7 +133,7 @@ static const char *const writable[] = {
 };
 static const char *const read_only[] = {
 	"path", "candidates", "last_handshake", "rx_bytes", "tx_bytes",
-	"rtt_ms",
+	"rtt_ms", "time_to_direct_ms",
 };
 
 static bool known_field(const char *name)

@@ -38,16 +38,20 @@ bool wm_relay_client_up(const struct wm_relay_client *rc)
 	return rc && rc->state == WM_RELAY_UP && rc->session.valid;
 }
 
-/* "tcp://h:p" is plain TCP; "tls://h:p" or a bare "h:p" is TLS, so the
- * fallback looks like HTTPS where networks only let that through. */
+/* "tcp://h:p" is plain TCP, "tls://h:p" TLS; a bare "h:p" tries TLS
+ * first, so the fallback looks like HTTPS where networks only let that
+ * through, and plain TCP when the relay has no certificate. */
 static void parse_tcp_target(struct wm_relay_client *rc, const char *text)
 {
 	rc->tcp_tls = true;
+	rc->tcp_auto = false;
 	if (strncmp(text, "tcp://", 6) == 0) {
 		rc->tcp_tls = false;
 		text += 6;
 	} else if (strncmp(text, "tls://", 6) == 0) {
 		text += 6;
+	} else {
+		rc->tcp_auto = true;
 	}
 	snprintf(rc->tcp_text, sizeof(rc->tcp_text), "%s", text);
 	rc->tcp_configured = rc->tcp_text[0] != '\0';
@@ -63,6 +67,8 @@ int wm_relay_client_init(struct wm_relay_client *rc,
 	rc->loop = su->loop;
 	rc->on_tcp = su->on_tcp;
 	rc->on_tcp_ctx = su->on_tcp_ctx;
+	rc->resolve = su->resolve;
+	rc->resolve_ctx = su->resolve_ctx;
 	rc->tcp_fd = -1;
 	snprintf(rc->udp_text, sizeof(rc->udp_text), "%s", su->udp);
 	parse_tcp_target(rc, su->tcp ? su->tcp : "");
@@ -109,9 +115,40 @@ void wm_relay_client_free(struct wm_relay_client *rc)
 	rc->tcp_fd = -1;
 }
 
+/* A bare RelayTCP whose connection was accepted but failed before a
+ * session came up (a relay without a certificate closes a ClientHello;
+ * a middlebox may cut what does not look like TLS): the other kind (TLS
+ * or plain) is tried next, at once the first time (true); after both
+ * failed, the usual backoff applies, starting again with the kind tried
+ * first. A connection that was never accepted (the relay is down) says
+ * nothing about the kind, and changes nothing. */
+static bool tcp_flip(struct wm_relay_client *rc)
+{
+	if (!rc->tcp_auto || rc->transport == WM_RC_UDP ||
+	    rc->state != WM_RELAY_HANDSHAKE || !rc->tcp_connected)
+		return false;
+	rc->tcp_tls = !rc->tcp_tls;
+	rc->tcp_flipped = !rc->tcp_flipped;
+	return rc->tcp_flipped;
+}
+
 /* Goes down and schedules the next attempt with capped backoff. */
 static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 {
+	if (tcp_flip(rc)) {
+		fprintf(stderr, "%s: relay %s: %s over %s, trying %s\n",
+			rc->name, rc->tcp_text, why,
+			wm_rc_transport_name(rc->transport),
+			rc->tcp_tls ? "TLS" : "plain TCP");
+		tcp_close(rc);
+		session_drop(rc);
+		rc->state = WM_RELAY_IDLE;
+		rc->transport = WM_RC_UDP;
+		/* the tick starts TCP again at once (the sticky rule) */
+		rc->tcp_lost_at = now ? now : 1;
+		rc->next_attempt = now;
+		return;
+	}
 	if (rc->state == WM_RELAY_UP) {
 		rc->stats.disconnects++;
 		rc->changes++;
@@ -226,9 +263,15 @@ static int transmit(struct wm_relay_client *rc, const uint8_t *buf,
 	return 0;
 }
 
-static bool resolve(union wm_sockaddr *out, const char *text)
+/* Never blocks: a name is the resolver's business (see client.h). */
+static bool resolve(const struct wm_relay_client *rc, union wm_sockaddr *out,
+		    const char *text)
 {
-	return text[0] && wm_sockaddr_resolve(out, text) == 0;
+	if (!text[0])
+		return false;
+	if (rc->resolve)
+		return rc->resolve(rc->resolve_ctx, text, out) == 0;
+	return wm_sockaddr_parse(out, text);
 }
 
 static void send_initiation(struct wm_relay_client *rc,
@@ -257,7 +300,7 @@ static int tcp_connect(struct wm_relay_client *rc)
 {
 	int fd, one = 1;
 
-	if (!resolve(&rc->tcp_addr, rc->tcp_text))
+	if (!resolve(rc, &rc->tcp_addr, rc->tcp_text))
 		return -EHOSTUNREACH;
 	fd = socket(rc->tcp_addr.sa.sa_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -280,7 +323,7 @@ static void start_udp(struct wm_relay_client *rc, uint64_t now)
 	rc->transport = WM_RC_UDP;
 	rc->state = WM_RELAY_HANDSHAKE;
 	rc->attempt_start = now;
-	if (!resolve(&rc->udp_addr, rc->udp_text)) {
+	if (!resolve(rc, &rc->udp_addr, rc->udp_text)) {
 		go_down(rc, now, "cannot resolve");
 		return;
 	}
@@ -314,6 +357,7 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	rc->last_rx = now;
 	rc->probe_at = 0;
 	rc->tcp_lost_at = 0;
+	rc->tcp_flipped = false; /* tcp_tls stays: it worked */
 	rc->stats.connects++;
 	if (!was_up) {
 		rc->changes++;
@@ -733,7 +777,7 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		    wm_since(now, rc->last_udp_try) >= SEC(WM_RELAY_UDP_RETRY_S) &&
 		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_udp_try = now;
-			if (resolve(&rc->udp_addr, rc->udp_text))
+			if (resolve(rc, &rc->udp_addr, rc->udp_text))
 				send_initiation(rc, WM_RC_UDP, now);
 		}
 		break;

@@ -2,7 +2,10 @@
  * client.h - the agent's one session with its relay (relay/proto.h).
  *
  * It connects outbound only: UDP first; when UDP gets no answer within
- * WM_RELAY_UDP_WAIT_S, TCP (optionally TLS) to RelayTCP. Lost sessions are
+ * WM_RELAY_UDP_WAIT_S, TCP to RelayTCP: TLS for tls://, plain for tcp://,
+ * and for a bare host:port TLS first, then plain at once when that
+ * attempt fails (a relay without a certificate closes a ClientHello);
+ * what worked last is tried first next time. Lost sessions are
  * re-established with capped exponential backoff and jitter; while on TCP,
  * UDP is retried every WM_RELAY_UDP_RETRY_S, and for WM_RELAY_TCP_STICKY_S
  * after a session over TCP is lost the next attempts go to TCP at once.
@@ -101,8 +104,13 @@ struct wm_relay_client {
 	struct wm_loop *loop;
 	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
 	void *on_tcp_ctx;
+	int (*resolve)(void *ctx, const char *text, union wm_sockaddr *out);
+	void *resolve_ctx;
 	char udp_text[WM_RELAY_TEXT_MAX], tcp_text[WM_RELAY_TEXT_MAX];
 	bool tcp_configured, tcp_tls;
+	/* a bare RelayTCP: tcp_tls is the next kind to try, flipped when an
+	 * attempt fails; tcp_flipped: the other kind is being tried at once */
+	bool tcp_auto, tcp_flipped;
 	union wm_sockaddr udp_addr, tcp_addr;
 
 	struct wm_noise_peer noise;
@@ -146,6 +154,11 @@ struct wm_relay_client_setup {
 	/* The TCP connection's readiness handler (ctx is on_tcp_ctx). */
 	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
 	void *on_tcp_ctx;
+	/* Turns a host:port into an address without blocking (the agent's
+	 * background resolver): 0, or <0 while it has no answer. NULL:
+	 * numeric addresses only. */
+	int (*resolve)(void *ctx, const char *text, union wm_sockaddr *out);
+	void *resolve_ctx;
 };
 
 /* Sets up (does not connect). Returns 0, or -errno; a relay name that

@@ -61,6 +61,9 @@ struct wm_relay_path {
 	/* UDP: the local address it was sent to, so that answers leave
 	 * from it on a host with several (port unused; AF_UNSPEC: any) */
 	union wm_sockaddr local;
+	/* UDP: came to (answers leave from) the second STUN port, which
+	 * carries nothing but STUN */
+	bool alt_port;
 };
 
 /* Why a datagram or frame was dropped. */
@@ -109,6 +112,7 @@ struct wm_relay_params {
 	size_t n_allowed;
 	uint64_t client_rate;                 /* bytes/s per client; 0: no limit */
 	uint32_t max_clients;                 /* 0: as many as allowed */
+	uint16_t stun_port, stun_alt_port;    /* for OTHER-ADDRESS; 0: none */
 };
 
 struct wm_relay;
@@ -119,6 +123,13 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 		 const struct wm_relay_ops *ops);
 /* Wipes every key and frees; NULL is fine. */
 void wm_relay_free(struct wm_relay *r);
+
+/* Applies a new allow-list, ClientRate and MaxClients (SIGHUP) from p
+ * (its private_key and STUN ports are ignored: the relay's identity
+ * and sockets stay): clients still
+ * allowed keep their sessions, clients no longer allowed are dropped
+ * (and logged). 0, or -ENOMEM with the relay unchanged. */
+int wm_relay_reload(struct wm_relay *r, const struct wm_relay_params *p);
 
 /* Handles one datagram (STUN or relay; over TCP, one length-prefixed
  * record without its prefix). buf is modified in place: replies are
@@ -131,6 +142,14 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns);
 
 /* A TCP or TLS connection closed: clients last seen on it are offline. */
 void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn);
+
+/* Calls fn(ctx, conn, at_ns) for each client whose path is a TCP or TLS
+ * connection, with when the last authenticated message came from it (an
+ * answered initiation, or a transport message that opened): how
+ * relay/server_tcp.c tells a client's connection from one sending junk. */
+void wm_relay_conn_activity(const struct wm_relay *r,
+			    void (*fn)(void *ctx, uint32_t conn, uint64_t at_ns),
+			    void *ctx);
 
 /* A snapshot of the counters (the client gauges are counted now). */
 void wm_relay_get_counters(const struct wm_relay *r,
