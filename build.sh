@@ -12,7 +12,8 @@ libminiupnpc-dev"
 TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump faketime
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
-libclang-rt-14-dev python3-cryptography stun-client miniupnpd-nftables natpmpc miniupnpc"
+libclang-rt-14-dev python3-cryptography stun-client miniupnpd-nftables natpmpc miniupnpc
+ansible"
 
 need_pkgs() {
 	local p missing=()
@@ -23,16 +24,22 @@ need_pkgs() {
 	printf '%s\n' "${missing[@]}"
 }
 
-cmd_deps() {
-	# shellcheck disable=SC2086
+# Installs the packages of its arguments that are missing.
+install_missing() {
 	local missing
-	missing=$(need_pkgs $BUILD_DEPS $TEST_DEPS ${EXTRA_DEPS:-})
+	missing=$(need_pkgs "$@")
 	[ -z "$missing" ] && return 0
+	# shellcheck disable=SC2086
 	echo "installing: $(echo $missing)"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+cmd_deps() {
+	# shellcheck disable=SC2086
+	install_missing $BUILD_DEPS $TEST_DEPS ${EXTRA_DEPS:-}
 }
 
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -113,9 +120,11 @@ $(TOOLS): $(OUT)/tests/%: $(OUT)/obj/tests/tools/%.o $(OUT)/libwm.a
 MAKEFILE
 }
 
+# Arguments are make targets: `./build.sh build build/wiremesh` makes only
+# the binary (the packages' builds); none makes everything.
 cmd_build() {
 	[ -n "$(need_pkgs $BUILD_DEPS)" ] && cmd_deps
-	run_make OUT=build
+	run_make OUT=build "$@"
 }
 
 # Protocol timers shortened for the rekey test; never the shipped binary.
@@ -221,8 +230,14 @@ cmd_test() {
 	[ "$FAILED" -eq 0 ]
 }
 
+# What tests/net/demo.sh runs (lib.sh, wm.sh, nat_case.sh): checked on its
+# own, since a machine with the build dependencies may still lack these.
+DEMO_DEPS="nftables iproute2 iputils-ping curl python3 openssl procps coreutils iperf3"
+
 cmd_demo() {
 	cmd_build
+	# shellcheck disable=SC2086
+	install_missing $DEMO_DEPS
 	if [ -x tests/net/demo.sh ]; then exec bash tests/net/demo.sh; fi
 	echo "demo: not yet (needs the NAT traversal work)"
 }
@@ -243,7 +258,7 @@ cmd_package() {
 
 case "${1:-build}" in
 deps) cmd_deps ;;
-build) cmd_build ;;
+build) [ $# -eq 0 ] || shift; cmd_build "$@" ;;
 build_old) cmd_build_old ;;
 test) cmd_test ;;
 demo) cmd_demo ;;

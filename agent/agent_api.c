@@ -6,9 +6,11 @@
 #include "api/metrics.h"
 #include "api/server.h"
 #include "crypto/encoding.h"
+#include "netif/ifstate.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 {
@@ -174,6 +176,36 @@ static void status_extra(void *ctx, json_t *status)
 						      : WM_NAT_UNKNOWN)));
 }
 
+static bool healthy(void *ctx, char *reason, size_t cap)
+{
+	struct wm_agent_view *v = ctx;
+	const char *ifname = v->dev->ifname;
+	int up = wm_netif_is_up(ifname);
+
+	if (up < 0) {
+		snprintf(reason, cap, "interface %s: %s", ifname,
+			 up == -ENODEV ? "does not exist" : strerror(-up));
+		return false;
+	}
+	if (!up) {
+		snprintf(reason, cap, "interface %s is down", ifname);
+		return false;
+	}
+	/* Several relays: healthy while one of them carries traffic. */
+	if (v->relays && v->relays->n && !wm_relays_any_up(v->relays)) {
+		const struct wm_relay_client *rc = &v->relays->slot[0].rc;
+
+		if (v->relays->n == 1)
+			snprintf(reason, cap, "relay %s is not connected",
+				 rc->udp_text[0] ? rc->udp_text : rc->tcp_text);
+		else
+			snprintf(reason, cap, "none of the %zu relays is "
+				 "connected", v->relays->n);
+		return false;
+	}
+	return true;
+}
+
 static void peers_changed(void *ctx)
 {
 	struct wm_agent_view *v = ctx;
@@ -192,6 +224,7 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
 		.metrics_extra = metrics_extra,
+		.healthy = healthy,
 		.ctx = view,
 	};
 

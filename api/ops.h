@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 /* What the agent supplies. Every member may be NULL; the default is
  * given with each. All are called on the control thread. */
@@ -43,6 +45,10 @@ struct wm_api_ops {
 	/* Appends Prometheus families to /metrics (api/metrics.h; ifn is
 	 * the escaped interface label). Default: none. */
 	void (*metrics_extra)(void *ctx, FILE *f, const char *ifn);
+	/* For GET /v1/health: true while the interface is up and, when a
+	 * relay is configured, connected to it; else false with why in
+	 * reason ("interface wm0 is down"). Default: healthy. */
+	bool (*healthy)(void *ctx, char *reason, size_t cap);
 	void *ctx;
 };
 

@@ -248,6 +248,24 @@ static wm_mhd_result h_status(struct wm_api_ctx *api, struct MHD_Connection *c,
 	return wm_json_respond(c, 200, st);
 }
 
+/* A probe for orchestration: 200 {"status":"ok"}, or 503 with why, in
+ * the probe's own fields and, like every other failure, as "error". */
+static wm_mhd_result h_health(struct wm_api_ctx *api, struct MHD_Connection *c,
+			      struct wm_api_request *r)
+{
+	char why[160] = "";
+	json_t *err, *body;
+
+	(void)r;
+	if (!api->ops.healthy || api->ops.healthy(api->ops.ctx, why, sizeof(why)))
+		return wm_json_respond(c, 200, json_pack("{s:s}", "status", "ok"));
+	err = wm_json_error_body(503, why);
+	body = json_pack("{s:s,s:s,s:O}", "status", "unavailable", "reason", why,
+			 "error", json_object_get(err, "error"));
+	json_decref(err);
+	return wm_json_respond(c, 503, body);
+}
+
 static wm_mhd_result h_peers_get(struct wm_api_ctx *api, struct MHD_Connection *c,
 				 struct wm_api_request *r)
 {
@@ -466,6 +484,7 @@ static wm_mhd_result h_metrics(struct wm_api_ctx *api, struct MHD_Connection *c,
 
 const struct wm_api_route wm_api_routes[] = {
 	{ "GET", "/v1/status", false, h_status, { 200, 401, 500 } },
+	{ "GET", "/v1/health", false, h_health, { 200, 401, 500, 503 } },
 	{ "GET", "/v1/peers", false, h_peers_get, { 200, 401, 500 } },
 	{ "PUT", "/v1/peers", true, h_peers_put,
 	  { 200, 400, 401, 409, 413, 415, 422, 500 } },

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # build-packages.sh - build the .deb and the .rpm from the source tree.
 # Called by `./build.sh package`; output:
+#   build/pkg/wiremesh-<ver>.tar.gz          (the source: files git knows, no build/)
 #   build/pkg/wiremesh_<ver>_<debarch>.deb   (debhelper, packaging/debian/)
-#   build/pkg/wiremesh-<ver>.<rpmarch>.rpm   (rpmbuild, packaging/rpm/wiremesh.spec)
+#   build/pkg/wiremesh-<ver>.<rpmarch>.rpm   (rpmbuild -ba, packaging/rpm/wiremesh.spec)
+#   build/pkg/wiremesh-<ver>-1.src.rpm       (the spec and the source tarball)
 # The version is agent/version.h's WM_VERSION, nowhere else.
 #
 # The tree is copied to build/pkg/work/wiremesh-<ver>/ (the files git knows
 # plus untracked ones it does not ignore), with packaging/debian as debian/,
 # so the work tree itself is never written to. debian/rules and the spec both
-# compile with `./build.sh build`; the rpm reuses what the deb build compiled.
-# To save compiling at all, the staged tree starts from a copy of build/
-# (timestamps kept, so make rebuilds whatever is out of date); WM_PKG_CLEAN=1
-# compiles from nothing instead.
+# compile the binary with `./build.sh build build/wiremesh`. The rpm is built
+# by rpmbuild from the spec and the source tarball alone, so it compiles from
+# nothing. To save compiling for the deb, its staged tree starts from a copy
+# of build/ (timestamps kept, so make rebuilds whatever is out of date);
+# WM_PKG_CLEAN=1 compiles it from nothing too.
 #
 # Environment: WM_PKG_OUT (default build/pkg), WM_PKG_CLEAN=1,
 # WM_PKG_KEEP=1 (keep the work directory), SOURCE_DATE_EPOCH (default: the
@@ -68,6 +71,25 @@ else
 fi
 [ -f "$SRC/build.sh" ] && [ -f "$SRC/agent/version.h" ] || die "staging failed"
 
+# The source tarball, before anything is built in the tree: what rpmbuild
+# compiles from.
+TARBALL=$WORK/wiremesh-$VERSION.tar.gz
+tar -C "$WORK" --sort=name --owner=0 --group=0 --numeric-owner \
+	--mtime="@$SOURCE_DATE_EPOCH" -cf - "wiremesh-$VERSION" | gzip -9 -n >"$TARBALL"
+
+# The rpm: rpmbuild with the spec and the source tarball, nothing else, in
+# the background while the deb builds (they share nothing but the tarball).
+# --nodeps: BuildRequires name Fedora packages; the Debian ones are checked
+# by dpkg-buildpackage below.
+mkdir -p "$WORK/rpmbuild/SOURCES"
+cp "$TARBALL" "$WORK/rpmbuild/SOURCES/"
+step "rpmbuild" "$WORK/rpm.log" \
+	rpmbuild -ba --nodeps --define "_topdir $WORK/rpmbuild" --define "_dbpath $WORK/rpmdb" \
+	--define "wm_version $VERSION" "$TOP/packaging/rpm/wiremesh.spec" &
+RPM_JOB=$!
+# If the deb fails, wait for rpmbuild rather than leave it running.
+trap 'wait' EXIT
+
 if [ "${WM_PKG_CLEAN:-0}" != 1 ] && [ -x "$TOP/build/wiremesh" ]; then
 	mkdir -p "$SRC/build"
 	for f in obj libwm.a wiremesh tests; do
@@ -88,27 +110,24 @@ step "dpkg-buildpackage" "$WORK/deb.log" \
 DEB=wiremesh_${VERSION}_${DEB_ARCH}.deb
 [ -f "$WORK/$DEB" ] || die "dpkg-buildpackage made no $DEB"
 
-# The rpm builds from a tarball of the same staged tree without debian/. It
-# carries the build/ that dpkg-buildpackage just made, so the spec's
-# `./build.sh build` finds everything up to date instead of compiling again.
-mkdir -p "$WORK/rpmbuild/SOURCES"
-tar -C "$WORK" --exclude="wiremesh-$VERSION/debian" \
-	-czf "$WORK/rpmbuild/SOURCES/wiremesh-$VERSION.tar.gz" "wiremesh-$VERSION"
-# --nodeps: BuildRequires name Fedora packages; the Debian ones are checked
-# by dpkg-buildpackage above.
-step "rpmbuild" "$WORK/rpm.log" \
-	rpmbuild -bb --nodeps --define "_topdir $WORK/rpmbuild" --define "_dbpath $WORK/rpmdb" \
-	--define "wm_version $VERSION" "$TOP/packaging/rpm/wiremesh.spec"
+wait "$RPM_JOB" || die "rpmbuild failed (log: $WORK/rpm.log)"
 RPM_BUILT=$WORK/rpmbuild/RPMS/$RPM_ARCH/wiremesh-$VERSION-1.$RPM_ARCH.rpm
 [ -f "$RPM_BUILT" ] || die "rpmbuild made no $RPM_BUILT"
 RPM=wiremesh-$VERSION.$RPM_ARCH.rpm
+SRPM_BUILT=$WORK/rpmbuild/SRPMS/wiremesh-$VERSION-1.src.rpm
+[ -f "$SRPM_BUILT" ] || die "rpmbuild made no $SRPM_BUILT"
 
 mkdir -p "$OUT"
-rm -f "$OUT"/wiremesh_*.deb "$OUT"/wiremesh-dbgsym_*.deb "$OUT"/wiremesh-*.rpm
+rm -f "$OUT"/wiremesh_*.deb "$OUT"/wiremesh-dbgsym_*.deb "$OUT"/wiremesh-*.rpm \
+	"$OUT"/wiremesh-*.tar.gz
 cp "$WORK/$DEB" "$OUT/$DEB"
 cp "$RPM_BUILT" "$OUT/$RPM"
+cp "$SRPM_BUILT" "$OUT/"
+cp "$TARBALL" "$OUT/"
 if [ "${WM_PKG_KEEP:-0}" != 1 ]; then rm -rf "$WORK"; fi
 
 echo "built:"
+echo "  $OUT/wiremesh-$VERSION.tar.gz"
 echo "  $OUT/$DEB"
 echo "  $OUT/$RPM"
+echo "  $OUT/wiremesh-$VERSION-1.src.rpm"

@@ -134,6 +134,15 @@ check "deb version is agent/version.h's" test "$(dpkg-deb -f "$DEB" Version)" = 
 check "rpm version is agent/version.h's" \
 	test "$("${RPMQ[@]}" -qp --qf '%{VERSION}' "$RPM" 2>/dev/null)" = "$VERSION"
 
+# The rpm is rpmbuild's work from the spec and the source tarball alone: the
+# source rpm holds just those two, and the tarball no build/ to reuse.
+SRPM=$PKG/wiremesh-${VERSION}-1.src.rpm
+check "source rpm holds the spec and the source tarball" test \
+	"$("${RPMQ[@]}" -qpl "$SRPM" 2>/dev/null | sort | tr '\n' ' ')" = "wiremesh-${VERSION}.tar.gz wiremesh.spec "
+check "the source tarball has the tree and no build/" sh -c \
+	"tar -tzf '$PKG/wiremesh-${VERSION}.tar.gz' | grep -qx 'wiremesh-${VERSION}/build.sh' &&
+	 ! tar -tzf '$PKG/wiremesh-${VERSION}.tar.gz' | grep -q '^wiremesh-${VERSION}/build/'"
+
 # ------------------------------------------------------------------ lintian
 # lintian leaves an mldbm-elf-* temp file behind: keep it in $TMP.
 TMPDIR=$TMP timeout 120 lintian --fail-on error "$DEB" >"$TMP/lintian.log" 2>&1
@@ -163,6 +172,7 @@ expected="/etc/wiremesh/relay.conf.example
 /usr/lib/systemd/system/wiremesh@.service
 /usr/lib/sysusers.d/wiremesh.conf
 /usr/share/bash-completion/completions/wiremesh
+/usr/share/man/man5/wiremesh.conf.5.gz
 /usr/share/man/man8/wiremesh.8.gz"
 deb_list=$(dpkg-deb -c "$DEB")
 deb_files=$(awk '$1 !~ /^d/ {print $6}' <<<"$deb_list" | sed -e 's|^\./|/|' -e 's|^/lib/|/usr/lib/|' |
@@ -246,9 +256,12 @@ for role in agent relay; do
 	fi
 done
 
-# Man page: every command, config key and API route.
-man_txt=$(zcat /usr/share/man/man8/wiremesh.8.gz | groff -man -Tascii -rLL=250n -rHY=0 -P-cbou 2>/dev/null)
-man_warn=$(zcat /usr/share/man/man8/wiremesh.8.gz | groff -man -ww -z 2>&1)
+# Man pages: every command, config key and API route (wiremesh.conf(5) has
+# the keys; tests/net/test_docs.sh checks them against the parsers).
+man_txt=$(for m in man8/wiremesh.8 man5/wiremesh.conf.5; do
+	zcat /usr/share/man/$m.gz | groff -man -Tascii -rLL=250n -rHY=0 -P-cbou 2>/dev/null; done)
+man_warn=$(for m in man8/wiremesh.8 man5/wiremesh.conf.5; do
+	zcat /usr/share/man/$m.gz | groff -man -ww -z 2>&1; done)
 check "man page renders without groff warnings" test -z "$man_warn"
 man_missing=()
 for w in "wiremesh agent" "wiremesh relay" "wiremesh genkey" "wiremesh pubkey" \
@@ -435,7 +448,8 @@ if timeout 60 rpm --root "$ROOT" --dbpath /rpmdb --initdb 2>/dev/null &&
 	modes=$(cd "$ROOT" && stat -c '%a %U:%G %n' etc/wiremesh etc/wiremesh/wm0.conf.example \
 		etc/wiremesh/relay.conf.example usr/bin/wiremesh usr/lib/systemd/system/wiremesh@.service \
 		usr/lib/systemd/system/wiremesh-relay.service usr/lib/sysusers.d/wiremesh.conf \
-		usr/share/man/man8/wiremesh.8.gz usr/share/bash-completion/completions/wiremesh 2>&1)
+		usr/share/man/man8/wiremesh.8.gz usr/share/man/man5/wiremesh.conf.5.gz \
+		usr/share/bash-completion/completions/wiremesh 2>&1)
 	want="700 root:root etc/wiremesh
 600 root:root etc/wiremesh/wm0.conf.example
 600 root:root etc/wiremesh/relay.conf.example
@@ -444,6 +458,7 @@ if timeout 60 rpm --root "$ROOT" --dbpath /rpmdb --initdb 2>/dev/null &&
 644 root:root usr/lib/systemd/system/wiremesh-relay.service
 644 root:root usr/lib/sysusers.d/wiremesh.conf
 644 root:root usr/share/man/man8/wiremesh.8.gz
+644 root:root usr/share/man/man5/wiremesh.conf.5.gz
 644 root:root usr/share/bash-completion/completions/wiremesh"
 	check "rpm files have the expected modes and owners" test "$modes" = "$want"
 	[ "$modes" = "$want" ] || diff <(echo "$want") <(echo "$modes") | sed 's/^/     | /'
