@@ -126,22 +126,28 @@ cmd_build_san() {
 }
 
 # Each test prints "N passed, M failed" as its last line; we add them up.
+# A test can only pass by saying so: no summary line, a summary of nothing
+# ("0 passed, 0 failed"), or a non-zero exit are each one failure, so a
+# script that dies early, a guard that skips everything or a missing binary
+# never counts green (tests/net/test_runner.sh checks this).
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
 count_result() { # name logfile status
-	local name=$1 log=$2 st=$3 line p f
+	local name=$1 log=$2 st=$3 line p=0 f=0 why=
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)
 	if [ -n "$line" ]; then
 		p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
-	elif [ "$st" -eq 0 ]; then p=1; f=0
-	else p=0; f=1
 	fi
-	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ -z "$line" ]; then why="no summary line"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then why="nothing was tested"
+	elif [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then why="exit status $st"
+	fi
+	[ -z "$why" ] || [ "$f" -ne 0 ] || f=1
 	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
 	if [ "$f" -ne 0 ]; then
 		FAILED_NAMES+=("$name")
-		echo "FAIL  $name ($p passed, $f failed)"; sed 's/^/    | /' "$log" | tail -n 40
+		echo "FAIL  $name ($p passed, $f failed${why:+; $why})"; sed 's/^/    | /' "$log" | tail -n 40
 	else
 		echo "ok    $name ($p passed)"
 	fi
@@ -176,11 +182,16 @@ cmd_test() {
 	cmd_build_fast_timers
 	cmd_build_other_crypto
 	local t o
-	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
-	for t in build/san/tests/test_*; do
+	# One run per source file: a binary that failed to appear is a failure.
+	for t in tests/unit/test_*.c; do
+		t=$(basename "$t" .c)
+		run_one "unit/$t" "build/tests/$t"
+	done
+	for t in tests/unit/test_*.c; do
+		t=$(basename "$t" .c)
 		ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
 			UBSAN_OPTIONS=print_stacktrace=1 \
-			run_one "asan+ubsan/$(basename "$t")" "$t"
+			run_one "asan+ubsan/$t" "build/san/tests/$t"
 	done
 	# Every crypto backend passes the same vectors.
 	for o in $(other_crypto); do
@@ -221,6 +232,14 @@ cmd_package() {
 	echo "package: not yet"
 }
 
+# run-one NAME CMD...: one command through the suite's runner and counter;
+# exits non-zero when it counts as failed (for tests/net/test_runner.sh).
+cmd_run_one() {
+	run_one "$@"
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
 case "${1:-build}" in
 deps) cmd_deps ;;
 build) cmd_build ;;
@@ -228,6 +247,7 @@ test) cmd_test ;;
 demo) cmd_demo ;;
 bench) cmd_bench ;;
 package) cmd_package ;;
+run-one) shift; cmd_run_one "$@" ;;
 clean) rm -rf build ;;
 *) echo "usage: $0 [deps|build|test|demo|bench|package|clean]" >&2; exit 2 ;;
 esac
