@@ -232,6 +232,13 @@ cmd_package() {
 	echo "package: not yet"
 }
 
+# Each security check turned off in turn (in a copy under /tmp) must make
+# a test fail; prints "mutation -> caught by". Not part of test (minutes).
+cmd_mutate() {
+	cmd_build
+	exec bash tests/mutate/mutate.sh "$@"
+}
+
 # run-one NAME CMD...: one command through the suite's runner and counter;
 # exits non-zero when it counts as failed (for tests/net/test_runner.sh).
 cmd_run_one() {
@@ -248,6 +255,7 @@ demo) cmd_demo ;;
 bench) cmd_bench ;;
 package) cmd_package ;;
 run-one) shift; cmd_run_one "$@" ;;
+mutate) shift; cmd_mutate "$@" ;;
 clean) rm -rf build ;;
-*) echo "usage: $0 [deps|build|test|demo|bench|package|clean]" >&2; exit 2 ;;
+*) echo "usage: $0 [deps|build|test|demo|bench|package|mutate|fuzz [S]|soak [--short]|clean]" >&2; exit 2 ;;
 esac

@@ -6,13 +6,15 @@
  * under its own reason: a replay, a flipped tag, an unknown index, a
  * decrypted packet that is not IP, and the cryptokey-routing rule (a peer
  * may only send from its own AllowedIPs, not from nowhere's nor another
- * peer's).
+ * peer's); and a data message the relay says came from one peer, under
+ * another peer's session, is refused.
  */
 #include "check.h"
 #include "agent/wg/cookie.h"
 #include "agent/receive.h"
 #include "agent/device.h"
 #include "agent/handshake.h"
+#include "agent/relay/client.h"
 #include "agent/wg/noise.h"
 #include "agent/wg/session.h"
 #include "crypto/random.h"
@@ -145,6 +147,8 @@ TEST(bad_mac1_and_unknown_index_are_counted)
 /* A session a -> b through the real handshake code (the response is
  * carried by hand: the devices have no sockets). a's AllowedIPs on b are
  * 10.9.0.1/32; a third peer c owns 10.9.0.3/32. */
+static struct wm_peer *b_c;
+
 static void session_up(uint64_t now)
 {
 	struct wm_msg_initiation init;
@@ -164,6 +168,7 @@ static void session_up(uint64_t now)
 	CHECK(c != NULL);
 	CHECK(wm_cidr_parse(&cidr, "10.9.0.3/32"));
 	CHECK(wm_device_add_allowed_ip(&b, c, &cidr) == 0);
+	b_c = c;
 }
 
 /* A 28-byte IPv4 packet from 10.9.0.<src> to 10.9.0.2 (no checksum: the
@@ -266,10 +271,28 @@ TEST(data_path_rules_are_each_counted)
 	feed_at(bad, n, now);
 	CHECK(b.stats.rx_malformed == 1 && drops() == 7);
 
+	/* Relayed: the relay vouches for c's key, the body is a's session. */
+	{
+		struct wm_relay_event ev = { .type = WM_RELAY_EV_FRAME,
+					     .key = b_c->public_key };
+
+		m = seal(bad, pkt, ip4(pkt, 1), now);
+		ev.body = bad;
+		ev.len = m;
+		wm_receive_relay_event(&b, &ev, now);
+		CHECK(b.stats.rx_unknown_peer == 1 && drops() == 8);
+		/* from a, through the relay, it is a's packet */
+		m = seal(bad, pkt, ip4(pkt, 1), now);
+		ev.key = b_a->public_key;
+		ev.len = m;
+		wm_receive_relay_event(&b, &ev, now);
+		CHECK(drops() == 8);
+	}
+
 	/* After all that, a's own traffic still passes. */
 	n = seal(msg, pkt, ip4(pkt, 1), now);
 	feed_at(msg, n, now);
-	CHECK(drops() == 7);
+	CHECK(drops() == 8);
 	teardown();
 }
 
