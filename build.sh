@@ -239,6 +239,14 @@ cmd_mutate() {
 	exec bash tests/mutate/mutate.sh "$@"
 }
 
+# Every fuzz target in turn, SECONDS each (default 60), with its
+# dictionary; new corpus entries kept in build/fuzz/corpus/ (FUZZ_SAVE=1
+# merges the coverage-adding ones into tests/fuzz/corpus/). Not in test.
+cmd_fuzz() {
+	[ -n "$(need_pkgs clang-14 libclang-rt-14-dev)" ] && cmd_deps
+	exec bash tests/fuzz/run.sh "$@"
+}
+
 # run-one NAME CMD...: one command through the suite's runner and counter;
 # exits non-zero when it counts as failed (for tests/net/test_runner.sh).
 cmd_run_one() {
@@ -256,6 +264,7 @@ bench) cmd_bench ;;
 package) cmd_package ;;
 run-one) shift; cmd_run_one "$@" ;;
 mutate) shift; cmd_mutate "$@" ;;
+fuzz) shift; cmd_fuzz "$@" ;;
 clean) rm -rf build ;;
 *) echo "usage: $0 [deps|build|test|demo|bench|package|mutate|fuzz [S]|soak [--short]|clean]" >&2; exit 2 ;;
 esac
