@@ -445,7 +445,7 @@ else
 		[ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -ge "$2" ]
 	}
 	t_check "wrong types and lengths counted as malformed" grew malformed 500
-	t_check "handshakes without a valid mac1 counted as bad_mac" grew bad_mac 5
+	t_check "handshakes without a valid mac1 counted as bad_mac" grew bad_mac 1
 	t_check "data for unknown receiver indexes counted as unknown_index" grew unknown_index 500
 	# under the real index (sniffed): flipped tags, forged counters, truncations
 	t_check "forged data under the session's index counted as bad_auth" grew bad_auth 1000
