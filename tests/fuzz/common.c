@@ -189,7 +189,7 @@ bool __real_wm_x25519(uint8_t out[WM_KEY_LEN], const uint8_t scalar[WM_KEY_LEN],
 bool __wrap_wm_x25519(uint8_t out[WM_KEY_LEN], const uint8_t scalar[WM_KEY_LEN],
 		      const uint8_t point[WM_KEY_LEN]);
 
-enum { X_CACHE = 1024 };
+enum { X_CACHE = 16384 }; /* ~1.6 MB: a long input's handshakes fit */
 static struct x_entry {
 	uint8_t scalar[WM_KEY_LEN], point[WM_KEY_LEN], out[WM_KEY_LEN];
 	bool ok, used;

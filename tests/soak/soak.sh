@@ -13,7 +13,7 @@
 # drops of datagrams the size of a sealed ping (UDP length 136) are counted
 # by their own nftables rule, so every lost ping is either explained by one
 # of them or is a loss of ours. Halfway: the relay is killed and started
-# again, and a's NAT rebinds (its conntrack table flushed, its masquerade
+# again, after a's NAT rebinds (its conntrack table flushed, its masquerade
 # moved to another port range: a's traffic leaves from a new public port).
 #
 # Printed: pings sent / lost / explained by the injected loss / beyond it
@@ -142,16 +142,9 @@ for ((i = 1; i <= K; i++)); do
 done
 T_START=$SECONDS
 
-# Halfway: the relay restarts and a's NAT rebinds.
+# Halfway: a's NAT rebinds, then the relay restarts (so a's new session
+# with it must come from the new port).
 sleep $((SECS / 2))
-restart_relay() {
-	lab_kill "$WM_RELAY_PID"
-	lab_bg --name relay2 relay "$WM" relay --config "$LAB_TMP/relay.conf"
-	WM_RELAY_PID=$LAB_LAST_PID
-	lab_wait_for 5 lab_exec relay sh -c 'ss -Hlun "sport = :3478" | grep -q .'
-}
-t_check "relay restarted halfway" restart_relay
-RELAY2_LOG=$LAB_LAST_LOG
 rebind() {
 	lab_exec "$NAT_A_NS" nft flush chain ip wm_nat postrouting &&
 		lab_exec "$NAT_A_NS" nft add rule ip wm_nat postrouting oifname wan ip saddr "$HOST_A_LAN" \
@@ -161,6 +154,14 @@ rebind() {
 		lab_exec "$NAT_A_NS" conntrack -F 2>/dev/null
 }
 t_check "a's NAT rebinds (new port range, conntrack flushed)" rebind
+restart_relay() {
+	lab_kill "$WM_RELAY_PID"
+	lab_bg --name relay2 relay "$WM" relay --config "$LAB_TMP/relay.conf"
+	WM_RELAY_PID=$LAB_LAST_PID
+	lab_wait_for 5 lab_exec relay sh -c 'ss -Hlun "sport = :3478" | grep -q .'
+}
+t_check "relay restarted halfway" restart_relay
+RELAY2_LOG=$LAB_LAST_LOG
 # a found the new relay, from its new public port
 a_back() { grep -qE "client $(wm_pub a | sed 's/[+/]/./g') connected over udp from [0-9.]+:61[0-9]{3}" "$RELAY2_LOG"; }
 t_check "a connected to the restarted relay from its rebound port" lab_wait_for 30 a_back
