@@ -137,14 +137,29 @@ N_EACH=$((SECS * RATE / K))
 INTERVAL=$(awk -v k="$K" -v r="$RATE" 'BEGIN {printf "%.3f", k / r}')
 PINGS=()
 for ((i = 1; i <= K; i++)); do
-	lab_bg --name "ping$i" "$HOST_A_NS" ping -n -q -c "$N_EACH" -i "$INTERVAL" -W 2 "10.77.1.$i"
+	lab_bg --name "ping$i" "$HOST_A_NS" ping -n -D -c "$N_EACH" -i "$INTERVAL" -W 2 "10.77.1.$i"
 	PINGS+=("$LAB_LAST_LOG")
 done
 T_START=$SECONDS
+# a's handshakes with its real peers, as `wg show` reports them (for the
+# report of each lost ping below), every 0.5 s for the run
+watch_hs() {
+	local end=$((SECONDS + SECS + 10))
+	while [ $SECONDS -lt $end ]; do
+		echo "$(date +%s.%N) $(wg show "wk${T}a" latest-handshakes 2>/dev/null | grep -vP '\t0$' | tr '\n' ' ')"
+		sleep 0.5
+	done
+}
+watch_hs >"$LAB_TMP/handshakes.log" 2>&1 &
+WATCH=$!
 
+# RSS at a quarter: growth that stops after warm-up is no leak; a leak
+# keeps growing into the last quarter.
+sleep $((SECS / 4))
+read -r RSS_Q1 _ < <(sample)
 # Halfway: a's NAT rebinds, then the relay restarts (so a's new session
 # with it must come from the new port).
-sleep $((SECS / 2))
+sleep $((SECS / 2 - SECS / 4))
 rebind() {
 	lab_exec "$NAT_A_NS" nft flush chain ip wm_nat postrouting &&
 		lab_exec "$NAT_A_NS" nft add rule ip wm_nat postrouting oifname wan ip saddr "$HOST_A_LAN" \
@@ -153,6 +168,7 @@ rebind() {
 			masquerade &&
 		lab_exec "$NAT_A_NS" conntrack -F 2>/dev/null
 }
+T_REBIND=$(date +%s.%N)
 t_check "a's NAT rebinds (new port range, conntrack flushed)" rebind
 restart_relay() {
 	lab_kill "$WM_RELAY_PID"
@@ -167,6 +183,9 @@ a_back() { grep -qE "client $(wm_pub a | sed 's/[+/]/./g') connected over udp fr
 t_check "a connected to the restarted relay from its rebound port" lab_wait_for 30 a_back
 grep -h "connected" "$RELAY2_LOG" | sed 's/^/    /'
 
+sleep $((SECS / 4))
+read -r RSS_Q3 _ < <(sample)
+
 # the pings end on their own (bounded: count and -W)
 pings_done() {
 	local l
@@ -180,19 +199,63 @@ for l in "${PINGS[@]}"; do
 	SENT=$((SENT + $(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$l")))
 	RECV=$((RECV + $(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$l")))
 done
+kill "$WATCH" 2>/dev/null
 LOST=$((SENT - RECV)) INJ=$(drops ping_drops) OTHER=$(drops other_drops)
+# Every lost ping: when, and how far from a's last handshake with that
+# peer and from the rebinding (injected drops look like any other loss:
+# this is for reading when the total says a loss was ours).
+lost_report() {
+	local i
+	for ((i = 1; i <= K; i++)); do
+		echo "PEER $i $(wm_pub "b$i") ${PINGS[$((i - 1))]}"
+	done >"$LAB_TMP/peers.txt"
+	"$LAB_PYTHON" - "$LAB_TMP/handshakes.log" "$T_REBIND" "$INTERVAL" "$N_EACH" "$LAB_TMP/peers.txt" <<-'EOF'
+		import re, sys
+		hs_log, t_rebind, interval, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+		hs = {}  # key -> sorted handshake times
+		for line in open(hs_log):
+		    f = line.split()
+		    for k, t in zip(f[1::2], f[2::2]):
+		        if t != '0':
+		            hs.setdefault(k, set()).add(int(t))
+		for line in open(sys.argv[5]):
+		    _, i, key, log = line.split()
+		    got, first = {}, None
+		    for l in open(log):
+		        m = re.match(r'\[(\d+\.\d+)\] \d+ bytes from .* icmp_seq=(\d+)', l)
+		        if m:
+		            got[int(m.group(2))] = float(m.group(1))
+		    if not got:
+		        continue
+		    s0, t0 = min(got.items())
+		    for seq in range(1, n + 1):
+		        if seq in got:
+		            continue
+		        t = t0 + (seq - s0) * interval
+		        before = [h for h in hs.get(key, ()) if h <= t]
+		        dh = t - max(before) if before else -1
+		        print('lost: b%s seq %d at %+.1f s from the rebinding, %.1f s after a handshake'
+		              % (i, seq, t - t_rebind, dh))
+	EOF
+}
+lost_report >"$LAB_TMP/lost.txt" 2>&1
 REKEYS=$((HS1 - HS0))
 BEYOND=$((LOST > INJ ? LOST - INJ : 0))
 echo
 echo "soak: $((SECONDS - T_START)) s, $REKEYS rekeys (a's completed handshakes), $((REKEYS * 2)) min of 2-minute rekeys"
 echo "soak: pings sent $SENT, lost $LOST, explained by injected loss $INJ (+$OTHER other datagrams dropped)"
+if [ "$BEYOND" -gt 0 ] || [ "${SOAK_VERBOSE:-0}" = 1 ]; then
+	echo "soak: the lost pings (wg show's handshake times are whole seconds):"
+	sed 's/^/    /' "$LAB_TMP/lost.txt"
+fi
 echo "soak: lost beyond the injected loss: $BEYOND ($(awk -v b="$BEYOND" -v r="$REKEYS" 'BEGIN {printf "%.3f", (r ? b / r : 0)}') per rekey)"
-echo "soak: RSS ${RSS0} -> ${RSS1} kB, fds ${FD0} -> ${FD1}"
+echo "soak: RSS ${RSS0} kB at start, ${RSS_Q1} at 1/4, ${RSS_Q3} at 3/4, ${RSS1} at the end; fds ${FD0} -> ${FD1}"
 t_check "sent every ping ($SENT of $((N_EACH * K)))" test "$SENT" -eq $((N_EACH * K))
 t_check "no ping lost beyond the injected loss ($BEYOND)" test "$BEYOND" -eq 0
 t_check "rekeyed ($REKEYS handshakes in $SECS s with $K peers)" test "$REKEYS" -ge $((SECS * K / 9))
 # (under valgrind the RSS is valgrind's: shown, not judged)
 [ $SHORT = 1 ] || t_check "RSS did not grow (${RSS0} -> ${RSS1} kB)" test "$RSS1" -le $((RSS0 + 1024))
+[ $SHORT = 1 ] || t_check "nor in the last quarter (${RSS_Q3} -> ${RSS1} kB)" test "$RSS1" -le $((RSS_Q3 + 128))
 t_check "no fd leak (${FD0} -> ${FD1})" test "$FD1" -le "$FD0"
 alive() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]; }
 dead() { ! alive "$1"; }
