@@ -137,22 +137,28 @@ cmd_build_san() {
 }
 
 # Each test prints "N passed, M failed" as its last line; we add them up.
+# A test can only pass by saying so: no summary line, a summary of nothing
+# ("0 passed, 0 failed"), or a non-zero exit are each one failure, so a
+# script that dies early, a guard that skips everything or a missing binary
+# never counts green (tests/net/test_runner.sh checks this).
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
 count_result() { # name logfile status
-	local name=$1 log=$2 st=$3 line p f
+	local name=$1 log=$2 st=$3 line p=0 f=0 why=
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)
 	if [ -n "$line" ]; then
 		p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
-	elif [ "$st" -eq 0 ]; then p=1; f=0
-	else p=0; f=1
 	fi
-	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	if [ -z "$line" ]; then why="no summary line"
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then why="nothing was tested"
+	elif [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then why="exit status $st"
+	fi
+	[ -z "$why" ] || [ "$f" -ne 0 ] || f=1
 	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
 	if [ "$f" -ne 0 ]; then
 		FAILED_NAMES+=("$name")
-		echo "FAIL  $name ($p passed, $f failed)"; sed 's/^/    | /' "$log" | tail -n 40
+		echo "FAIL  $name ($p passed, $f failed${why:+; $why})"; sed 's/^/    | /' "$log" | tail -n 40
 	else
 		echo "ok    $name ($p passed)"
 	fi
@@ -205,11 +211,16 @@ cmd_test() {
 	cmd_build_other_crypto
 	cmd_build_old || echo "build_old failed: net/test_relay_upgrade will fail"
 	local t o
-	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
-	for t in build/san/tests/test_*; do
+	# One run per source file: a binary that failed to appear is a failure.
+	for t in tests/unit/test_*.c; do
+		t=$(basename "$t" .c)
+		run_one "unit/$t" "build/tests/$t"
+	done
+	for t in tests/unit/test_*.c; do
+		t=$(basename "$t" .c)
 		ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
 			UBSAN_OPTIONS=print_stacktrace=1 \
-			run_one "asan+ubsan/$(basename "$t")" "$t"
+			run_one "asan+ubsan/$t" "build/san/tests/$t"
 	done
 	# Every crypto backend passes the same vectors.
 	for o in $(other_crypto); do
@@ -256,6 +267,38 @@ cmd_package() {
 	echo "package: not yet"
 }
 
+# Each security check turned off in turn (in a copy under /tmp) must make
+# a test fail; prints "mutation -> caught by". Not part of test (minutes).
+cmd_mutate() {
+	cmd_build
+	exec bash tests/mutate/mutate.sh "$@"
+}
+
+# Every fuzz target in turn, SECONDS each (default 60), with its
+# dictionary; new corpus entries kept in build/fuzz/corpus/ (FUZZ_SAVE=1
+# merges the coverage-adding ones into tests/fuzz/corpus/). Not in test.
+cmd_fuzz() {
+	[ -n "$(need_pkgs clang-14 libclang-rt-14-dev)" ] && cmd_deps
+	exec bash tests/fuzz/run.sh "$@"
+}
+
+# A day of rekeys (fast timers), 1% loss, a relay restart and a NAT
+# rebinding, 1,000 peers; --short: 40 s under valgrind. Not in test.
+cmd_soak() {
+	EXTRA_DEPS="conntrack valgrind" cmd_deps
+	cmd_build
+	cmd_build_fast_timers
+	exec bash tests/soak/soak.sh "$@"
+}
+
+# run-one NAME CMD...: one command through the suite's runner and counter;
+# exits non-zero when it counts as failed (for tests/net/test_runner.sh).
+cmd_run_one() {
+	run_one "$@"
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
 case "${1:-build}" in
 deps) cmd_deps ;;
 build) [ $# -eq 0 ] || shift; cmd_build "$@" ;;
@@ -264,6 +307,10 @@ test) cmd_test ;;
 demo) cmd_demo ;;
 bench) cmd_bench ;;
 package) cmd_package ;;
+run-one) shift; cmd_run_one "$@" ;;
+mutate) shift; cmd_mutate "$@" ;;
+fuzz) shift; cmd_fuzz "$@" ;;
+soak) shift; cmd_soak "$@" ;;
 clean) rm -rf build ;;
-*) echo "usage: $0 [deps|build|build_old|test|demo|bench|package|clean]" >&2; exit 2 ;;
+*) echo "usage: $0 [deps|build|build_old|test|demo|bench|package|mutate|fuzz [S]|soak [--short]|clean]" >&2; exit 2 ;;
 esac

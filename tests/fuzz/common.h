@@ -22,8 +22,8 @@ char *fuzz_cstr(const uint8_t *data, size_t size);
 /* A key from 64 hex digits; aborts on a typo in the harness. */
 void fuzz_key(uint8_t out[32], const char *hex);
 
-/* /dev/null opened for writing, once: error messages are formatted (that
- * code runs) but not shown. */
+/* A stream that discards (like /dev/null, but no write(2) per message),
+ * opened once: error messages are formatted (that code runs), not shown. */
 FILE *fuzz_devnull(void);
 
 /*
@@ -45,6 +45,27 @@ struct fuzz_sent {
 void fuzz_sent_reset(void);
 size_t fuzz_sent_count(void);
 const struct fuzz_sent *fuzz_sent_get(size_t i);
+
+/*
+ * Linked with -Wl,--wrap=fopen: a path registered here opens as a read-only
+ * memory stream of the bytes given (kept by the caller until the next
+ * registration of that path; NULL data unregisters), so config readers
+ * that take a path run per input without touching the file system. Other
+ * paths go to the real fopen. At most FUZZ_MEMFILES paths.
+ */
+enum { FUZZ_MEMFILES = 8 };
+void fuzz_memfile(const char *path, const void *data, size_t len);
+
+/*
+ * Linked with -Wl,--wrap=wm_x25519 (wm_x25519_public calls it): X25519 is
+ * a pure function, and the harnesses use fixed keys and seeded
+ * ephemerals, so the same scalar and point come back input after input.
+ * The results are kept in a small cache (the inputs compared in full, so
+ * an answer is always the one the real function gives) instead of being
+ * computed again: a handshake costs the harness a few hashes, not eight
+ * scalar multiplications. libsodium is not instrumented: no coverage is
+ * lost.
+ */
 
 /* True when FUZZ_VERBOSE is set: targets then say what each input did
  * (for looking at a seed or a reproducer by hand). */

@@ -5,9 +5,10 @@
  * Each input is one file's text, fed to all four entry points the
  * programs use: wm_config_parse_string and wm_relay_config_parse_string
  * (as the unit tests and the API's save path do), and wm_config_load /
- * wm_relay_config_load on the same bytes written to a file (what
+ * wm_relay_config_load on the same bytes as a file (what
  * `wiremesh agent --config` and `wiremesh relay --config` call; NUL bytes
- * and long lines reach their line reader). Errors are printed to
+ * and long lines reach their line reader). The file is a memory stream
+ * (fuzz_memfile: fopen is wrapped), so no input costs a file write. Errors are printed to
  * /dev/null so the message formatting runs too.
  *
  * Checked besides "no crash": a file without NUL bytes, CR or long lines
@@ -20,9 +21,10 @@
  * kept as text, and this target never calls wm_config_resolve), so it
  * does not rely on build.sh's --wrap=getaddrinfo, which stays for the
  * other targets; and AllowedClientsFile = is only allowed
- * without a '/', so it names a file in this target's own temporary
- * directory (set up below with a good and a bad key list) and never
- * /dev/stdin or a FIFO; inputs with such a line skip the relay parsers.
+ * without a '/', so it names a file in this target's own (nonexistent)
+ * directory: "clients" and "bad-clients" are served from memory, any
+ * other name is missing, and never /dev/stdin or a FIFO; inputs with such
+ * a line skip the relay parsers.
  */
 #include "common.h"
 #include "agent/config.h"
@@ -36,33 +38,12 @@
 
 enum { INPUT_MAX = 64 * 1024 };
 
-static char dir[] = "/tmp/wm-fuzz-config.XXXXXX";
-static char agent_path[64], relay_path[64];
-
-static void put_file(const char *name, const void *data, size_t len)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len))
-		fuzz_fail("cannot write %s", path);
-	close(fd);
-}
-
-static void cleanup(void)
-{
-	static const char *const names[] = { "wm0.conf", "relay.conf",
-					     "clients", "bad-clients" };
-	char path[128];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
+/* Nothing is written: the "files" are served from memory by the fopen
+ * wrapper (common.h), under a directory that does not exist, so any other
+ * name a config gives fails to open like a missing file. */
+#define DIR "/nonexistent-wm-fuzz-config"
+static const char agent_path[] = DIR "/wm0.conf";
+static const char relay_path[] = DIR "/relay.conf";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -76,13 +57,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir))
-		fuzz_fail("mkdtemp");
-	atexit(cleanup);
-	snprintf(agent_path, sizeof(agent_path), "%s/wm0.conf", dir);
-	snprintf(relay_path, sizeof(relay_path), "%s/relay.conf", dir);
-	put_file("clients", clients, sizeof(clients) - 1);
-	put_file("bad-clients", bad, sizeof(bad) - 1);
+	fuzz_memfile(DIR "/clients", clients, sizeof(clients) - 1);
+	fuzz_memfile(DIR "/bad-clients", bad, sizeof(bad) - 1);
 	return 0;
 }
 
@@ -186,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_agent(&cfg);
 		wm_config_free(&cfg);
 	}
-	put_file("wm0.conf", data, size);
+	fuzz_memfile(agent_path, data, size);
 	f_ok = wm_config_load(&cfg, agent_path, fuzz_devnull());
 	if (f_ok) {
 		check_agent(&cfg);
@@ -201,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						    fuzz_devnull());
 		if (s_ok)
 			wm_relay_config_free(rcfg);
-		put_file("relay.conf", data, size);
+		fuzz_memfile(relay_path, data, size);
 		f_ok = wm_relay_config_load(rcfg, relay_path, fuzz_devnull());
 		if (f_ok)
 			wm_relay_config_free(rcfg);

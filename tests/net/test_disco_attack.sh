@@ -30,21 +30,29 @@ nat_agent_conf a 10.77.0.1 b 10.77.0.2
 nat_agent_conf b 10.77.0.2 a 10.77.0.1
 lab_bg --name tap "$INET_NS" tcpdump -U -n -i any -w "$LAB_TMP/tap.pcap" udp port 51820
 TAP=$LAB_LAST_PID
-sleep 1
+lab_wait_for 5 grep -q "listening on" "$LAB_LAST_LOG"
 wm_agent_start "$HOST_A_NS" a && wm_agent_start "$HOST_B_NS" b
 t_check "a reaches b over the relay" wm_wait_path a b relay 20
 t_check "ping over the relay" nat_ping a b
-sleep 6
-lab_kill "$TAP"
 T=tests/net/tools
-"$LAB_PYTHON" $T/disco_extract.py "$LAB_TMP/tap.pcap" "$PUBLIC_B_IP" "$PUBLIC_A_IP" >"$LAB_TMP/pb.hex"
-"$LAB_PYTHON" $T/disco_extract.py "$LAB_TMP/tap.pcap" "$PUBLIC_A_IP" "$PUBLIC_B_IP" >"$LAB_TMP/pa.hex"
-t_check "the tap captured a disco ping each way" sh -c "[ -s '$LAB_TMP/pb.hex' ] && [ -s '$LAB_TMP/pa.hex' ]"
+tapped() { # a disco ping each way in the capture so far (tcpdump -U writes each packet)
+	"$LAB_PYTHON" $T/disco_extract.py "$LAB_TMP/tap.pcap" "$PUBLIC_B_IP" "$PUBLIC_A_IP" >"$LAB_TMP/pb.hex" 2>/dev/null &&
+		"$LAB_PYTHON" $T/disco_extract.py "$LAB_TMP/tap.pcap" "$PUBLIC_A_IP" "$PUBLIC_B_IP" >"$LAB_TMP/pa.hex" 2>/dev/null &&
+		[ -s "$LAB_TMP/pb.hex" ] && [ -s "$LAB_TMP/pa.hex" ]
+}
+t_check "the tap captured a disco ping each way" lab_wait_for 20 tapped
+lab_kill "$TAP"
 lab_bg --name mitm "$HOST_C_NS" "$LAB_PYTHON" -u $T/disco_mitm.py "$PUBLIC_A_IP" "$PUBLIC_B_IP" \
 	"$LAB_TMP/pb.hex" "$LAB_TMP/pa.hex" 90 blackhole
+MITM_LOG=$LAB_LAST_LOG
 # Keep traffic flowing, as a user would, while the attack runs.
 lab_bg --name traffic "$HOST_A_NS" ping -i 0.5 -c 120 -W 1 10.77.0.2
 sleep 30
+# The attack was real: the agents answered the replays and the attacker
+# carried their disco across (else this test would prove nothing).
+t_check "the attacker replayed a ping each way" grep -q '^replayed' "$MITM_LOG"
+t_check "the attacker forwarded disco between a and b ($(sed -n 's/^FWD //p' "$MITM_LOG" | tail -n1))" \
+	grep -q '^FWD disco=[1-9]' "$MITM_LOG"
 t_check "30 s into the attack, a -> b is relayed, not via the attacker" test "$(wm_path a b)" = relay
 t_check "30 s into the attack, b -> a is relayed, not via the attacker" wm_wait_path b a relay 10
 ok_pings() { # out of 10 over 5 s

@@ -12,8 +12,11 @@
 # deb-systemd-invoke commands and a stand-in /run/systemd/system path, so the
 # machine's own /run is never touched.
 #
-# Restores the machine: on every exit (failure and timeout included) wiremesh
-# is purged and the files and group the test made are removed. The file lists
+# Restores the machine: on every exit (failure and timeout included) the
+# wiremesh this test installed is purged and the files and group the test
+# made are removed. A wiremesh package already on the machine (installed or
+# with config files left) is never touched: the test stops at once with a
+# failure that says so, before building anything. The file lists
 # of /usr /etc /var/lib /lib/systemd before the install and after the purge
 # must be the same.
 #
@@ -40,6 +43,7 @@ hasF() { grep -qF -- "$2" <<<"$1"; }
 
 TMP=$(mktemp -d /tmp/wm-pkgtest.XXXXXX)
 CREATED_FILES=()      # operator files this test wrote under /etc/wiremesh
+WE_INSTALLED=0        # set just before our first dpkg -i: only then do we purge
 ETC_PREEXISTED=0
 GROUP_PREEXISTED=0
 [ -e /etc/wiremesh ] && ETC_PREEXISTED=1
@@ -51,7 +55,7 @@ installed() {
 
 cleanup() {
 	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
-	if installed; then
+	if [ "$WE_INSTALLED" = 1 ] && installed; then
 		timeout 60 dpkg --purge wiremesh >/dev/null 2>&1 || note "cleanup: purge failed"
 	fi
 	local f
@@ -104,10 +108,8 @@ RPM_ARCH=$(rpm --eval '%{_arch}')
 RPMQ=(rpm --dbpath "$TMP/rpmdb") # never create ~/.rpmdb
 
 if installed; then
-	note "wiremesh was installed before the test (left by an aborted run?): purging it"
-	timeout 60 dpkg --purge wiremesh >/dev/null 2>&1
-	[ -e /etc/wiremesh ] || ETC_PREEXISTED=0
-	getent group wiremesh >/dev/null || GROUP_PREEXISTED=0
+	bad "a wiremesh package is already on this machine ($(dpkg-query -W -f='${Version} ${Status}' wiremesh 2>/dev/null)): this test installs and purges one, so it will not run here; remove it yourself (dpkg --purge wiremesh) if it is a leftover of an aborted run"
+	exit 1
 fi
 if [ -e /etc/wiremesh ]; then
 	bad "/etc/wiremesh exists and belongs to no package: refusing to install over it"
@@ -214,6 +216,12 @@ snapshot() {
 }
 snapshot >"$TMP/files.before"
 
+# (again: the build took a while, and something else may have installed one)
+if installed; then
+	bad "a wiremesh package appeared on this machine during the build: not touching it"
+	exit 1
+fi
+WE_INSTALLED=1
 if timeout 120 dpkg -i "$DEB" </dev/null >"$TMP/dpkg.log" 2>&1; then
 	ok "dpkg -i installs (systemd running: $([ -d /run/systemd/system ] && echo yes || echo no))"
 else

@@ -39,9 +39,10 @@ t_check "a -> b over the relay" wm_wait_path a b relay 20
 t_check "b -> a over the relay" wm_wait_path b a relay 10
 lab_bg --name capture "$RELAY_NS" tcpdump -U -s 0 -i any -w "$LAB_TMP/relay.pcap"
 cap=$LAB_LAST_PID
+lab_wait_for 5 grep -q "listening on" "$LAB_LAST_LOG"
 lab_bg --name capture-inner "$HOST_B_NS" tcpdump -U -s 0 -i "$(wm_ifname b)" -w "$LAB_TMP/inner.pcap"
 cap2=$LAB_LAST_PID
-sleep 1
+lab_wait_for 5 grep -q "listening on" "$LAB_LAST_LOG"
 t_check "ping with a marker payload, a -> b" lab_exec "$HOST_A_NS" ping -c 5 -i 0.2 -W 2 -p "$MARKER" 10.77.0.2
 t_check "iperf3 5 s over the relay (UDP)" nat_iperf5
 sleep 0.5
@@ -83,9 +84,13 @@ t_check "iperf3 5 s, both on TLS" nat_iperf5
 # --- forcing a path through the API moves the data plane ------------------------
 lab_reset
 nat_world cone cone || t_fail "cone/cone world"
-forwarded() { # frames the relay has forwarded so far
+dumps() { grep -c '^relay: tcp open=' "$LAB_TMP/relay.log"; } # counter dumps so far
+more_dumps() { [ "$(dumps)" -gt "$1" ]; }
+forwarded() { # frames the relay has forwarded so far: a fresh SIGUSR1 dump, waited for
+	local n
+	n=$(dumps)
 	kill -USR1 "$WM_RELAY_PID"
-	sleep 0.3
+	lab_wait_for 5 more_dumps "$n" || { echo "no counter dump from the relay" >&2; echo -1; return; }
 	sed -n 's/.*forwarded frames=\([0-9]*\).*/\1/p' "$LAB_TMP/relay.log" | tail -n 1
 }
 set_mode() { # MODE: a's path mode for b
@@ -97,12 +102,14 @@ t_check "cone/cone: ping while direct" nat_ping a b
 f0=$(forwarded)
 nat_ping a b 10 >/dev/null
 f1=$(forwarded)
-t_check "direct pings do not cross the relay ($f0 -> $f1 frames)" test $((f1 - f0)) -lt 5
+t_check "direct pings do not cross the relay ($f0 -> $f1 frames)" \
+	test "$f0" -ge 0 -a "$f1" -ge 0 -a $((f1 - f0)) -lt 5
 set_mode relay
 t_check "PUT path relay: a -> b relayed" wm_wait_path a b relay 2
 nat_ping a b 10 >/dev/null
 f2=$(forwarded)
-t_check "forced relay: the pings cross the relay ($f1 -> $f2 frames)" test $((f2 - f1)) -ge 10
+t_check "forced relay: the pings cross the relay ($f1 -> $f2 frames)" \
+	test "$f1" -ge 0 -a "$f2" -ge 0 -a $((f2 - f1)) -ge 10
 set_mode auto
 t_check "PUT path auto: direct again" wm_wait_path a b direct 10
 set_mode direct

@@ -2,13 +2,21 @@
  * The device's receive demultiplexer: a real handshake between two
  * in-process devices passes through it, and every truncated or padded
  * handshake or data message is counted as malformed and changes nothing.
+ * With a session up, each rule of the data path is tried once and counted
+ * under its own reason: a replay, a flipped tag, an unknown index, a
+ * decrypted packet that is not IP, and the cryptokey-routing rule (a peer
+ * may only send from its own AllowedIPs, not from nowhere's nor another
+ * peer's); and a data message the relay says came from one peer, under
+ * another peer's session, is refused.
  */
 #include "check.h"
 #include "agent/wg/cookie.h"
 #include "agent/receive.h"
 #include "agent/handshake.h"
 #include "agent/device.h"
+#include "agent/relay/client.h"
 #include "agent/wg/noise.h"
+#include "agent/wg/session.h"
 #include "crypto/random.h"
 
 #include <arpa/inet.h>
@@ -279,6 +287,158 @@ TEST(flood_with_cookies_is_limited_before_the_handshake)
 	teardown();
 }
 
+/* A session a -> b through the real handshake code (the response is
+ * carried by hand: the devices have no sockets). a's AllowedIPs on b are
+ * 10.9.0.1/32; a third peer c owns 10.9.0.3/32. */
+static struct wm_peer *b_c;
+
+static void session_up(uint64_t now)
+{
+	struct wm_msg_initiation init;
+	struct wm_msg_response resp;
+	struct wm_peer *c;
+	uint8_t kc[32];
+	struct wm_cidr cidr;
+
+	CHECK(wm_handshake_create_initiation(&a, a_b, &init, now));
+	CHECK(wm_handshake_consume_initiation(&b, &init, NULL, now, &resp) == b_a);
+	CHECK(wm_handshake_consume_response(&a, a_b, &resp, now));
+	CHECK(a_b->current != NULL && b_a->next_session != NULL);
+	CHECK(wm_cidr_parse(&cidr, "10.9.0.1/32"));
+	CHECK(wm_device_add_allowed_ip(&b, b_a, &cidr) == 0);
+	CHECK(wm_random_bytes(kc, 32) == 0);
+	c = wm_device_add_peer(&b, kc);
+	CHECK(c != NULL);
+	CHECK(wm_cidr_parse(&cidr, "10.9.0.3/32"));
+	CHECK(wm_device_add_allowed_ip(&b, c, &cidr) == 0);
+	b_c = c;
+}
+
+/* A 28-byte IPv4 packet from 10.9.0.<src> to 10.9.0.2 (no checksum: the
+ * agent leaves that to the kernel). */
+static size_t ip4(uint8_t *pkt, uint8_t src)
+{
+	memset(pkt, 0, 28);
+	pkt[0] = 0x45;
+	pkt[3] = 28;
+	pkt[8] = 64;
+	pkt[9] = 17;
+	pkt[12] = 10, pkt[13] = 9, pkt[15] = src;
+	pkt[16] = 10, pkt[17] = 9, pkt[19] = 2;
+	return 28;
+}
+
+/* Seals pkt under a's current session into out; returns the length. */
+static size_t seal(uint8_t *out, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	size_t n = wm_session_seal(a_b->current, out, pkt, len, 1420, now);
+
+	CHECK(n >= WM_MSG_MIN_DATA);
+	return n;
+}
+
+static void feed_at(const uint8_t *msg, size_t len, uint64_t now)
+{
+	uint8_t buf[512];
+
+	memcpy(buf, msg, len);
+	wm_receive_datagram(&b, buf, len, source(), now);
+}
+
+/* Every drop counter of b but the one named stays at zero. */
+static uint64_t drops(void)
+{
+	return b.stats.rx_malformed + b.stats.rx_bad_mac +
+	       b.stats.rx_handshake_failed + b.stats.rx_unknown_index +
+	       b.stats.rx_bad_auth + b.stats.rx_replay + b.stats.rx_expired +
+	       b.stats.rx_bad_inner + b.stats.rx_source_not_allowed +
+	       b.stats.rx_unknown_peer;
+}
+
+TEST(data_path_rules_are_each_counted)
+{
+	const uint64_t now = 2000000000ULL;
+	uint8_t pkt[64], msg[128], bad[128];
+	size_t n, m;
+	uint64_t rx;
+
+	setup();
+	session_up(now);
+
+	/* An authenticated packet from a's own address is taken. */
+	rx = b_a->rx_bytes;
+	n = seal(msg, pkt, ip4(pkt, 1), now);
+	feed_at(msg, n, now);
+	CHECK(drops() == 0);
+	CHECK(b_a->current != NULL); /* the first packet confirmed it */
+	CHECK(b_a->rx_bytes == rx + n);
+
+	/* The same datagram again: the replay window. */
+	feed_at(msg, n, now);
+	CHECK(b.stats.rx_replay == 1 && drops() == 1);
+
+	/* A flipped tag bit: the AEAD. */
+	m = seal(bad, pkt, ip4(pkt, 1), now);
+	bad[m - 1] ^= 0x10;
+	feed_at(bad, m, now);
+	CHECK(b.stats.rx_bad_auth == 1 && drops() == 2);
+	/* ... and the counter it carried is still free: the real one passes. */
+	bad[m - 1] ^= 0x10;
+	feed_at(bad, m, now);
+	CHECK(drops() == 2);
+
+	/* A receiver index nobody was given. */
+	m = seal(bad, pkt, ip4(pkt, 1), now);
+	bad[4] ^= 0xff;
+	feed_at(bad, m, now);
+	CHECK(b.stats.rx_unknown_index == 1 && drops() == 3);
+
+	/* Decrypts, but is no IP packet. */
+	memset(pkt, 0x77, 28);
+	m = seal(bad, pkt, 28, now);
+	feed_at(bad, m, now);
+	CHECK(b.stats.rx_bad_inner == 1 && drops() == 4);
+
+	/* Cryptokey routing: an address in nobody's AllowedIPs, then one in
+	 * peer c's, both sealed by a. */
+	m = seal(bad, pkt, ip4(pkt, 99), now);
+	feed_at(bad, m, now);
+	CHECK(b.stats.rx_source_not_allowed == 1 && drops() == 5);
+	m = seal(bad, pkt, ip4(pkt, 3), now);
+	feed_at(bad, m, now);
+	CHECK(b.stats.rx_source_not_allowed == 2 && drops() == 6);
+
+	/* An unknown message type with a data message's body. */
+	memcpy(bad, msg, n);
+	bad[0] = 5;
+	feed_at(bad, n, now);
+	CHECK(b.stats.rx_malformed == 1 && drops() == 7);
+
+	/* Relayed: the relay vouches for c's key, the body is a's session. */
+	{
+		struct wm_relay_event ev = { .type = WM_RELAY_EV_FRAME,
+					     .key = b_c->public_key };
+
+		m = seal(bad, pkt, ip4(pkt, 1), now);
+		ev.body = bad;
+		ev.len = m;
+		wm_receive_relay_event(&b, 0, &ev, now);
+		CHECK(b.stats.rx_unknown_peer == 1 && drops() == 8);
+		/* from a, through the relay, it is a's packet */
+		m = seal(bad, pkt, ip4(pkt, 1), now);
+		ev.key = b_a->public_key;
+		ev.len = m;
+		wm_receive_relay_event(&b, 0, &ev, now);
+		CHECK(drops() == 8);
+	}
+
+	/* After all that, a's own traffic still passes. */
+	n = seal(msg, pkt, ip4(pkt, 1), now);
+	feed_at(msg, n, now);
+	CHECK(drops() == 8);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(mac1_checked_before_randomness);
@@ -287,5 +447,6 @@ int main(void)
 	RUN(valid_initiation_is_consumed);
 	RUN(truncated_and_padded_messages_are_malformed);
 	RUN(bad_mac1_and_unknown_index_are_counted);
+	RUN(data_path_rules_are_each_counted);
 	return check_summary();
 }
