@@ -397,10 +397,42 @@ static int start_resolver(struct wm_agent *a)
 	return wm_loop_add(&a->loop, &a->resolver_h, EPOLLIN);
 }
 
+/* Sets the mark on the open socket; a later rebind reads dev->fwmark. */
+static int apply_fwmark(struct wm_agent *a, uint32_t mark)
+{
+	if (a->dev.udp.fd >= 0 &&
+	    setsockopt(a->dev.udp.fd, SOL_SOCKET, SO_MARK, &mark,
+		       sizeof(mark)) < 0)
+		return -errno;
+	a->dev.fwmark = mark;
+	return 0;
+}
+
+/* Routes follow the peers and Table (route_sync.h); a default route in
+ * auto mode makes a full tunnel as wg-quick does: the socket is marked
+ * (FwMark, else 51820), the route goes to the table of that number and
+ * the rules send everything unmarked there (fulltunnel.h). */
 static void peers_changed(struct wm_agent *a)
 {
-	if (a->ifindex > 0)
-		wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev);
+	struct wm_route_policy pol = { a->cfg.table_mode, a->cfg.table, 0 };
+	bool full;
+	int r;
+
+	if (a->ifindex <= 0)
+		return;
+	pol.full_table = a->dev.fwmark ? a->dev.fwmark : WM_FULLTUNNEL_TABLE;
+	wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev, &pol);
+	full = a->routes.default4 || a->routes.default6;
+	if (full && !a->dev.fwmark) {
+		r = apply_fwmark(a, pol.full_table);
+		if (r < 0)
+			fprintf(stderr, "%s: full tunnel: fwmark %u on the UDP "
+				"socket: %s\n", a->cfg.ifname, pol.full_table,
+				strerror(-r));
+	}
+	wm_fulltunnel_sync(&a->fulltunnel, &a->netif, a->cfg.ifname,
+			   a->routes.default4, a->routes.default6,
+			   pol.full_table, pol.full_table);
 }
 
 static void api_peers_changed(void *ctx)
@@ -520,12 +552,10 @@ static int uapi_set_port(void *ctx, uint16_t port)
 static int uapi_set_fwmark(void *ctx, uint32_t mark)
 {
 	struct wm_agent *a = ctx;
+	int r = apply_fwmark(a, mark);
 
-	if (a->dev.udp.fd >= 0 &&
-	    setsockopt(a->dev.udp.fd, SOL_SOCKET, SO_MARK, &mark,
-		       sizeof(mark)) < 0)
-		return -errno;
-	a->dev.fwmark = mark;
+	if (r < 0)
+		return r;
 	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
@@ -725,6 +755,9 @@ static void stop(struct wm_agent *a)
 		wm_relay_client_free(a->dev.relay);
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
 		wm_timers_stop(&p->timers);
+	/* Rules name no interface: they outlive it unless removed. */
+	if (a->netif.sk)
+		wm_fulltunnel_stop(&a->fulltunnel, &a->netif, a->cfg.ifname);
 	/* Closing the TUN removes the link, and with it its addresses and
 	 * routes. */
 	if (a->dev.tun_fd >= 0)

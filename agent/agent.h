@@ -9,6 +9,7 @@
 #include "agent/agent_api.h"
 #include "agent/config.h"
 #include "agent/device.h"
+#include "agent/fulltunnel.h"
 #include "agent/loop.h"
 #include "agent/relay/client.h"
 #include "agent/resolver.h"
@@ -36,6 +37,7 @@ struct wm_agent {
 	struct wm_netif netif;
 	int ifindex;
 	struct wm_routes routes;
+	struct wm_fulltunnel fulltunnel;
 	struct wm_uapi *uapi;
 	struct wm_api *api;
 	struct wm_agent_view view; /* what the API adapter sees */
