@@ -1,6 +1,7 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
+#include "agent/hooks.h"
 #include "agent/names.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
@@ -705,9 +706,24 @@ static int start(struct wm_agent *a)
 			wm_stun_client_add(&a->stun, a->cfg.relay);
 		a->dev.stun = &a->stun;
 	}
+	/* wg-quick's order: PreUp before the interface exists, DNS once it
+	 * is up with its routes (hooks.h). */
+	if (wm_hooks_run(WM_HOOK_PRE_UP, &a->cfg.hooks[WM_HOOK_PRE_UP],
+			 a->cfg.ifname) < 0) {
+		fprintf(stderr, "%s: startup aborted: PreUp failed\n",
+			a->cfg.ifname);
+		return -ECANCELED;
+	}
 	r = setup_interface(a);
 	if (r < 0)
 		return r;
+	r = wm_dns_set(&a->cfg.dns, a->cfg.ifname);
+	if (r < 0) {
+		fprintf(stderr, "%s: startup aborted: DNS (resolvconf) failed\n",
+			a->cfg.ifname);
+		return -ECANCELED;
+	}
+	a->dns_set = r > 0;
 	a->tun_h = (struct wm_loop_handler){ a->dev.tun_fd, on_tun, a };
 	r = wm_loop_add(&a->loop, &a->tun_h, EPOLLIN);
 	if (r == 0)
@@ -755,6 +771,11 @@ static void stop(struct wm_agent *a)
 		wm_relay_client_free(a->dev.relay);
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
 		wm_timers_stop(&p->timers);
+	if (a->up_done)
+		wm_hooks_run(WM_HOOK_PRE_DOWN, &a->cfg.hooks[WM_HOOK_PRE_DOWN],
+			     a->cfg.ifname);
+	if (a->dns_set)
+		wm_dns_unset(a->cfg.ifname);
 	/* Rules name no interface: they outlive it unless removed. */
 	if (a->netif.sk)
 		wm_fulltunnel_stop(&a->fulltunnel, &a->netif, a->cfg.ifname);
@@ -764,6 +785,9 @@ static void stop(struct wm_agent *a)
 		close(a->dev.tun_fd);
 	if (a->dev.udp.fd >= 0)
 		close(a->dev.udp.fd);
+	if (a->up_done)
+		wm_hooks_run(WM_HOOK_POST_DOWN, &a->cfg.hooks[WM_HOOK_POST_DOWN],
+			     a->cfg.ifname);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	wm_netif_close(&a->netif);
@@ -824,6 +848,16 @@ int wm_cmd_agent(int argc, char **argv)
 		return 0;
 	}
 	r = start(a);
+	/* PostUp with the privileges the agent was started with; a failure
+	 * aborts, as in wg-quick (hooks.h). */
+	if (r == 0 && wm_hooks_run(WM_HOOK_POST_UP,
+				   &a->cfg.hooks[WM_HOOK_POST_UP],
+				   a->cfg.ifname) < 0) {
+		fprintf(stderr, "%s: startup aborted: PostUp failed\n",
+			a->cfg.ifname);
+		r = -ECANCELED;
+	}
+	a->up_done = r == 0;
 	if (r == 0)
 		r = drop_privileges(a);
 	if (r == 0) {

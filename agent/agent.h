@@ -38,6 +38,8 @@ struct wm_agent {
 	int ifindex;
 	struct wm_routes routes;
 	struct wm_fulltunnel fulltunnel;
+	bool dns_set;  /* resolvconf -a ran: -d at stop */
+	bool up_done;  /* PostUp succeeded: PreDown and PostDown at stop */
 	struct wm_uapi *uapi;
 	struct wm_api *api;
 	struct wm_agent_view view; /* what the API adapter sees */
