@@ -1,6 +1,7 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
+#include "agent/daemon.h"
 #include "agent/hooks.h"
 #include "agent/names.h"
 #include "agent/peer_disco.h"
@@ -10,6 +11,7 @@
 #include "agent/send.h"
 #include "agent/tick.h"
 #include "agent/uapi.h"
+#include "agent/version.h"
 #include "agent/udp.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
@@ -186,6 +188,15 @@ static void on_tun(struct wm_loop_handler *h, uint32_t events)
 	(void)events;
 	for (int i = 0; i < 256; i++) {
 		ssize_t n = read(a->dev.tun_fd, buf, hdr + WM_MAX_PACKET);
+		/* `ip link delete`: the TUN reads EBADFD from then on (and
+		 * polls as an error), so stop rather than spin, as
+		 * wireguard-go exits when its interface goes. */
+		if (n < 0 && errno == EBADFD) {
+			fprintf(stderr, "%s: the interface was deleted, "
+				"shutting down\n", a->dev.ifname);
+			wm_loop_stop(&a->loop);
+			return;
+		}
 		if (n <= (ssize_t)hdr)
 			return;
 		if (hdr)
@@ -653,7 +664,9 @@ static int start(struct wm_agent *a)
 	else if (a->cfg.relay[0] || a->cfg.relay_tcp[0])
 		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
-	wm_device_set_private_key(&a->dev, a->cfg.private_key);
+	/* wiremesh-wg has no key until `wg setconf` gives one. */
+	if (!a->wg_mode)
+		wm_device_set_private_key(&a->dev, a->cfg.private_key);
 	a->identity_changes = a->dev.identity_changes;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
 	if (r < 0)
@@ -743,6 +756,8 @@ static int start(struct wm_agent *a)
 			strerror(-r));
 		return r;
 	}
+	if (a->wg_mode)
+		return 0; /* wireguard-go has the UAPI only */
 	a->view = (struct wm_agent_view){
 		.dev = &a->dev,
 		.cfg = &a->cfg,
@@ -817,12 +832,14 @@ static int drop_privileges(struct wm_agent *a)
 	return r < 0 ? r : 0;
 }
 
+static int run_agent(struct wm_agent *a, int ready_fd);
+
 int wm_cmd_agent(int argc, char **argv)
 {
 	struct wm_agent *a;
 	const char *path = NULL;
 	bool check = false;
-	int c, r;
+	int r;
 
 	r = wm_cmd_args(argc, argv, "agent", &path, &check);
 	if (r)
@@ -847,7 +864,15 @@ int wm_cmd_agent(int argc, char **argv)
 		free(a);
 		return 0;
 	}
-	r = start(a);
+	return run_agent(a, -1);
+}
+
+/* Up, then the loop until a signal (or the interface goes), then down.
+ * ready_fd >= 0: a waiting parent (daemon.h) to tell once up. */
+static int run_agent(struct wm_agent *a, int ready_fd)
+{
+	int c, r = start(a);
+
 	/* PostUp with the privileges the agent was started with; a failure
 	 * aborts, as in wg-quick (hooks.h). */
 	if (r == 0 && wm_hooks_run(WM_HOOK_POST_UP,
@@ -864,10 +889,69 @@ int wm_cmd_agent(int argc, char **argv)
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);
 		wm_sd_notify("READY=1");
+		if (ready_fd >= 0)
+			wm_daemon_ready(ready_fd);
 		r = wm_loop_run(&a->loop);
 	}
 	c = r < 0 ? 1 : 0;
 	stop(a);
 	free(a);
 	return c;
+}
+
+static int wg_usage(void)
+{
+	fprintf(stderr, "usage: wiremesh-wg [-f|--foreground] IFNAME\n"
+		"  a userspace WireGuard interface configured with wg(8), as "
+		"wireguard-go;\n  for wg-quick: "
+		"WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg wg-quick up IF\n");
+	return 2;
+}
+
+int wm_cmd_wg(int argc, char **argv)
+{
+	const char *fg = getenv("WG_PROCESS_FOREGROUND");
+	bool foreground = fg && strcmp(fg, "1") == 0;
+	char file[WM_IFNAME_MAX + 8];
+	const char *ifname = NULL;
+	struct wm_agent *a;
+	int ready = -1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground"))
+			foreground = true;
+		else if (!strcmp(argv[i], "--version"))
+			return printf("wiremesh-wg %s\n", WM_VERSION) < 0;
+		else if (argv[i][0] == '-' || ifname)
+			return wg_usage();
+		else
+			ifname = argv[i];
+	}
+	snprintf(file, sizeof(file), "%s.conf", ifname ? ifname : "");
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	if (!ifname || strlen(ifname) >= WM_IFNAME_MAX ||
+	    !wm_parse_ifname(a->cfg.ifname, file)) {
+		free(a);
+		return wg_usage();
+	}
+	a->wg_mode = true;
+	a->sig_fd = -1;
+	a->dev.udp.fd = a->dev.tun_fd = -1;
+	snprintf(a->config_path, sizeof(a->config_path), "%s", ifname);
+	snprintf(a->cfg.path, sizeof(a->cfg.path), "%s", ifname);
+	/* wg-quick sets addresses, routes, rules and DNS itself; a plain
+	 * WireGuard interface asks no gateway for a port. */
+	a->cfg.table_mode = WM_TABLE_OFF;
+	a->cfg.port_mapping_off = true;
+	if (!foreground) {
+		ready = wm_daemon_begin(); /* the parent exits in there */
+		if (ready < 0) {
+			fprintf(stderr, "%s: fork: %s\n", ifname, strerror(-ready));
+			free(a);
+			return 1;
+		}
+	}
+	return run_agent(a, ready);
 }

@@ -17,10 +17,16 @@
 #   - after the agent stops: no rule left, table 51820 empty, a still
 #     reaches r the old way
 #   - Table = 1234: every route (defaults too) goes there and no rule is added
+#   - the other way round: `WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg
+#     wg-quick up` with the same peer (wg-quick's own rules and routes over
+#     `wiremesh-wg IF`, which went to the background): pub answers over v4
+#     and v6; `wg-quick down` removes the rules, the main default route is
+#     as before, and the wiremesh-wg process exits with its interface
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pair.sh"
-pair_init wg wireguard-go ping ip
+pair_init wg wireguard-go ping ip wg-quick nft
+[ -x "$PAIR_TOP/build/wiremesh-wg" ] || { t_fail "build/wiremesh-wg missing (./build.sh build)"; t_summary; }
 
 TAG=ft$(($$ % 100000))
 IA=${TAG}a IB=${TAG}b
@@ -106,4 +112,39 @@ t_check "Table = 1234 adds no rule" expect "ip -4 rule count" "$(n_rules -4)" "$
 t_check "Table = 1234 leaves main alone" expect "main default" \
 	"$(lab_exec a ip route show default)" "$MAIN_BEFORE"
 lab_kill "$PID_a"
+
+# wg-quick driving wiremesh-wg
+(
+	umask 077
+	printf '[Interface]\nPrivateKey = %s\nAddress = 10.66.0.1/24, fd66::1/64\n\n' "$(wm_priv ka)"
+	printf '[Peer]\nPublicKey = %s\nAllowedIPs = 0.0.0.0/0, ::/0\nEndpoint = 203.0.113.2:%s\n' \
+		"$(wm_pub kb)" $PORT_B
+) >"$LAB_TMP/$IA.conf"
+wgq() { # up|down
+	lab_exec a env PATH="$PAIR_TOP/build:$PATH" WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg \
+		wg-quick "$1" "$LAB_TMP/$IA.conf"
+}
+wgpid() { # the wiremesh-wg serving $IA (started by wg-quick, not by us)
+	local f
+	for f in /proc/[0-9]*/cmdline; do
+		[ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "wiremesh-wg $IA " ] && { f=${f#/proc/}; echo "${f%/cmdline}"; return 0; }
+	done
+	return 1
+}
+no_sock() { [ ! -e "/var/run/wireguard/$IA.sock" ]; }
+t_check "wg-quick up with wiremesh-wg" wgq up
+WGPID=$(wgpid) || WGPID=""
+t_check "wiremesh-wg runs in the background" [ -n "$WGPID" ]
+t_check "wg-quick: pub answers over IPv4" lab_wait_for 10 pair_ping1 a $PUB4
+t_check "wg-quick: pub answers over IPv6" lab_wait_for 5 pair_ping1 a $PUB6
+t_check "wg-quick: route to pub is the tunnel" expect "ip route get $PUB4" "$(route_dev $PUB4)" "dev $IA"
+t_check "wg-quick set the mark through the UAPI" expect "wg show fwmark" "$(wg show "$IA" fwmark)" "0xca6c"
+t_check "wg-quick down" wgq down
+t_check "wiremesh-wg exits with its interface" lab_wait_for 5 gone "${WGPID:-1}"
+t_check "its UAPI socket is gone" no_sock
+t_check "wg-quick down: IPv4 rules removed" expect "ip -4 rule count" "$(n_rules -4)" "$BASE4"
+t_check "wg-quick down: IPv6 rules removed" expect "ip -6 rule count" "$(n_rules -6)" "$BASE6"
+t_check "wg-quick down: main default route as before" expect "main default" \
+	"$(lab_exec a ip route show default)" "$MAIN_BEFORE"
+t_check "wg-quick down: r reachable" pair_ping1 a 203.0.113.254
 t_summary
