@@ -483,6 +483,16 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
 
+static bool same_strings(const struct wm_strings *x, const struct wm_strings *y)
+{
+	if (x->len != y->len)
+		return false;
+	for (size_t i = 0; i < x->len; i++)
+		if (strcmp(x->items[i], y->items[i]) != 0)
+			return false;
+	return true;
+}
+
 /* What a reload does not apply (the interface, the relay and STUN
  * clients and the API listeners are set up once) is named, and the
  * running values are kept, so the config the agent reports stays true. */
@@ -516,6 +526,9 @@ static void keep_unapplied(struct wm_agent *a, struct wm_config *cfg)
 			a->config_path);
 	if (cfg->n_stun != old->n_stun)
 		fprintf(stderr, "%s: STUN changed: restart the agent to apply it\n",
+			a->config_path);
+	if (!same_strings(&cfg->dns, &old->dns))
+		fprintf(stderr, "%s: DNS changed: restart the agent to apply it\n",
 			a->config_path);
 }
 

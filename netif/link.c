@@ -260,6 +260,9 @@ static struct nl_addr *to_nl_addr(const struct wm_cidr *c, bool network)
 
 static bool same_prefix(struct nl_addr *a, const struct wm_cidr *net)
 {
+	/* A default route has no RTA_DST: libnl gives an empty address. */
+	if (net->cidr == 0)
+		return !a || nl_addr_get_prefixlen(a) == 0;
 	return a && nl_addr_get_family(a) == net->family &&
 	       nl_addr_get_prefixlen(a) == net->cidr &&
 	       nl_addr_get_len(a) == addr_len(net->family) &&
