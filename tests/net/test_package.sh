@@ -164,6 +164,7 @@ expected="/etc/wiremesh/relay.conf.example
 /usr/lib/systemd/system/wiremesh@.service
 /usr/lib/sysusers.d/wiremesh.conf
 /usr/share/bash-completion/completions/wiremesh
+/usr/share/man/man8/wiremesh-wg.8.gz
 /usr/share/man/man8/wiremesh.8.gz"
 deb_list=$(dpkg-deb -c "$DEB")
 deb_files=$(awk '$1 !~ /^d/ {print $6}' <<<"$deb_list" | sed -e 's|^\./|/|' -e 's|^/lib/|/usr/lib/|' |
