@@ -11,14 +11,25 @@
 
 int wm_device_init(struct wm_device *dev, const char *ifname)
 {
+	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 	int r;
 
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->udp.fd = dev->tun_fd = -1;
 	dev->mtu = WM_MTU_DEFAULT;
+	dev->random = wm_random_bytes;
 	wm_allowedips_init(&dev->allowedips);
-	r = wm_index_init(&dev->index);
+	r = wm_random_bytes(seed, sizeof(seed));
+	if (r == 0)
+		r = wm_ratelimit_init(&dev->ratelimit, 0,
+				      WM_HANDSHAKES_PER_SOURCE, 0, seed);
+	wm_memzero(seed, sizeof(seed));
+	if (r == 0) {
+		r = wm_index_init(&dev->index);
+		if (r < 0)
+			wm_ratelimit_free(&dev->ratelimit);
+	}
 	if (r < 0)
 		wm_allowedips_free(&dev->allowedips);
 	return r;
@@ -35,6 +46,7 @@ void wm_device_free(struct wm_device *dev)
 	wm_device_remove_all_peers(dev);
 	wm_allowedips_free(&dev->allowedips);
 	wm_index_free(&dev->index);
+	wm_ratelimit_free(&dev->ratelimit);
 	wm_memzero(&dev->local, sizeof(dev->local));
 	wm_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
 }

@@ -18,6 +18,7 @@
 #include "agent/tx_queue.h"
 #include "agent/udp.h"
 #include "agent/wg/cookie.h"
+#include "agent/wg/ratelimit.h"
 #include "agent/wg/index.h"
 #include "agent/wg/noise.h"
 #include "agent/peer.h"
@@ -44,6 +45,7 @@ struct wm_device_stats {
 	uint64_t tx_bad_offload;      /* a TUN super-packet we could not split */
 	uint64_t staged_dropped;
 	uint64_t cookie_replies_sent;
+	uint64_t rx_handshake_limited; /* under load, over its source's budget */
 	uint64_t handshakes_completed;
 	uint64_t disco_rx, disco_tx, disco_dropped;
 	uint64_t disco_v1_rx;      /* authentic disco in the old format */
@@ -53,9 +55,17 @@ struct wm_device_stats {
 				    * clock is over an hour off */
 };
 
-struct wm_relay_client;
+struct wm_relays;
 struct wm_stun_client;
 struct wm_tun_writer;
+
+/* Under load, handshake messages a second per source address (bursts of
+ * WM_RATELIMIT_BURST): a quarter of the kernel's 20. The agent's one
+ * thread does every Diffie-Hellman and carries the data too, where the
+ * kernel spreads handshakes over every core; a legitimate peer handshakes
+ * once in two minutes, or every 5 s while retrying. A cookie-answering
+ * flood from N addresses buys 5N DH a second. */
+enum { WM_HANDSHAKES_PER_SOURCE = 5 };
 
 /* wg-quick's default MTU; with a relay configured the agent picks
  * WM_RELAY_PATH_MTU (relay/proto.h) instead. */
@@ -80,15 +90,21 @@ struct wm_device {
 				 * wm_device_batch_sends() was called */
 	int tun_fd;
 	struct wm_tun_writer *tun_out; /* where deliveries go (the agent's) */
-	struct wm_relay_client *relay; /* NULL without a relay */
+	struct wm_relays *relays;      /* NULL without a relay (relays.h) */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
 	unsigned identity_changes;     /* bumps when the private key does */
 
-	/* Initiations handled in the current second; past a threshold we
-	 * are "under load" and demand cookies (whitepaper 5.3). */
+	/* Handshake messages with a valid mac1 from the wire in the current
+	 * second; past a threshold we are "under load" (whitepaper 5.3):
+	 * cookies are demanded, and even with one each source address gets
+	 * a budget (ratelimit) before any Diffie-Hellman. */
 	uint64_t load_window_start;
 	unsigned load_window_count;
 	uint64_t under_load_until;
+	struct wm_ratelimit ratelimit;
+	/* Randomness for handshakes and cookies (wm_random_bytes; tests
+	 * count its calls). */
+	int (*random)(void *buf, size_t len);
 
 	/* Our own candidates for peers (discovery.c): interface addresses
 	 * and STUN-reflexive ones, with the listen port. */

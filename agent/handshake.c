@@ -2,7 +2,6 @@
 #include "agent/handshake.h"
 #include "agent/wg/clock.h"
 #include "crypto/ct.h"
-#include "crypto/random.h"
 
 #include <endian.h>
 #include <string.h>
@@ -25,7 +24,7 @@ bool wm_handshake_create_initiation(struct wm_device *dev, struct wm_peer *p,
 	bool ok = false;
 	uint32_t idx;
 
-	if (!dev->has_private_key || wm_random_bytes(eph, sizeof(eph)) < 0)
+	if (!dev->has_private_key || dev->random(eph, sizeof(eph)) < 0)
 		goto out;
 	forget_handshake(dev, p);
 	if (wm_index_add(&dev->index, p, NULL, &idx) < 0)
@@ -56,6 +55,10 @@ static size_t source_bytes(uint8_t out[18], const union wm_sockaddr *src)
 	return 18;
 }
 
+/* Counts a handshake message from the wire (mac1 valid) and says whether
+ * we are under load: more than UNDER_LOAD_PER_SECOND in the current
+ * second, or in the one before. Messages that carry a cookie count too:
+ * a flood that answers its cookies is still a flood. */
 static bool under_load(struct wm_device *dev, uint64_t now)
 {
 	if (wm_since(now, dev->load_window_start) >= WM_NSEC_PER_SEC) {
@@ -67,6 +70,28 @@ static bool under_load(struct wm_device *dev, uint64_t now)
 	return now < dev->under_load_until;
 }
 
+/* A cookie reply for src; the secret is drawn (or renewed, every 120 s)
+ * only here, once a message has shown a valid mac1. */
+static bool make_reply(struct wm_device *dev, const uint8_t *buf, size_t len,
+		       uint32_t sender_index, const uint8_t *addr, size_t alen,
+		       uint64_t now, struct wm_msg_cookie *reply)
+{
+	uint8_t secret[WM_KEY_SIZE], nonce[WM_COOKIE_NONCE_SIZE];
+	bool ok = false;
+
+	if (wm_cookie_checker_needs_secret(&dev->cookie_checker, now)) {
+		if (dev->random(secret, sizeof(secret)) < 0)
+			goto out;
+		wm_cookie_checker_rotate(&dev->cookie_checker, secret, now);
+	}
+	ok = dev->random(nonce, sizeof(nonce)) == 0 &&
+	     wm_cookie_create_reply(reply, &dev->cookie_checker, buf, len,
+				    sender_index, addr, alen, now, nonce);
+out:
+	wm_memzero(secret, sizeof(secret));
+	return ok;
+}
+
 enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 					    const uint8_t *buf, size_t len,
 					    uint32_t sender_index,
@@ -74,35 +99,38 @@ enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 					    uint64_t now,
 					    struct wm_msg_cookie *reply)
 {
-	uint8_t addr[18] = { 0 }, secret[WM_KEY_SIZE], nonce[WM_COOKIE_NONCE_SIZE];
+	uint8_t addr[18] = { 0 };
 	size_t alen = src ? source_bytes(addr, src) : 0;
-	enum wm_mac_verdict v = WM_MAC_DROP;
 	enum wm_cookie_mac_state st;
 
-	if (wm_cookie_checker_needs_secret(&dev->cookie_checker, now)) {
-		if (wm_random_bytes(secret, sizeof(secret)) < 0)
-			return WM_MAC_DROP;
-		wm_cookie_checker_rotate(&dev->cookie_checker, secret, now);
-	}
+	/* WireGuard's order: mac1 before anything that costs more than a
+	 * hash (no randomness, no Diffie-Hellman). With a stale secret mac2
+	 * cannot validate, which is right: cookies die with their secret. */
 	st = wm_cookie_validate(&dev->cookie_checker, buf, len, addr, alen, now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		dev->stats.rx_bad_mac++;
-		goto out;
+		return WM_MAC_DROP;
 	}
 	/* Relayed messages have no address to prove; the relay already
 	 * authenticated and rate-limits their sender. */
-	if (src && st != WM_COOKIE_VALID_MAC_COOKIE && under_load(dev, now)) {
-		if (wm_random_bytes(nonce, sizeof(nonce)) == 0 &&
-		    wm_cookie_create_reply(reply, &dev->cookie_checker, buf,
-					   len, sender_index, addr, alen, now,
-					   nonce))
-			v = WM_MAC_COOKIE;
-		goto out;
+	if (!src || !under_load(dev, now))
+		return WM_MAC_OK;
+	if (st != WM_COOKIE_VALID_MAC_COOKIE)
+		return make_reply(dev, buf, len, sender_index, addr, alen, now,
+				  reply)
+			       ? WM_MAC_COOKIE
+			       : WM_MAC_DROP;
+	/* A cookie proves the address, not that it may have our CPU: each
+	 * source keeps a budget (the kernel's ratelimiter rule). */
+	if (!wm_ratelimit_allow(&dev->ratelimit, src->sa.sa_family,
+				src->sa.sa_family == AF_INET
+					? (const void *)&src->in.sin_addr
+					: (const void *)&src->in6.sin6_addr,
+				now)) {
+		dev->stats.rx_handshake_limited++;
+		return WM_MAC_DROP;
 	}
-	v = WM_MAC_OK;
-out:
-	wm_memzero(secret, sizeof(secret));
-	return v;
+	return WM_MAC_OK;
 }
 
 static struct wm_noise_peer *lookup_peer(void *ctx, const uint8_t key[32])
@@ -145,7 +173,7 @@ struct wm_peer *wm_handshake_consume_initiation(struct wm_device *dev,
 	p->rx_bytes += sizeof(*msg);
 	forget_handshake(dev, p);
 	p->hs = hs;
-	if (wm_random_bytes(eph, sizeof(eph)) < 0 ||
+	if (dev->random(eph, sizeof(eph)) < 0 ||
 	    wm_index_add(&dev->index, p, NULL, &idx) < 0) {
 		p = NULL;
 		goto out;

@@ -19,7 +19,8 @@
 
 /* What the MACs of a handshake message allow. */
 enum wm_mac_verdict {
-	WM_MAC_DROP,   /* mac1 wrong (counted), or no randomness for a cookie */
+	WM_MAC_DROP,   /* mac1 wrong, over the source's budget under load
+			* (both counted), or no randomness for a cookie */
 	WM_MAC_COOKIE, /* under load without a valid cookie: send *reply */
 	WM_MAC_OK,
 };
@@ -31,9 +32,11 @@ bool wm_handshake_create_initiation(struct wm_device *dev, struct wm_peer *p,
 				    struct wm_msg_initiation *msg,
 				    uint64_t now_ns);
 
-/* Checks mac1 of an initiation or response, and under load mac2 for a
- * message from src (relayed messages, src NULL, are never asked for a
- * cookie: the relay authenticated their sender). */
+/* Checks mac1 of an initiation or response, first and with nothing but a
+ * hash; then, under load, mac2 for a message from src (without a valid
+ * one: a cookie reply in *reply) and src's budget (wg/ratelimit.h).
+ * Relayed messages (src NULL) are never asked for a cookie: the relay
+ * authenticated their sender. */
 enum wm_mac_verdict wm_handshake_check_macs(struct wm_device *dev,
 					    const uint8_t *buf, size_t len,
 					    uint32_t sender_index,

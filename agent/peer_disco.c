@@ -3,7 +3,7 @@
 #include "agent/peer_path.h"
 #include "agent/send.h"
 #include "agent/nat/discovery.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -59,13 +59,13 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->endpoint = p->endpoint;
 	v->direct_proven = wm_peer_has_endpoint(p) &&
 			   wm_path_direct_proven(&p->path, now);
-	v->relay_up = wm_peer_path_relay_up(dev);
+	v->relay_up = wm_peer_path_relay_up(dev, p);
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
 	v->random = wm_random_bytes;
 }
 
-/* Seals msg for p and sends it to `to`, or through the relay. */
+/* Seals msg for p and sends it to `to`, or through p's relay. */
 static void send_msg(struct wm_device *dev, struct wm_peer *p,
 		     struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
@@ -93,7 +93,8 @@ static void send_msg(struct wm_device *dev, struct wm_peer *p,
 		return;
 	if (to->sa.sa_family != AF_UNSPEC
 		    ? wm_send_udp(dev, to, buf, n) == 0
-		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) == 0)
+		    : wm_relays_send(dev->relays, p->relay, p->public_key, buf,
+				     n) == 0)
 		dev->stats.disco_tx++;
 }
 

@@ -5,10 +5,12 @@
 #include "agent/peer_path.h"
 #include "agent/send.h"
 #include "agent/tun_writer.h"
+#include "agent/tx_queue.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
 #include "agent/relay/proto.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -127,6 +129,22 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 		deliver(dev, p, plain, plen, now);
 }
 
+/* Cookie replies leave with the round's send batch where there is one:
+ * under a flood they are most of what we send, and one sendmmsg for many
+ * costs far less than a sendto each. A failure at the flush is counted
+ * in tx_send_errors. */
+static void send_cookie(struct wm_device *dev, const union wm_sockaddr *to,
+			const struct wm_msg_cookie *reply)
+{
+	if (dev->txq.arena) {
+		memcpy(wm_txq_reserve(&dev->txq), reply, sizeof(*reply));
+		wm_txq_commit(&dev->txq, to, sizeof(*reply));
+		dev->stats.cookie_replies_sent++;
+	} else if (wm_send_udp(dev, to, reply, sizeof(*reply)) == 0) {
+		dev->stats.cookie_replies_sent++;
+	}
+}
+
 /* Under load: answer with a cookie instead (never through the relay). */
 static bool macs_ok(struct wm_device *dev, const uint8_t *buf, size_t len,
 		    uint32_t sender_index, const union wm_sockaddr *src,
@@ -139,8 +157,7 @@ static bool macs_ok(struct wm_device *dev, const uint8_t *buf, size_t len,
 	case WM_MAC_OK:
 		return true;
 	case WM_MAC_COOKIE:
-		if (wm_send_udp(dev, src, &reply, sizeof(reply)) == 0)
-			dev->stats.cookie_replies_sent++;
+		send_cookie(dev, src, &reply);
 		break;
 	case WM_MAC_DROP:
 		break;
@@ -248,14 +265,14 @@ static void receive_message(struct wm_device *dev, uint8_t *buf, size_t len,
 	dev->stats.rx_malformed++;
 }
 
-void wm_receive_relay_event(struct wm_device *dev,
+void wm_receive_relay_event(struct wm_device *dev, int relay,
 			    const struct wm_relay_event *ev, uint64_t now)
 {
 	struct wm_peer *p = wm_device_find_peer(dev, ev->key);
 
 	if (ev->type == WM_RELAY_EV_GONE) {
 		if (p)
-			wm_peer_path_gone(dev, p, now);
+			wm_peer_path_gone(dev, p, relay, now);
 		return;
 	}
 	/* Anyone the relay serves can send to us; only our peers may make
@@ -264,6 +281,8 @@ void wm_receive_relay_event(struct wm_device *dev,
 		dev->stats.rx_unknown_peer++;
 		return;
 	}
+	/* The relay authenticated the sender: it is connected there. */
+	wm_peer_path_relay_frame(dev, p, relay, now);
 	receive_message(dev, ev->body, ev->len, NULL, p, now);
 }
 
@@ -271,15 +290,19 @@ void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 			 const union wm_sockaddr *src, uint64_t now)
 {
 	struct wm_relay_event ev;
+	int r;
 
-	/* Off the wire, relay traffic has its own magic. Relayed bodies are
-	 * only ever WireGuard or disco messages. */
+	/* Off the wire, relay traffic has its own magic, and comes from the
+	 * address of one of our relays. Relayed bodies are only ever
+	 * WireGuard or disco messages. */
 	if (wm_relay_is_relay(buf, len)) {
-		if (!dev->relay)
+		r = wm_relays_by_source(dev->relays, src);
+		if (r < 0)
 			dev->stats.rx_malformed++;
-		else if (wm_relay_client_receive_udp(dev->relay, buf, len, src,
-						     now, &ev))
-			wm_receive_relay_event(dev, &ev, now);
+		else if (wm_relay_client_receive_udp(
+				 wm_relays_client(dev->relays, r), buf, len, src,
+				 now, &ev))
+			wm_receive_relay_event(dev, r, &ev, now);
 		return;
 	}
 	if (wm_stun_is_stun(buf, len)) {

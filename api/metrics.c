@@ -54,6 +54,7 @@ static const struct {
 	{ offsetof(struct wm_device_stats, rx_malformed), "malformed", true },
 	{ offsetof(struct wm_device_stats, rx_bad_mac), "bad_mac", true },
 	{ offsetof(struct wm_device_stats, rx_handshake_failed), "handshake_failed", true },
+	{ offsetof(struct wm_device_stats, rx_handshake_limited), "handshake_rate_limited", true },
 	{ offsetof(struct wm_device_stats, rx_unknown_index), "unknown_index", true },
 	{ offsetof(struct wm_device_stats, rx_bad_auth), "bad_auth", true },
 	{ offsetof(struct wm_device_stats, rx_replay), "replay", true },
@@ -156,6 +157,14 @@ static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
 char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 			void *ctx, size_t *len)
 {
+	return wm_metrics_render_with(dev, view, ctx, NULL, NULL, len);
+}
+
+char *wm_metrics_render_with(const struct wm_device *dev,
+			     wm_metrics_view_fn view, void *ctx,
+			     wm_metrics_extra_fn extra, void *extra_ctx,
+			     size_t *len)
+{
 	struct wm_peer_view *views;
 	char ifn[128], ver[128], *text = NULL;
 	const struct wm_peer *p;
@@ -215,6 +224,8 @@ char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 	       "off).");
 	fprintf(f, "wiremesh_disco_unknown_id_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.disco_unknown_id);
+	if (extra)
+		extra(extra_ctx, f, ifn);
 	free(views);
 	if (ferror(f)) {
 		fclose(f);

@@ -2,7 +2,9 @@
 #include "agent/relay/server.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
+#include "agent/wg/ratelimit.h"
 #include "agent/relay/server_tables.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_server.h"
@@ -19,9 +21,18 @@
 #include <string.h>
 
 enum {
-	/* Initiations per second past which UDP senders must prove their
-	 * address with a cookie first. */
+	/* Initiations per second (mac1 valid, any transport) past which
+	 * senders must prove their address with a cookie first, and then
+	 * stay within their address's budget. */
 	UNDER_LOAD_PER_SECOND = 256,
+	/* Under load, initiations a second per source address (bursts of
+	 * five): a quarter of WireGuard's 20. The relay's clients handshake
+	 * once in two minutes, or once a second while connecting, so this is
+	 * plenty for them; and a flood from N addresses that answers its
+	 * cookies buys 5N Diffie-Hellman a second, not 20N (on this
+	 * project's two-core lab, 2,000 a second from 100 addresses took
+	 * more CPU than a busy relay got). */
+	HANDSHAKES_PER_SECOND = 5,
 	LOG_SLOTS = 16,
 	/* "Unknown session" answers: sources remembered, and the overall
 	 * rate (answers per second, also the burst). */
@@ -45,6 +56,7 @@ struct wm_relay {
 
 	uint64_t load_window_ns, under_load_until;
 	unsigned load_count;
+	struct wm_ratelimit limiter;
 
 	/* Set by lookup() during wm_noise_consume_initiation. */
 	struct wm_relay_allowed *hit;
@@ -78,6 +90,7 @@ const char *wm_relay_drop_name(enum wm_relay_drop d)
 	case WM_RELAY_DROP_REPLAY: return "replay";
 	case WM_RELAY_DROP_FULL: return "full";
 	case WM_RELAY_DROP_SEND_FAILED: return "send_failed";
+	case WM_RELAY_DROP_HANDSHAKE_LIMITED: return "handshake_rate_limited";
 	case WM_RELAY_DROP_MAX: break;
 	}
 	return "unknown";
@@ -96,18 +109,28 @@ const char *wm_relay_transport_name(enum wm_relay_transport t)
 int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 		 const struct wm_relay_ops *ops)
 {
+	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 	struct wm_relay *r;
 	int err;
 
 	*out = NULL;
 	if (!p->private_key || !ops->send || !ops->random)
 		return -EINVAL;
+	if (ops->random(ops->ctx, seed, sizeof(seed)) < 0)
+		return -EIO;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	err = wm_ratelimit_init(&r->limiter, 0, HANDSHAKES_PER_SECOND, 0, seed);
+	wm_memzero(seed, sizeof(seed));
+	if (err < 0) {
+		free(r);
+		return err;
+	}
 	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
 				   p->max_clients, p->client_rate, ops);
 	if (err < 0) {
+		wm_ratelimit_free(&r->limiter);
 		free(r);
 		return err;
 	}
@@ -125,6 +148,7 @@ void wm_relay_free(struct wm_relay *r)
 	if (!r)
 		return;
 	wm_relay_tables_free(&r->t);
+	wm_ratelimit_free(&r->limiter);
 	wm_memzero(r, sizeof(*r));
 	free(r);
 }
@@ -275,17 +299,38 @@ static void send_cookie_reply(struct wm_relay *r,
 			      const uint8_t *src, size_t srclen, uint64_t now)
 {
 	uint8_t out[WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_cookie)];
-	uint8_t nonce[WM_COOKIE_NONCE_SIZE];
+	uint8_t nonce[WM_COOKIE_NONCE_SIZE], secret[WM_KEY_SIZE];
 	struct wm_msg_cookie reply;
 
+	/* The secret is drawn (or renewed, every 120 s) only here, after a
+	 * valid mac1. */
+	if (wm_cookie_checker_needs_secret(&r->checker, now)) {
+		if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
+			goto out;
+		wm_cookie_checker_rotate(&r->checker, secret, now);
+	}
 	if (r->ops.random(r->ops.ctx, nonce, sizeof(nonce)) < 0 ||
 	    !wm_cookie_create_reply(&reply, &r->checker, msg, sizeof(*msg),
 				    msg->sender_index, src, srclen, now, nonce))
-		return;
+		goto out;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	memcpy(out + WM_RELAY_MAGIC_LEN, &reply, sizeof(reply));
 	r->n.cookie_replies++;
 	send_raw(r, from, out, sizeof(out));
+out:
+	wm_memzero(secret, sizeof(secret));
+}
+
+/* The source's budget under load: by address, whatever the transport (a
+ * flood over many connections from one host is one source). */
+static bool within_budget(struct wm_relay *r, const union wm_sockaddr *a,
+			  uint64_t now)
+{
+	const void *bytes = a->sa.sa_family == AF_INET
+				    ? (const void *)&a->in.sin_addr
+				    : (const void *)&a->in6.sin6_addr;
+
+	return wm_ratelimit_allow(&r->limiter, a->sa.sa_family, bytes, now);
 }
 
 static void not_allowed(struct wm_relay *r, const struct wm_relay_path *from,
@@ -370,29 +415,34 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 			  uint8_t *msgbuf, uint64_t now)
 {
 	const struct wm_msg_initiation *msg = (const void *)msgbuf;
-	uint8_t src[18], secret[WM_KEY_SIZE];
+	uint8_t src[18];
 	size_t srclen = source_bytes(src, &from->addr);
 	enum wm_cookie_mac_state st;
 	struct wm_noise_peer *peer;
 	struct wm_handshake hs;
 
 	memset(&hs, 0, sizeof(hs));
-	if (wm_cookie_checker_needs_secret(&r->checker, now)) {
-		if (r->ops.random(r->ops.ctx, secret, sizeof(secret)) < 0)
-			return;
-		wm_cookie_checker_rotate(&r->checker, secret, now);
-	}
+	/* mac1 first: a hash, before any randomness or DH. A stale cookie
+	 * secret cannot validate a mac2, as WireGuard's cannot. */
 	st = wm_cookie_validate(&r->checker, msg, sizeof(*msg), src, srclen,
 				now);
 	if (st == WM_COOKIE_INVALID_MAC) {
 		drop(r, WM_RELAY_DROP_BAD_AUTH);
 		goto out;
 	}
-	/* A stream's source address is already proven by its handshake. */
-	if (from->transport == WM_RELAY_UDP && under_load(r, now) &&
-	    st != WM_COOKIE_VALID_MAC_COOKIE) {
-		send_cookie_reply(r, from, msg, src, srclen, now);
-		goto out;
+	/* Under load, WireGuard's rule on every transport: no valid mac2, a
+	 * cookie reply (a stream's address is proven already, but the
+	 * round trip still paces a flood over many connections); with one,
+	 * the source's budget before the DH. */
+	if (under_load(r, now)) {
+		if (st != WM_COOKIE_VALID_MAC_COOKIE) {
+			send_cookie_reply(r, from, msg, src, srclen, now);
+			goto out;
+		}
+		if (!within_budget(r, &from->addr, now)) {
+			drop(r, WM_RELAY_DROP_HANDSHAKE_LIMITED);
+			goto out;
+		}
 	}
 	r->hit = NULL;
 	switch (wm_noise_consume_initiation(msg, &hs, &r->local, lookup, r,
@@ -420,7 +470,6 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 	}
 out:
 	wm_memzero(&hs, sizeof(hs));
-	wm_memzero(secret, sizeof(secret));
 }
 
 /* ------------------------------------------------------ transport data */
@@ -444,6 +493,8 @@ static int seal_send(struct wm_relay *r, struct wm_relay_slot *c,
 
 	if (!n)
 		return -ENOTCONN;
+	/* The datagram may have come in as a forwarding frame. */
+	memcpy(dgram, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
 }
 
@@ -452,24 +503,52 @@ static void send_gone(struct wm_relay *r, struct wm_relay_slot *c,
 		      uint64_t now)
 {
 	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
-	size_t n = wm_relay_frame_build(plain, WM_RELAY_GONE, key, NULL, 0);
+	uint8_t k[WM_KEY_SIZE];
+	size_t n;
 
+	memcpy(k, key, WM_KEY_SIZE); /* key may point into plain */
+	n = wm_relay_frame_build(plain, WM_RELAY_GONE, k, NULL, 0);
 	if (seal_send(r, c, dgram, n, now) < 0)
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 	else
 		r->n.gone_sent++;
 }
 
-static void forward(struct wm_relay *r, struct wm_relay_slot *c,
-		    uint8_t *dgram, const struct wm_relay_frame *f,
-		    uint64_t now)
+/* Sends the body of body_len bytes at dgram + WM_RELAY_FWD_BODY (a SEND
+ * in the clear, or opened) to the client dst as a RECV from c: a
+ * forwarding frame when dst reads them (one pass over the header),
+ * else sealed. Same length as what came in. 0 or -errno. */
+static int deliver(struct wm_relay *r, struct wm_relay_slot *c,
+		   struct wm_relay_slot *dst, uint8_t *dgram, size_t body_len,
+		   uint64_t now)
 {
-	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
-	struct wm_relay_allowed *dst = wm_relay_find_allowed(&r->t, f->key);
+	size_t n;
+
+	if (!dst->fwd) {
+		wm_relay_frame_build(dgram + WM_RELAY_MAGIC_LEN +
+					     sizeof(struct wm_msg_data),
+				     WM_RELAY_RECV, c->who->key,
+				     dgram + WM_RELAY_FWD_BODY, body_len);
+		return seal_send(r, dst, dgram, WM_RELAY_FRAME_HDR + body_len,
+				 now);
+	}
+	n = wm_relay_fwd_seal(&dst->cur, dgram, WM_RELAY_RECV, c->who->key,
+			      body_len, now);
+	if (!n)
+		return -ENOTCONN;
+	return r->ops.send(r->ops.ctx, &dst->path, dgram, n);
+}
+
+/* A SEND from c to key with its body at dgram + WM_RELAY_FWD_BODY. */
+static void forward(struct wm_relay *r, struct wm_relay_slot *c,
+		    uint8_t *dgram, const uint8_t key[WM_KEY_SIZE],
+		    size_t body_len, uint64_t now)
+{
+	struct wm_relay_allowed *dst = wm_relay_find_allowed(&r->t, key);
 
 	if (!dst) {
 		drop(r, WM_RELAY_DROP_DST_UNKNOWN);
-		send_gone(r, c, dgram, f->key, now);
+		send_gone(r, c, dgram, key, now);
 		return;
 	}
 	/* A client never needs the relay to reach itself; echoing would
@@ -480,20 +559,17 @@ static void forward(struct wm_relay *r, struct wm_relay_slot *c,
 	}
 	if (!online(dst->slot, now)) {
 		drop(r, WM_RELAY_DROP_DST_OFFLINE);
-		send_gone(r, c, dgram, f->key, now);
+		send_gone(r, c, dgram, key, now);
 		return;
 	}
-	/* Same length as the SEND frame: only type and key change, the
-	 * body stays where it is, byte for byte. */
-	wm_relay_frame_build(plain, WM_RELAY_RECV, c->who->key, f->body,
-			     f->body_len);
-	if (seal_send(r, dst->slot, dgram, WM_RELAY_FRAME_HDR + f->body_len,
-		      now) < 0) {
+	/* Only type, index, counter, key and tag change: the body stays
+	 * where it is, byte for byte. */
+	if (deliver(r, c, dst->slot, dgram, body_len, now) < 0) {
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 		return;
 	}
 	r->n.frames_forwarded++;
-	r->n.bytes_forwarded += f->body_len;
+	r->n.bytes_forwarded += body_len;
 }
 
 /* The client's first message under "next": it has the keys, so next
@@ -505,6 +581,9 @@ static void confirm(struct wm_relay *r, struct wm_relay_slot *c)
 	c->prev = c->cur;
 	c->cur = c->next;
 	wm_memzero(&c->next, sizeof(c->next));
+	/* A new session may be another version of the client: it says
+	 * again in its PINGs what it reads. */
+	c->fwd = false;
 	if (c->prev.valid)
 		wm_index_update(&r->t.index, c->prev.kp.local_index, &c->prev);
 	wm_index_update(&r->t.index, c->cur.kp.local_index, &c->cur);
@@ -584,52 +663,105 @@ static void unknown_session(struct wm_relay *r, const struct wm_relay_path *from
 	send_raw(r, from, out, sizeof(out));
 }
 
+/* The session of a data message's receiver index (*c its client), or
+ * NULL after answering "unknown session". */
+static struct wm_session *session_of(struct wm_relay *r,
+				     const struct wm_relay_path *from,
+				     const uint8_t *msg,
+				     struct wm_relay_slot **c, uint64_t now)
+{
+	const struct wm_index_entry *e =
+		wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
+
+	if (!e) {
+		unknown_session(r, from, msg, now);
+		return NULL;
+	}
+	*c = e->owner;
+	return e->session;
+}
+
+static bool rx_ok(struct wm_relay *r, enum wm_rx_result res)
+{
+	switch (res) {
+	case WM_RX_OK:
+		return true;
+	case WM_RX_REPLAY:
+		drop(r, WM_RELAY_DROP_REPLAY);
+		break;
+	case WM_RX_TOO_SHORT:
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		break;
+	default:
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		break;
+	}
+	return false;
+}
+
+/* An authenticated message under s: only now may it confirm a session
+ * or move the path. Not a straggler under the previous session, though:
+ * it was sent before the client's last handshake, maybe on a TCP
+ * connection the client has since left, whose close would then take it
+ * offline. True when s is the client's current session. */
+static bool authentic(struct wm_relay *r, struct wm_relay_slot *c,
+		      const struct wm_session *s,
+		      const struct wm_relay_path *from, uint64_t now)
+{
+	bool current = s != &c->prev;
+
+	if (s == &c->next)
+		confirm(r, c);
+	if (current)
+		c->path = *from;
+	c->last_rx_ns = now;
+	if (!c->announced)
+		announce(r, c);
+	return current;
+}
+
+/* A PING: PONG with the same body; a 9-byte one under the current
+ * session says whether the client reads forwarding frames (proto.h). */
+static void on_ping(struct wm_relay *r, struct wm_relay_slot *c, bool current,
+		    uint8_t *dgram, const struct wm_relay_frame *f,
+		    uint64_t now)
+{
+	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
+	bool offer = f->body_len == WM_RELAY_PING_LEN + 1 &&
+		     f->body[WM_RELAY_PING_LEN] == WM_RELAY_OFFER_FWD;
+	size_t n;
+
+	if (current)
+		c->fwd = offer;
+	r->n.pings++;
+	n = wm_relay_frame_build(plain, WM_RELAY_PONG, NULL, f->body,
+				 f->body_len);
+	if (offer)
+		plain[n - 1] = WM_RELAY_ACCEPT_FWD;
+	if (seal_send(r, c, dgram, n, now) < 0)
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+}
+
+/* "WMR" 0x01: a sealed frame (or a keepalive) of a client's session. */
 static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		    uint8_t *dgram, size_t len, uint64_t now)
 {
 	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
-	const struct wm_index_entry *e;
+	struct wm_relay_slot *c = NULL;
 	struct wm_session *s;
-	struct wm_relay_slot *c;
 	struct wm_relay_frame f;
+	bool current;
 
 	if (mlen < WM_MSG_MIN_DATA) {
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	e = wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
-	if (!e) {
-		unknown_session(r, from, msg, now);
-		return;
-	}
-	c = e->owner;
-	s = e->session;
+	s = session_of(r, from, msg, &c, now);
 	/* An expired session (WM_RX_EXPIRED) is refused before any AEAD. */
-	switch (wm_session_open(s, msg, mlen, now, &plain, &plen)) {
-	case WM_RX_OK:
-		break;
-	case WM_RX_REPLAY:
-		drop(r, WM_RELAY_DROP_REPLAY);
+	if (!s || !rx_ok(r, wm_session_open(s, msg, mlen, now, &plain, &plen)))
 		return;
-	case WM_RX_TOO_SHORT:
-		drop(r, WM_RELAY_DROP_MALFORMED);
-		return;
-	default:
-		drop(r, WM_RELAY_DROP_BAD_AUTH);
-		return;
-	}
-	/* Authentic: only now may it confirm a session or move the path.
-	 * Not a straggler under the previous session, though: it was sent
-	 * before the client's last handshake, maybe on a TCP connection the
-	 * client has since left, whose close would then take it offline. */
-	if (s == &c->next)
-		confirm(r, c);
-	if (s != &c->prev)
-		c->path = *from;
-	c->last_rx_ns = now;
-	if (!c->announced)
-		announce(r, c);
+	current = authentic(r, c, s, from, now);
 	if (plen == 0)
 		return; /* keepalive */
 	if (!wm_relay_frame_parse(&f, plain, plen)) {
@@ -644,14 +776,36 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_RATE_LIMITED);
 		return;
 	}
-	if (f.type == WM_RELAY_SEND) {
-		forward(r, c, dgram, &f, now);
+	if (f.type == WM_RELAY_SEND)
+		forward(r, c, dgram, f.key, f.body_len, now);
+	else
+		on_ping(r, c, current, dgram, &f, now);
+}
+
+/* "WMR" 0x02: a SEND as a forwarding frame (relay/fwd.h): its tag is
+ * checked (one Poly1305 pass), nothing is decrypted. */
+static void on_fwd(struct wm_relay *r, const struct wm_relay_path *from,
+		   uint8_t *dgram, size_t len, uint64_t now)
+{
+	struct wm_relay_slot *c = NULL;
+	struct wm_relay_frame f;
+	struct wm_session *s;
+
+	if (len < WM_RELAY_FWD_MIN || dgram[WM_RELAY_MAGIC_LEN] != WM_MSG_DATA) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	r->n.pings++;
-	wm_relay_frame_build(plain, WM_RELAY_PONG, NULL, f.body, f.body_len);
-	if (seal_send(r, c, dgram, plen, now) < 0)
-		drop(r, WM_RELAY_DROP_SEND_FAILED);
+	s = session_of(r, from, dgram + WM_RELAY_MAGIC_LEN, &c, now);
+	if (!s || !rx_ok(r, wm_relay_fwd_open(s, dgram, len, WM_RELAY_SEND,
+					      now, &f)))
+		return;
+	authentic(r, c, s, from, now);
+	if (!wm_relay_bucket_take(&r->t, c, WM_RELAY_FRAME_HDR + f.body_len,
+				  now)) {
+		drop(r, WM_RELAY_DROP_RATE_LIMITED);
+		return;
+	}
+	forward(r, c, dgram, f.key, f.body_len, now);
 }
 
 /* ------------------------------------------------------------- entry */
@@ -682,7 +836,10 @@ void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	if (msg[0] == WM_MSG_INITIATION && mlen == sizeof(struct wm_msg_initiation))
+	if (wm_relay_is_fwd(buf, len))
+		on_fwd(r, from, buf, len, now_ns);
+	else if (msg[0] == WM_MSG_INITIATION &&
+		 mlen == sizeof(struct wm_msg_initiation))
 		on_initiation(r, from, buf + WM_RELAY_MAGIC_LEN, now_ns);
 	else if (msg[0] == WM_MSG_DATA)
 		on_data(r, from, buf, len, now_ns);
@@ -694,6 +851,7 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 {
 	char k[WM_KEY_B64_LEN + 1];
 
+	wm_ratelimit_gc(&r->limiter, now_ns);
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
 		struct wm_relay_slot *c = &r->t.pool[i];
 		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };

@@ -10,15 +10,29 @@
  *
  * What the core does with a datagram:
  *   STUN Binding request (UDP only)  answered with the source address
- *   "WMR\x01" + initiation           mac1 checked (a cookie reply instead
- *                                    when under load, UDP only), Noise IK
- *                                    with the relay as responder; keys off
- *                                    the allow-list get no answer at all
+ *   "WMR\x01" + initiation           mac1 checked first (a hash: no
+ *                                    randomness, no DH); under load (more
+ *                                    than 256 a second) a cookie reply
+ *                                    without a valid mac2, and with one a
+ *                                    budget per source address (5 a
+ *                                    second, wg/ratelimit.h), on every
+ *                                    transport; then Noise IK with the
+ *                                    relay as responder, where the
+ *                                    allow-list is checked as soon as the
+ *                                    sender's key is decrypted (one DH);
+ *                                    keys off it get no answer at all
  *   "WMR\x01" + transport data       opened (replay window), then
- *       SEND K   re-sealed as RECV (key = sender) to K's session, the body
+ *       SEND K   passed to K's session as RECV (key = sender), the body
  *                untouched; GONE K back when K is offline or unknown
- *       PING     PONG with the same body
+ *       PING     PONG with the same body (9 bytes: the client reads
+ *                forwarding frames, and the PONG says we do; proto.h)
  *       empty    a keepalive
+ *   "WMR\x02" SEND (relay/fwd.h)     tag checked (one Poly1305 pass, no
+ *                                    decryption), replay window, then as
+ *                                    a sealed SEND
+ *     a RECV goes to K as a forwarding frame (its tag over the header
+ *     and the body's own WireGuard tag) when K's current session offered
+ *     them, else sealed: a client of either version is served
  *     of an unknown receiver index: counted bad_auth, and answered with
  *       "unknown session" (proto.h; 12 bytes, only on the path it came
  *       from) at most once a second per source address or connection
@@ -77,6 +91,7 @@ enum wm_relay_drop {
 	WM_RELAY_DROP_REPLAY,       /* counter or timestamp seen before */
 	WM_RELAY_DROP_FULL,         /* MaxClients reached */
 	WM_RELAY_DROP_SEND_FAILED,  /* the destination transport refused it */
+	WM_RELAY_DROP_HANDSHAKE_LIMITED, /* under load, over its source's budget */
 	WM_RELAY_DROP_MAX
 };
 

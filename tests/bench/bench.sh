@@ -28,6 +28,12 @@
 #                    namespace "r" (ClientRate 1 GB/s, not the bottleneck), its
 #                    peers set to Path = relay, then to direct through the REST
 #                    API: the same pair, single stream, rounds alternating.
+#   under a flood    a handshake flood (tests/tools/hs_flood: BENCH_FLOOD_RATE
+#                    initiations/s from 100 addresses in a, answering cookies)
+#                    at b's agent, for wiremesh and wireguard-go: b's CPU with
+#                    the flood alone, and single-stream Gbit/s quiet and under
+#                    the flood; then at the relay, the relayed pair's Gbit/s
+#                    quiet and under the flood, and the relay's CPU.
 #   machine busy     before each round, CPU idle share over 1 s (/proc/stat);
 #                    below BENCH_IDLE_MIN % a warning is printed on that round.
 #
@@ -37,10 +43,12 @@
 #   BENCH_OMIT=1     iperf3 -O: seconds of slow start left out of the figure
 #   BENCH_PINGS=50   pings per implementation, at -i 0.05
 #   BENCH_PROFILE=0  1: one more wiremesh single-stream run under `perf record`,
-#                    top symbols of both agents printed (needs linux-perf)
+#                    top symbols of both agents printed (needs linux-perf); and
+#                    one more relayed run with the relay and both agents profiled
 #   BENCH_PEERS=1000 idle peers for the memory-per-peer figure (0: skip it)
 #   BENCH_RELAY_ROUNDS=2  relayed/direct rounds (0: skip the relay pair)
 #   BENCH_IDLE_MIN=80     CPU idle % below which a round is flagged
+#   BENCH_FLOOD_RATE=15000 initiations/s of the flood figures (0: skip them)
 #   LAB_KEEP=1       keep the scratch directory (iperf3 JSON, logs)
 # Defaults take about 3 minutes. Exit status 0 when both were measured.
 # shellcheck disable=SC2015 # "a && b || fail" is meant
@@ -59,6 +67,8 @@ PROFILE=${BENCH_PROFILE:-0}
 PEERS=${BENCH_PEERS:-1000}
 RELAY_ROUNDS=${BENCH_RELAY_ROUNDS:-2}
 IDLE_MIN=${BENCH_IDLE_MIN:-80}
+FLOOD_RATE=${BENCH_FLOOD_RATE:-15000}
+FLOOD=$TOP/build/tests/hs_flood
 PY=$LAB_PYTHON
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -86,7 +96,8 @@ WMR_IF_A=wm${TAG}c WMR_IF_B=wm${TAG}d   # the relayed pair
 WMR_A=10.79.0.1 WMR_B=10.79.0.2 WMR_PORT=51822
 RELAY_A=192.0.3.2 RELAY_B=192.0.4.2 RELAY_PORT=3478   # the relay as a and b see it
 
-declare -A PID_A PID_B DST OK NAME
+declare -A PID_A PID_B DST OK NAME PUB_B PORT_B
+PORT_B[wm]=$WM_PORT PORT_B[wg]=$WG_PORT
 NAME[wm]=wiremesh NAME[wg]=wireguard-go NAME[wmr]="wiremesh (relay pair)"
 DST[wm]=$WM_B DST[wg]=$WG_B DST[wmr]=$WMR_B
 OK[wm]=0 OK[wg]=0 OK[wmr]=0
@@ -121,6 +132,7 @@ start_wiremesh() {
 	ka=$("$WM" genkey) && kb=$("$WM" genkey) &&
 		pa=$("$WM" pubkey <<<"$ka") && pb=$("$WM" pubkey <<<"$kb") ||
 		{ echo "wiremesh genkey/pubkey failed"; return 1; }
+	PUB_B[wm]=$pb
 	wm_conf "$LAB_TMP/$WM_IF_A.conf" "$ka" $WM_PORT $WM_A "$pb" $WM_B "$UNDER_B:$WM_PORT" "$LAB_TMP/$WM_IF_A.sock"
 	wm_conf "$LAB_TMP/$WM_IF_B.conf" "$kb" $WM_PORT $WM_B "$pa" $WM_A "$UNDER_A:$WM_PORT" "$LAB_TMP/$WM_IF_B.sock"
 	lab_bg --name wiremesh-a a "$WM" agent --config "$LAB_TMP/$WM_IF_A.conf"
@@ -151,6 +163,7 @@ start_wireguard_go() {
 	local ka kb pa pb
 	ka=$(wg genkey) && kb=$(wg genkey) && pa=$(wg pubkey <<<"$ka") && pb=$(wg pubkey <<<"$kb") ||
 		{ echo "wg genkey/pubkey failed"; return 1; }
+	PUB_B[wg]=$pb
 	wg_side a "$WG_IF_A" "$ka" $WG_A "$pb" $WG_B "$UNDER_B:$WG_PORT" || return 1
 	PID_A[wg]=$WG_LAST_PID
 	wg_side b "$WG_IF_B" "$kb" $WG_B "$pa" $WG_A "$UNDER_A:$WG_PORT" || return 1
@@ -392,6 +405,92 @@ measure_relay() {
 		done
 		echo "$line$note"
 	done
+	[ "$PROFILE" = 1 ] && profile_relayed
+	return 0
+}
+
+# BENCH_PROFILE=1: one more relayed run with the relay and both agents
+# under `perf record`, their top symbols printed.
+profile_relayed() {
+	local who pid pids=() names=()
+	command -v perf >/dev/null 2>&1 || { echo "bench: BENCH_PROFILE=1 but no perf"; return 0; }
+	wmr_mode relay || return 0
+	echo
+	echo "== profile: relayed single stream under perf record (${TIME}s), self time by symbol"
+	for who in relay A B; do
+		case $who in
+		relay) pid=$RELAY_PID ;;
+		*) pid=$(agent_pid wmr $who) ;;
+		esac
+		perf record -q -F 999 -g -o "$RES/perf-relayed-$who.data" -p "$pid" \
+			>"$RES/perf-relayed-$who.log" 2>&1 &
+		pids+=($!)
+		names+=("$who:$pid")
+	done
+	sleep 0.5
+	run_iperf wmr 1 wmr-profile
+	for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+	for who in "${names[@]}"; do
+		echo "-- ${who%%:*} (pid ${who#*:}; A sends, B receives), $(gbps "$RES/wmr-profile.json") Gbit/s; by object: $(
+			perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso -g none \
+				--percent-limit 0.5 --stdio 2>/dev/null |
+				awk '/^ +[0-9]/ {printf "%s%s %s", sep, $2, $1; sep=", "}')"
+		perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso,sym -g none \
+			--percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 12
+	done
+}
+
+
+# ---------------------------------------------------------------- under a flood
+
+# flood_start NAME TARGET KEY SRC SECONDS [args] — hs_flood in a, 100 sources
+# from SRC, answering cookies
+flood_start() {
+	lab_bg --name "$1" a "$FLOOD" --target "$2" --key "$3" --src "$4" --sources 100 \
+		--rate "$FLOOD_RATE" --seconds "$5" --cookies "${@:6}"
+	FLOOD_PID=$LAB_LAST_PID
+}
+flood_wait() { lab_wait_for 30 sh -c "! kill -0 $FLOOD_PID 2>/dev/null"; }
+pct() { # TICKS SECONDS → % of one core
+	awk -v k="$1" -v hz="$(getconf CLK_TCK)" -v s="$2" 'BEGIN {printf "%.0f%%", 100 * k / hz / s}'
+}
+
+# For each implementation: b's CPU under the flood alone (3 s), then one
+# single-stream run quiet and one under the flood. Lines into $RES/flood.txt.
+measure_flood() {
+	local i b0 q f
+	[ -x "$FLOOD" ] || { echo "bench: no $FLOOD"; return 1; }
+	for h in $(seq 100 199); do echo "addr add 192.0.2.$h/24 dev eth0"; done |
+		lab_exec a ip -batch - || return 1
+	for i in "${IMPLS[@]}"; do
+		flood_start "flood-$i-idle" "$UNDER_B:${PORT_B[$i]}" "${PUB_B[$i]}" 192.0.2.100 3
+		b0=$(cpu_ticks "$(agent_pid "$i" B)")
+		flood_wait
+		echo "${NAME[$i]}: b's CPU under the flood alone, $(pct $(($(cpu_ticks "$(agent_pid "$i" B)") - b0)) 3) of one core; $(grep -h hs_flood "$LAB_TMP/flood-$i-idle.log" | cut -d' ' -f3-5)" >>"$RES/flood.txt"
+		run_iperf "$i" 1 "flood-$i-quiet"
+		flood_start "flood-$i" "$UNDER_B:${PORT_B[$i]}" "${PUB_B[$i]}" 192.0.2.100 $((TIME + OMIT + 3))
+		sleep 1 # the flood's sources hold their cookies by then
+		b0=$(cpu_ticks "$(agent_pid "$i" B)")
+		run_iperf "$i" 1 "flood-$i-flood"
+		flood_wait
+		q=$(gbps "$RES/flood-$i-quiet.json") f=$(gbps "$RES/flood-$i-flood.json")
+		echo "${NAME[$i]}: 1 stream quiet $q Gbit/s, under the flood $f Gbit/s ($(awk -v q="$q" -v f="$f" 'BEGIN {if (q > 0 && f >= 0) printf "%.2f", f / q; else print "n/a"}') of quiet)" >>"$RES/flood.txt"
+	done
+	[ "${OK[wmr]}" = 1 ] || return 0
+	# The relay, flooded from a's side (its addresses on a's link to it).
+	for h in $(seq 100 199); do echo "addr add 192.0.3.$h/24 dev rl0"; done |
+		lab_exec a ip -batch - || return 1
+	wmr_mode relay || return 1
+	run_iperf wmr 1 "flood-wmr-quiet"
+	flood_start flood-relay "$RELAY_A:$RELAY_PORT" "$RELAY_PUB" 192.0.3.100 $((TIME + OMIT + 3)) --relay
+	sleep 1
+	b0=$(cpu_ticks "$RELAY_PID")
+	run_iperf wmr 1 "flood-wmr-flood"
+	f=$(($(cpu_ticks "$RELAY_PID") - b0))
+	flood_wait
+	q=$(gbps "$RES/flood-wmr-quiet.json") g=$(gbps "$RES/flood-wmr-flood.json")
+	echo "relayed pair: 1 stream quiet $q Gbit/s, relay flooded $g Gbit/s ($(awk -v q="$q" -v f="$g" 'BEGIN {if (q > 0 && f >= 0) printf "%.2f", f / q; else print "n/a"}') of quiet); relay CPU $(pct "$f" $((TIME + OMIT)))" >>"$RES/flood.txt"
 }
 
 # ---------------------------------------------------------------- run
@@ -478,6 +577,11 @@ done
 if [ "$RELAY_ROUNDS" -gt 0 ]; then
 	echo
 	measure_relay || echo "bench: no relayed/direct figure"
+fi
+if [ "$FLOOD_RATE" -gt 0 ]; then
+	echo
+	echo "flood figures ($FLOOD_RATE initiations/s from 100 addresses, answering cookies) ..."
+	measure_flood || echo "bench: no flood figures"
 fi
 if [ "$PEERS" -gt 0 ]; then
 	measure_peers || echo "bench: no memory-per-peer figure"
@@ -721,6 +825,11 @@ if peers:
             name[i], one / 1024, big, many / 1024, (many - one) / 1024,
             (many - one) / (big - 1) if big > 1 else 0))
 PYEOF
+if [ -s "$RES/flood.txt" ]; then
+	echo
+	echo "== under a handshake flood ($FLOOD_RATE initiations/s from 100 addresses, answering cookies)"
+	cat "$RES/flood.txt"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ============================================================ what ran

@@ -127,7 +127,7 @@ wgq() { # up|down
 wgpid() { # the wiremesh-wg serving $IA (started by wg-quick, not by us)
 	local f
 	for f in /proc/[0-9]*/cmdline; do
-		[ "$(tr '\0' ' ' <"$f" 2>/dev/null)" = "wiremesh-wg $IA " ] && { f=${f#/proc/}; echo "${f%/cmdline}"; return 0; }
+		[ "$(tr '\0' ' ' 2>/dev/null <"$f")" = "wiremesh-wg $IA " ] && { f=${f#/proc/}; echo "${f%/cmdline}"; return 0; }
 	done
 	return 1
 }
