@@ -125,6 +125,9 @@ MAKEFILE
 cmd_build() {
 	[ -n "$(need_pkgs $BUILD_DEPS)" ] && cmd_deps
 	run_make OUT=build "$@"
+	# `wiremesh-wg IFNAME`: the same binary, chosen by its name (wg-quick's
+	# WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg)
+	ln -sfn wiremesh build/wiremesh-wg
 }
 
 # Protocol timers shortened for the rekey test; never the shipped binary.

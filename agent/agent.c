@@ -1,6 +1,8 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
+#include "agent/daemon.h"
+#include "agent/hooks.h"
 #include "agent/names.h"
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
@@ -10,6 +12,7 @@
 #include "agent/send.h"
 #include "agent/tick.h"
 #include "agent/uapi.h"
+#include "agent/version.h"
 #include "agent/udp.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
@@ -230,6 +233,15 @@ static void on_tun(struct wm_loop_handler *h, uint32_t events)
 	(void)events;
 	for (int i = 0; i < 256; i++) {
 		ssize_t n = read(a->dev.tun_fd, buf, hdr + WM_MAX_PACKET);
+		/* `ip link delete`: the TUN reads EBADFD from then on (and
+		 * polls as an error), so stop rather than spin, as
+		 * wireguard-go exits when its interface goes. */
+		if (n < 0 && errno == EBADFD) {
+			fprintf(stderr, "%s: the interface was deleted, "
+				"shutting down\n", a->dev.ifname);
+			wm_loop_stop(&a->loop);
+			return;
+		}
 		if (n <= (ssize_t)hdr)
 			return;
 		if (hdr)
@@ -442,10 +454,42 @@ static int start_resolver(struct wm_agent *a)
 	return wm_loop_add(&a->loop, &a->resolver_h, EPOLLIN);
 }
 
+/* Sets the mark on the open socket; a later rebind reads dev->fwmark. */
+static int apply_fwmark(struct wm_agent *a, uint32_t mark)
+{
+	if (a->dev.udp.fd >= 0 &&
+	    setsockopt(a->dev.udp.fd, SOL_SOCKET, SO_MARK, &mark,
+		       sizeof(mark)) < 0)
+		return -errno;
+	a->dev.fwmark = mark;
+	return 0;
+}
+
+/* Routes follow the peers and Table (route_sync.h); a default route in
+ * auto mode makes a full tunnel as wg-quick does: the socket is marked
+ * (FwMark, else 51820), the route goes to the table of that number and
+ * the rules send everything unmarked there (fulltunnel.h). */
 static void peers_changed(struct wm_agent *a)
 {
-	if (a->ifindex > 0)
-		wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev);
+	struct wm_route_policy pol = { a->cfg.table_mode, a->cfg.table, 0 };
+	bool full;
+	int r;
+
+	if (a->ifindex <= 0)
+		return;
+	pol.full_table = a->dev.fwmark ? a->dev.fwmark : WM_FULLTUNNEL_TABLE;
+	wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev, &pol);
+	full = a->routes.default4 || a->routes.default6;
+	if (full && !a->dev.fwmark) {
+		r = apply_fwmark(a, pol.full_table);
+		if (r < 0)
+			fprintf(stderr, "%s: full tunnel: fwmark %u on the UDP "
+				"socket: %s\n", a->cfg.ifname, pol.full_table,
+				strerror(-r));
+	}
+	wm_fulltunnel_sync(&a->fulltunnel, &a->netif, a->cfg.ifname,
+			   a->routes.default4, a->routes.default6,
+			   pol.full_table, pol.full_table);
 }
 
 static void api_peers_changed(void *ctx)
@@ -482,6 +526,16 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 		wm_portmap_set_port(a->portmap, bound);
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
+}
+
+static bool same_strings(const struct wm_strings *x, const struct wm_strings *y)
+{
+	if (x->len != y->len)
+		return false;
+	for (size_t i = 0; i < x->len; i++)
+		if (strcmp(x->items[i], y->items[i]) != 0)
+			return false;
+	return true;
 }
 
 /* The same relays, in the same order (their line numbers aside). */
@@ -540,6 +594,9 @@ static void keep_unapplied(struct wm_agent *a, struct wm_config *cfg)
 	if (cfg->n_stun != old->n_stun)
 		fprintf(stderr, "%s: STUN changed: restart the agent to apply it\n",
 			a->config_path);
+	if (!same_strings(&cfg->dns, &old->dns))
+		fprintf(stderr, "%s: DNS changed: restart the agent to apply it\n",
+			a->config_path);
 }
 
 /* SIGHUP: read the file again; peers are synced in place so unchanged
@@ -587,12 +644,10 @@ static int uapi_set_port(void *ctx, uint16_t port)
 static int uapi_set_fwmark(void *ctx, uint32_t mark)
 {
 	struct wm_agent *a = ctx;
+	int r = apply_fwmark(a, mark);
 
-	if (a->dev.udp.fd >= 0 &&
-	    setsockopt(a->dev.udp.fd, SOL_SOCKET, SO_MARK, &mark,
-		       sizeof(mark)) < 0)
-		return -errno;
-	a->dev.fwmark = mark;
+	if (r < 0)
+		return r;
 	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
@@ -719,7 +774,9 @@ static int start(struct wm_agent *a)
 	else if (a->cfg.n_relays)
 		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
-	wm_device_set_private_key(&a->dev, a->cfg.private_key);
+	/* wiremesh-wg has no key until `wg setconf` gives one. */
+	if (!a->wg_mode)
+		wm_device_set_private_key(&a->dev, a->cfg.private_key);
 	a->identity_changes = a->dev.identity_changes;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
 	if (r < 0)
@@ -759,9 +816,24 @@ static int start(struct wm_agent *a)
 						   a->cfg.relays[i].endpoint);
 		a->dev.stun = &a->stun;
 	}
+	/* wg-quick's order: PreUp before the interface exists, DNS once it
+	 * is up with its routes (hooks.h). */
+	if (wm_hooks_run(WM_HOOK_PRE_UP, &a->cfg.hooks[WM_HOOK_PRE_UP],
+			 a->cfg.ifname) < 0) {
+		fprintf(stderr, "%s: startup aborted: PreUp failed\n",
+			a->cfg.ifname);
+		return -ECANCELED;
+	}
 	r = setup_interface(a);
 	if (r < 0)
 		return r;
+	r = wm_dns_set(&a->cfg.dns, a->cfg.ifname);
+	if (r < 0) {
+		fprintf(stderr, "%s: startup aborted: DNS (resolvconf) failed\n",
+			a->cfg.ifname);
+		return -ECANCELED;
+	}
+	a->dns_set = r > 0;
 	a->tun_h = (struct wm_loop_handler){ a->dev.tun_fd, on_tun, a };
 	r = wm_loop_add(&a->loop, &a->tun_h, EPOLLIN);
 	if (r == 0)
@@ -781,6 +853,8 @@ static int start(struct wm_agent *a)
 			strerror(-r));
 		return r;
 	}
+	if (a->wg_mode)
+		return 0; /* wireguard-go has the UAPI only */
 	a->view = (struct wm_agent_view){
 		.dev = &a->dev,
 		.cfg = &a->cfg,
@@ -808,12 +882,23 @@ static void stop(struct wm_agent *a)
 	wm_relays_free(&a->relays); /* also a set start() left half made */
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
 		wm_timers_stop(&p->timers);
+	if (a->up_done)
+		wm_hooks_run(WM_HOOK_PRE_DOWN, &a->cfg.hooks[WM_HOOK_PRE_DOWN],
+			     a->cfg.ifname);
+	if (a->dns_set)
+		wm_dns_unset(a->cfg.ifname);
+	/* Rules name no interface: they outlive it unless removed. */
+	if (a->netif.sk)
+		wm_fulltunnel_stop(&a->fulltunnel, &a->netif, a->cfg.ifname);
 	/* Closing the TUN removes the link, and with it its addresses and
 	 * routes. */
 	if (a->dev.tun_fd >= 0)
 		close(a->dev.tun_fd);
 	if (a->dev.udp.fd >= 0)
 		close(a->dev.udp.fd);
+	if (a->up_done)
+		wm_hooks_run(WM_HOOK_POST_DOWN, &a->cfg.hooks[WM_HOOK_POST_DOWN],
+			     a->cfg.ifname);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	wm_netif_close(&a->netif);
@@ -843,12 +928,14 @@ static int drop_privileges(struct wm_agent *a)
 	return r < 0 ? r : 0;
 }
 
+static int run_agent(struct wm_agent *a, int ready_fd);
+
 int wm_cmd_agent(int argc, char **argv)
 {
 	struct wm_agent *a;
 	const char *path = NULL;
 	bool check = false;
-	int c, r;
+	int r;
 
 	r = wm_cmd_args(argc, argv, "agent", &path, &check);
 	if (r)
@@ -873,17 +960,94 @@ int wm_cmd_agent(int argc, char **argv)
 		free(a);
 		return 0;
 	}
-	r = start(a);
+	return run_agent(a, -1);
+}
+
+/* Up, then the loop until a signal (or the interface goes), then down.
+ * ready_fd >= 0: a waiting parent (daemon.h) to tell once up. */
+static int run_agent(struct wm_agent *a, int ready_fd)
+{
+	int c, r = start(a);
+
+	/* PostUp with the privileges the agent was started with; a failure
+	 * aborts, as in wg-quick (hooks.h). */
+	if (r == 0 && wm_hooks_run(WM_HOOK_POST_UP,
+				   &a->cfg.hooks[WM_HOOK_POST_UP],
+				   a->cfg.ifname) < 0) {
+		fprintf(stderr, "%s: startup aborted: PostUp failed\n",
+			a->cfg.ifname);
+		r = -ECANCELED;
+	}
+	a->up_done = r == 0;
 	if (r == 0)
 		r = drop_privileges(a);
 	if (r == 0) {
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);
 		wm_sd_notify("READY=1");
+		if (ready_fd >= 0)
+			wm_daemon_ready(ready_fd);
 		r = wm_loop_run(&a->loop);
 	}
 	c = r < 0 ? 1 : 0;
 	stop(a);
 	free(a);
 	return c;
+}
+
+static int wg_usage(void)
+{
+	fprintf(stderr, "usage: wiremesh-wg [-f|--foreground] IFNAME\n"
+		"  a userspace WireGuard interface configured with wg(8), as "
+		"wireguard-go;\n  for wg-quick: "
+		"WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg wg-quick up IF\n");
+	return 2;
+}
+
+int wm_cmd_wg(int argc, char **argv)
+{
+	const char *fg = getenv("WG_PROCESS_FOREGROUND");
+	bool foreground = fg && strcmp(fg, "1") == 0;
+	char file[WM_IFNAME_MAX + 8];
+	const char *ifname = NULL;
+	struct wm_agent *a;
+	int ready = -1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--foreground"))
+			foreground = true;
+		else if (!strcmp(argv[i], "--version"))
+			return printf("wiremesh-wg %s\n", WM_VERSION) < 0;
+		else if (argv[i][0] == '-' || ifname)
+			return wg_usage();
+		else
+			ifname = argv[i];
+	}
+	snprintf(file, sizeof(file), "%s.conf", ifname ? ifname : "");
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	if (!ifname || strlen(ifname) >= WM_IFNAME_MAX ||
+	    !wm_parse_ifname(a->cfg.ifname, file)) {
+		free(a);
+		return wg_usage();
+	}
+	a->wg_mode = true;
+	a->sig_fd = -1;
+	a->dev.udp.fd = a->dev.tun_fd = -1;
+	snprintf(a->config_path, sizeof(a->config_path), "%s", ifname);
+	snprintf(a->cfg.path, sizeof(a->cfg.path), "%s", ifname);
+	/* wg-quick sets addresses, routes, rules and DNS itself; a plain
+	 * WireGuard interface asks no gateway for a port. */
+	a->cfg.table_mode = WM_TABLE_OFF;
+	a->cfg.port_mapping_off = true;
+	if (!foreground) {
+		ready = wm_daemon_begin(); /* the parent exits in there */
+		if (ready < 0) {
+			fprintf(stderr, "%s: fork: %s\n", ifname, strerror(-ready));
+			free(a);
+			return 1;
+		}
+	}
+	return run_agent(a, ready);
 }

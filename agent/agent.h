@@ -9,6 +9,7 @@
 #include "agent/agent_api.h"
 #include "agent/config.h"
 #include "agent/device.h"
+#include "agent/fulltunnel.h"
 #include "agent/loop.h"
 #include "agent/relays.h"
 #include "agent/resolver.h"
@@ -36,6 +37,11 @@ struct wm_agent {
 	struct wm_netif netif;
 	int ifindex;
 	struct wm_routes routes;
+	struct wm_fulltunnel fulltunnel;
+	bool dns_set;  /* resolvconf -a ran: -d at stop */
+	bool up_done;  /* PostUp succeeded: PreDown and PostDown at stop */
+	bool wg_mode;  /* `wiremesh-wg IFNAME`: no file, no key until `wg
+			* setconf`, no REST API; wg-quick does the routes */
 	struct wm_uapi *uapi;
 	struct wm_api *api;
 	struct wm_agent_view view; /* what the API adapter sees */
@@ -63,6 +69,11 @@ struct wm_agent {
 
 /* The `agent` subcommand. */
 int wm_cmd_agent(int argc, char **argv);
+/* `wiremesh-wg [-f] IFNAME` (the binary called by that name), a drop-in
+ * for `wireguard-go IFNAME` under wg-quick: the TUN and the UAPI socket,
+ * configured through `wg setconf`; in the background unless -f or
+ * WG_PROCESS_FOREGROUND=1; exits when the interface is deleted. */
+int wm_cmd_wg(int argc, char **argv);
 
 
 #endif

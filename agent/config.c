@@ -20,7 +20,7 @@ enum { REPEAT = 1 };
 
 struct key_def {
 	const char *name;
-	key_fn parse; /* NULL: accepted and ignored */
+	key_fn parse; /* NULL: accepted, not acted on: a warning */
 	unsigned flags;
 };
 
@@ -170,6 +170,92 @@ static bool if_save_config(struct wm_config_ctx *ctx, const char *v)
 	return wm_field_bool(&ctx->ini, &ctx->cfg->save_config, v);
 }
 
+/* "auto", "off", "main" or a number, as `ip route ... table` takes it
+ * from wg-quick (other names from rt_tables are not read). */
+static bool if_table(struct wm_config_ctx *ctx, const char *v)
+{
+	struct wm_config *cfg = ctx->cfg;
+	uint64_t id;
+
+	if (wm_ini_eq_nocase(v, "auto")) {
+		cfg->table_mode = WM_TABLE_AUTO;
+		return true;
+	}
+	if (wm_ini_eq_nocase(v, "off")) {
+		cfg->table_mode = WM_TABLE_OFF;
+		return true;
+	}
+	if (wm_ini_eq_nocase(v, "main"))
+		id = 254;
+	else if (!wm_parse_u64(&id, v, UINT32_MAX) || id == 0)
+		return wm_ini_fail(&ctx->ini, "not auto, off, main or a table "
+					      "number 1..4294967295: '%s'", v);
+	cfg->table_mode = WM_TABLE_ID;
+	cfg->table = (uint32_t)id;
+	return true;
+}
+
+static bool add_string(struct wm_config_ctx *ctx, struct wm_strings *l,
+		       const char *v)
+{
+	char **items = wm_config_grow(l->items, &l->cap, l->len, sizeof(*items));
+
+	if (!items)
+		return wm_ini_fail(&ctx->ini, "out of memory");
+	l->items = items;
+	if (!(l->items[l->len] = strdup(v)))
+		return wm_ini_fail(&ctx->ini, "out of memory");
+	l->len++;
+	return true;
+}
+
+static bool add_hook(struct wm_config_ctx *ctx, enum wm_hook h, const char *v)
+{
+	if (!v[0])
+		return wm_ini_fail(&ctx->ini, "empty command");
+	return add_string(ctx, &ctx->cfg->hooks[h], v);
+}
+
+static bool if_pre_up(struct wm_config_ctx *ctx, const char *v)
+{
+	return add_hook(ctx, WM_HOOK_PRE_UP, v);
+}
+
+static bool if_post_up(struct wm_config_ctx *ctx, const char *v)
+{
+	return add_hook(ctx, WM_HOOK_POST_UP, v);
+}
+
+static bool if_pre_down(struct wm_config_ctx *ctx, const char *v)
+{
+	return add_hook(ctx, WM_HOOK_PRE_DOWN, v);
+}
+
+static bool if_post_down(struct wm_config_ctx *ctx, const char *v)
+{
+	return add_hook(ctx, WM_HOOK_POST_DOWN, v);
+}
+
+/* Comma-separated; addresses are servers, anything else a search domain
+ * (wg-quick's rule). Names go to resolvconf as they are. */
+static bool if_dns(struct wm_config_ctx *ctx, const char *v)
+{
+	char buf[WM_CONFIG_LINE_MAX + 1], *item, *rest = buf;
+
+	memcpy(buf, v, strlen(v) + 1);
+	while ((item = strsep(&rest, ","))) {
+		item = wm_ini_trim(item);
+		if (!item[0])
+			continue;
+		if (strpbrk(item, " \t\n;'\"$`\\"))
+			return wm_ini_fail(&ctx->ini, "neither an address nor a "
+					   "domain: '%s'", item);
+		if (!add_string(ctx, &ctx->cfg->dns, item))
+			return false;
+	}
+	return true;
+}
+
 static const struct key_def interface_keys[IF_COUNT] = {
 	[IF_PRIVATE_KEY] = { "PrivateKey", if_private_key, 0 },
 	[IF_LISTEN_PORT] = { "ListenPort", if_listen_port, 0 },
@@ -186,13 +272,13 @@ static const struct key_def interface_keys[IF_COUNT] = {
 	[IF_API_ALLOW_REMOTE] = { "APIAllowRemote", if_api_allow_remote, 0 },
 	[IF_SAVE_CONFIG] = { "SaveConfig", if_save_config, 0 },
 	[IF_PORT_MAPPING] = { "PortMapping", if_port_mapping, 0 },
-	/* wg-quick runs these itself; a wg-quick file must load as it is. */
-	[IF_DNS] = { "DNS", NULL, REPEAT },
-	[IF_TABLE] = { "Table", NULL, REPEAT },
-	[IF_PRE_UP] = { "PreUp", NULL, REPEAT },
-	[IF_POST_UP] = { "PostUp", NULL, REPEAT },
-	[IF_PRE_DOWN] = { "PreDown", NULL, REPEAT },
-	[IF_POST_DOWN] = { "PostDown", NULL, REPEAT },
+	/* wg-quick's keys: the agent does what wg-quick would. */
+	[IF_DNS] = { "DNS", if_dns, REPEAT },
+	[IF_TABLE] = { "Table", if_table, 0 },
+	[IF_PRE_UP] = { "PreUp", if_pre_up, REPEAT },
+	[IF_POST_UP] = { "PostUp", if_post_up, REPEAT },
+	[IF_PRE_DOWN] = { "PreDown", if_pre_down, REPEAT },
+	[IF_POST_DOWN] = { "PostDown", if_post_down, REPEAT },
 };
 
 /* --- [Peer] ------------------------------------------------------------- */
@@ -461,7 +547,15 @@ static bool on_pair(void *arg, const char *name, const char *value)
 					      "%u)", section,
 				   ctx->key_line[set][i]);
 	ctx->key_line[set][i] = ctx->ini.lineno;
-	return !keys[i].parse || keys[i].parse(ctx, value);
+	if (!keys[i].parse) {
+		/* Never silence: the operator must learn it does nothing. */
+		if (ctx->ini.err)
+			fprintf(ctx->ini.err, "%s:%u: %s: warning: accepted but "
+				"not acted on\n", ctx->cfg->path, ctx->ini.lineno,
+				keys[i].name);
+		return true;
+	}
+	return keys[i].parse(ctx, value);
 }
 
 static const struct wm_ini_ops agent_ops = { on_section, on_pair };
@@ -714,8 +808,18 @@ bool wm_config_resolve(struct wm_config *cfg, FILE *err)
 	return true;
 }
 
+static void strings_free(struct wm_strings *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
 void wm_config_free(struct wm_config *cfg)
 {
+	for (int h = 0; h < WM_HOOK_COUNT; h++)
+		strings_free(&cfg->hooks[h]);
+	strings_free(&cfg->dns);
 	wm_cidr_list_free(&cfg->addresses);
 	for (size_t i = 0; i < cfg->n_stun; i++)
 		free(cfg->stun[i]);

@@ -9,8 +9,10 @@
  * Files are read line by line through a small streaming API (init /
  * parse_line / finish) that wm_config_load and wm_config_parse_string
  * drive; fuzzers drive the same calls. Plain WireGuard and wg-quick files
- * load unchanged: DNS, Table, PreUp, PostUp, PreDown and PostDown are
- * accepted and ignored.
+ * load unchanged, and the agent acts on wg-quick's keys as wg-quick does:
+ * Table (agent/route_sync.h, agent/fulltunnel.h), DNS and the four hooks
+ * (agent/hooks.h). A key accepted but not acted on is a warning with its
+ * file:line, never silence.
  *
  * Parsing never asks DNS: an Endpoint = host name is kept as text and
  * looked up later, off the loop, by the running agent (agent/names.h), or
@@ -48,6 +50,20 @@ struct wm_config_relay {
 	char tcp[WM_HOSTPORT_MAX];      /* [tls://|tcp://]host:port, "" = none */
 	uint8_t public_key[32];
 	unsigned line;                  /* its [Relay]; 0 for the shorthand */
+};
+
+/* Table = auto (the default: routes in main, a default route through
+ * policy routing as wg-quick does), off (no routes), or a table number. */
+enum wm_table_mode { WM_TABLE_AUTO, WM_TABLE_OFF, WM_TABLE_ID };
+
+/* wg-quick's hooks, in the order they run. */
+enum wm_hook { WM_HOOK_PRE_UP, WM_HOOK_POST_UP, WM_HOOK_PRE_DOWN,
+	       WM_HOOK_POST_DOWN, WM_HOOK_COUNT };
+
+/* Strings given one per line (repeated keys), in file order. */
+struct wm_strings {
+	char **items;
+	size_t len, cap;
 };
 
 struct wm_peer_config {
@@ -93,6 +109,10 @@ struct wm_config {
 	bool api_allow_remote;          /* APIListen may be non-loopback */
 	bool save_config;
 	bool port_mapping_off;  /* PortMapping = off: ask no gateway (NAT-PMP, UPnP) */
+	enum wm_table_mode table_mode;
+	uint32_t table;                 /* WM_TABLE_ID: the table number */
+	struct wm_strings hooks[WM_HOOK_COUNT]; /* shell commands, %i unexpanded */
+	struct wm_strings dns;          /* DNS = servers and search domains */
 	struct wm_peer_config *peers;
 	size_t n_peers, cap_peers;
 };

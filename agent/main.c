@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netlink/version.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,10 +106,22 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* The one binary is also `wiremesh-wg` when called by that name (a link
+ * to it), as wireguard-go is called by wg-quick. */
+static bool called_as(const char *argv0, const char *name)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	return base && strcmp(base, name) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* Before any JSON exists: API bodies carry preshared keys. */
 	wm_json_wipe_on_free();
+	if (called_as(argv[0], "wiremesh-wg"))
+		return wm_cmd_wg(argc, argv);
 	if (argc < 2) {
 		cmd_help(argc, argv);
 		return 2;

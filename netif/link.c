@@ -1,5 +1,6 @@
 /* See link.h. */
 #include "netif/link.h"
+#include "netif/link_nl.h"
 
 #include <errno.h>
 #include <net/if.h> /* before libnl pulls in <linux/if.h> */
@@ -124,14 +125,14 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-static void begin(struct wm_netif *n)
+void wm_netif_begin(struct wm_netif *n)
 {
 	n->kernel_err = 0;
 	n->kernel_msg[0] = '\0';
 }
 
 /* Turns a libnl result into 0 or -errno and records why it failed. */
-static int finish(struct wm_netif *n, const char *what, int nlerr)
+int wm_netif_finish(struct wm_netif *n, const char *what, int nlerr)
 {
 	char buf[64];
 	int err;
@@ -153,13 +154,13 @@ static int finish(struct wm_netif *n, const char *what, int nlerr)
 
 /* For a refusal the caller treats as success (EEXIST on add, and so on):
  * it is no failure, so it leaves no message. */
-static int forgive(struct wm_netif *n)
+int wm_netif_forgive(struct wm_netif *n)
 {
 	n->error[0] = '\0';
 	return 0;
 }
 
-static int reject(struct wm_netif *n, const char *what, int err)
+int wm_netif_reject(struct wm_netif *n, const char *what, int err)
 {
 	char buf[64];
 
@@ -185,7 +186,7 @@ int wm_netif_open(struct wm_netif *n)
 		return -ENOMEM;
 	err = nl_connect(n->sk, NETLINK_ROUTE);
 	if (err < 0) {
-		err = finish(n, "netlink connect", err);
+		err = wm_netif_finish(n, "netlink connect", err);
 		nl_socket_free(n->sk);
 		n->sk = NULL;
 		return err;
@@ -229,9 +230,9 @@ static int check_args(struct wm_netif *n, const char *what, int ifindex,
 	int err;
 
 	if (ifindex <= 0)
-		return reject(n, what, -ENODEV);
+		return wm_netif_reject(n, what, -ENODEV);
 	err = check_cidr(c);
-	return err ? reject(n, what, err) : 0;
+	return err ? wm_netif_reject(n, what, err) : 0;
 }
 
 /* A libnl address for c; network clears the host bits, which the kernel
@@ -259,6 +260,9 @@ static struct nl_addr *to_nl_addr(const struct wm_cidr *c, bool network)
 
 static bool same_prefix(struct nl_addr *a, const struct wm_cidr *net)
 {
+	/* A default route has no RTA_DST: libnl gives an empty address. */
+	if (net->cidr == 0)
+		return !a || nl_addr_get_prefixlen(a) == 0;
 	return a && nl_addr_get_family(a) == net->family &&
 	       nl_addr_get_prefixlen(a) == net->cidr &&
 	       nl_addr_get_len(a) == addr_len(net->family) &&
@@ -274,18 +278,18 @@ int wm_netif_ifindex(struct wm_netif *n, const char *name)
 	int err, ifindex;
 
 	if (!name || !name[0] || strlen(name) >= IFNAMSIZ)
-		return reject(n, "ifindex", -EINVAL);
-	begin(n);
-	err = finish(n, name, rtnl_link_get_kernel(n->sk, 0, name, &link));
+		return wm_netif_reject(n, "ifindex", -EINVAL);
+	wm_netif_begin(n);
+	err = wm_netif_finish(n, name, rtnl_link_get_kernel(n->sk, 0, name, &link));
 	/* rtnl_link_get_kernel reads the reply with its own error hook, so
 	 * the kernel's ENODEV reaches us only as libnl's "not found". */
 	if (err == -ENOENT)
-		return reject(n, name, -ENODEV);
+		return wm_netif_reject(n, name, -ENODEV);
 	if (err < 0)
 		return err;
 	ifindex = rtnl_link_get_ifindex(link);
 	rtnl_link_put(link);
-	return ifindex > 0 ? ifindex : reject(n, name, -ENODEV);
+	return ifindex > 0 ? ifindex : wm_netif_reject(n, name, -ENODEV);
 }
 
 static int change_link(struct wm_netif *n, const char *what, int ifindex,
@@ -295,15 +299,15 @@ static int change_link(struct wm_netif *n, const char *what, int ifindex,
 	int err;
 
 	if (ifindex <= 0)
-		return reject(n, what, -ENODEV);
+		return wm_netif_reject(n, what, -ENODEV);
 	orig = rtnl_link_alloc();
 	if (!orig)
-		return reject(n, what, -ENOMEM);
+		return wm_netif_reject(n, what, -ENOMEM);
 	/* Only the index is needed: libnl sends changes->flags under a
 	 * change mask, so flags we do not name stay as they are. */
 	rtnl_link_set_ifindex(orig, ifindex);
-	begin(n);
-	err = finish(n, what, rtnl_link_change(n->sk, orig, changes, 0));
+	wm_netif_begin(n);
+	err = wm_netif_finish(n, what, rtnl_link_change(n->sk, orig, changes, 0));
 	rtnl_link_put(orig);
 	return err;
 }
@@ -314,7 +318,7 @@ int wm_netif_set_mtu(struct wm_netif *n, int ifindex, unsigned mtu)
 	int err;
 
 	if (!changes)
-		return reject(n, "set mtu", -ENOMEM);
+		return wm_netif_reject(n, "set mtu", -ENOMEM);
 	rtnl_link_set_mtu(changes, mtu);
 	err = change_link(n, "set mtu", ifindex, changes);
 	rtnl_link_put(changes);
@@ -327,7 +331,7 @@ int wm_netif_set_up(struct wm_netif *n, int ifindex, bool up)
 	int err;
 
 	if (!changes)
-		return reject(n, "set up", -ENOMEM);
+		return wm_netif_reject(n, "set up", -ENOMEM);
 	if (up)
 		rtnl_link_set_flags(changes, IFF_UP);
 	else
@@ -352,14 +356,14 @@ static int change_address(struct wm_netif *n, const char *what, int ifindex,
 	a = rtnl_addr_alloc();
 	local = to_nl_addr(c, false);
 	if (!a || !local) {
-		err = reject(n, what, -ENOMEM);
+		err = wm_netif_reject(n, what, -ENOMEM);
 		goto out;
 	}
 	rtnl_addr_set_ifindex(a, ifindex);
 	rtnl_addr_set_family(a, c->family);
 	err = rtnl_addr_set_local(a, local); /* also sets the prefix length */
 	if (err < 0) {
-		err = finish(n, what, err);
+		err = wm_netif_finish(n, what, err);
 		goto out;
 	}
 	/* DAD would hold the address tentative (unusable, even as a source)
@@ -369,15 +373,15 @@ static int change_address(struct wm_netif *n, const char *what, int ifindex,
 	if (add && c->family == AF_INET6)
 		rtnl_addr_set_flags(a, IFA_F_NODAD);
 
-	begin(n);
+	wm_netif_begin(n);
 	if (add) {
-		err = finish(n, what, rtnl_addr_add(n->sk, a, 0));
+		err = wm_netif_finish(n, what, rtnl_addr_add(n->sk, a, 0));
 		if (err == -EEXIST)
-			err = forgive(n);
+			err = wm_netif_forgive(n);
 	} else {
-		err = finish(n, what, rtnl_addr_delete(n->sk, a, 0));
+		err = wm_netif_finish(n, what, rtnl_addr_delete(n->sk, a, 0));
 		if (err == -EADDRNOTAVAIL)
-			err = forgive(n);
+			err = wm_netif_forgive(n);
 	}
 out:
 	nl_addr_put(local);
@@ -449,8 +453,8 @@ int wm_netif_list_addresses(struct wm_netif *n, int skip_ifindex,
 	size_t count = 0;
 	int err;
 
-	begin(n);
-	err = finish(n, "list addresses", rtnl_addr_alloc_cache(n->sk, &cache));
+	wm_netif_begin(n);
+	err = wm_netif_finish(n, "list addresses", rtnl_addr_alloc_cache(n->sk, &cache));
 	if (err < 0)
 		return err;
 	for (obj = nl_cache_get_first(cache); obj && count < cap;
@@ -466,7 +470,8 @@ int wm_netif_list_addresses(struct wm_netif *n, int skip_ifindex,
 /* ---- routes ----------------------------------------------------------- */
 
 /* A template for the route to net (already masked) into ifindex. */
-static struct rtnl_route *make_route(int ifindex, const struct wm_cidr *net)
+static struct rtnl_route *make_route(int ifindex, const struct wm_cidr *net,
+				     uint32_t table)
 {
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -478,7 +483,7 @@ static struct rtnl_route *make_route(int ifindex, const struct wm_cidr *net)
 	    rtnl_route_set_dst(r, dst) < 0)
 		goto fail;
 	nl_addr_put(dst);
-	rtnl_route_set_table(r, RT_TABLE_MAIN);
+	rtnl_route_set_table(r, table);
 	rtnl_route_set_protocol(r, RTPROT_STATIC);
 	rtnl_route_set_type(r, RTN_UNICAST);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
@@ -509,14 +514,14 @@ static bool route_into(struct rtnl_route *r, int ifindex)
  * this interface, e.g. the kernel's subnet route), or another interface's?
  * Returns 1, 0 or -errno. A dump, but only on this rare path. */
 static int route_exists(struct wm_netif *n, int ifindex,
-			const struct wm_cidr *net)
+			const struct wm_cidr *net, uint32_t table)
 {
 	struct nl_cache *cache = NULL;
 	struct nl_object *obj;
 	int err, found = 0;
 
-	begin(n);
-	err = finish(n, "list routes",
+	wm_netif_begin(n);
+	err = wm_netif_finish(n, "list routes",
 		     rtnl_route_alloc_cache(n->sk, net->family, 0, &cache));
 	if (err < 0)
 		return err;
@@ -524,7 +529,7 @@ static int route_exists(struct wm_netif *n, int ifindex,
 	     obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *r = (struct rtnl_route *)obj;
 
-		found = rtnl_route_get_table(r) == RT_TABLE_MAIN &&
+		found = rtnl_route_get_table(r) == table &&
 			same_prefix(rtnl_route_get_dst(r), net) &&
 			route_into(r, ifindex);
 	}
@@ -533,7 +538,7 @@ static int route_exists(struct wm_netif *n, int ifindex,
 }
 
 static int change_route(struct wm_netif *n, const char *what, int ifindex,
-			const struct wm_cidr *c, bool add)
+			const struct wm_cidr *c, uint32_t table, bool add)
 {
 	struct wm_cidr net;
 	struct rtnl_route *r;
@@ -546,38 +551,38 @@ static int change_route(struct wm_netif *n, const char *what, int ifindex,
 	/* Mask once here, so the route template and route_exists() agree. */
 	dst = to_nl_addr(c, true);
 	if (!dst)
-		return reject(n, what, -ENOMEM);
+		return wm_netif_reject(n, what, -ENOMEM);
 	net = *c;
 	memcpy(net.addr, nl_addr_get_binary_addr(dst), addr_len(c->family));
 	nl_addr_put(dst);
 
-	r = make_route(ifindex, &net);
+	r = make_route(ifindex, &net, table);
 	if (!r)
-		return reject(n, what, -ENOMEM);
-	begin(n);
+		return wm_netif_reject(n, what, -ENOMEM);
+	wm_netif_begin(n);
 	if (add) {
 		rtnl_route_set_scope(r, RT_SCOPE_LINK);
 		/* EXCL makes any same-prefix, same-metric route a conflict;
 		 * route_exists() then tells ours from someone else's. Without
 		 * it IPv4 would silently stack our route on top of theirs. */
-		err = finish(n, what, rtnl_route_add(n->sk, r, NLM_F_EXCL));
+		err = wm_netif_finish(n, what, rtnl_route_add(n->sk, r, NLM_F_EXCL));
 		if (err == -EEXIST) {
-			int mine = route_exists(n, ifindex, &net);
+			int mine = route_exists(n, ifindex, &net, table);
 
 			if (mine < 0)
 				err = mine;
 			else if (mine)
-				err = forgive(n);
+				err = wm_netif_forgive(n);
 			else
-				reject(n, "add route: the prefix is routed "
+				wm_netif_reject(n, "add route: the prefix is routed "
 					  "into another interface", err);
 		}
 	} else {
 		/* Any scope; static only (see link.h). */
 		rtnl_route_set_scope(r, RT_SCOPE_NOWHERE);
-		err = finish(n, what, rtnl_route_delete(n->sk, r, 0));
+		err = wm_netif_finish(n, what, rtnl_route_delete(n->sk, r, 0));
 		if (err == -ESRCH || err == -ENOENT)
-			err = forgive(n);
+			err = wm_netif_forgive(n);
 	}
 	rtnl_route_put(r);
 	return err;
@@ -586,11 +591,23 @@ static int change_route(struct wm_netif *n, const char *what, int ifindex,
 int wm_netif_add_route(struct wm_netif *n, int ifindex,
 		       const struct wm_cidr *c)
 {
-	return change_route(n, "add route", ifindex, c, true);
+	return change_route(n, "add route", ifindex, c, RT_TABLE_MAIN, true);
 }
 
 int wm_netif_del_route(struct wm_netif *n, int ifindex,
 		       const struct wm_cidr *c)
 {
-	return change_route(n, "delete route", ifindex, c, false);
+	return change_route(n, "delete route", ifindex, c, RT_TABLE_MAIN, false);
+}
+
+int wm_netif_add_route_table(struct wm_netif *n, int ifindex,
+			     const struct wm_cidr *c, uint32_t table)
+{
+	return change_route(n, "add route", ifindex, c, table, true);
+}
+
+int wm_netif_del_route_table(struct wm_netif *n, int ifindex,
+			     const struct wm_cidr *c, uint32_t table)
+{
+	return change_route(n, "delete route", ifindex, c, table, false);
 }

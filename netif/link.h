@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netif/addr.h"
 
@@ -76,6 +77,13 @@ int wm_netif_add_route(struct wm_netif *n, int ifindex,
  * interface's own address survives even when add_route met it. */
 int wm_netif_del_route(struct wm_netif *n, int ifindex,
 		       const struct wm_cidr *c);
+
+/* The same in routing table `table` (RT_TABLE_MAIN is 254; tables above
+ * 255 go as RTA_TABLE): wg-quick's `Table =` and full-tunnel routes. */
+int wm_netif_add_route_table(struct wm_netif *n, int ifindex,
+			     const struct wm_cidr *c, uint32_t table);
+int wm_netif_del_route_table(struct wm_netif *n, int ifindex,
+			     const struct wm_cidr *c, uint32_t table);
 
 /* Fills out with up to cap of the host's usable global unicast addresses,
  * v4 and v6, each with its prefix length: skips loopback, link-local

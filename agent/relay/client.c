@@ -300,6 +300,8 @@ static void send_initiation(struct wm_relay_client *rc,
 static int tcp_connect(struct wm_relay_client *rc)
 {
 	int fd, one = 1;
+	uint32_t mark = 0;
+	socklen_t mlen = sizeof(mark);
 
 	if (!resolve(rc, &rc->tcp_addr, rc->tcp_text))
 		return -EHOSTUNREACH;
@@ -308,6 +310,12 @@ static int tcp_connect(struct wm_relay_client *rc)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* The UDP socket's mark (FwMark, or a full tunnel's): the relay's
+	 * connection must stay off the tunnel as the datagrams do. */
+	if (rc->udp->fd >= 0 &&
+	    getsockopt(rc->udp->fd, SOL_SOCKET, SO_MARK, &mark,
+		       &mlen) == 0 && mark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
 	if (connect(fd, &rc->tcp_addr.sa, wm_sockaddr_len(&rc->tcp_addr)) < 0 &&
 	    errno != EINPROGRESS) {
 		int r = -errno;

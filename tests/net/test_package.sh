@@ -170,11 +170,13 @@ check "rpm requires libsodium.so" has "$reqs" "^libsodium\\.so"
 expected="/etc/wiremesh/relay.conf.example
 /etc/wiremesh/wm0.conf.example
 /usr/bin/wiremesh
+/usr/bin/wiremesh-wg
 /usr/lib/systemd/system/wiremesh-relay.service
 /usr/lib/systemd/system/wiremesh@.service
 /usr/lib/sysusers.d/wiremesh.conf
 /usr/share/bash-completion/completions/wiremesh
 /usr/share/man/man5/wiremesh.conf.5.gz
+/usr/share/man/man8/wiremesh-wg.8.gz
 /usr/share/man/man8/wiremesh.8.gz"
 deb_list=$(dpkg-deb -c "$DEB")
 deb_files=$(awk '$1 !~ /^d/ {print $6}' <<<"$deb_list" | sed -e 's|^\./|/|' -e 's|^/lib/|/usr/lib/|' |
@@ -197,6 +199,7 @@ check "deb: /etc/wiremesh is drwx------" has "$deb_list" '^drwx------ root/root 
 check "deb: example configs are -rw-------" \
 	test "$(grep -cE '^-rw------- root/root .*\.conf\.example$' <<<"$deb_list")" = 2
 check "deb: /usr/bin/wiremesh is -rwxr-xr-x" has "$deb_list" '^-rwxr-xr-x root/root .* \./usr/bin/wiremesh$'
+check "deb: /usr/bin/wiremesh-wg links to wiremesh" has "$deb_list" ' \./usr/bin/wiremesh-wg -> wiremesh$'
 conffiles=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles 2>/dev/null | sort)
 check "deb conffiles are the two examples" test "$conffiles" = \
 	"$(printf '/etc/wiremesh/relay.conf.example\n/etc/wiremesh/wm0.conf.example')"

@@ -158,6 +158,15 @@ TEST(plain_wg_quick_file)
 	CHECK(cfg.listen_port == 51820);
 	CHECK(cfg.fwmark == 0xca6c);
 	CHECK(cfg.save_config);
+	/* wg-quick's keys are kept to be acted on (agent/hooks.h, route_sync.h) */
+	CHECK(cfg.table_mode == WM_TABLE_OFF);
+	CHECK(cfg.dns.len == 2 && !strcmp(cfg.dns.items[1], "9.9.9.9"));
+	CHECK(cfg.hooks[WM_HOOK_PRE_UP].len == 1);
+	CHECK(cfg.hooks[WM_HOOK_POST_UP].len == 2);
+	if (cfg.hooks[WM_HOOK_POST_UP].len == 2)
+		CHECK(!strcmp(cfg.hooks[WM_HOOK_POST_UP].items[1], "echo up"));
+	CHECK(cfg.hooks[WM_HOOK_PRE_DOWN].len == 1);
+	CHECK(cfg.hooks[WM_HOOK_POST_DOWN].len == 1);
 	CHECK(!cfg.relay[0] && !cfg.relay_tcp[0] && !cfg.has_relay_public_key);
 	CHECK(cfg.n_stun == 0);
 	CHECK(!strcmp(cfg.api_socket, "/run/wiremesh/wg0.sock"));
@@ -706,6 +715,10 @@ static const struct bad_case bad_agent[] = {
 	  "wm0.conf:3: RelayPublicKey: ", "is also the [Relay] at line 5" },
 	{ NULL, IFACE "[Relay]\nEndpoint = a.example:1\nEndpoint = b.example:1\n",
 	  "wm0.conf:5: Endpoint: ", "given twice in [Relay] (first at line 4)" },
+	{ NULL, IFACE "Table = sometimes\n", "wm0.conf:3: Table: ", "'sometimes'" },
+	{ NULL, IFACE "Table = 0\n", "wm0.conf:3: Table: ", "table number" },
+	{ NULL, IFACE "PostUp =\n", "wm0.conf:3: PostUp: ", "empty command" },
+	{ NULL, IFACE "DNS = 1.1.1.1, a;b\n", "wm0.conf:3: DNS: ", "'a;b'" },
 };
 
 TEST(bad_agent_files)

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "netif/link.h"
+#include "netif/rule.h"
 #include "netif/tun.h"
 
 #include <arpa/inet.h>
@@ -517,6 +518,56 @@ TEST(bad_inputs)
 	CHECK(wm_netif_add_route(&nif, ifindex, &bad) == -EINVAL);
 }
 
+/* `ip` as the operator would read it (runs in our netns): does the output
+ * of cmd contain want? */
+static bool ip_shows(const char *cmd, const char *want)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f = popen(cmd, "r");
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	pclose(f);
+	return strstr(buf, want) != NULL;
+}
+
+TEST(policy_rules_and_tables)
+{
+	struct wm_cidr d4 = cidr("0.0.0.0", 0), d6 = cidr("::", 0);
+
+	for (int round = 0; round < 2; round++) { /* adding twice is fine */
+		CHECK(wm_netif_fwmark_rule(&nif, AF_INET, 51820, 51820, true) == 0);
+		CHECK(wm_netif_suppress_rule(&nif, AF_INET, true) == 0);
+		CHECK(wm_netif_fwmark_rule(&nif, AF_INET6, 51820, 51820, true) == 0);
+		CHECK(wm_netif_suppress_rule(&nif, AF_INET6, true) == 0);
+		CHECK(wm_netif_add_route_table(&nif, ifindex, &d4, 51820) == 0);
+		CHECK(wm_netif_add_route_table(&nif, ifindex, &d6, 51820) == 0);
+	}
+	CHECK(ip_shows("ip -4 rule show", "not from all fwmark 0xca6c lookup 51820"));
+	CHECK(ip_shows("ip -4 rule show", "from all lookup main suppress_prefixlength 0"));
+	CHECK(ip_shows("ip -6 rule show", "not from all fwmark 0xca6c lookup 51820"));
+	CHECK(ip_shows("ip -6 rule show", "from all lookup main suppress_prefixlength 0"));
+	CHECK(ip_shows("ip -4 route show table 51820", "default dev wmtest0"));
+	CHECK(ip_shows("ip -6 route show table 51820", "default dev wmtest0"));
+	CHECK(!ip_shows("ip -4 route show table main", "default"));
+	for (int round = 0; round < 2; round++) { /* deleting twice is fine */
+		CHECK(wm_netif_fwmark_rule(&nif, AF_INET, 51820, 51820, false) == 0);
+		CHECK(wm_netif_suppress_rule(&nif, AF_INET, false) == 0);
+		CHECK(wm_netif_fwmark_rule(&nif, AF_INET6, 51820, 51820, false) == 0);
+		CHECK(wm_netif_suppress_rule(&nif, AF_INET6, false) == 0);
+		CHECK(wm_netif_del_route_table(&nif, ifindex, &d4, 51820) == 0);
+		CHECK(wm_netif_del_route_table(&nif, ifindex, &d6, 51820) == 0);
+	}
+	CHECK(!ip_shows("ip -4 rule show", "51820"));
+	CHECK(!ip_shows("ip -4 rule show", "suppress"));
+	CHECK(!ip_shows("ip -6 rule show", "51820"));
+	CHECK(!ip_shows("ip -4 route show table 51820", "default"));
+	CHECK(wm_netif_fwmark_rule(&nif, AF_UNSPEC, 1, 1, true) == -EAFNOSUPPORT);
+}
+
 TEST(teardown)
 {
 	wm_netif_close(&nif);
@@ -560,6 +611,7 @@ int main(void)
 	RUN(delete_route_and_address);
 	RUN(route_conflict_and_down_link);
 	RUN(bad_inputs);
+	RUN(policy_rules_and_tables);
 	RUN(teardown);
 	return check_summary();
 }
