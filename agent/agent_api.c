@@ -21,14 +21,14 @@ static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 	return 0;
 }
 
-static int peer_rtt_ms(void *ctx, const struct wm_peer *p)
+static int64_t peer_rtt_us(void *ctx, const struct wm_peer *p)
 {
 	struct wm_agent_view *v = ctx;
 
-	if (p->via == WM_VIA_DIRECT && p->disco.rtt_ns)
-		return (int)((p->disco.rtt_ns + 500000) / 1000000);
-	if (p->via == WM_VIA_RELAY && v->relay && v->relay->rtt_ns)
-		return (int)((v->relay->rtt_ns + 500000) / 1000000);
+	if (p->shown == WM_VIA_DIRECT && p->disco.rtt_ns)
+		return (int64_t)((p->disco.rtt_ns + 500) / 1000);
+	if (p->shown == WM_VIA_RELAY && v->relay && v->relay->rtt_ns)
+		return (int64_t)((v->relay->rtt_ns + 500) / 1000);
 	return -1;
 }
 
@@ -90,7 +90,7 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 	const struct wm_api_ops ops = {
 		.peers_changed = peers_changed,
 		.set_path_mode = set_path_mode,
-		.peer_rtt_ms = peer_rtt_ms,
+		.peer_rtt_us = peer_rtt_us,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
 		.ctx = view,

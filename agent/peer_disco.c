@@ -60,8 +60,10 @@ static void act(struct wm_device *dev, struct wm_peer *p,
 		send_msg(dev, p, &out->send[i].msg, &out->send[i].to);
 	if (out->set_endpoint)
 		wm_peer_set_endpoint(p, &out->endpoint, WM_EP_DISCO);
-	if (out->direct_proven)
+	if (out->direct_proven) {
 		p->path.direct_rx_ns = now;
+		p->path.disco_rx_ns = now;
+	}
 	if (out->set_endpoint || out->direct_proven)
 		wm_peer_path_update(dev, p, now);
 }
@@ -91,6 +93,11 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		return;
 	}
 	dev->stats.disco_rx++;
+	/* For last_rx: authentic, from that endpoint or through the relay. */
+	if (!src)
+		p->rx_relay_ns = now;
+	else if (wm_sockaddr_equal(src, &p->endpoint))
+		p->rx_direct_ns = now;
 	act(dev, p, &out, now);
 }
 

@@ -15,17 +15,24 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 	enum wm_via v = wm_path_choose(&p->path, p->path_mode,
 				       wm_peer_has_endpoint(p),
 				       wm_peer_path_relay_up(dev), now);
+	enum wm_via shown = wm_path_shown(&p->path, v, now);
 	struct wm_event ev = { .type = WM_EVENT_PATH };
 
-	if (v == p->via)
+	if (v != p->via) {
+		/* The liveness clock of a direct path starts anew with the
+		 * path. */
+		if (p->via == WM_VIA_DIRECT)
+			p->direct_tx_since = 0;
+		p->via = v;
+	}
+	/* What is announced is the path as shown: a direct path that went
+	 * quiet is an event too, though sending still tries it. */
+	if (shown == p->shown)
 		return;
-	/* The liveness clock of a direct path starts anew with the path. */
-	if (p->via == WM_VIA_DIRECT)
-		p->direct_tx_since = 0;
-	ev.old_via = p->via;
-	ev.via = v;
+	ev.old_via = p->shown;
+	ev.via = shown;
 	memcpy(ev.key, p->public_key, WM_KEY_SIZE);
-	p->via = v;
+	p->shown = shown;
 	wm_event_push(&dev->events, &ev);
 }
 
@@ -42,8 +49,10 @@ void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
 		p->path.direct_rx_ns = now;
 		p->wg_direct_rx_ns = now;
+		p->rx_direct_ns = now;
 	} else {
 		p->path.relay_rx_ns = now;
+		p->rx_relay_ns = now;
 	}
 	wm_peer_path_update(dev, p, now);
 }

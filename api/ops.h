@@ -25,8 +25,9 @@ struct wm_api_ops {
 	 * the one for this change; else the API sends one afterwards.
 	 * Default: p->path_mode = m. */
 	int (*set_path_mode)(void *ctx, struct wm_peer *p, enum wm_path_mode m);
-	/* RTT of the path in use in ms, or -1 when unknown (the default). */
-	int (*peer_rtt_ms)(void *ctx, const struct wm_peer *p);
+	/* RTT of the path in use in microseconds, or -1 when unknown (the
+	 * default). */
+	int64_t (*peer_rtt_us)(void *ctx, const struct wm_peer *p);
 	/* Appends the peer's candidate endpoints ("ip:port" strings) to
 	 * arr. Default: none. */
 	void (*peer_candidates)(void *ctx, const struct wm_peer *p,

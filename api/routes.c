@@ -7,6 +7,7 @@
 #include "api/peer_json.h"
 #include "api/saveconfig.h"
 #include "agent/version.h"
+#include "agent/wg/clock.h"
 #include "crypto/encoding.h"
 
 #include <errno.h>
@@ -26,9 +27,21 @@ void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
 {
 	const struct wm_api_ops *o = &api->ops;
 
-	/* The path the agent decided and cached (agent/peer_path.c). */
-	v->path = wm_via_name(p->via);
-	v->rtt_ms = o->peer_rtt_ms ? o->peer_rtt_ms(o->ctx, p) : -1;
+	uint64_t now = wm_now_ns();
+	struct timespec wall = wm_wall_now();
+	int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+
+	/* The path as the agent decided and shows it (agent/peer_path.c). */
+	v->path = wm_via_name(p->shown);
+	v->rtt_us = o->peer_rtt_us ? o->peer_rtt_us(o->ctx, p) : -1;
+	v->rtt_ms = v->rtt_us >= 0 ? (int)((v->rtt_us + 500) / 1000) : -1;
+	/* Monotonic stamps become wall-clock times as of now. */
+	v->rx_direct_ms = p->rx_direct_ns
+		? wall_ms - (int64_t)(wm_since(now, p->rx_direct_ns) / 1000000)
+		: 0;
+	v->rx_relay_ms = p->rx_relay_ns
+		? wall_ms - (int64_t)(wm_since(now, p->rx_relay_ns) / 1000000)
+		: 0;
 	v->candidates = NULL;
 	if (cands && o->peer_candidates) {
 		v->candidates = json_array();

@@ -331,6 +331,7 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 	pc.has_psk = true;
 	memcpy(pc.psk, key(PSK), 32);
 	pc.persistent_keepalive = 25;
+	snprintf(pc.name, sizeof(pc.name), "bee 2");
 	CHECK(wm_device_apply_peer(dev, &pc, b) == 0);
 	wm_cidr_list_free(&pc.allowed_ips);
 	*c = wm_device_add_peer(dev, key(PUB_C));
@@ -343,7 +344,8 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 
 TEST(peer_render)
 {
-	struct wm_peer_view v = { "direct", 12, json_pack("[s]", "198.51.100.7:4000") };
+	struct wm_peer_view v = { "direct", 12, json_pack("[s]", "198.51.100.7:4000"),
+				  11800, 1700000001250, 0 };
 	struct wm_device dev;
 	struct wm_peer *b, *c;
 	char *s;
@@ -352,27 +354,32 @@ TEST(peer_render)
 	two_peers(&dev, &b, &c);
 	j = wm_peer_json_render(b, &v);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	CHECK(strcmp(s, "{\"public_key\":\"" PUB_B "\","
+	CHECK(strcmp(s, "{\"public_key\":\"" PUB_B "\",\"name\":\"bee 2\","
 			 "\"allowed_ips\":[\"10.77.0.2/32\",\"fd77::2/128\"],"
 			 "\"path\":\"direct\",\"path_mode\":\"auto\","
 			 "\"endpoint\":\"192.0.2.2:51820\","
 			 "\"candidates\":[\"198.51.100.7:4000\"],"
 			 "\"last_handshake\":\"2023-11-14T22:13:20Z\","
 			 "\"rx_bytes\":1234,\"tx_bytes\":5678,\"rtt_ms\":12,"
+			 "\"rtt_us\":11800,\"last_rx\":{\"direct\":"
+			 "\"2023-11-14T22:13:21.250Z\",\"relay\":null},"
 			 "\"persistent_keepalive\":25}") == 0);
 	if (strcmp(s, "") != 0 && check_case_failed)
 		fprintf(stderr, "  got %s\n", s);
 	free(s);
 	json_decref(j);
 
-	v = (struct wm_peer_view){ "none", -1, NULL };
+	v = (struct wm_peer_view){ "none", -1, NULL, -1, 0, 0 };
 	j = wm_peer_json_render(c, &v);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	CHECK(strcmp(s, "{\"public_key\":\"" PUB_C "\",\"allowed_ips\":[],"
+	CHECK(strcmp(s, "{\"public_key\":\"" PUB_C "\",\"name\":null,"
+			 "\"allowed_ips\":[],"
 			 "\"path\":\"none\",\"path_mode\":\"auto\","
 			 "\"endpoint\":null,\"candidates\":[],"
 			 "\"last_handshake\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
-			 "\"rtt_ms\":null,\"persistent_keepalive\":0}") == 0);
+			 "\"rtt_ms\":null,\"rtt_us\":null,\"last_rx\":"
+			 "{\"direct\":null,\"relay\":null},"
+			 "\"persistent_keepalive\":0}") == 0);
 	free(s);
 	json_decref(j);
 	wm_device_free(&dev);
@@ -382,7 +389,7 @@ TEST(peer_render)
  * PUT /v1/peers of a GET /v1/peers answer changes nothing. */
 TEST(peer_round_trip_is_a_no_op)
 {
-	struct wm_peer_view v = { "direct", -1, NULL };
+	struct wm_peer_view v = { "direct", -1, NULL, -1, 0, 0 };
 	struct wm_peer_update u;
 	struct wm_device dev;
 	struct wm_peer *b, *c;
@@ -405,7 +412,31 @@ TEST(peer_round_trip_is_a_no_op)
 	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
 	wm_peer_json_merge(&u, b);
 	CHECK(!u.pc.has_psk && !wm_peer_json_same(&u, b));
+	CHECK(strcmp(u.pc.name, "bee 2") == 0); /* left out: kept */
 	wm_peer_update_free(&u);
+	json_decref(j);
+
+	/* A name is set, changed or removed (null); a bad one is refused. */
+	j = json_pack("{s:[s],s:n,s:s}", "allowed_ips", "10.77.0.2/32",
+		      "preshared_key", "name", "other");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
+	wm_peer_json_merge(&u, b);
+	CHECK(strcmp(u.pc.name, "other") == 0 && !wm_peer_json_same(&u, b));
+	wm_peer_update_free(&u);
+	json_decref(j);
+	j = json_pack("{s:[s],s:n}", "allowed_ips", "10.77.0.2/32", "name");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
+	wm_peer_json_merge(&u, b);
+	CHECK(u.pc.name[0] == '\0');
+	wm_peer_update_free(&u);
+	json_decref(j);
+	j = json_pack("{s:[s],s:s}", "allowed_ips", "10.77.0.2/32", "name",
+		      "tab\there");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 422);
+	json_decref(j);
+	j = json_pack("{s:[s],s:s}", "allowed_ips", "10.77.0.2/32", "name",
+		      " lead");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 422);
 	json_decref(j);
 	wm_device_free(&dev);
 }
@@ -563,6 +594,7 @@ TEST(saveconfig_text)
 		"SaveConfig = true\n"
 		"\n[Peer]\n"
 		"PublicKey = " PUB_B "\n"
+		"Name = bee 2\n"
 		"PresharedKey = " PSK "\n"
 		"AllowedIPs = 10.77.0.2/32, fd77::2/128\n"
 		"Endpoint = 192.0.2.2:51820\n"
