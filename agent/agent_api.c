@@ -76,6 +76,72 @@ static void status_extra(void *ctx, json_t *status)
 						      : WM_NAT_UNKNOWN)));
 }
 
+static json_t *us_json(uint64_t ns)
+{
+	return ns ? json_integer((json_int_t)((ns + 500) / 1000)) : json_null();
+}
+
+/* GET /v1/netcheck: what the STUN client and the relay client know now
+ * (they keep probing on their own; nothing new is sent for it). */
+static void netcheck(void *ctx, json_t *out)
+{
+	struct wm_agent_view *v = ctx;
+	char buf[WM_SOCKADDR_STRLEN];
+	uint64_t now = wm_now_ns();
+	json_t *stun = json_array(), *relays = json_array(), *st;
+	bool udp = false;
+
+	for (size_t i = 0; v->stun && i < v->stun->n; i++) {
+		const struct wm_stun_server *s = &v->stun->servers[i];
+		/* Answered within the last three refreshes. */
+		bool ok = s->answered_ns &&
+			  wm_since(now, s->answered_ns) <
+				  3ULL * WM_STUN_REFRESH_S * 1000000000ULL;
+
+		udp |= ok;
+		json_array_append_new(
+			stun, json_pack("{s:s,s:b,s:o,s:o}", "server", s->text,
+					"answered", ok, "reflexive",
+					ok ? json_string(wm_sockaddr_format(
+						     buf, sizeof(buf), &s->mapped))
+					   : json_null(),
+					"latency_us", ok ? us_json(s->rtt_ns)
+							 : json_null()));
+	}
+	if (v->relay) {
+		bool up = wm_relay_client_up(v->relay);
+
+		/* A relay session over UDP is UDP working too. */
+		udp |= up && v->relay->transport == WM_RC_UDP;
+		json_array_append_new(
+			relays,
+			json_pack("{s:s,s:b,s:s*,s:o}", "endpoint",
+				  v->cfg->relay[0] ? v->cfg->relay
+						   : v->cfg->relay_tcp,
+				  "connected", up, "transport",
+				  up ? wm_rc_transport_name(v->relay->transport)
+				     : NULL,
+				  "latency_us", up ? us_json(v->relay->rtt_ns)
+						   : json_null()));
+	}
+	json_object_set_new(out, "udp", json_boolean(udp));
+	json_object_set_new(out, "stun", stun);
+	json_object_set_new(out, "relays", relays);
+	/* Reflexive addresses and the mapping, as /v1/status has them. */
+	st = json_object();
+	if (st) {
+		status_extra(ctx, st);
+		json_object_set(out, "reflexive",
+				json_object_get(st, "reflexive"));
+		json_object_set(out, "mapping",
+				json_object_get(json_object_get(st, "nat"),
+						"mapping"));
+		json_decref(st);
+	}
+	/* NAT-PMP, PCP and UPnP are not spoken (yet). */
+	json_object_set_new(out, "port_mapping", json_string("not supported"));
+}
+
 static void peers_changed(void *ctx)
 {
 	struct wm_agent_view *v = ctx;
@@ -93,6 +159,7 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 		.peer_rtt_us = peer_rtt_us,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
+		.netcheck = netcheck,
 		.ctx = view,
 	};
 

@@ -51,6 +51,7 @@ struct wm_device_stats {
 struct wm_relay_client;
 struct wm_stun_client;
 struct wm_tun_writer;
+struct wm_ping_set;
 
 /* wg-quick's default MTU; with a relay configured the agent picks
  * WM_RELAY_PATH_MTU (relay/proto.h) instead. */
@@ -92,6 +93,8 @@ struct wm_device {
 
 	struct wm_device_stats stats;
 	struct wm_event_queue events;
+	/* `wiremesh ping` rounds waiting for PONGs (agent/peer_ping.h). */
+	struct wm_ping_set *pings;
 };
 
 /* Zeroes dev and sets up empty tables. Returns 0 or -errno. */

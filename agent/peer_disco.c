@@ -1,6 +1,7 @@
 /* See peer_disco.h. */
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
+#include "agent/peer_ping.h"
 #include "agent/send.h"
 #include "agent/nat/discovery.h"
 #include "agent/relay/client.h"
@@ -33,31 +34,32 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->random = wm_random_bytes;
 }
 
-/* Seals msg for p and sends it to `to`, or through the relay. */
-static void send_msg(struct wm_device *dev, struct wm_peer *p,
-		     struct wm_disco_msg *msg, const union wm_sockaddr *to)
+bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
 	uint8_t buf[WM_DISCO_MAX], nonce[24];
 	struct timespec wall = wm_wall_now();
 	size_t n;
 
 	if (!peer_key(dev, p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
-		return;
+		return false;
 	msg->sent_at = wall.tv_sec;
 	n = wm_disco_seal(buf, msg, dev->local.public_key, p->disco.key, nonce);
 	if (!n)
-		return;
+		return false;
 	if (to->sa.sa_family != AF_UNSPEC
-		    ? wm_send_udp(dev, to, buf, n) == 0
-		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) == 0)
-		dev->stats.disco_tx++;
+		    ? wm_send_udp(dev, to, buf, n) != 0
+		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) != 0)
+		return false;
+	dev->stats.disco_tx++;
+	return true;
 }
 
 static void act(struct wm_device *dev, struct wm_peer *p,
 		struct wm_disco_out *out, uint64_t now)
 {
 	for (size_t i = 0; i < out->n_send; i++)
-		send_msg(dev, p, &out->send[i].msg, &out->send[i].to);
+		wm_peer_disco_send(dev, p, &out->send[i].msg, &out->send[i].to);
 	if (out->set_endpoint)
 		wm_peer_set_endpoint(p, &out->endpoint, WM_EP_DISCO);
 	if (out->direct_proven) {
@@ -86,6 +88,17 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		return;
 	}
 	view_of(dev, p, now, &v);
+	/* An answer to `wiremesh ping` is timed there, and is no business of
+	 * discovery's (its txid is none of discovery's). */
+	if (msg.type == WM_DISCO_PONG &&
+	    wm_peer_ping_pong(dev, p, &msg, src, now)) {
+		dev->stats.disco_rx++;
+		if (!src)
+			p->rx_relay_ns = now;
+		else if (wm_sockaddr_equal(src, &p->endpoint))
+			p->rx_direct_ns = now;
+		return;
+	}
 	if (!wm_discovery_receive(&p->disco, &v, &msg,
 				  buf + WM_DISCO_MAGIC_LEN + WM_KEY_SIZE, src,
 				  now, &out)) {

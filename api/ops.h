@@ -38,6 +38,10 @@ struct wm_api_ops {
 	 * "endpoint-dependent" | "unknown"}. Defaults: the configured relay,
 	 * not connected, [], "unknown". */
 	void (*status_extra)(void *ctx, json_t *status);
+	/* Fills GET /v1/netcheck's answer (api/openapi.yaml): "udp",
+	 * "reflexive", "mapping", "stun", "relays", "port_mapping". Default:
+	 * nothing known. */
+	void (*netcheck)(void *ctx, json_t *out);
 	void *ctx;
 };
 

@@ -28,6 +28,10 @@
  * (the connection closed) rather than read on. */
 enum { WM_API_DRAIN_MAX = 16 << 20 };
 
+/* How often a request waiting for something (a ping's PONGs) is looked
+ * at: the resolution of the answer, not of the RTTs it reports. */
+enum { WM_API_WAIT_POLL_MS = 10 };
+
 struct wm_api_listener {
 	struct wm_loop_handler h; /* MHD's epoll fd in our loop */
 	struct MHD_Daemon *d;
@@ -288,6 +292,12 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 		r->len += n;
 		return MHD_YES;
 	}
+	if (r->resume) { /* resumed after waiting (context.h) */
+		wm_mhd_result (*fn)(struct wm_api_ctx *, struct MHD_Connection *,
+				    struct wm_api_request *) = r->resume;
+		r->resume = NULL;
+		return fn(&api->ctx, c, r);
+	}
 	if (r->done)
 		return MHD_YES;
 	r->done = true;
@@ -297,16 +307,30 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 	return r->route->fn(&api->ctx, c, r);
 }
 
+static void unwait(struct wm_api_ctx *ctx, struct wm_api_request *r)
+{
+	for (struct wm_api_request **pp = &ctx->waiting; *pp;
+	     pp = &(*pp)->next_waiting) {
+		if (*pp == r) {
+			*pp = r->next_waiting;
+			break;
+		}
+	}
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct wm_api_listener *l = cls;
 	struct wm_api_request *r = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
 	if (!r)
 		return;
+	unwait(&l->api->ctx, r);
+	if (r->cleanup)
+		r->cleanup(&l->api->ctx, r);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;
@@ -349,6 +373,9 @@ static void arm(struct wm_api *api)
 		    t < ms)
 			ms = t;
 	}
+	/* Waiting requests are looked at every WM_API_WAIT_POLL_MS. */
+	if (api->ctx.waiting && ms > WM_API_WAIT_POLL_MS)
+		ms = WM_API_WAIT_POLL_MS;
 	if (api->ctx.wake) { /* a handler queued events for a stream */
 		api->ctx.wake = false;
 		ms = 0;
@@ -402,6 +429,27 @@ static void on_mhd(struct wm_loop_handler *h, uint32_t events)
 	arm(l->api);
 }
 
+/* Resumes the waiting requests that are ready or out of time (all of
+ * them when closing); MHD then calls their resume(). */
+static void resume_waiting(struct wm_api *api, bool all)
+{
+	uint64_t now = wm_now_ns();
+	struct wm_api_request **pp = &api->ctx.waiting;
+
+	while (*pp) {
+		struct wm_api_request *r = *pp;
+
+		if (all || now >= r->deadline_ns ||
+		    (r->ready && r->ready(&api->ctx, r))) {
+			*pp = r->next_waiting;
+			r->next_waiting = NULL;
+			MHD_resume_connection(r->conn);
+		} else {
+			pp = &r->next_waiting;
+		}
+	}
+}
+
 static void on_timer(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_api *api = h->ctx;
@@ -416,6 +464,7 @@ static void on_timer(struct wm_loop_handler *h, uint32_t events)
 		api->next_keepalive_ns =
 			now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
 	}
+	resume_waiting(api, false);
 	run_all(api);
 	arm(api);
 }
@@ -558,8 +607,10 @@ void wm_api_close(struct wm_api *api)
 {
 	if (!api)
 		return;
-	/* Let open event streams end cleanly before the daemons go. */
+	/* Let open event streams end cleanly before the daemons go; MHD
+	 * cannot stop with a connection still suspended. */
 	wm_events_close_all(&api->ctx.events);
+	resume_waiting(api, true);
 	for (int i = 0; i < 3 && api->ctx.events.n_clients; i++)
 		run_all(api);
 	stop_listener(api, &api->unix_l);
