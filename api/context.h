@@ -15,6 +15,7 @@
 
 #include "agent/config.h"
 #include "agent/device.h"
+#include "api/browser.h"
 #include "api/events.h"
 #include "api/ops.h"
 
@@ -33,6 +34,7 @@ struct wm_api_ctx {
 	unsigned path_events;         /* path_changed events queued so far */
 	bool wake;                    /* a stream got an event: run MHD */
 	struct wm_api_request *waiting; /* suspended requests (below) */
+	struct wm_browser_sessions sessions; /* the page's cookies */
 };
 
 /* One HTTP request, from its headers to its answer. */

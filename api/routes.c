@@ -589,6 +589,41 @@ static wm_mhd_result h_netcheck(struct wm_api_ctx *api,
 	return wm_json_respond(c, 200, out);
 }
 
+/* ------------------------------------------ the status page (issue 15) */
+
+static wm_mhd_result h_page(struct wm_api_ctx *api, struct MHD_Connection *c,
+			    struct wm_api_request *r)
+{
+	(void)api;
+	(void)r;
+	return wm_json_respond_page(c, wm_page_html, wm_page_html_len);
+}
+
+/* The page's event stream needs a cookie (api/browser.h). */
+static wm_mhd_result h_session(struct wm_api_ctx *api,
+			       struct MHD_Connection *c,
+			       struct wm_api_request *r)
+{
+	char cookie[160];
+
+	(void)r;
+	if (wm_browser_session_new(&api->sessions, wm_now_ns(), cookie,
+				   sizeof(cookie)) < 0)
+		return wm_json_respond_error(c, 500, "no randomness");
+	return wm_json_respond_empty_hdr(c, 204, MHD_HTTP_HEADER_SET_COOKIE,
+					 cookie);
+}
+
+bool wm_api_route_public(const struct wm_api_route *rt)
+{
+	return rt && rt->fn == h_page;
+}
+
+bool wm_api_route_cookie(const struct wm_api_route *rt)
+{
+	return rt && rt->fn == h_events;
+}
+
 /* ------------------------------------------------------------ the table */
 
 const struct wm_api_route wm_api_routes[] = {
@@ -609,6 +644,8 @@ const struct wm_api_route wm_api_routes[] = {
 	{ "POST", "/v1/peers/{key}/ping", false, h_ping,
 	  { 200, 400, 401, 404, 409, 422, 500 } },
 	{ "GET", "/v1/netcheck", false, h_netcheck, { 200, 401, 500 } },
+	{ "GET", "/", false, h_page, { 200 } },
+	{ "POST", "/v1/session", false, h_session, { 204, 401, 500 } },
 	{ "GET", "/metrics", false, h_metrics, { 200, 401, 500 } },
 };
 const size_t wm_api_n_routes = sizeof(wm_api_routes) / sizeof(wm_api_routes[0]);

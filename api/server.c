@@ -1,5 +1,6 @@
 /* See server.h for the model (sockets, threads, limits). */
 #include "api/server.h"
+#include "api/browser.h"
 #include "api/context.h"
 #include "api/json.h"
 #include "api/routes.h"
@@ -199,6 +200,60 @@ static bool authorized(const struct wm_api *api, struct MHD_Connection *c)
 	return ok;
 }
 
+enum tcp_verdict { TCP_OK, TCP_BAD_HOST, TCP_CROSS_ORIGIN, TCP_NO_TOKEN };
+
+/* What a browser may do on the TCP listener (api/browser.h): the Host
+ * names this listener, a change comes from no other origin, and the
+ * token (or, for the event stream, a session cookie) is there unless the
+ * route is the page. The router's own answers (404, 405, 400) come after
+ * these. */
+static enum tcp_verdict tcp_checks(struct wm_api *api,
+				   struct MHD_Connection *c, const char *method,
+				   const struct wm_api_route *route)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 "Origin");
+	bool safe = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (!wm_browser_host_ok(host, api->ctx.cfg->api_listen))
+		return TCP_BAD_HOST;
+	if (!safe && !wm_browser_origin_ok(origin, host))
+		return TCP_CROSS_ORIGIN;
+	if (wm_api_route_public(route) || authorized(api, c))
+		return TCP_OK;
+	if (safe && wm_api_route_cookie(route) &&
+	    wm_browser_session_ok(&api->ctx.sessions,
+				  MHD_lookup_connection_value(
+					  c, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_COOKIE),
+				  wm_now_ns()))
+		return TCP_OK;
+	return TCP_NO_TOKEN;
+}
+
+static wm_mhd_result refuse_tcp(struct MHD_Connection *c, enum tcp_verdict v)
+{
+	switch (v) {
+	case TCP_BAD_HOST:
+		return wm_json_respond_error(
+			c, 403, "the Host header must name this listener "
+				"(its address or localhost, with the port)");
+	case TCP_CROSS_ORIGIN:
+		return wm_json_respond_error(
+			c, 403, "a change must come from this listener's own "
+				"origin (Origin header)");
+	case TCP_OK:
+	case TCP_NO_TOKEN:
+		break;
+	}
+	return wm_json_respond_error_hdr(
+			c, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			"Bearer realm=\"wiremesh\"",
+			"a valid 'Authorization: Bearer' token is required");
+}
+
 /* ---------------------------------------------------------- MHD plumbing */
 
 static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
@@ -221,14 +276,14 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		*con_cls = r;
 		r->done = true; /* unless it passes every check below */
-		if (l->tcp && !authorized(api, c))
-			return wm_json_respond_error_hdr(
-				c, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-				"Bearer realm=\"wiremesh\"",
-				"a valid 'Authorization: Bearer' token is "
-				"required");
 		r->route = wm_api_route_match(method, url, r->key, &st, allow,
 					      sizeof(allow));
+		if (l->tcp) {
+			enum tcp_verdict v = tcp_checks(api, c, method,
+							r->route);
+			if (v != TCP_OK)
+				return refuse_tcp(c, v);
+		}
 		if (!r->route) {
 			if (st == 405)
 				return wm_json_respond_error_hdr(

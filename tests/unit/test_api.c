@@ -7,6 +7,7 @@
  */
 #include "api/cli.h"
 #include "api/events.h"
+#include "api/browser.h"
 #include "api/json.h"
 #include "api/metrics.h"
 #include "api/peer_json.h"
@@ -884,6 +885,79 @@ TEST(openapi_matches_routes)
 	}
 }
 
+/* ------------------------------------------------------------ browser */
+
+/* Only the listener's own address, or localhost with its port, is a
+ * Host to answer (DNS rebinding); a change carries no foreign Origin. */
+TEST(browser_host_and_origin)
+{
+	CHECK(wm_browser_host_ok("127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("localhost:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("LOCALHOST:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("[::1]:7707", "[::1]:7707"));
+	CHECK(wm_browser_host_ok("localhost:7707", "[::1]:7707"));
+	CHECK(!wm_browser_host_ok("evil.example:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.1", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.1:7708", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("localhost:77070", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.2:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok(NULL, "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("127.0.0.1", "127.0.0.1:80"));
+	CHECK(wm_browser_host_ok("localhost", "127.0.0.1:80"));
+	CHECK(!wm_browser_host_ok("127.0.0.1:8", "127.0.0.1:80"));
+
+	CHECK(wm_browser_origin_ok(NULL, "127.0.0.1:7707"));
+	CHECK(wm_browser_origin_ok("http://127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_origin_ok("http://localhost:7707", "localhost:7707"));
+	CHECK(!wm_browser_origin_ok("http://localhost:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("https://127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("http://evil.example", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("null", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("http://127.0.0.1:7707", NULL));
+}
+
+/* Session cookies: random, live WM_BROWSER_SESSION_S, a full match only;
+ * the oldest gives way when the table is full. */
+TEST(browser_sessions)
+{
+	struct wm_browser_sessions t;
+	char c1[160], c2[160], hdr[200];
+	const uint64_t s = 1000000000ULL, t0 = 5 * s;
+	const char *v1;
+
+	memset(&t, 0, sizeof(t));
+	CHECK(wm_browser_session_new(&t, t0, c1, sizeof(c1)) == 0);
+	CHECK(wm_browser_session_new(&t, t0, c2, sizeof(c2)) == 0);
+	CHECK(strncmp(c1, "wm_session=", 11) == 0 && strcmp(c1, c2) != 0);
+	CHECK(strstr(c1, "; HttpOnly") && strstr(c1, "SameSite=Strict") &&
+	      strstr(c1, "Path=/v1/events"));
+	v1 = c1;
+	snprintf(hdr, sizeof(hdr), "a=b; %.*s; c=d", (int)strcspn(v1, ";"), v1);
+	CHECK(wm_browser_session_ok(&t, hdr, t0 + 1));
+	CHECK(!wm_browser_session_ok(&t, hdr, t0 + WM_BROWSER_SESSION_S * s));
+	CHECK(!wm_browser_session_ok(&t, NULL, t0));
+	CHECK(!wm_browser_session_ok(&t, "wm_session=", t0));
+	snprintf(hdr, sizeof(hdr), "%.*s", (int)strcspn(v1, ";") - 1, v1);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0)); /* one digit short */
+	snprintf(hdr, sizeof(hdr), "%.*s0", (int)strcspn(v1, ";"), v1);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0)); /* one digit more */
+	/* A full table: the session that expires first is replaced. */
+	snprintf(hdr, sizeof(hdr), "%.*s", (int)strcspn(v1, ";"), v1);
+	for (int i = 0; i < WM_BROWSER_SESSIONS - 2; i++)
+		CHECK(wm_browser_session_new(&t, t0 + s, c2, sizeof(c2)) == 0);
+	CHECK(wm_browser_session_ok(&t, hdr, t0 + s));
+	CHECK(wm_browser_session_new(&t, t0 + s, c2, sizeof(c2)) == 0);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0 + s));
+	/* The page is compiled in, whole. */
+	CHECK(wm_page_html_len > 1000 && wm_page_html[0] == '<' &&
+	      strstr(wm_page_html, "</html>") &&
+	      strlen(wm_page_html) == wm_page_html_len);
+	/* Nothing loaded from elsewhere (the SVG namespace is a name). */
+	CHECK(!strstr(wm_page_html, "https://") && !strstr(wm_page_html, " src=") &&
+	      !strstr(wm_page_html, "<link"));
+}
+
 int main(void)
 {
 	RUN(url_keys);
@@ -902,5 +976,7 @@ int main(void)
 	RUN(cli_helpers);
 	RUN(api_socket_rules);
 	RUN(openapi_matches_routes);
+	RUN(browser_host_and_origin);
+	RUN(browser_sessions);
 	return check_summary();
 }
