@@ -298,8 +298,14 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 	switch (msg->type) {
 	case WM_DISCO_PING:
 		s = queue(out, WM_DISCO_PONG, src);
-		if (s)
+		if (s) {
 			memcpy(s->msg.txid, msg->txid, WM_DISCO_TXID);
+			/* Through the relay there is no address to tell:
+			 * 0.0.0.0:0 says so (the format has no "none"), and
+			 * the PONG still times `wiremesh ping` over the
+			 * relay. */
+			s->msg.observed.in.sin_family = AF_INET;
+		}
 		if (src && s) {
 			s->msg.observed = *src;
 			if (v->mode != WM_PATH_RELAY)

@@ -56,6 +56,14 @@ BASE=http://127.0.0.1:7707
 t_check "a's TCP listener answers" lab_wait_for 5 lab_exec "$HOST_A_NS" \
 	curl -sf -o /dev/null "$BASE/"
 
+relay_pong() { # a's ping of b through the relay is answered
+	wm_api a "/v1/peers/$(wm_urlkey b)/ping?timeout_ms=500" -X POST | "$LAB_PYTHON" -c '
+import json, sys
+r = json.load(sys.stdin)["results"]
+sys.exit(0 if any(t["via"] == "relay" and t["rtt_us"] for t in r) else 1)'
+}
+t_check "wiremesh ping's relay PING gets its PONG" lab_wait_for 10 relay_pong
+
 # acurl [curl args]: curl in a's namespace; prints the HTTP status
 acurl() { lab_exec "$HOST_A_NS" curl -s --max-time 3 -o "$LAB_TMP/body" -D "$LAB_TMP/hdr" -w '%{http_code}' "$@"; }
 AUTH="Authorization: Bearer $TOKEN"
