@@ -11,7 +11,7 @@ libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev"
 TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
-libclang-rt-14-dev python3-cryptography chromium chromium-driver"
+libclang-rt-14-dev python3-cryptography stun-client chromium chromium-driver"
 
 need_pkgs() {
 	local p missing=()

@@ -1,6 +1,7 @@
 /* See agent.h. */
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
+#include "agent/names.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
 #include "agent/sdnotify.h"
@@ -306,6 +307,7 @@ static void on_tick(void *ctx, uint64_t now)
 	struct wm_agent *a = ctx;
 
 	relay_sync(a, now);
+	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, now);
 	wm_tick_peers(&a->dev, now);
 	if (a->dev.relay) {
 		wm_relay_client_tick(a->dev.relay, now);
@@ -319,6 +321,30 @@ static void on_tick(void *ctx, uint64_t now)
 		refresh_candidates(a);
 	}
 	deliver_events(a);
+}
+
+/* An answer landed: endpoints get it now, the relay and STUN at their
+ * next attempt. */
+static void on_resolved(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+
+	(void)events;
+	wm_resolver_drain(a->resolver);
+	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, wm_now_ns());
+}
+
+static int start_resolver(struct wm_agent *a)
+{
+	int r = wm_resolver_new(&a->resolver, NULL);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: resolver: %s\n", a->cfg.ifname, strerror(-r));
+		return r;
+	}
+	a->resolver_h = (struct wm_loop_handler){ wm_resolver_fd(a->resolver),
+						  on_resolved, a };
+	return wm_loop_add(&a->loop, &a->resolver_h, EPOLLIN);
 }
 
 static void peers_changed(struct wm_agent *a)
@@ -404,8 +430,7 @@ static int reload(struct wm_agent *a)
 	struct wm_config cfg;
 	int r;
 
-	if (!wm_config_load(&cfg, a->config_path, stderr) ||
-	    !wm_config_resolve(&cfg, stderr)) {
+	if (!wm_config_load(&cfg, a->config_path, stderr)) {
 		fprintf(stderr, "%s: reload refused, keeping the running config\n",
 			a->config_path);
 		return -EINVAL;
@@ -551,6 +576,9 @@ static int start(struct wm_agent *a)
 			a->cfg.listen_port, strerror(-r));
 		return r;
 	}
+	r = start_resolver(a);
+	if (r < 0)
+		return r;
 	if (a->cfg.relay[0]) {
 		const struct wm_relay_client_setup su = {
 			.name = a->cfg.ifname,
@@ -562,6 +590,8 @@ static int start(struct wm_agent *a)
 			.loop = &a->loop,
 			.on_tcp = on_relay_tcp,
 			.on_tcp_ctx = a,
+			.resolve = wm_names_resolve,
+			.resolve_ctx = a->resolver,
 		};
 		r = wm_relay_client_init(&a->relay, &su);
 		if (r < 0)
@@ -570,6 +600,8 @@ static int start(struct wm_agent *a)
 	}
 	if (a->cfg.n_stun || a->cfg.relay[0]) {
 		wm_stun_client_init(&a->stun);
+		wm_stun_client_set_resolver(&a->stun, wm_names_resolve,
+					    a->resolver);
 		for (size_t i = 0; i < a->cfg.n_stun; i++)
 			wm_stun_client_add(&a->stun, a->cfg.stun[i]);
 		if (a->cfg.relay[0])
@@ -633,6 +665,7 @@ static void stop(struct wm_agent *a)
 		close(a->sig_fd);
 	wm_netif_close(&a->netif);
 	wm_routes_free(&a->routes);
+	wm_resolver_free(a->resolver);
 	wm_loop_close(&a->loop);
 	wm_device_free(&a->dev);
 	wm_config_free(&a->cfg);
@@ -658,8 +691,10 @@ int wm_cmd_agent(int argc, char **argv)
 	a->sig_fd = -1;
 	a->dev.udp.fd = a->dev.tun_fd = -1;
 	snprintf(a->config_path, sizeof(a->config_path), "%s", path);
+	/* Names are looked up in the background once running; a check has
+	 * no loop to keep going, so it looks them up now. */
 	if (!wm_config_load(&a->cfg, path, stderr) ||
-	    !wm_config_resolve(&a->cfg, stderr)) {
+	    (check && !wm_config_resolve(&a->cfg, stderr))) {
 		free(a);
 		return 2;
 	}

@@ -11,6 +11,7 @@
 #include "agent/device.h"
 #include "agent/loop.h"
 #include "agent/relay/client.h"
+#include "agent/resolver.h"
 #include "agent/nat/stun_client.h"
 #include "agent/route_sync.h"
 #include "agent/send.h"
@@ -42,6 +43,8 @@ struct wm_agent {
 	unsigned identity_changes; /* dev.identity_changes acted upon */
 	struct wm_stun_client stun;
 	unsigned stun_generation;
+	struct wm_resolver *resolver; /* host names, off the loop */
+	struct wm_loop_handler resolver_h;
 
 	struct wm_loop_handler udp_h, tun_h, sig_h;
 	int sig_fd;

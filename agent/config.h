@@ -11,8 +11,8 @@
  * accepted and ignored.
  *
  * Parsing never asks DNS: an Endpoint = host name is kept as text and
- * looked up by wm_config_resolve, which the agent calls on every config
- * it loads before using it.
+ * looked up later, off the loop, by the running agent (agent/names.h), or
+ * by wm_config_resolve for --check-config.
  *
  * Every error is printed to `err` (NULL: silent) at the point of failure as
  * "FILE:LINE: KEY: message 'text'", "FILE:LINE: message" or "FILE: message",
@@ -46,8 +46,11 @@ struct wm_peer_config {
 	bool has_endpoint;           /* endpoint holds an address */
 	union wm_sockaddr endpoint;
 	char endpoint_text[WM_HOSTPORT_MAX]; /* as written, for re-resolving */
-	bool endpoint_unresolved;    /* endpoint_text names a host that
-				      * wm_config_resolve has yet to look up */
+	bool endpoint_unresolved;    /* endpoint_text names a host not looked
+				      * up yet: by the agent's background
+				      * resolver (agent/names.h), or by
+				      * wm_config_resolve (--check-config) */
+	bool endpoint_warned;        /* its lookup failure was logged */
 	unsigned endpoint_line;      /* where Endpoint = is, for messages */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	enum wm_path_mode path_mode;
@@ -107,7 +110,8 @@ bool wm_config_parse_string(struct wm_config *cfg, const char *name,
  * Looks up every Endpoint = that names a host (numeric ones are parsed
  * with the file), in file order, and sets has_endpoint. The first that
  * does not resolve is reported as "FILE:LINE: Endpoint: cannot resolve
- * 'host:port': reason" and stops it. Blocks on DNS. On false cfg is freed,
+ * 'host:port': reason" and stops it. Blocks on DNS: for --check-config
+ * only (the running agent uses agent/names.h). On false cfg is freed,
  * as by a failed wm_config_load.
  */
 bool wm_config_resolve(struct wm_config *cfg, FILE *err);

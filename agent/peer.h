@@ -79,6 +79,9 @@ struct wm_peer {
 	 * since when we have sent data directly without one (send.c). */
 	uint64_t wg_direct_rx_ns;
 	uint64_t direct_tx_since;
+	/* time_to_direct: the first authenticated packet from the peer (any
+	 * path), and the first direct path from then on; 0: not yet */
+	uint64_t first_heard_ns, first_direct_ns;
 	struct wm_disco_peer disco;
 
 	uint64_t rx_bytes, tx_bytes;
@@ -134,5 +137,15 @@ void wm_peer_confirm_next(struct wm_peer *p);
 /* Wipes all sessions and the handshake (zero_key_material), and frees
  * the session slots. */
 void wm_peer_zero_sessions(struct wm_peer *p);
+
+/* Milliseconds from the peer's first sign of life to its first direct
+ * path; -1 while it has had none. */
+static inline int64_t wm_peer_time_to_direct_ms(const struct wm_peer *p)
+{
+	if (!p->first_direct_ns || !p->first_heard_ns ||
+	    p->first_direct_ns < p->first_heard_ns)
+		return -1;
+	return (int64_t)((p->first_direct_ns - p->first_heard_ns) / 1000000ULL);
+}
 
 #endif

@@ -106,6 +106,7 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		return;
 	}
 	dev->stats.disco_rx++;
+	wm_peer_path_alive(p, now);
 	/* For last_rx: authentic, from that endpoint or through the relay. */
 	if (!src)
 		p->rx_relay_ns = now;

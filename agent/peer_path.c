@@ -29,6 +29,11 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 	 * quiet is an event too, though sending still tries it. */
 	if (shown == p->shown)
 		return;
+	/* The first direct path is the first one shown: one that answered. */
+	if (shown == WM_VIA_DIRECT && !p->first_direct_ns) {
+		p->first_direct_ns = now;
+		wm_peer_path_alive(p, now);
+	}
 	ev.old_via = p->shown;
 	ev.via = shown;
 	memcpy(ev.key, p->public_key, WM_KEY_SIZE);
@@ -42,9 +47,16 @@ void wm_peer_path_update_all(struct wm_device *dev, uint64_t now)
 		wm_peer_path_update(dev, p, now);
 }
 
+void wm_peer_path_alive(struct wm_peer *p, uint64_t now)
+{
+	if (!p->first_heard_ns)
+		p->first_heard_ns = now;
+}
+
 void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 			const union wm_sockaddr *src, uint64_t now)
 {
+	wm_peer_path_alive(p, now);
 	if (src) {
 		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
 		p->path.direct_rx_ns = now;

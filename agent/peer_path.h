@@ -19,6 +19,10 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 /* Re-decides every peer's path (the relay went up or down). */
 void wm_peer_path_update_all(struct wm_device *dev, uint64_t now_ns);
 
+/* Something authenticated came from p (WireGuard or disco, any path):
+ * the start of its time to a direct path. */
+void wm_peer_path_alive(struct wm_peer *p, uint64_t now_ns);
+
 /* Authenticated traffic from p arrived: straight from src (roaming
  * moves the endpoint there), or through the relay (src NULL). */
 void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,

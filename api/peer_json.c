@@ -63,7 +63,8 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
 	json_t *cand = v->candidates ? v->candidates : json_array();
 	json_t *endpoint = json_null(), *hs = json_null();
-	json_t *rtt = json_null(), *rtt_us = json_null();
+	json_t *rtt = json_null(), *rtt_us = json_null(), *o;
+	int64_t ttd = wm_peer_time_to_direct_ms(p);
 
 	wm_key_to_base64(key, p->public_key);
 	if (p->endpoint.sa.sa_family != AF_UNSPEC)
@@ -78,8 +79,8 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 	if (v->rtt_us > 0)
 		rtt_us = json_integer(v->rtt_us);
 	/* json_pack's "o" steals each reference, also on failure. */
-	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:o,"
-			 "s:{s:o,s:o},s:i}",
+	o = json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:o,"
+		      "s:{s:o,s:o},s:i}",
 			 "public_key", key,
 			 "name", p->name[0] ? json_string(p->name) : json_null(),
 			 "allowed_ips", allowed_ips_json(p),
@@ -95,6 +96,12 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 			 "last_rx", "direct", time_ms_json(v->rx_direct_ms),
 			 "relay", time_ms_json(v->rx_relay_ms),
 			 "persistent_keepalive", (int)p->persistent_keepalive);
+	if (o && json_object_set_new(o, "time_to_direct_ms",
+				     ttd >= 0 ? json_integer(ttd) : json_null()) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int hexval(char c)
@@ -154,7 +161,7 @@ static const char *const writable[] = {
 };
 static const char *const read_only[] = {
 	"path", "candidates", "last_handshake", "rx_bytes", "tx_bytes",
-	"rtt_ms", "rtt_us", "last_rx",
+	"rtt_ms", "rtt_us", "last_rx", "time_to_direct_ms",
 };
 
 static bool known_field(const char *name)

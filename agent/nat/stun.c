@@ -5,10 +5,15 @@
 
 enum {
 	ATTR_MAPPED_ADDRESS = 0x0001,
+	ATTR_RESPONSE_ADDRESS = 0x0002, /* RFC 3489: never honoured */
+	ATTR_CHANGE_REQUEST = 0x0003,
+	ATTR_SOURCE_ADDRESS = 0x0004,   /* RFC 3489 */
+	ATTR_CHANGED_ADDRESS = 0x0005,  /* RFC 3489 */
 	ATTR_USERNAME = 0x0006,
 	ATTR_MESSAGE_INTEGRITY = 0x0008,
 	ATTR_ERROR_CODE = 0x0009,
 	ATTR_UNKNOWN_ATTRIBUTES = 0x000A,
+	ATTR_REFLECTED_FROM = 0x000B,   /* RFC 3489 */
 	ATTR_REALM = 0x0014,
 	ATTR_NONCE = 0x0015,
 	ATTR_MESSAGE_INTEGRITY_SHA256 = 0x001C,
@@ -19,6 +24,8 @@ enum {
 	ATTR_USE_CANDIDATE = 0x0025, /* ICE */
 	ATTR_SOFTWARE = 0x8022,
 	ATTR_FINGERPRINT = 0x8028,
+	ATTR_RESPONSE_ORIGIN = 0x802B,  /* RFC 5780 */
+	ATTR_OTHER_ADDRESS = 0x802C,    /* RFC 5780 */
 };
 
 #define FINGERPRINT_XOR 0x5354554eu
@@ -76,12 +83,24 @@ bool wm_stun_is_stun(const uint8_t *buf, size_t len)
 	       get32(buf + 4) == WM_STUN_MAGIC && (get16(buf + 2) & 3) == 0;
 }
 
+bool wm_stun_is_classic_request(const uint8_t *buf, size_t len)
+{
+	return len >= WM_STUN_HEADER_LEN && get16(buf) == WM_STUN_BINDING_REQUEST &&
+	       (size_t)get16(buf + 2) + WM_STUN_HEADER_LEN == len &&
+	       (get16(buf + 2) & 3) == 0 && get32(buf + 4) != WM_STUN_MAGIC;
+}
+
 /* Required attributes whose meaning we know, even where we ignore them:
  * a request or response carrying only these is one we understand. */
 static bool known_required(uint16_t type)
 {
 	switch (type) {
 	case ATTR_MAPPED_ADDRESS:
+	case ATTR_RESPONSE_ADDRESS:
+	case ATTR_CHANGE_REQUEST:
+	case ATTR_SOURCE_ADDRESS:
+	case ATTR_CHANGED_ADDRESS:
+	case ATTR_REFLECTED_FROM:
 	case ATTR_USERNAME:
 	case ATTR_MESSAGE_INTEGRITY:
 	case ATTR_ERROR_CODE:
@@ -152,10 +171,12 @@ bool wm_stun_parse(struct wm_stun_msg *m, const uint8_t *buf, size_t len)
 	bool after_integrity = false, have_xor = false;
 
 	memset(m, 0, sizeof(*m));
-	if (!wm_stun_is_stun(buf, len) ||
+	m->classic = wm_stun_is_classic_request(buf, len);
+	if ((!m->classic && !wm_stun_is_stun(buf, len)) ||
 	    (size_t)get16(buf + 2) + WM_STUN_HEADER_LEN != len)
 		return false;
 	m->type = get16(buf);
+	memcpy(m->id_head, buf + 4, sizeof(m->id_head));
 	memcpy(m->txid, buf + 8, WM_STUN_TXID_LEN);
 	while (off < len) {
 		uint16_t type, vlen;
@@ -201,6 +222,21 @@ bool wm_stun_parse(struct wm_stun_msg *m, const uint8_t *buf, size_t len)
 		} else if (type == ATTR_MAPPED_ADDRESS) {
 			if (vlen != 8 && vlen != 20)
 				return false;
+		} else if (type == ATTR_CHANGE_REQUEST) {
+			if (vlen != 4)
+				return false;
+			m->change = get32(v);
+		} else if (type == ATTR_OTHER_ADDRESS ||
+			   type == ATTR_CHANGED_ADDRESS) {
+			bool ok = true;
+			union wm_sockaddr a;
+
+			if (decode_address(&a, v, vlen, false, buf, &ok)) {
+				m->other = a;
+				m->has_other = true;
+			} else if (!ok) {
+				return false;
+			}
 		} else if (type < 0x8000 && !known_required(type)) {
 			if (m->n_unknown < WM_STUN_MAX_UNKNOWN)
 				m->unknown[m->n_unknown] = type;
@@ -262,47 +298,100 @@ bool wm_stun_parse_response(const uint8_t *buf, size_t len,
 	return true;
 }
 
+/* The address bytes of a (v4-mapped IPv6 shown as IPv4); 0 for a
+ * family STUN cannot carry. */
+static size_t address_bytes(const union wm_sockaddr *a, const uint8_t **addr,
+			    uint16_t *port)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (a->sa.sa_family == AF_INET) {
+		*addr = (const uint8_t *)&a->in.sin_addr;
+		*port = ntohs(a->in.sin_port);
+		return 4;
+	}
+	if (a->sa.sa_family != AF_INET6)
+		return 0;
+	*addr = a->in6.sin6_addr.s6_addr;
+	*port = ntohs(a->in6.sin6_port);
+	if (memcmp(*addr, v4mapped, sizeof(v4mapped)) == 0) {
+		*addr += 12;
+		return 4;
+	}
+	return 16;
+}
+
+/* Appends an address attribute at off; mask (cookie || txid) XORs it
+ * when not NULL. The caller checked the room: 4 + 4 + 16 at most. */
+static size_t put_address(uint8_t *out, size_t off, uint16_t type,
+			  const uint8_t *addr, size_t alen, uint16_t port,
+			  const uint8_t *mask)
+{
+	uint8_t *v = out + off + 4;
+
+	put16(out + off, type);
+	put16(out + off + 2, (uint16_t)(4 + alen));
+	v[0] = 0;
+	v[1] = alen == 4 ? 1 : 2;
+	put16(v + 2, mask ? port ^ (uint16_t)(WM_STUN_MAGIC >> 16) : port);
+	for (size_t i = 0; i < alen; i++)
+		v[4 + i] = addr[i] ^ (mask ? mask[i] : 0);
+	return off + 4 + 4 + alen;
+}
+
+size_t wm_stun_build_answer(uint8_t *out, size_t cap,
+			    const struct wm_stun_msg *req,
+			    const union wm_sockaddr *src,
+			    const union wm_sockaddr *other)
+{
+	const uint8_t *addr, *oaddr = NULL;
+	uint8_t mask[16];
+	size_t alen, olen = 0, off = WM_STUN_HEADER_LEN;
+	uint16_t port, oport = 0;
+
+	alen = address_bytes(src, &addr, &port);
+	if (other) {
+		olen = address_bytes(other, &oaddr, &oport);
+		if (!olen)
+			return 0;
+	}
+	if (!alen || cap < WM_STUN_HEADER_LEN + 8 + alen +
+				   (olen ? 8 + olen : 0) + 12 + 8)
+		return 0;
+	put_header(out, WM_STUN_BINDING_SUCCESS, req->txid);
+	memcpy(out + 4, req->id_head, 4);
+	memcpy(mask, req->id_head, 4);
+	memcpy(mask + 4, req->txid, WM_STUN_TXID_LEN);
+	if (req->classic) {
+		/* RFC 5389 section 12: what a classic client understands; it
+		 * would refuse XOR-MAPPED-ADDRESS as unknown and required. */
+		off = put_address(out, off, ATTR_MAPPED_ADDRESS, addr, alen,
+				  port, NULL);
+		if (olen)
+			off = put_address(out, off, ATTR_CHANGED_ADDRESS,
+					  oaddr, olen, oport, NULL);
+		off = put_software(out, off);
+		put16(out + 2, (uint16_t)(off - WM_STUN_HEADER_LEN));
+		return off;
+	}
+	off = put_address(out, off, ATTR_XOR_MAPPED_ADDRESS, addr, alen, port,
+			  mask);
+	if (olen)
+		off = put_address(out, off, ATTR_OTHER_ADDRESS, oaddr, olen,
+				  oport, NULL);
+	off = put_software(out, off);
+	return put_fingerprint(out, off);
+}
+
 size_t wm_stun_build_response(uint8_t *out, size_t cap,
 			      const uint8_t txid[WM_STUN_TXID_LEN],
 			      const union wm_sockaddr *src)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	const uint8_t *addr;
-	uint8_t *v, mask[16];
-	size_t alen, off = WM_STUN_HEADER_LEN;
-	uint16_t port;
+	struct wm_stun_msg req = { .type = WM_STUN_BINDING_REQUEST };
 
-	if (src->sa.sa_family == AF_INET) {
-		addr = (const uint8_t *)&src->in.sin_addr;
-		alen = 4;
-		port = ntohs(src->in.sin_port);
-	} else if (src->sa.sa_family == AF_INET6) {
-		addr = src->in6.sin6_addr.s6_addr;
-		alen = 16;
-		port = ntohs(src->in6.sin6_port);
-		if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
-			addr += 12;
-			alen = 4;
-		}
-	} else {
-		return 0;
-	}
-	if (cap < WM_STUN_HEADER_LEN + 8 + alen + 12 + 8)
-		return 0;
-	put_header(out, WM_STUN_BINDING_SUCCESS, txid);
-	put32(mask, WM_STUN_MAGIC);
-	memcpy(mask + 4, txid, WM_STUN_TXID_LEN);
-	put16(out + off, ATTR_XOR_MAPPED_ADDRESS);
-	put16(out + off + 2, (uint16_t)(4 + alen));
-	v = out + off + 4;
-	v[0] = 0;
-	v[1] = alen == 4 ? 1 : 2;
-	put16(v + 2, port ^ (uint16_t)(WM_STUN_MAGIC >> 16));
-	for (size_t i = 0; i < alen; i++)
-		v[4 + i] = addr[i] ^ mask[i];
-	off += 4 + 4 + alen;
-	off = put_software(out, off);
-	return put_fingerprint(out, off);
+	put32(req.id_head, WM_STUN_MAGIC);
+	memcpy(req.txid, txid, WM_STUN_TXID_LEN);
+	return wm_stun_build_answer(out, cap, &req, src, NULL);
 }
 
 size_t wm_stun_build_unknown_error(uint8_t *out, size_t cap,
@@ -322,6 +411,7 @@ size_t wm_stun_build_unknown_error(uint8_t *out, size_t cap,
 	if (cap < WM_STUN_ERROR_MAX)
 		return 0;
 	put_header(out, WM_STUN_BINDING_ERROR, m->txid);
+	memcpy(out + 4, m->id_head, 4);
 	put16(out + off, ATTR_ERROR_CODE);
 	put16(out + off + 2, (uint16_t)(4 + rlen));
 	out[off + 4] = 0;
@@ -338,5 +428,10 @@ size_t wm_stun_build_unknown_error(uint8_t *out, size_t cap,
 	memset(out + off + 4 + ulen, 0, ((ulen + 3) & ~(size_t)3) - ulen);
 	off += 4 + ((ulen + 3) & ~(size_t)3);
 	off = put_software(out, off);
+	if (m->classic) {
+		/* RFC 3489 has no FINGERPRINT, as in wm_stun_build_answer */
+		put16(out + 2, (uint16_t)(off - WM_STUN_HEADER_LEN));
+		return off;
+	}
 	return put_fingerprint(out, off);
 }

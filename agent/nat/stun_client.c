@@ -23,8 +23,27 @@ bool wm_stun_client_add(struct wm_stun_client *sc, const char *hostport)
 		return false;
 	s = &sc->servers[sc->n++];
 	memset(s, 0, sizeof(*s));
+	s->derived_from = -1;
 	snprintf(s->text, sizeof(s->text), "%s", hostport);
 	return true;
+}
+
+void wm_stun_client_set_resolver(struct wm_stun_client *sc,
+				 int (*resolve)(void *ctx, const char *text,
+						union wm_sockaddr *out),
+				 void *ctx)
+{
+	sc->resolve = resolve;
+	sc->resolve_ctx = ctx;
+}
+
+static bool server_address(struct wm_stun_client *sc, struct wm_stun_server *s)
+{
+	if (s->derived_from >= 0)
+		return true; /* fixed when it was learned */
+	if (sc->resolve)
+		return sc->resolve(sc->resolve_ctx, s->text, &s->addr) == 0;
+	return wm_sockaddr_parse(&s->addr, s->text);
 }
 
 static void schedule_retry(struct wm_stun_server *s, uint64_t now)
@@ -45,8 +64,8 @@ size_t wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now,
 		struct wm_stun_server *s = &sc->servers[i];
 		if (now < s->next_ns)
 			continue;
-		/* Re-resolve each round: a name may move. */
-		if (wm_sockaddr_resolve(&s->addr, s->text) != 0 ||
+		/* Look the name up each round: it may move. */
+		if (!server_address(sc, s) ||
 		    random(s->txid, sizeof(s->txid)) < 0) {
 			schedule_retry(s, now);
 			continue;
@@ -73,22 +92,71 @@ static bool fresh(const struct wm_stun_server *s, uint64_t now)
 	return s->answered_ns && wm_since(now, s->answered_ns) < SEC(FRESH_S);
 }
 
+static uint16_t port_of(const union wm_sockaddr *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port
+						: a->in6.sin6_port);
+}
+
+/* Server i named port as its other one: probe it too (same IP), once. */
+static void learn_other_port(struct wm_stun_client *sc, size_t i,
+			     uint16_t port)
+{
+	const struct wm_stun_server *s = &sc->servers[i];
+	struct wm_stun_server *d;
+	char addr[WM_STUN_SERVER_TEXT / 2];
+
+	if (s->derived_from >= 0 || !port || port == port_of(&s->addr))
+		return;
+	for (size_t j = 0; j < sc->n; j++)
+		if (sc->servers[j].derived_from == (int)i) {
+			d = &sc->servers[j];
+			if (port_of(&d->addr) != port) {
+				/* the server moved its second port */
+				d->addr = s->addr;
+				if (d->addr.sa.sa_family == AF_INET)
+					d->addr.in.sin_port = htons(port);
+				else
+					d->addr.in6.sin6_port = htons(port);
+				d->answered_ns = 0;
+			}
+			return;
+		}
+	if (sc->n == WM_STUN_MAX_SERVERS)
+		return;
+	d = &sc->servers[sc->n++];
+	memset(d, 0, sizeof(*d));
+	d->derived_from = (int)i;
+	d->addr = s->addr;
+	if (d->addr.sa.sa_family == AF_INET)
+		d->addr.in.sin_port = htons(port);
+	else
+		d->addr.in6.sin6_port = htons(port);
+	wm_sockaddr_format(addr, sizeof(addr), &d->addr);
+	snprintf(d->text, sizeof(d->text), "%s", addr);
+}
+
 void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
 			    size_t len, const union wm_sockaddr *src,
 			    uint64_t now)
 {
-	union wm_sockaddr mapped;
+	struct wm_stun_msg m;
 
 	for (size_t i = 0; i < sc->n; i++) {
 		struct wm_stun_server *s = &sc->servers[i];
 		if (!outstanding(s) || !wm_sockaddr_equal(&s->addr, src))
 			continue;
-		if (!wm_stun_parse_response(buf, len, s->txid, &mapped))
+		if (!wm_stun_parse(&m, buf, len) ||
+		    m.type != WM_STUN_BINDING_SUCCESS || m.classic ||
+		    memcmp(m.txid, s->txid, WM_STUN_TXID_LEN) != 0 ||
+		    m.n_unknown || !m.has_mapped)
 			continue;
 		sc->rx++;
-		if (!fresh(s, now) || !wm_sockaddr_equal(&mapped, &s->mapped))
+		if (!fresh(s, now) || !wm_sockaddr_equal(&m.mapped, &s->mapped))
 			sc->generation++;
-		s->mapped = mapped;
+		s->mapped = m.mapped;
+		if (m.has_other && m.other.sa.sa_family == s->addr.sa.sa_family)
+			learn_other_port(sc, i, port_of(&m.other));
 		s->answered_ns = now;
 		s->rtt_ns = wm_since(now, s->sent_ns);
 		s->backoff_s = 0;
@@ -119,34 +187,31 @@ size_t wm_stun_client_reflexive(const struct wm_stun_client *sc,
 	return n;
 }
 
-static bool same_ip(const union wm_sockaddr *a, const union wm_sockaddr *b)
-{
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
-}
-
 enum wm_nat_mapping wm_stun_client_mapping(const struct wm_stun_client *sc,
 					   uint64_t now)
 {
-	/* Needs two answers of one family from servers on different IPs. */
+	enum wm_nat_mapping verdict = WM_NAT_UNKNOWN;
+
+	/* Needs two answers of one family from two destinations (another
+	 * IP, or the same IP's other port). One pair that differs settles
+	 * it: a NAT that maps two destinations apart is endpoint-dependent,
+	 * whatever the other pairs show. A NAT whose mapping depends on the
+	 * IP alone looks independent to two ports of one IP. */
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct wm_stun_server *a = &sc->servers[i];
 		if (!fresh(a, now))
 			continue;
 		for (size_t j = i + 1; j < sc->n; j++) {
 			const struct wm_stun_server *b = &sc->servers[j];
-			if (!fresh(b, now) || same_ip(&a->addr, &b->addr) ||
+			if (!fresh(b, now) || wm_sockaddr_equal(&a->addr, &b->addr) ||
 			    a->mapped.sa.sa_family != b->mapped.sa.sa_family)
 				continue;
-			return wm_sockaddr_equal(&a->mapped, &b->mapped)
-				       ? WM_NAT_ENDPOINT_INDEPENDENT
-				       : WM_NAT_ENDPOINT_DEPENDENT;
+			if (!wm_sockaddr_equal(&a->mapped, &b->mapped))
+				return WM_NAT_ENDPOINT_DEPENDENT;
+			verdict = WM_NAT_ENDPOINT_INDEPENDENT;
 		}
 	}
-	return WM_NAT_UNKNOWN;
+	return verdict;
 }
 
 const char *wm_nat_mapping_name(enum wm_nat_mapping m)

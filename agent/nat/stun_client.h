@@ -4,7 +4,16 @@
  * (so the answer is the very mapping peers punch to), and classifies the
  * NAT's mapping: the same reflexive address seen by two servers on
  * different IPs means endpoint-independent; different ones,
- * endpoint-dependent (a symmetric NAT).
+ * endpoint-dependent (a symmetric NAT). A server that names a second port
+ * in OTHER-ADDRESS (a wiremesh relay does) gets a second entry for that
+ * port, so one such server is enough to tell the two apart. Only the port
+ * is taken from OTHER-ADDRESS, never the IP: an unauthenticated answer
+ * must not steer our requests to another host.
+ *
+ * Names are not resolved here: wm_stun_client_set_resolver() gives the
+ * function that turns a server's text into an address without blocking
+ * (the agent's background resolver); without one, only numeric addresses
+ * work.
  *
  * It owns no socket: wm_stun_client_tick() returns the requests that are
  * due and the agent sends them from its UDP socket.
@@ -34,6 +43,7 @@ struct wm_stun_server {
 	uint64_t rtt_ns; /* of the last answer (netcheck's latency) */
 	unsigned backoff_s;
 	union wm_sockaddr mapped;
+	int derived_from; /* the entry whose OTHER-ADDRESS this is; -1: none */
 };
 
 /* A Binding request to send. */
@@ -47,12 +57,20 @@ struct wm_stun_client {
 	size_t n;
 	unsigned generation; /* bumps when the reflexive set changes */
 	uint64_t rx, rx_bad;
+	/* text to address without blocking: 0, or <0 when not known (yet) */
+	int (*resolve)(void *ctx, const char *text, union wm_sockaddr *out);
+	void *resolve_ctx;
 };
 
 void wm_stun_client_init(struct wm_stun_client *sc);
 /* Adds a server by "host:port" (the agent adds every STUN = line, then
  * the relay's UDP address). False when full or the text is too long. */
 bool wm_stun_client_add(struct wm_stun_client *sc, const char *hostport);
+/* Sets how server names become addresses (see above). */
+void wm_stun_client_set_resolver(struct wm_stun_client *sc,
+				 int (*resolve)(void *ctx, const char *text,
+						union wm_sockaddr *out),
+				 void *ctx);
 /* The requests that are due (retries back off, answers refresh), at
  * most cap into out; returns the count. random fills transaction IDs
  * (0 or -errno). */

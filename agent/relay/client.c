@@ -63,6 +63,8 @@ int wm_relay_client_init(struct wm_relay_client *rc,
 	rc->loop = su->loop;
 	rc->on_tcp = su->on_tcp;
 	rc->on_tcp_ctx = su->on_tcp_ctx;
+	rc->resolve = su->resolve;
+	rc->resolve_ctx = su->resolve_ctx;
 	rc->tcp_fd = -1;
 	snprintf(rc->udp_text, sizeof(rc->udp_text), "%s", su->udp);
 	parse_tcp_target(rc, su->tcp ? su->tcp : "");
@@ -226,9 +228,15 @@ static int transmit(struct wm_relay_client *rc, const uint8_t *buf,
 	return 0;
 }
 
-static bool resolve(union wm_sockaddr *out, const char *text)
+/* Never blocks: a name is the resolver's business (see client.h). */
+static bool resolve(const struct wm_relay_client *rc, union wm_sockaddr *out,
+		    const char *text)
 {
-	return text[0] && wm_sockaddr_resolve(out, text) == 0;
+	if (!text[0])
+		return false;
+	if (rc->resolve)
+		return rc->resolve(rc->resolve_ctx, text, out) == 0;
+	return wm_sockaddr_parse(out, text);
 }
 
 static void send_initiation(struct wm_relay_client *rc,
@@ -257,7 +265,7 @@ static int tcp_connect(struct wm_relay_client *rc)
 {
 	int fd, one = 1;
 
-	if (!resolve(&rc->tcp_addr, rc->tcp_text))
+	if (!resolve(rc, &rc->tcp_addr, rc->tcp_text))
 		return -EHOSTUNREACH;
 	fd = socket(rc->tcp_addr.sa.sa_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -280,7 +288,7 @@ static void start_udp(struct wm_relay_client *rc, uint64_t now)
 	rc->transport = WM_RC_UDP;
 	rc->state = WM_RELAY_HANDSHAKE;
 	rc->attempt_start = now;
-	if (!resolve(&rc->udp_addr, rc->udp_text)) {
+	if (!resolve(rc, &rc->udp_addr, rc->udp_text)) {
 		go_down(rc, now, "cannot resolve");
 		return;
 	}
@@ -733,7 +741,7 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		    wm_since(now, rc->last_udp_try) >= SEC(WM_RELAY_UDP_RETRY_S) &&
 		    wm_since(now, rc->last_rekey_try) >= SEC(WM_REKEY_TIMEOUT)) {
 			rc->last_udp_try = now;
-			if (resolve(&rc->udp_addr, rc->udp_text))
+			if (resolve(rc, &rc->udp_addr, rc->udp_text))
 				send_initiation(rc, WM_RC_UDP, now);
 		}
 		break;

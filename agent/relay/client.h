@@ -101,6 +101,8 @@ struct wm_relay_client {
 	struct wm_loop *loop;
 	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
 	void *on_tcp_ctx;
+	int (*resolve)(void *ctx, const char *text, union wm_sockaddr *out);
+	void *resolve_ctx;
 	char udp_text[WM_RELAY_TEXT_MAX], tcp_text[WM_RELAY_TEXT_MAX];
 	bool tcp_configured, tcp_tls;
 	union wm_sockaddr udp_addr, tcp_addr;
@@ -146,6 +148,11 @@ struct wm_relay_client_setup {
 	/* The TCP connection's readiness handler (ctx is on_tcp_ctx). */
 	void (*on_tcp)(struct wm_loop_handler *h, uint32_t events);
 	void *on_tcp_ctx;
+	/* Turns a host:port into an address without blocking (the agent's
+	 * background resolver): 0, or <0 while it has no answer. NULL:
+	 * numeric addresses only. */
+	int (*resolve)(void *ctx, const char *text, union wm_sockaddr *out);
+	void *resolve_ctx;
 };
 
 /* Sets up (does not connect). Returns 0, or -errno; a relay name that

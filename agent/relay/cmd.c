@@ -48,8 +48,9 @@ struct app {
 	struct wm_relay_tcp *tcp;
 	struct wm_loop loop;
 	int udp_fd, udp_family, sig_fd;
-	uint16_t udp_port;
-	struct wm_loop_handler udp_h, sig_h;
+	int alt_fd; /* STUN's second port; -1: none */
+	uint16_t udp_port, alt_port;
+	struct wm_loop_handler udp_h, alt_h, sig_h;
 	uint8_t *rx;
 };
 
@@ -104,6 +105,7 @@ static int app_send(void *ctx, const struct wm_relay_path *to,
 	union pktinfo_buf cbuf;
 	struct iovec iov = { (void *)buf, len };
 	struct msghdr m = { .msg_name = &dst, .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd;
 
 	if (to->transport != WM_RELAY_UDP)
 		return wm_relay_tcp_send(a->tcp, to->conn, buf, len);
@@ -118,13 +120,16 @@ static int app_send(void *ctx, const struct wm_relay_path *to,
 	m.msg_namelen = wm_sockaddr_len(&dst);
 	m.msg_controllen = source_cmsg(a, &to->local, &cbuf);
 	m.msg_control = m.msg_controllen ? &cbuf : NULL;
-	if (sendmsg(a->udp_fd, &m, MSG_DONTWAIT) == (ssize_t)len)
+	fd = to->alt_port ? a->alt_fd : a->udp_fd;
+	if (fd < 0)
+		return -ENOTCONN;
+	if (sendmsg(fd, &m, MSG_DONTWAIT) == (ssize_t)len)
 		return 0;
 	/* The address may have left the host since: any source will do. */
 	if (m.msg_controllen && errno == EINVAL) {
 		m.msg_control = NULL;
 		m.msg_controllen = 0;
-		if (sendmsg(a->udp_fd, &m, MSG_DONTWAIT) == (ssize_t)len)
+		if (sendmsg(fd, &m, MSG_DONTWAIT) == (ssize_t)len)
 			return 0;
 	}
 	return -errno;
@@ -207,12 +212,13 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 			msgs[i].msg_hdr.msg_control = &cbuf[i];
 			msgs[i].msg_hdr.msg_controllen = sizeof(cbuf[i]);
 		}
-		n = recvmmsg(a->udp_fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(h->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		now = wm_now_ns();
 		for (int i = 0; i < n; i++) {
-			struct wm_relay_path p = { .transport = WM_RELAY_UDP };
+			struct wm_relay_path p = { .transport = WM_RELAY_UDP,
+						   .alt_port = h == &a->alt_h };
 
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
@@ -355,40 +361,94 @@ static int setup_signals(struct app *a)
 	return r;
 }
 
+/* A UDP socket on port that reports the address each datagram was sent
+ * to (on a host with several, answers must leave from the one the client
+ * talks to, or its NAT and socket drop them), read by on_udp through h. */
+static int open_port(struct app *a, uint16_t port, int *family,
+		     uint16_t *bound, struct wm_loop_handler *h)
+{
+	int fd = wm_udp_open(port, 0, family, bound);
+
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
+	if (*family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 },
+			   sizeof(int));
+	*h = (struct wm_loop_handler){ fd, on_udp, a };
+	if (wm_loop_add(&a->loop, h, EPOLLIN) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/* The relay's port, then STUN's second one: a second port that cannot be
+ * had is fatal only when the file asked for it. */
+static int open_udp(struct app *a)
+{
+	int fd, family = 0;
+
+	fd = open_port(a, a->cfg.listen_port, &a->udp_family, &a->udp_port,
+		       &a->udp_h);
+	if (fd < 0) {
+		fprintf(stderr, "%s: ListenPort %u: %s\n", a->config_path,
+			a->cfg.listen_port, strerror(-fd));
+		return fd;
+	}
+	a->udp_fd = fd;
+	if (!a->cfg.stun_alt_port)
+		return 0;
+	fd = open_port(a, a->cfg.stun_alt_port, &family, &a->alt_port,
+		       &a->alt_h);
+	if (fd >= 0 && family == a->udp_family) {
+		a->alt_fd = fd;
+		return 0;
+	}
+	if (fd >= 0) {
+		wm_loop_del(&a->loop, &a->alt_h);
+		close(fd);
+		fd = -EAFNOSUPPORT;
+	}
+	a->alt_port = 0;
+	fprintf(stderr, "%s: STUNAltPort %u: %s%s\n", a->config_path,
+		a->cfg.stun_alt_port, strerror(-fd),
+		a->cfg.stun_alt_explicit ? "" : " (STUN goes on without a second "
+		"port: clients of this relay alone cannot tell their NAT's "
+		"mapping)");
+	return a->cfg.stun_alt_explicit ? fd : 0;
+}
+
 static int start(struct app *a)
 {
 	const struct wm_relay_ops ops = { app_send, app_random, app_log, a };
-	const struct wm_relay_params p = {
-		a->cfg.private_key, (const uint8_t(*)[WM_KEY_SIZE])a->cfg.allowed_clients,
-		a->cfg.n_allowed_clients, a->cfg.client_rate, a->cfg.max_clients,
+	struct wm_relay_params p = {
+		.private_key = a->cfg.private_key,
+		.allowed = (const uint8_t(*)[WM_KEY_SIZE])a->cfg.allowed_clients,
+		.n_allowed = a->cfg.n_allowed_clients,
+		.client_rate = a->cfg.client_rate,
+		.max_clients = a->cfg.max_clients,
 	};
-	char err[512], pub[WM_KEY_B64_LEN + 1];
+	char err[512], pub[WM_KEY_B64_LEN + 1], port_text[8];
 	uint8_t key[WM_KEY_SIZE];
 	int r;
 
-	r = wm_relay_new(&a->relay, &p, &ops);
-	if (r == 0)
-		r = wm_loop_init(&a->loop, 1000);
+	r = wm_loop_init(&a->loop, 1000);
 	a->rx = malloc((size_t)RX_BATCH * RX_SLOT);
 	if (r < 0 || !a->rx) {
 		fprintf(stderr, "relay: %s\n", strerror(r < 0 ? -r : ENOMEM));
 		return r < 0 ? r : -ENOMEM;
 	}
-	r = wm_udp_open(a->cfg.listen_port, 0, &a->udp_family, &a->udp_port);
+	r = open_udp(a);
+	if (r < 0)
+		return r;
+	p.stun_port = a->udp_port;
+	p.stun_alt_port = a->alt_port;
+	r = wm_relay_new(&a->relay, &p, &ops);
 	if (r < 0) {
-		fprintf(stderr, "%s: ListenPort %u: %s\n", a->config_path,
-			a->cfg.listen_port, strerror(-r));
+		fprintf(stderr, "relay: %s\n", strerror(-r));
 		return r;
 	}
-	a->udp_fd = r;
-	/* On a host with several addresses, answers must leave from the one
-	 * the client talks to, or its NAT and socket drop them. */
-	setsockopt(a->udp_fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
-	if (a->udp_family == AF_INET6)
-		setsockopt(a->udp_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 },
-			   sizeof(int));
-	a->udp_h = (struct wm_loop_handler){ a->udp_fd, on_udp, a };
-	r = wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 	if (r == 0 && a->cfg.tcp_listen[0]) {
 		r = wm_relay_tcp_open(&a->tcp, &a->loop, a->relay, a->cfg.tcp_listen,
 				      a->creds, tcp_cap(a), err, sizeof(err));
@@ -403,9 +463,11 @@ static int start(struct app *a)
 		return r;
 	wm_relay_public_key(a->relay, key);
 	wm_key_to_base64(pub, key);
-	fprintf(stderr, "relay: public key %s; udp port %u (relay + STUN)%s%s%s; "
+	snprintf(port_text, sizeof(port_text), "%u", a->alt_port);
+	fprintf(stderr, "relay: public key %s; udp port %u (relay + STUN)%s%s%s%s%s; "
 		"%zu allowed clients, at most %u, %llu bytes/s each\n",
-		pub, a->udp_port, a->tcp ? "; tcp " : "",
+		pub, a->udp_port, a->alt_port ? "; STUN also on udp port " : "",
+		a->alt_port ? port_text : "", a->tcp ? "; tcp " : "",
 		a->tcp ? a->cfg.tcp_listen : "",
 		a->tcp ? (a->creds ? " (TLS)" : " (plain)") : "",
 		a->cfg.n_allowed_clients, a->cfg.max_clients,
@@ -419,6 +481,8 @@ static void stop(struct app *a)
 	wm_relay_tcp_close(a->tcp);
 	if (a->udp_fd >= 0)
 		close(a->udp_fd);
+	if (a->alt_fd >= 0)
+		close(a->alt_fd);
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	wm_loop_close(&a->loop);
@@ -430,7 +494,7 @@ static void stop(struct app *a)
 
 int wm_cmd_relay(int argc, char **argv)
 {
-	struct app a = { .udp_fd = -1, .sig_fd = -1, .loop = { .epfd = -1 } };
+	struct app a = { .udp_fd = -1, .alt_fd = -1, .sig_fd = -1, .loop = { .epfd = -1 } };
 	bool check = false;
 	int r;
 

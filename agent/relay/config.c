@@ -8,7 +8,7 @@
 enum {
 	RL_PRIVATE_KEY, RL_LISTEN_PORT, RL_TCP_LISTEN, RL_TLS_CERT, RL_TLS_KEY,
 	RL_ALLOWED_CLIENTS, RL_ALLOWED_CLIENTS_FILE, RL_CLIENT_RATE,
-	RL_MAX_CLIENTS, RL_COUNT
+	RL_MAX_CLIENTS, RL_STUN_ALT_PORT, RL_COUNT
 };
 
 struct ctx {
@@ -113,6 +113,17 @@ static bool rl_max_clients(struct ctx *ctx, const char *v)
 	return true;
 }
 
+static bool rl_stun_alt_port(struct ctx *ctx, const char *v)
+{
+	uint16_t port;
+
+	if (!wm_parse_port(&port, v))
+		return wm_ini_fail(&ctx->ini, "not a port (0 = none, "
+					      "1..65535): '%s'", v);
+	ctx->cfg->stun_alt_port = port;
+	return true;
+}
+
 enum { REPEAT = 1 };
 
 static const struct {
@@ -130,6 +141,7 @@ static const struct {
 				      rl_allowed_clients_file, REPEAT },
 	[RL_CLIENT_RATE] = { "ClientRate", rl_client_rate, 0 },
 	[RL_MAX_CLIENTS] = { "MaxClients", rl_max_clients, 0 },
+	[RL_STUN_ALT_PORT] = { "STUNAltPort", rl_stun_alt_port, 0 },
 };
 
 static bool on_section(void *arg, const char *name)
@@ -222,6 +234,18 @@ static bool finish(struct ctx *ctx)
 		return wm_ini_fail(&ctx->ini, "none given, so the relay would "
 				   "serve nobody (add AllowedClients or "
 				   "AllowedClientsFile)");
+	}
+	if (!kl[RL_STUN_ALT_PORT]) {
+		/* One relay should be enough to classify a NAT: on by default. */
+		r->stun_alt_port = r->listen_port < 65535 ? r->listen_port + 1 : 0;
+		r->stun_alt_explicit = false;
+	} else if (r->stun_alt_port == r->listen_port) {
+		ctx->ini.lineno = kl[RL_STUN_ALT_PORT];
+		ctx->ini.key = "STUNAltPort";
+		return wm_ini_fail(&ctx->ini, "must differ from ListenPort (%u)",
+				   r->listen_port);
+	} else {
+		r->stun_alt_explicit = true;
 	}
 	/* A key listed twice is harmless; keep one. */
 	if (r->n_allowed_clients) {

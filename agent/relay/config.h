@@ -38,6 +38,10 @@ struct wm_relay_config {
 	size_t n_allowed_clients, cap_allowed_clients;
 	uint64_t client_rate;           /* bytes/s per client */
 	uint32_t max_clients;
+	/* STUN's second port (OTHER-ADDRESS); default ListenPort + 1, 0 off.
+	 * When only defaulted, a port already taken is a warning, not fatal. */
+	uint16_t stun_alt_port;
+	bool stun_alt_explicit;
 };
 
 /* Reads and parses the file at path; AllowedClientsFile is read now,

@@ -5,6 +5,7 @@
 #include "agent/relay/server_tables.h"
 #include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
+#include "agent/nat/stun_server.h"
 #include "agent/wg/session.h"
 #include "agent/wg/transport.h"
 #include "crypto/ct.h"
@@ -40,6 +41,7 @@ struct wm_relay {
 	struct wm_relay_tables t;
 	struct wm_relay_ops ops;
 	struct wm_relay_counters n;
+	struct wm_stun_server_ports stun_ports;
 
 	uint64_t load_window_ns, under_load_until;
 	unsigned load_count;
@@ -110,6 +112,8 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 		return err;
 	}
 	r->ops = *ops;
+	r->stun_ports.port = p->stun_port;
+	r->stun_ports.alt_port = p->stun_alt_port;
 	wm_noise_local_init(&r->local, p->private_key);
 	wm_cookie_checker_init(&r->checker, r->local.public_key);
 	*out = r;
@@ -196,25 +200,24 @@ static void send_raw(struct wm_relay *r, const struct wm_relay_path *to,
 static void on_stun(struct wm_relay *r, const struct wm_relay_path *from,
 		    const uint8_t *buf, size_t len)
 {
-	uint8_t out[WM_STUN_ERROR_MAX > WM_STUN_RESPONSE_MAX ?
-			    WM_STUN_ERROR_MAX : WM_STUN_RESPONSE_MAX];
-	struct wm_stun_msg m;
+	uint8_t out[WM_STUN_ERROR_MAX > WM_STUN_ANSWER_MAX ?
+			    WM_STUN_ERROR_MAX : WM_STUN_ANSWER_MAX];
+	struct wm_relay_path to = *from;
+	enum wm_stun_reply reply;
 	size_t n;
+	bool malformed;
 
-	if (!wm_stun_parse(&m, buf, len)) {
+	reply = wm_stun_server_answer(&r->stun_ports, from->alt_port, buf, len,
+				      &from->addr, &from->local, out, &n,
+				      &malformed);
+	if (malformed)
 		drop(r, WM_RELAY_DROP_MALFORMED);
+	if (reply == WM_STUN_REPLY_NONE)
 		return;
-	}
-	if (m.type != WM_STUN_BINDING_REQUEST)
-		return; /* indications and stray responses get no answer */
-	if (m.n_unknown)
-		n = wm_stun_build_unknown_error(out, sizeof(out), &m);
-	else
-		n = wm_stun_build_response(out, sizeof(out), m.txid, &from->addr);
-	if (!n)
-		return;
+	if (reply == WM_STUN_REPLY_OTHER)
+		to.alt_port = !from->alt_port;
 	r->n.stun_requests++;
-	send_raw(r, from, out, n);
+	send_raw(r, &to, out, n);
 }
 
 /* ---------------------------------------------------------- handshakes */
@@ -659,8 +662,13 @@ void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
 	const uint8_t *msg;
 	size_t mlen;
 
-	if (from->transport == WM_RELAY_UDP && wm_stun_is_stun(buf, len)) {
+	if (from->transport == WM_RELAY_UDP &&
+	    (wm_stun_is_stun(buf, len) || wm_stun_is_classic_request(buf, len))) {
 		on_stun(r, from, buf, len);
+		return;
+	}
+	if (from->alt_port) {
+		drop(r, WM_RELAY_DROP_MALFORMED); /* that port is STUN only */
 		return;
 	}
 	if (len < WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_header) ||

@@ -61,6 +61,9 @@ struct wm_relay_path {
 	/* UDP: the local address it was sent to, so that answers leave
 	 * from it on a host with several (port unused; AF_UNSPEC: any) */
 	union wm_sockaddr local;
+	/* UDP: came to (answers leave from) the second STUN port, which
+	 * carries nothing but STUN */
+	bool alt_port;
 };
 
 /* Why a datagram or frame was dropped. */
@@ -109,6 +112,7 @@ struct wm_relay_params {
 	size_t n_allowed;
 	uint64_t client_rate;                 /* bytes/s per client; 0: no limit */
 	uint32_t max_clients;                 /* 0: as many as allowed */
+	uint16_t stun_port, stun_alt_port;    /* for OTHER-ADDRESS; 0: none */
 };
 
 struct wm_relay;

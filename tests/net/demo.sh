@@ -35,6 +35,10 @@ T0=$(date +%s.%N)
 nat_world cone cone || { echo "demo: the lab did not start"; exit 1; }
 say "agents up; a's view of peer b over GET /v1/peers/{key}:"
 watch_until direct 20 || echo "  (no direct path yet)"
+wm_api a "/v1/peers/$(wm_urlkey b)" | "$LAB_PYTHON" -c '
+import json, sys
+t = json.load(sys.stdin)["time_to_direct_ms"]
+print("  time_to_direct_ms: %s (first packet from b to the first direct path)" % t)'
 say "ping through the tunnel"
 nat_ping a b 3 | tail -n 2
 say "wiremesh status (CLI over the unix socket; one line per peer)"

@@ -37,6 +37,8 @@
 #   lab_topology TYPE_A TYPE_B    the standard world (see below)
 #   lab_world                     just inet + relay + stun2 (lab_topology calls it)
 #   lab_side X TYPE               one more side X in a..d (lab_topology does a and b)
+#   lab_v6                        adds IPv6 to the world and every side built so far
+#                                 (call after lab_topology / lab_side; see "IPv6" below)
 #   lab_loss NS PERCENT           random drop of a namespace's forwarded + output
 #                                 traffic (nftables numgen; 0 removes it)
 #   lab_nat_timeout NS SECONDS    conntrack UDP timeouts of a NAT (mapping lifetime)
@@ -85,6 +87,13 @@
 # Exported: LAB_PREFIX LAB_TMP INET_NS RELAY_NS STUN2_NS RELAY_IP RELAY_IP2 STUN2_IP
 #   and per side HOST_X_NS NAT_X_NS (empty for none) NAT_X_TYPE HOST_X_IP
 #   PUBLIC_X_IP HOST_X_GW HOST_X_IF (eth0) HOST_X_LAN (subnet) with X = A, B, ...
+# IPv6 (lab_v6): global addresses from 2001:db8::/32 beside the IPv4 ones.
+#   relay    RELAY_IP6=2001:db8:10::10, stun2 STUN2_IP6=2001:db8:20::20
+#   side X   WAN 2001:db8:a<i>::/64 (inet ::1, natX or hostX ::2);
+#            behind a router, LAN 2001:db8:b<i>::/64 (natX ::1, hostX ::2)
+#            HOST_X_IP6. No NAT66: every router type is, for IPv6, the same
+#            stateful firewall its IPv4 rules make (replies only; udpblock
+#            drops UDP), as home routers do it; none: no filtering.
 # Interface names: hostX eth0; natX wan, lan; inet to-X, to-relay, to-stun2;
 # relay and stun2 eth0. MTU 1500 everywhere.
 
@@ -475,6 +484,7 @@ _lab_nat_rules() { # TYPE LANSUBNET
 				iif "lo" accept
 				ct state established,related accept
 				iifname "lan" accept
+				icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
 			}
 			chain forward {
 				type filter hook forward priority filter; policy drop;
@@ -530,6 +540,47 @@ lab_side() { # X TYPE   (X in a b c d)
 	export "HOST_${U}_NS=$(lab_nsname "host$x")" "NAT_${U}_NS=$nat_ns" "NAT_${U}_TYPE=$type" \
 		"HOST_${U}_IP=$host_ip" "PUBLIC_${U}_IP=$pub" "HOST_${U}_GW=$gw" \
 		"HOST_${U}_IF=eth0" "HOST_${U}_LAN=$lan"
+}
+
+# IPv6 on the world and the sides built so far (see the header).
+_lab_v6_addr() { # NS DEV ADDR/LEN
+	lab_exec "$1" ip -6 addr add "$3" dev "$2" nodad
+}
+
+lab_v6() {
+	local x U i ns
+	[ -n "${INET_NS:-}" ] || { _lab_err "lab_v6: build the world first"; return 1; }
+	lab_exec inet sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
+	_lab_v6_addr inet to-relay 2001:db8:10::1/64 || return 1
+	_lab_v6_addr relay eth0 2001:db8:10::10/64 || return 1
+	lab_exec relay ip -6 route add default via 2001:db8:10::1 || return 1
+	_lab_v6_addr inet to-stun2 2001:db8:20::1/64 || return 1
+	_lab_v6_addr stun2 eth0 2001:db8:20::20/64 || return 1
+	lab_exec stun2 ip -6 route add default via 2001:db8:20::1 || return 1
+	RELAY_IP6=2001:db8:10::10 STUN2_IP6=2001:db8:20::20
+	export RELAY_IP6 STUN2_IP6
+	for x in a b c d; do
+		U=${x^^}
+		ns=HOST_${U}_NS
+		[ -n "${!ns:-}" ] || continue
+		case $x in a) i=1 ;; b) i=2 ;; c) i=3 ;; d) i=4 ;; esac
+		_lab_v6_addr inet "to-$x" "2001:db8:a$i::1/64" || return 1
+		ns=NAT_${U}_NS
+		if [ -z "${!ns:-}" ]; then
+			_lab_v6_addr "host$x" eth0 "2001:db8:a$i::2/64" || return 1
+			lab_exec "host$x" ip -6 route add default via "2001:db8:a$i::1" || return 1
+			export "HOST_${U}_IP6=2001:db8:a$i::2"
+			continue
+		fi
+		lab_exec "nat$x" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null || return 1
+		_lab_v6_addr "nat$x" wan "2001:db8:a$i::2/64" || return 1
+		lab_exec "nat$x" ip -6 route add default via "2001:db8:a$i::1" || return 1
+		_lab_v6_addr "nat$x" lan "2001:db8:b$i::1/64" || return 1
+		_lab_v6_addr "host$x" eth0 "2001:db8:b$i::2/64" || return 1
+		lab_exec "host$x" ip -6 route add default via "2001:db8:b$i::1" || return 1
+		lab_exec inet ip -6 route add "2001:db8:b$i::/64" via "2001:db8:a$i::2" || return 1
+		export "HOST_${U}_IP6=2001:db8:b$i::2"
+	done
 }
 
 lab_topology() { # TYPE_A TYPE_B

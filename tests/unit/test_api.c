@@ -364,7 +364,7 @@ TEST(peer_render)
 			 "\"rx_bytes\":1234,\"tx_bytes\":5678,\"rtt_ms\":12,"
 			 "\"rtt_us\":11800,\"last_rx\":{\"direct\":"
 			 "\"2023-11-14T22:13:21.250Z\",\"relay\":null},"
-			 "\"persistent_keepalive\":25}") == 0);
+			 "\"persistent_keepalive\":25,\"time_to_direct_ms\":null}") == 0);
 	if (strcmp(s, "") != 0 && check_case_failed)
 		fprintf(stderr, "  got %s\n", s);
 	free(s);
@@ -380,7 +380,7 @@ TEST(peer_render)
 			 "\"last_handshake\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
 			 "\"rtt_ms\":null,\"rtt_us\":null,\"last_rx\":"
 			 "{\"direct\":null,\"relay\":null},"
-			 "\"persistent_keepalive\":0}") == 0);
+			 "\"persistent_keepalive\":0,\"time_to_direct_ms\":null}") == 0);
 	free(s);
 	json_decref(j);
 	wm_device_free(&dev);

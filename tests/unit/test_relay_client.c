@@ -61,8 +61,10 @@ static const struct wm_relay_ops relay_ops = { relay_send, relay_random,
 static struct wm_relay *relay_start(void)
 {
 	uint8_t keys[2][32];
-	struct wm_relay_params p = { relay_priv, (const uint8_t(*)[32])keys, 2,
-				     0, 0 };
+	struct wm_relay_params p = {
+		.private_key = relay_priv, .allowed = (const uint8_t(*)[32])keys,
+		.n_allowed = 2,
+	};
 	struct wm_relay *r = NULL;
 
 	memcpy(keys[0], me.public_key, 32);

@@ -99,8 +99,11 @@ static struct wm_relay *relay_new(const struct client **allowed, size_t n,
 				  uint64_t rate, uint32_t max_clients)
 {
 	uint8_t keys[8][32];
-	struct wm_relay_params p = { relay_priv, (const uint8_t(*)[32])keys, n,
-				     rate, max_clients };
+	struct wm_relay_params p = {
+		.private_key = relay_priv, .allowed = (const uint8_t(*)[32])keys,
+		.n_allowed = n, .client_rate = rate, .max_clients = max_clients,
+		.stun_port = 3478, .stun_alt_port = 3479,
+	};
 	struct wm_relay *r = NULL;
 
 	for (size_t i = 0; i < n; i++)

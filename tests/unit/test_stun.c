@@ -1,6 +1,7 @@
 /* STUN codec: RFC 5769 vectors, golden bytes of what we emit, round
  * trips, bit flips and a table of malformed messages. */
 #include "agent/nat/stun.h"
+#include "agent/nat/stun_server.h"
 #include "tests/unit/check.h"
 
 #include <arpa/inet.h>
@@ -348,7 +349,8 @@ static const struct bad_case bad[] = {
 	{ "empty", "" },
 	{ "short header", "000100002112a442b7e7a701bc34d686fa87df" },
 	{ "top bits set", "c00100002112a442b7e7a701bc34d686fa87dfae" },
-	{ "bad cookie", "000100002112a443b7e7a701bc34d686fa87dfae" },
+	/* (a request without the cookie is a classic one: see below) */
+	{ "bad cookie", "010100002112a443b7e7a701bc34d686fa87dfae" },
 	{ "length not /4", "000100022112a442b7e7a701bc34d686fa87dfae0000" },
 	{ "length beyond datagram", "000100082112a442b7e7a701bc34d686fa87dfae80220000" },
 	{ "length short of datagram", "000100002112a442b7e7a701bc34d686fa87dfae80220000" },
@@ -406,6 +408,117 @@ TEST(is_stun_demux)
 	CHECK(!wm_stun_is_stun(relay, sizeof(relay)));
 }
 
+/* An RFC 3489 request: no cookie, 16 ID bytes, CHANGE-REQUEST. */
+static size_t classic_request(uint8_t *out, uint32_t change)
+{
+	static const uint8_t head[20] = {
+		0x00, 0x01, 0x00, 0x08, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
+		5, 6, 7, 8, 9, 10, 11, 12,
+	};
+
+	memcpy(out, head, 20);
+	out[20] = 0x00; out[21] = 0x03; out[22] = 0x00; out[23] = 0x04;
+	out[24] = (uint8_t)(change >> 24); out[25] = (uint8_t)(change >> 16);
+	out[26] = (uint8_t)(change >> 8); out[27] = (uint8_t)change;
+	return 28;
+}
+
+static const struct wm_stun_server_ports two_ports = { 3478, 3479 };
+
+static enum wm_stun_reply serve(const uint8_t *req, size_t n, bool on_alt,
+				const struct wm_stun_server_ports *ports,
+				uint8_t *out, size_t *olen)
+{
+	union wm_sockaddr src, local;
+	bool malformed;
+	enum wm_stun_reply r;
+
+	CHECK(wm_sockaddr_parse(&src, "192.0.2.1:4000"));
+	CHECK(wm_sockaddr_parse(&local, "198.51.100.7:0"));
+	r = wm_stun_server_answer(ports, on_alt, req, n, &src, &local, out,
+				  olen, &malformed);
+	CHECK(!malformed);
+	return r;
+}
+
+/* RFC 5389 section 12: a classic client gets MAPPED-ADDRESS (it would
+ * refuse XOR-MAPPED-ADDRESS), all 16 ID bytes back, and CHANGED-ADDRESS. */
+TEST(classic_request_answered_as_classic)
+{
+	uint8_t req[32], out[WM_STUN_ANSWER_MAX + WM_STUN_ERROR_MAX];
+	static const uint8_t want[] = {
+		0x01, 0x01, 0x00, 0x24, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4,
+		5, 6, 7, 8, 9, 10, 11, 12,
+		0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x0f, 0xa0, 192, 0, 2, 1,
+		0x00, 0x05, 0x00, 0x08, 0x00, 0x01, 0x0d, 0x97, 198, 51, 100, 7,
+		0x80, 0x22, 0x00, 0x08, 'w', 'i', 'r', 'e', 'm', 'e', 's', 'h',
+	};
+	size_t n = classic_request(req, 0), olen;
+	struct wm_stun_msg m;
+
+	CHECK(wm_stun_is_classic_request(req, n));
+	CHECK(!wm_stun_is_stun(req, n));
+	CHECK(!wm_stun_is_classic_request(req, n - 4)); /* length mismatch */
+	CHECK(wm_stun_parse(&m, req, n) && m.classic && m.change == 0);
+	CHECK(serve(req, n, false, &two_ports, out, &olen) == WM_STUN_REPLY_SAME);
+	CHECK(olen == sizeof(want));
+	CHECK_MEM(out, want, sizeof(want));
+}
+
+TEST(modern_answer_names_other_port)
+{
+	uint8_t req[WM_STUN_REQUEST_LEN], out[WM_STUN_ANSWER_MAX + WM_STUN_ERROR_MAX];
+	union wm_sockaddr other;
+	struct wm_stun_msg m;
+	size_t olen;
+
+	wm_stun_build_request(req, rfc_txid);
+	CHECK(!wm_stun_is_classic_request(req, sizeof(req)));
+	CHECK(serve(req, sizeof(req), false, &two_ports, out, &olen) ==
+	      WM_STUN_REPLY_SAME);
+	CHECK(wm_stun_parse(&m, out, olen) && m.has_fingerprint && !m.classic);
+	CHECK(m.has_mapped && addr_is(&m.mapped, "192.0.2.1:4000"));
+	CHECK(m.has_other && addr_is(&m.other, "198.51.100.7:3479"));
+	CHECK(wm_sockaddr_parse(&other, "198.51.100.7:3478"));
+	/* asked on the second port, the other one is the first */
+	CHECK(serve(req, sizeof(req), true, &two_ports, out, &olen) ==
+	      WM_STUN_REPLY_SAME);
+	CHECK(wm_stun_parse(&m, out, olen) && wm_sockaddr_equal(&m.other, &other));
+	/* no second port: no OTHER-ADDRESS */
+	CHECK(serve(req, sizeof(req), false, &(struct wm_stun_server_ports){ 3478, 0 },
+		    out, &olen) == WM_STUN_REPLY_SAME);
+	CHECK(wm_stun_parse(&m, out, olen) && !m.has_other);
+}
+
+TEST(change_request_flags)
+{
+	uint8_t req[32], out[WM_STUN_ANSWER_MAX + WM_STUN_ERROR_MAX];
+	size_t olen;
+
+	CHECK(serve(req, classic_request(req, WM_STUN_CHANGE_PORT), false,
+		    &two_ports, out, &olen) == WM_STUN_REPLY_OTHER);
+	CHECK(serve(req, classic_request(req, WM_STUN_CHANGE_PORT), false,
+		    &(struct wm_stun_server_ports){ 3478, 0 }, out, &olen) ==
+	      WM_STUN_REPLY_NONE);
+	/* no second address to answer from */
+	CHECK(serve(req, classic_request(req, WM_STUN_CHANGE_IP), false,
+		    &two_ports, out, &olen) == WM_STUN_REPLY_NONE);
+	CHECK(serve(req, classic_request(req, WM_STUN_CHANGE_IP | WM_STUN_CHANGE_PORT),
+		    false, &two_ports, out, &olen) == WM_STUN_REPLY_NONE);
+}
+
+/* What else arrives on a relay's port never looks like a classic request. */
+TEST(classic_demux_excludes_other_messages)
+{
+	uint8_t wg[148] = { 1, 0, 0, 0 };
+	uint8_t relay[48] = { 'W', 'M', 'R', 1 };
+	uint8_t resp[20] = { 0x01, 0x01, 0x00, 0x00 };
+
+	CHECK(!wm_stun_is_classic_request(wg, sizeof(wg)));
+	CHECK(!wm_stun_is_classic_request(relay, sizeof(relay)));
+	CHECK(!wm_stun_is_classic_request(resp, sizeof(resp)));
+}
+
 int main(void)
 {
 	RUN(crc32_check_value);
@@ -425,5 +538,9 @@ int main(void)
 	RUN(malformed_table);
 	RUN(fingerprint_not_last_is_the_only_flaw);
 	RUN(is_stun_demux);
+	RUN(classic_request_answered_as_classic);
+	RUN(modern_answer_names_other_port);
+	RUN(change_request_flags);
+	RUN(classic_demux_excludes_other_messages);
 	return check_summary();
 }

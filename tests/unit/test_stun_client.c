@@ -337,9 +337,11 @@ TEST(mapping_classification)
 		{ srv1, "192.0.2.1:4000", srv2, "192.0.2.1:4001", WM_NAT_ENDPOINT_DEPENDENT },
 		{ srv1, "192.0.2.1:4000", srv2, "192.0.2.2:4000", WM_NAT_ENDPOINT_DEPENDENT },
 		{ srv1, "192.0.2.1:4000", NULL, NULL, WM_NAT_UNKNOWN },
-		/* same server IP, another port: proves nothing */
-		{ srv1, "192.0.2.1:4000", srv1_port2, "192.0.2.1:4001", WM_NAT_UNKNOWN },
-		{ srv1, "192.0.2.1:4000", srv1_port2, "192.0.2.1:4000", WM_NAT_UNKNOWN },
+		/* same server IP, another port: a port-dependent mapping shows */
+		{ srv1, "192.0.2.1:4000", srv1_port2, "192.0.2.1:4001", WM_NAT_ENDPOINT_DEPENDENT },
+		{ srv1, "192.0.2.1:4000", srv1_port2, "192.0.2.1:4000", WM_NAT_ENDPOINT_INDEPENDENT },
+		/* the same server twice: one destination */
+		{ srv1, "192.0.2.1:4000", srv1, "192.0.2.1:4001", WM_NAT_UNKNOWN },
 		/* one v4 and one v6 mapping: not comparable */
 		{ srv1, "192.0.2.1:4000", srv_v6, "[2001:db8::99]:4000", WM_NAT_UNKNOWN },
 	};
@@ -417,6 +419,81 @@ TEST(reflexive_lists_distinct)
 	CHECK(wm_stun_client_reflexive(&sc, got, 1, t0 + MS(3)) == 1);
 }
 
+/* The server at `from` answers txid with mapped and OTHER-ADDRESS other. */
+static void answer_other(struct wm_stun_client *sc, const uint8_t *txid,
+			 const char *from, const char *mapped,
+			 const char *other, uint64_t now)
+{
+	uint8_t buf[WM_STUN_ANSWER_MAX];
+	union wm_sockaddr m = A(mapped), src = A(from), o = A(other);
+	struct wm_stun_msg req = { .type = WM_STUN_BINDING_REQUEST,
+				   .id_head = { 0x21, 0x12, 0xa4, 0x42 } };
+	size_t n;
+
+	memcpy(req.txid, txid, WM_STUN_TXID_LEN);
+	n = wm_stun_build_answer(buf, sizeof(buf), &req, &m, &o);
+	CHECK(n > 0);
+	wm_stun_client_receive(sc, buf, n, &src, now);
+}
+
+/* One relay with a second port is enough: its OTHER-ADDRESS adds an entry
+ * at the same IP (never the IP the answer names), probed on the next
+ * tick, and the two mappings classify the NAT. */
+TEST(other_address_gives_second_destination)
+{
+	struct wm_stun_client sc;
+	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
+	union wm_sockaddr alt = A(srv1_port2);
+
+	wm_stun_client_init(&sc);
+	CHECK(wm_stun_client_add(&sc, srv1));
+	CHECK(tick(&sc, t0, req, WM_STUN_MAX_SERVERS) == 1);
+	answer_other(&sc, sc.servers[0].txid, srv1, "192.0.2.1:4000",
+		     "203.0.113.250:3479", t0 + MS(1));
+	CHECK(sc.n == 2);
+	CHECK(wm_sockaddr_equal(&sc.servers[1].addr, &alt));
+	CHECK(wm_stun_client_mapping(&sc, t0 + MS(1)) == WM_NAT_UNKNOWN);
+	CHECK(tick(&sc, t0 + MS(2), req, WM_STUN_MAX_SERVERS) == 1);
+	CHECK(wm_sockaddr_equal(&req[0].to, &alt));
+	/* its own OTHER-ADDRESS adds nothing more */
+	answer_other(&sc, sc.servers[1].txid, srv1_port2, "192.0.2.1:4711",
+		     "198.51.100.7:3478", t0 + MS(3));
+	CHECK(sc.n == 2);
+	CHECK(wm_stun_client_mapping(&sc, t0 + MS(3)) == WM_NAT_ENDPOINT_DEPENDENT);
+	/* a later answer of the first naming the same port: still two */
+	CHECK(tick(&sc, t0 + S(WM_STUN_REFRESH_S) + MS(5), req,
+		   WM_STUN_MAX_SERVERS) == 2);
+	answer_other(&sc, sc.servers[0].txid, srv1, "192.0.2.1:4000",
+		     "198.51.100.7:3479", t0 + S(WM_STUN_REFRESH_S) + MS(6));
+	CHECK(sc.n == 2);
+}
+
+/* Without a resolver only numeric servers get requests; with one, its
+ * answer is used and a name it does not know (yet) waits. */
+static int fake_resolve(void *ctx, const char *text, union wm_sockaddr *out)
+{
+	(void)ctx;
+	if (strcmp(text, "stun.example.net:3478") != 0)
+		return -1;
+	*out = A(srv2);
+	return 0;
+}
+
+TEST(names_go_through_the_resolver)
+{
+	struct wm_stun_client sc;
+	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
+	union wm_sockaddr a2 = A(srv2);
+
+	wm_stun_client_init(&sc);
+	CHECK(wm_stun_client_add(&sc, "stun.example.net:3478"));
+	CHECK(wm_stun_client_add(&sc, "unknown.example.net:3478"));
+	CHECK(tick(&sc, t0, req, WM_STUN_MAX_SERVERS) == 0);
+	wm_stun_client_set_resolver(&sc, fake_resolve, NULL);
+	CHECK(tick(&sc, t0 + S(2), req, WM_STUN_MAX_SERVERS) == 1);
+	CHECK(wm_sockaddr_equal(&req[0].to, &a2));
+}
+
 int main(void)
 {
 	RUN(first_tick_one_request_per_server);
@@ -431,5 +508,7 @@ int main(void)
 	RUN(mapping_classification);
 	RUN(stale_answers_forgotten);
 	RUN(reflexive_lists_distinct);
+	RUN(other_address_gives_second_destination);
+	RUN(names_go_through_the_resolver);
 	return check_summary();
 }
