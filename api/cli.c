@@ -742,12 +742,16 @@ int wm_cmd_ping(int argc, char **argv)
 			json_decref(ans);
 			break;
 		}
-		if (o.json)
+		if (o.json) {
+			size_t i;
+			json_t *t;
+
 			json_array_append(all, ans);
-		else
+			json_array_foreach(json_object_get(ans, "results"), i, t)
+				pongs += json_is_integer(json_object_get(t, "rtt_us"));
+		} else {
 			pongs += print_round(ans, b64);
-		if (o.json)
-			pongs += 1;
+		}
 		json_decref(ans);
 		/* Rounds a second apart, as ping(8) does. */
 		clock_gettime(CLOCK_MONOTONIC, &t1);
