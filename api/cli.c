@@ -541,24 +541,19 @@ static void print_peers(const json_t *peers)
 	size_t i;
 	json_t *p;
 
-	printf("%-10s %-7s %-23s %-12s %-10s %-10s %s\n", "PEER", "PATH",
+	printf("%-16s %-7s %-23s %-12s %-10s %-10s %s\n", "PEER", "PATH",
 	       "ENDPOINT", "HANDSHAKE", "RX", "TX", "RTT");
 	json_array_foreach(peers, i, p) {
-		char key[11], age[32], rx[16], tx[16], rtt[16];
-		const json_t *r = json_object_get(p, "rtt_ms");
+		char key[WM_KEY_B64_LEN + 8], age[32], rx[16], tx[16], rtt[24];
 
-		snprintf(key, sizeof(key), "%.8s..", str(p, "public_key", "?"));
+		wm_cli_peer_label(key, sizeof(key), p);
 		wm_cli_age(age, sizeof(age), str(p, "last_handshake", NULL), now);
 		wm_cli_bytes(rx, sizeof(rx), (uint64_t)json_integer_value(
 						     json_object_get(p, "rx_bytes")));
 		wm_cli_bytes(tx, sizeof(tx), (uint64_t)json_integer_value(
 						     json_object_get(p, "tx_bytes")));
-		if (json_is_integer(r))
-			snprintf(rtt, sizeof(rtt), "%" JSON_INTEGER_FORMAT " ms",
-				 json_integer_value(r));
-		else
-			snprintf(rtt, sizeof(rtt), "-");
-		printf("%-10s %-7s %-23s %-12s %-10s %-10s %s\n", key,
+		wm_cli_rtt(rtt, sizeof(rtt), json_object_get(p, "rtt_us"));
+		printf("%-16s %-7s %-23s %-12s %-10s %-10s %s\n", key,
 		       str(p, "path", "?"), str(p, "endpoint", "-"), age, rx,
 		       tx, rtt);
 	}
