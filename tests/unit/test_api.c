@@ -116,6 +116,24 @@ TEST(router)
 	CHECK(!route("GET", "/v1/statusx", &st, allow) && st == 404);
 	CHECK(!route("GET", "/v1/peers//path", &st, allow) && st == 404);
 	CHECK(!route("GET", "/v1/peers/notakey", &st, allow) && st == 400);
+	/* The page is public; the event stream takes a cookie; nothing else. */
+	r = route("GET", "/", &st, allow);
+	CHECK(r && wm_api_route_public(r) && !wm_api_route_cookie(r));
+	r = route("GET", "/v1/events", &st, allow);
+	CHECK(r && !wm_api_route_public(r) && wm_api_route_cookie(r));
+	for (size_t i = 0; i < wm_api_n_routes; i++) {
+		const struct wm_api_route *x = &wm_api_routes[i];
+		CHECK(!wm_api_route_public(x) ||
+		      (strcmp(x->pattern, "/") == 0 && strcmp(x->method, "GET") == 0));
+		CHECK(!wm_api_route_cookie(x) ||
+		      (strcmp(x->pattern, "/v1/events") == 0 &&
+		       strcmp(x->method, "GET") == 0));
+	}
+	CHECK(!route("GET", "/v1/session", &st, allow) && st == 405 &&
+	      strcmp(allow, "POST") == 0);
+	r = route("POST", "/v1/peers/" PUB_B_URL "/ping", &st, allow);
+	CHECK(r && !r->has_body);
+	CHECK(!route("GET", "/index.html", &st, allow) && st == 404);
 	r = wm_api_route_match("PUT", "/v1/peers/" PUB_B_URL "/path", k, &st,
 			       allow, sizeof(allow));
 	CHECK(r && strcmp(r->pattern, "/v1/peers/{key}/path") == 0 &&
