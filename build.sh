@@ -7,11 +7,13 @@ cd "$(dirname "$0")"
 TOP=$PWD
 
 BUILD_DEPS="build-essential pkg-config libbearssl-dev libsodium-dev libssl-dev libmicrohttpd-dev
-libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev"
+libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev libnatpmp-dev
+libminiupnpc-dev"
 TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
-libclang-rt-14-dev python3-cryptography stun-client chromium chromium-driver"
+libclang-rt-14-dev python3-cryptography stun-client miniupnpd-nftables natpmpc miniupnpc
+chromium chromium-driver"
 
 need_pkgs() {
 	local p missing=()
@@ -70,7 +72,8 @@ CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -I. -I/usr/include/bearssl $(shell pkg-config --cflags $(PKGS) libcurl) \
            $(CRYPTO_CFLAGS) $(SAN) $(TIMERS)
 LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack $(SAN)
-LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lpthread
+LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lnatpmp \
+           $(shell pkg-config --libs miniupnpc) -lpthread
 
 LIB_SRC := $(filter-out agent/main.c $(foreach b,$(CRYPTO_OTHER),crypto/%_$(b).c),\
            $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))

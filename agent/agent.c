@@ -236,6 +236,13 @@ static void refresh_candidates(struct wm_agent *a)
 			memcpy(&c->in6.sin6_addr, addrs[i].addr, 16);
 		}
 	}
+	if (a->portmap && n < WM_DISCO_MAX_CANDIDATES) {
+		struct wm_portmap_state st;
+
+		wm_portmap_get(a->portmap, &st);
+		if (st.method)
+			cands[n++] = st.external;
+	}
 	if (a->dev.stun)
 		n += wm_stun_client_reflexive(a->dev.stun, cands + n,
 					      WM_DISCO_MAX_CANDIDATES - n,
@@ -334,6 +341,46 @@ static void on_resolved(struct wm_loop_handler *h, uint32_t events)
 	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, wm_now_ns());
 }
 
+/* The gateway granted, renewed or lost a mapping: peers hear of it with
+ * the next candidates. */
+static void on_portmap(struct wm_loop_handler *h, uint32_t events)
+{
+	struct wm_agent *a = h->ctx;
+	struct wm_portmap_state st;
+	char buf[WM_SOCKADDR_STRLEN];
+
+	(void)events;
+	wm_portmap_drain(a->portmap);
+	wm_portmap_get(a->portmap, &st);
+	if (st.method)
+		fprintf(stderr, "%s: port mapping (%s): %s for %u s\n",
+			a->cfg.ifname, wm_portmap_method_name(st.method),
+			wm_sockaddr_format(buf, sizeof(buf), &st.external),
+			st.lifetime_s);
+	else if (st.attempts == 1)
+		fprintf(stderr, "%s: no port mapping (the gateway answers "
+			"neither NAT-PMP nor UPnP); asking again every %d s\n",
+			a->cfg.ifname, WM_PORTMAP_RETRY_S);
+	a->next_candidates_ns = 0;
+}
+
+static int start_portmap(struct wm_agent *a)
+{
+	int r;
+
+	if (a->cfg.port_mapping_off)
+		return 0;
+	r = wm_portmap_new(&a->portmap, a->dev.listen_port);
+	if (r < 0) {
+		fprintf(stderr, "%s: port mapping: %s\n", a->cfg.ifname,
+			strerror(-r));
+		return r;
+	}
+	a->portmap_h = (struct wm_loop_handler){ wm_portmap_fd(a->portmap),
+						 on_portmap, a };
+	return wm_loop_add(&a->loop, &a->portmap_h, EPOLLIN);
+}
+
 static int start_resolver(struct wm_agent *a)
 {
 	int r = wm_resolver_new(&a->resolver, NULL);
@@ -383,6 +430,8 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	fprintf(stderr, "%s: UDP offloads: GSO %s, GRO %s\n", a->cfg.ifname,
 		a->dev.udp.gso ? "on" : "off", a->dev.udp.gro ? "on" : "off");
 	a->dev.listen_port = bound;
+	if (a->portmap)
+		wm_portmap_set_port(a->portmap, bound);
 	a->udp_h.fd = fd;
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
@@ -577,6 +626,8 @@ static int start(struct wm_agent *a)
 		return r;
 	}
 	r = start_resolver(a);
+	if (r == 0)
+		r = start_portmap(a);
 	if (r < 0)
 		return r;
 	if (a->cfg.relay[0]) {
@@ -635,6 +686,7 @@ static int start(struct wm_agent *a)
 		.cfg = &a->cfg,
 		.relay = a->dev.relay,
 		.stun = a->dev.stun,
+		.portmap = a->portmap,
 		.peers_changed = api_peers_changed,
 		.deliver_events = deliver_events,
 		.ctx = a,
@@ -647,6 +699,8 @@ static int start(struct wm_agent *a)
 
 static void stop(struct wm_agent *a)
 {
+	/* First: deleting the mapping takes a round trip to the gateway. */
+	wm_portmap_free(a->portmap);
 	if (a->api)
 		wm_api_close(a->api);
 	if (a->uapi)

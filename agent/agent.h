@@ -12,6 +12,7 @@
 #include "agent/loop.h"
 #include "agent/relay/client.h"
 #include "agent/resolver.h"
+#include "agent/nat/portmap.h"
 #include "agent/nat/stun_client.h"
 #include "agent/route_sync.h"
 #include "agent/send.h"
@@ -45,6 +46,8 @@ struct wm_agent {
 	unsigned stun_generation;
 	struct wm_resolver *resolver; /* host names, off the loop */
 	struct wm_loop_handler resolver_h;
+	struct wm_portmap *portmap;   /* NULL: PortMapping = off */
+	struct wm_loop_handler portmap_h;
 
 	struct wm_loop_handler udp_h, tun_h, sig_h;
 	int sig_fd;

@@ -1,5 +1,6 @@
 /* See agent_api.h. */
 #include "agent/agent_api.h"
+#include "agent/nat/portmap.h"
 #include "agent/peer_path.h"
 #include "agent/wg/clock.h"
 #include "api/server.h"
@@ -43,6 +44,21 @@ static void peer_candidates(void *ctx, const struct wm_peer *p, json_t *arr)
 							    &p->disco.cand[i].addr)));
 }
 
+/* {"method": "nat-pmp" | "upnp" | "none" | "off", "external": "ip:port"} */
+static json_t *port_mapping_json(const struct wm_agent_view *v)
+{
+	struct wm_portmap_state st = { 0 };
+	char buf[WM_SOCKADDR_STRLEN];
+
+	if (!v->portmap)
+		return json_pack("{s:s, s:n}", "method", "off", "external");
+	wm_portmap_get(v->portmap, &st);
+	return json_pack("{s:s, s:s*}", "method", wm_portmap_method_name(st.method),
+			 "external", st.method ? wm_sockaddr_format(buf, sizeof(buf),
+								    &st.external)
+					       : NULL);
+}
+
 static void status_extra(void *ctx, json_t *status)
 {
 	struct wm_agent_view *v = ctx;
@@ -68,6 +84,7 @@ static void status_extra(void *ctx, json_t *status)
 		json_array_append_new(arr, json_string(wm_sockaddr_format(
 						   buf, sizeof(buf), &refl[i])));
 	json_object_set_new(status, "reflexive", arr);
+	json_object_set_new(status, "port_mapping", port_mapping_json(v));
 	json_object_set_new(
 		status, "nat",
 		json_pack("{s:s}", "mapping",
@@ -138,8 +155,8 @@ static void netcheck(void *ctx, json_t *out)
 						"mapping"));
 		json_decref(st);
 	}
-	/* NAT-PMP, PCP and UPnP are not spoken (yet). */
-	json_object_set_new(out, "port_mapping", json_string("not supported"));
+	/* NAT-PMP or UPnP IGD, as the port mapper found them. */
+	json_object_set_new(out, "port_mapping", port_mapping_json(v));
 }
 
 static void peers_changed(void *ctx)

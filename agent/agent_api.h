@@ -23,6 +23,7 @@ struct wm_agent_view {
 	struct wm_config *cfg;
 	struct wm_relay_client *relay;
 	struct wm_stun_client *stun;
+	struct wm_portmap *portmap; /* NULL: PortMapping = off */
 	/* Peers changed through the API: routes follow. */
 	void (*peers_changed)(void *ctx);
 	/* Delivers queued events now (a path change made by the API is

@@ -29,6 +29,7 @@ enum {
 	IF_PRIVATE_KEY, IF_LISTEN_PORT, IF_FWMARK, IF_ADDRESS, IF_MTU,
 	IF_RELAY, IF_RELAY_TCP, IF_RELAY_PUBLIC_KEY, IF_STUN, IF_API,
 	IF_API_LISTEN, IF_API_TOKEN_FILE, IF_API_ALLOW_REMOTE, IF_SAVE_CONFIG,
+	IF_PORT_MAPPING,
 	IF_DNS, IF_TABLE, IF_PRE_UP, IF_POST_UP, IF_PRE_DOWN, IF_POST_DOWN,
 	IF_COUNT
 };
@@ -146,6 +147,16 @@ static bool if_api_allow_remote(struct wm_config_ctx *ctx, const char *v)
 	return wm_field_bool(&ctx->ini, &ctx->cfg->api_allow_remote, v);
 }
 
+static bool if_port_mapping(struct wm_config_ctx *ctx, const char *v)
+{
+	bool on;
+
+	if (!wm_field_bool(&ctx->ini, &on, v))
+		return false;
+	ctx->cfg->port_mapping_off = !on;
+	return true;
+}
+
 static bool if_save_config(struct wm_config_ctx *ctx, const char *v)
 {
 	return wm_field_bool(&ctx->ini, &ctx->cfg->save_config, v);
@@ -166,6 +177,7 @@ static const struct key_def interface_keys[IF_COUNT] = {
 	[IF_API_TOKEN_FILE] = { "APITokenFile", if_api_token_file, 0 },
 	[IF_API_ALLOW_REMOTE] = { "APIAllowRemote", if_api_allow_remote, 0 },
 	[IF_SAVE_CONFIG] = { "SaveConfig", if_save_config, 0 },
+	[IF_PORT_MAPPING] = { "PortMapping", if_port_mapping, 0 },
 	/* wg-quick runs these itself; a wg-quick file must load as it is. */
 	[IF_DNS] = { "DNS", NULL, REPEAT },
 	[IF_TABLE] = { "Table", NULL, REPEAT },

@@ -78,6 +78,7 @@ struct wm_config {
 	char api_token_file[WM_CONFIG_PATH_MAX];
 	bool api_allow_remote;          /* APIListen may be non-loopback */
 	bool save_config;
+	bool port_mapping_off;  /* PortMapping = off: ask no gateway (NAT-PMP, UPnP) */
 	struct wm_peer_config *peers;
 	size_t n_peers, cap_peers;
 };

@@ -823,8 +823,14 @@ int wm_cmd_netcheck(int argc, char **argv)
 			printf("  relay %s: not connected\n",
 			       str(v, "endpoint", "?"));
 	}
-	printf("  port mapping (NAT-PMP, PCP, UPnP): %s\n",
-	       str(j, "port_mapping", "not supported"));
+	v = json_object_get(j, "port_mapping");
+	if (str(v, "external", NULL))
+		printf("  port mapping: %s, %s\n", str(v, "method", "?"),
+		       str(v, "external", "?"));
+	else if (strcmp(str(v, "method", "off"), "off") == 0)
+		printf("  port mapping: off (PortMapping = off)\n");
+	else
+		printf("  port mapping: none (no NAT-PMP or UPnP IGD answered)\n");
 	json_decref(j);
 	return 0;
 }

@@ -11,7 +11,7 @@
  *              /v1/peers/{key}/ping), -c COUNT rounds a second apart,
  *              -t TIMEOUT_MS each; exit 1 when nothing answered
  *   netcheck   UDP, reflexive addresses, mapping, STUN and relay
- *              latency, port mapping (GET /v1/netcheck)
+ *              latency, the port mapping in use (GET /v1/netcheck)
  *
  * Each takes `--json` (print the API's JSON instead of text) and
  * `--socket PATH`; without it the one *.sock in /run/wiremesh/ is used.

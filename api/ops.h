@@ -39,8 +39,8 @@ struct wm_api_ops {
 	 * not connected, [], "unknown". */
 	void (*status_extra)(void *ctx, json_t *status);
 	/* Fills GET /v1/netcheck's answer (api/openapi.yaml): "udp",
-	 * "reflexive", "mapping", "stun", "relays", "port_mapping". Default:
-	 * nothing known. */
+	 * "reflexive", "mapping", "stun", "relays", "port_mapping"
+	 * {"method", "external"}. Default: nothing known. */
 	void (*netcheck)(void *ctx, json_t *out);
 	void *ctx;
 };

@@ -579,9 +579,10 @@ static wm_mhd_result h_netcheck(struct wm_api_ctx *api,
 				struct MHD_Connection *c,
 				struct wm_api_request *r)
 {
-	json_t *out = json_pack("{s:b,s:[],s:s,s:[],s:[],s:s}", "udp", 0,
-				"reflexive", "mapping", "unknown", "stun",
-				"relays", "port_mapping", "not supported");
+	json_t *out = json_pack("{s:b,s:[],s:s,s:[],s:[],s:{s:s,s:n}}", "udp",
+				0, "reflexive", "mapping", "unknown", "stun",
+				"relays", "port_mapping", "method", "off",
+				"external");
 
 	(void)r;
 	if (out && api->ops.netcheck)

@@ -38,16 +38,20 @@ bool wm_relay_client_up(const struct wm_relay_client *rc)
 	return rc && rc->state == WM_RELAY_UP && rc->session.valid;
 }
 
-/* "tcp://h:p" is plain TCP; "tls://h:p" or a bare "h:p" is TLS, so the
- * fallback looks like HTTPS where networks only let that through. */
+/* "tcp://h:p" is plain TCP, "tls://h:p" TLS; a bare "h:p" tries TLS
+ * first, so the fallback looks like HTTPS where networks only let that
+ * through, and plain TCP when the relay has no certificate. */
 static void parse_tcp_target(struct wm_relay_client *rc, const char *text)
 {
 	rc->tcp_tls = true;
+	rc->tcp_auto = false;
 	if (strncmp(text, "tcp://", 6) == 0) {
 		rc->tcp_tls = false;
 		text += 6;
 	} else if (strncmp(text, "tls://", 6) == 0) {
 		text += 6;
+	} else {
+		rc->tcp_auto = true;
 	}
 	snprintf(rc->tcp_text, sizeof(rc->tcp_text), "%s", text);
 	rc->tcp_configured = rc->tcp_text[0] != '\0';
@@ -111,9 +115,40 @@ void wm_relay_client_free(struct wm_relay_client *rc)
 	rc->tcp_fd = -1;
 }
 
+/* A bare RelayTCP whose connection was accepted but failed before a
+ * session came up (a relay without a certificate closes a ClientHello;
+ * a middlebox may cut what does not look like TLS): the other kind (TLS
+ * or plain) is tried next, at once the first time (true); after both
+ * failed, the usual backoff applies, starting again with the kind tried
+ * first. A connection that was never accepted (the relay is down) says
+ * nothing about the kind, and changes nothing. */
+static bool tcp_flip(struct wm_relay_client *rc)
+{
+	if (!rc->tcp_auto || rc->transport == WM_RC_UDP ||
+	    rc->state != WM_RELAY_HANDSHAKE || !rc->tcp_connected)
+		return false;
+	rc->tcp_tls = !rc->tcp_tls;
+	rc->tcp_flipped = !rc->tcp_flipped;
+	return rc->tcp_flipped;
+}
+
 /* Goes down and schedules the next attempt with capped backoff. */
 static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 {
+	if (tcp_flip(rc)) {
+		fprintf(stderr, "%s: relay %s: %s over %s, trying %s\n",
+			rc->name, rc->tcp_text, why,
+			wm_rc_transport_name(rc->transport),
+			rc->tcp_tls ? "TLS" : "plain TCP");
+		tcp_close(rc);
+		session_drop(rc);
+		rc->state = WM_RELAY_IDLE;
+		rc->transport = WM_RC_UDP;
+		/* the tick starts TCP again at once (the sticky rule) */
+		rc->tcp_lost_at = now ? now : 1;
+		rc->next_attempt = now;
+		return;
+	}
 	if (rc->state == WM_RELAY_UP) {
 		rc->stats.disconnects++;
 		rc->changes++;
@@ -322,6 +357,7 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	rc->last_rx = now;
 	rc->probe_at = 0;
 	rc->tcp_lost_at = 0;
+	rc->tcp_flipped = false; /* tcp_tls stays: it worked */
 	rc->stats.connects++;
 	if (!was_up) {
 		rc->changes++;

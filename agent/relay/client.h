@@ -2,7 +2,10 @@
  * client.h - the agent's one session with its relay (relay/proto.h).
  *
  * It connects outbound only: UDP first; when UDP gets no answer within
- * WM_RELAY_UDP_WAIT_S, TCP (optionally TLS) to RelayTCP. Lost sessions are
+ * WM_RELAY_UDP_WAIT_S, TCP to RelayTCP: TLS for tls://, plain for tcp://,
+ * and for a bare host:port TLS first, then plain at once when that
+ * attempt fails (a relay without a certificate closes a ClientHello);
+ * what worked last is tried first next time. Lost sessions are
  * re-established with capped exponential backoff and jitter; while on TCP,
  * UDP is retried every WM_RELAY_UDP_RETRY_S, and for WM_RELAY_TCP_STICKY_S
  * after a session over TCP is lost the next attempts go to TCP at once.
@@ -105,6 +108,9 @@ struct wm_relay_client {
 	void *resolve_ctx;
 	char udp_text[WM_RELAY_TEXT_MAX], tcp_text[WM_RELAY_TEXT_MAX];
 	bool tcp_configured, tcp_tls;
+	/* a bare RelayTCP: tcp_tls is the next kind to try, flipped when an
+	 * attempt fails; tcp_flipped: the other kind is being tried at once */
+	bool tcp_auto, tcp_flipped;
 	union wm_sockaddr udp_addr, tcp_addr;
 
 	struct wm_noise_peer noise;

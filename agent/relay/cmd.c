@@ -6,6 +6,7 @@
 #include "agent/cmd_args.h"
 #include "agent/relay/config.h"
 #include "agent/loop.h"
+#include "agent/relay/metrics.h"
 #include "agent/relay/server.h"
 #include "agent/relay/server_tcp.h"
 #include "agent/sdnotify.h"
@@ -34,6 +35,11 @@ union pktinfo_buf {
 		 CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
+/* A TCP/TLS connection must complete a relay handshake this soon after
+ * accept, and then send an authenticated record at least this often. */
+#define TCP_HANDSHAKE_NS (10 * 1000000000ULL)
+#define TCP_IDLE_NS (240 * 1000000000ULL)
+
 enum {
 	RX_BATCH = 32,
 	RX_SLOT = 16384, /* above the largest relay datagram (relay/server_tcp.c) */
@@ -46,6 +52,7 @@ struct app {
 	struct wm_tls_creds *creds;
 	struct wm_relay *relay;
 	struct wm_relay_tcp *tcp;
+	struct wm_relay_metrics *metrics;
 	struct wm_loop loop;
 	int udp_fd, udp_family, sig_fd;
 	int alt_fd; /* STUN's second port; -1: none */
@@ -253,7 +260,8 @@ static void print_counters(struct app *a)
 		"unknown_session_sent=%llu\n"
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
-		"closed_errors=%llu\n",
+		"refused_per_address=%llu tls_refused=%llu "
+		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu\n",
 		(unsigned long long)k.clients[WM_RELAY_UDP],
 		(unsigned long long)k.clients[WM_RELAY_TCP],
 		(unsigned long long)k.clients[WM_RELAY_TLS],
@@ -267,7 +275,94 @@ static void print_counters(struct app *a)
 		(unsigned long long)k.unknown_session_sent, drops,
 		(unsigned long long)ts.open, (unsigned long long)ts.accepted,
 		(unsigned long long)ts.refused_full,
+		(unsigned long long)ts.refused_per_address,
+		(unsigned long long)ts.tls_refused,
+		(unsigned long long)ts.handshake_timeouts,
+		(unsigned long long)ts.idle_timeouts,
 		(unsigned long long)ts.closed_errors);
+}
+
+static int load_tls(struct app *a, const struct wm_relay_config *cfg,
+		    struct wm_tls_creds **out);
+
+/* Keys a reload cannot apply: the sockets and the identity stay. */
+static void warn_restart(const struct app *a, const struct wm_relay_config *n)
+{
+	const struct wm_relay_config *o = &a->cfg;
+
+	if (n->listen_port != o->listen_port)
+		fprintf(stderr, "relay: reload: ListenPort changed: restart to "
+				"apply it\n");
+	if (strcmp(n->tcp_listen, o->tcp_listen))
+		fprintf(stderr, "relay: reload: TCPListen changed: restart to "
+				"apply it\n");
+	if (n->stun_alt_port != o->stun_alt_port)
+		fprintf(stderr, "relay: reload: STUNAltPort changed: restart to "
+				"apply it\n");
+	if (strcmp(n->metrics_listen, o->metrics_listen))
+		fprintf(stderr, "relay: reload: MetricsListen changed: restart "
+				"to apply it\n");
+}
+
+/* SIGHUP: reads the file again and applies the allow-list, the limits
+ * and the TLS certificate; sessions of clients still allowed stay up.
+ * Any error leaves everything as it ran. */
+static void reload(struct app *a)
+{
+	struct wm_relay_config n;
+	struct wm_tls_creds *creds = NULL;
+	struct wm_relay_params p;
+	int r;
+
+	fprintf(stderr, "relay: SIGHUP: reloading %s\n", a->config_path);
+	if (!wm_relay_config_load(&n, a->config_path, stderr)) {
+		fprintf(stderr, "relay: reload failed: the running config stays\n");
+		return;
+	}
+	if (memcmp(n.private_key, a->cfg.private_key, sizeof(n.private_key))) {
+		fprintf(stderr, "relay: reload: PrivateKey changed: restart to "
+				"apply it; nothing reloaded\n");
+		wm_relay_config_free(&n);
+		return;
+	}
+	if (load_tls(a, &n, &creds) < 0) {
+		fprintf(stderr, "relay: reload failed: the running config stays\n");
+		wm_relay_config_free(&n);
+		return;
+	}
+	/* (the STUN ports stay as opened; wm_relay_reload ignores them) */
+	p = (struct wm_relay_params){
+		n.private_key, (const uint8_t(*)[WM_KEY_SIZE])n.allowed_clients,
+		n.n_allowed_clients, n.client_rate, n.max_clients,
+		a->udp_port, a->alt_port,
+	};
+	r = wm_relay_reload(a->relay, &p);
+	if (r < 0) {
+		fprintf(stderr, "relay: reload failed (%s): the running config "
+				"stays\n", strerror(-r));
+		wm_tls_creds_free(creds);
+		wm_relay_config_free(&n);
+		return;
+	}
+	warn_restart(a, &n);
+	/* What runs: the sockets as they were opened. */
+	n.listen_port = a->cfg.listen_port;
+	n.stun_alt_port = a->cfg.stun_alt_port;
+	n.stun_alt_explicit = a->cfg.stun_alt_explicit;
+	memcpy(n.tcp_listen, a->cfg.tcp_listen, sizeof(n.tcp_listen));
+	memcpy(n.metrics_listen, a->cfg.metrics_listen, sizeof(n.metrics_listen));
+	wm_relay_tcp_set_creds(a->tcp, creds);
+	wm_relay_tcp_set_per_address(a->tcp, n.max_conns_per_address);
+	wm_tls_creds_free(a->creds); /* open TLS connections keep theirs */
+	a->creds = creds;
+	wm_relay_config_free(&a->cfg);
+	a->cfg = n;
+	fprintf(stderr, "relay: reloaded: %zu allowed clients, at most %u, "
+		"%llu bytes/s each, %u connections per address%s\n",
+		a->cfg.n_allowed_clients, a->cfg.max_clients,
+		(unsigned long long)a->cfg.client_rate,
+		a->cfg.max_conns_per_address,
+		a->tcp ? (a->creds ? "; TLS and plain" : "; plain only") : "");
 }
 
 static void on_signal(struct wm_loop_handler *h, uint32_t events)
@@ -280,8 +375,7 @@ static void on_signal(struct wm_loop_handler *h, uint32_t events)
 		if (si.ssi_signo == SIGUSR1) {
 			print_counters(a);
 		} else if (si.ssi_signo == SIGHUP) {
-			fprintf(stderr, "relay: SIGHUP ignored: restart the relay "
-					"to apply a changed config\n");
+			reload(a);
 		} else {
 			fprintf(stderr, "relay: signal %u, shutting down\n",
 				si.ssi_signo);
@@ -297,6 +391,16 @@ static void on_tick(void *ctx, uint64_t now)
 
 	wm_relay_tick(a->relay, now);
 	wm_relay_tcp_tick(a->tcp, now);
+	wm_relay_metrics_tick(a->metrics, now);
+}
+
+static void metrics_snapshot(void *ctx, struct wm_relay_counters *k,
+			     struct wm_relay_tcp_stats *ts)
+{
+	struct app *a = ctx;
+
+	wm_relay_get_counters(a->relay, k);
+	wm_relay_tcp_get_stats(a->tcp, ts);
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -313,15 +417,17 @@ static void resolve(char *out, size_t len, const char *config, const char *p)
 		snprintf(out, len, "%.*s/%s", (int)(slash - config), config, p);
 }
 
-static int load_tls(struct app *a)
+static int load_tls(struct app *a, const struct wm_relay_config *cfg,
+		    struct wm_tls_creds **out)
 {
 	char cert[PATH_MAX], key[PATH_MAX], err[PATH_MAX + 256];
 
-	if (!a->cfg.tls_cert[0])
+	*out = NULL;
+	if (!cfg->tls_cert[0])
 		return 0;
-	resolve(cert, sizeof(cert), a->config_path, a->cfg.tls_cert);
-	resolve(key, sizeof(key), a->config_path, a->cfg.tls_key);
-	if (wm_tls_creds_load(&a->creds, cert, key, err, sizeof(err)) < 0) {
+	resolve(cert, sizeof(cert), a->config_path, cfg->tls_cert);
+	resolve(key, sizeof(key), a->config_path, cfg->tls_key);
+	if (wm_tls_creds_load(out, cert, key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: TLSCert/TLSKey: %s\n", a->config_path, err);
 		return -EINVAL;
 	}
@@ -450,8 +556,19 @@ static int start(struct app *a)
 		return r;
 	}
 	if (r == 0 && a->cfg.tcp_listen[0]) {
+		struct wm_relay_tcp_limits lim = {
+			tcp_cap(a), a->cfg.max_conns_per_address,
+			TCP_HANDSHAKE_NS, TCP_IDLE_NS,
+		};
 		r = wm_relay_tcp_open(&a->tcp, &a->loop, a->relay, a->cfg.tcp_listen,
-				      a->creds, tcp_cap(a), err, sizeof(err));
+				      a->creds, &lim, err, sizeof(err));
+		if (r < 0)
+			fprintf(stderr, "%s: %s\n", a->config_path, err);
+	}
+	if (r == 0 && a->cfg.metrics_listen[0]) {
+		r = wm_relay_metrics_open(&a->metrics, &a->loop,
+					  a->cfg.metrics_listen, metrics_snapshot,
+					  a, err, sizeof(err));
 		if (r < 0)
 			fprintf(stderr, "%s: %s\n", a->config_path, err);
 	}
@@ -469,15 +586,19 @@ static int start(struct app *a)
 		pub, a->udp_port, a->alt_port ? "; STUN also on udp port " : "",
 		a->alt_port ? port_text : "", a->tcp ? "; tcp " : "",
 		a->tcp ? a->cfg.tcp_listen : "",
-		a->tcp ? (a->creds ? " (TLS)" : " (plain)") : "",
+		a->tcp ? (a->creds ? " (TLS and plain)" : " (plain)") : "",
 		a->cfg.n_allowed_clients, a->cfg.max_clients,
 		(unsigned long long)a->cfg.client_rate);
+	if (a->metrics)
+		fprintf(stderr, "relay: metrics on http://%s/metrics\n",
+			a->cfg.metrics_listen);
 	wm_sd_notify("READY=1");
 	return 0;
 }
 
 static void stop(struct app *a)
 {
+	wm_relay_metrics_close(a->metrics);
 	wm_relay_tcp_close(a->tcp);
 	if (a->udp_fd >= 0)
 		close(a->udp_fd);
@@ -503,7 +624,7 @@ int wm_cmd_relay(int argc, char **argv)
 		return r;
 	if (!wm_relay_config_load(&a.cfg, a.config_path, stderr))
 		return 2;
-	if (load_tls(&a) < 0) {
+	if (load_tls(&a, &a.cfg, &a.creds) < 0) {
 		wm_relay_config_free(&a.cfg);
 		return 2;
 	}

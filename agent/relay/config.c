@@ -2,13 +2,16 @@
 #include "agent/relay/config.h"
 #include "crypto/ct.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
 	RL_PRIVATE_KEY, RL_LISTEN_PORT, RL_TCP_LISTEN, RL_TLS_CERT, RL_TLS_KEY,
 	RL_ALLOWED_CLIENTS, RL_ALLOWED_CLIENTS_FILE, RL_CLIENT_RATE,
-	RL_MAX_CLIENTS, RL_STUN_ALT_PORT, RL_COUNT
+	RL_MAX_CLIENTS, RL_MAX_CONNS_PER_ADDRESS, RL_METRICS_LISTEN,
+	RL_STUN_ALT_PORT, RL_COUNT
 };
 
 struct ctx {
@@ -113,6 +116,43 @@ static bool rl_max_clients(struct ctx *ctx, const char *v)
 	return true;
 }
 
+static bool rl_max_conns_per_address(struct ctx *ctx, const char *v)
+{
+	uint64_t n;
+
+	if (!wm_parse_u64(&n, v, 65535))
+		return wm_ini_fail(&ctx->ini, "not 0..65535 (0: no cap): '%s'", v);
+	ctx->cfg->max_conns_per_address = (uint32_t)n;
+	return true;
+}
+
+static bool loopback(const union wm_sockaddr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+	return a->sa.sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr);
+}
+
+/* The counters are for the host's own scraper: loopback only, since
+ * they tell an outsider who is connected and how busy the relay is. */
+static bool rl_metrics_listen(struct ctx *ctx, const char *v)
+{
+	struct wm_relay_config *r = ctx->cfg;
+	union wm_sockaddr a;
+
+	if (!wm_field_listen(&ctx->ini, r->metrics_listen,
+			     sizeof(r->metrics_listen), v))
+		return false;
+	if (!wm_sockaddr_parse(&a, v) || !loopback(&a)) {
+		r->metrics_listen[0] = '\0';
+		return wm_ini_fail(&ctx->ini, "not a loopback address "
+					      "(127.0.0.1:PORT or [::1]:PORT): "
+					      "'%s'", v);
+	}
+	return true;
+}
+
 static bool rl_stun_alt_port(struct ctx *ctx, const char *v)
 {
 	uint16_t port;
@@ -141,6 +181,9 @@ static const struct {
 				      rl_allowed_clients_file, REPEAT },
 	[RL_CLIENT_RATE] = { "ClientRate", rl_client_rate, 0 },
 	[RL_MAX_CLIENTS] = { "MaxClients", rl_max_clients, 0 },
+	[RL_MAX_CONNS_PER_ADDRESS] = { "MaxConnsPerAddress",
+				       rl_max_conns_per_address, 0 },
+	[RL_METRICS_LISTEN] = { "MetricsListen", rl_metrics_listen, 0 },
 	[RL_STUN_ALT_PORT] = { "STUNAltPort", rl_stun_alt_port, 0 },
 };
 
@@ -196,6 +239,7 @@ static bool init(struct ctx *ctx, struct wm_relay_config *cfg,
 	cfg->listen_port = WM_RELAY_DEFAULT_PORT;
 	cfg->client_rate = WM_RELAY_DEFAULT_CLIENT_RATE;
 	cfg->max_clients = WM_RELAY_DEFAULT_MAX_CLIENTS;
+	cfg->max_conns_per_address = WM_RELAY_DEFAULT_CONNS_PER_ADDRESS;
 	if (strlen(path) >= sizeof(cfg->path))
 		return wm_ini_fail(&ctx->ini, "path too long");
 	return true;

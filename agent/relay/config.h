@@ -24,6 +24,7 @@
 enum {
 	WM_RELAY_DEFAULT_PORT = 3478,
 	WM_RELAY_DEFAULT_MAX_CLIENTS = 10000,
+	WM_RELAY_DEFAULT_CONNS_PER_ADDRESS = 8,
 };
 #define WM_RELAY_DEFAULT_CLIENT_RATE 12500000ULL /* bytes/s: 100 Mbit/s */
 
@@ -38,6 +39,8 @@ struct wm_relay_config {
 	size_t n_allowed_clients, cap_allowed_clients;
 	uint64_t client_rate;           /* bytes/s per client */
 	uint32_t max_clients;
+	uint32_t max_conns_per_address; /* TCP/TLS; 0: no cap */
+	char metrics_listen[64];        /* "" = none; loopback "ip:port" */
 	/* STUN's second port (OTHER-ADDRESS); default ListenPort + 1, 0 off.
 	 * When only defaulted, a port already taken is a warning, not fatal. */
 	uint16_t stun_alt_port;

@@ -732,6 +732,18 @@ void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn)
 	}
 }
 
+void wm_relay_conn_activity(const struct wm_relay *r,
+			    void (*fn)(void *ctx, uint32_t conn, uint64_t at_ns),
+			    void *ctx)
+{
+	for (size_t i = 0; i < r->t.n_pool; i++) {
+		const struct wm_relay_slot *c = &r->t.pool[i];
+
+		if (c->who && c->path.transport != WM_RELAY_UDP)
+			fn(ctx, c->path.conn, c->last_rx_ns);
+	}
+}
+
 void wm_relay_get_counters(const struct wm_relay *r,
 			   struct wm_relay_counters *out)
 {
@@ -742,4 +754,31 @@ void wm_relay_get_counters(const struct wm_relay *r,
 		if (c->who && c->cur.valid && (unsigned)c->path.transport < WM_RELAY_TRANSPORTS)
 			out->clients[c->path.transport]++;
 	}
+}
+
+/* A client the reload drops (off the list, or past a smaller pool). */
+static void reload_gone(void *ctx, const struct wm_relay_slot *c)
+{
+	struct wm_relay *r = ctx;
+	char k[WM_KEY_B64_LEN + 1];
+
+	if (c->announced)
+		logf_(r, "client %s gone (dropped by the reload)",
+		      key_text(k, c->who->key));
+}
+
+int wm_relay_reload(struct wm_relay *r, const struct wm_relay_params *p)
+{
+	size_t dropped;
+	int err;
+
+	err = wm_relay_tables_reload(&r->t, p->allowed, p->n_allowed,
+				     p->max_clients, p->client_rate, &r->ops,
+				     reload_gone, r, &dropped);
+	if (err < 0)
+		return err;
+	r->hit = NULL;
+	logf_(r, "reloaded: %zu allowed clients, %zu connected, %zu dropped",
+	      r->t.n_allowed, r->t.n_used, dropped);
+	return 0;
 }

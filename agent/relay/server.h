@@ -124,6 +124,13 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 /* Wipes every key and frees; NULL is fine. */
 void wm_relay_free(struct wm_relay *r);
 
+/* Applies a new allow-list, ClientRate and MaxClients (SIGHUP) from p
+ * (its private_key and STUN ports are ignored: the relay's identity
+ * and sockets stay): clients still
+ * allowed keep their sessions, clients no longer allowed are dropped
+ * (and logged). 0, or -ENOMEM with the relay unchanged. */
+int wm_relay_reload(struct wm_relay *r, const struct wm_relay_params *p);
+
 /* Handles one datagram (STUN or relay; over TCP, one length-prefixed
  * record without its prefix). buf is modified in place: replies are
  * sealed where the request was. now_ns is a monotonic clock. */
@@ -135,6 +142,14 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns);
 
 /* A TCP or TLS connection closed: clients last seen on it are offline. */
 void wm_relay_conn_closed(struct wm_relay *r, uint32_t conn);
+
+/* Calls fn(ctx, conn, at_ns) for each client whose path is a TCP or TLS
+ * connection, with when the last authenticated message came from it (an
+ * answered initiation, or a transport message that opened): how
+ * relay/server_tcp.c tells a client's connection from one sending junk. */
+void wm_relay_conn_activity(const struct wm_relay *r,
+			    void (*fn)(void *ctx, uint32_t conn, uint64_t at_ns),
+			    void *ctx);
 
 /* A snapshot of the counters (the client gauges are counted now). */
 void wm_relay_get_counters(const struct wm_relay *r,

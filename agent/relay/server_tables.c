@@ -56,6 +56,92 @@ int wm_relay_tables_init(struct wm_relay_tables *t,
 	return 0;
 }
 
+/* Moves old's index entries (sessions) to ns, in nt's index. */
+static int move_indices(struct wm_relay_tables *nt,
+			const struct wm_relay_tables *t,
+			const struct wm_relay_slot *os, struct wm_relay_slot *ns)
+{
+	for (size_t i = 0; i < t->index.cap; i++) {
+		const struct wm_index_entry *e = &t->index.slots[i];
+		struct wm_session *s = NULL;
+		int r;
+
+		if (!e->used || e->owner != os)
+			continue;
+		if (e->session == &os->cur)
+			s = &ns->cur;
+		else if (e->session == &os->prev)
+			s = &ns->prev;
+		else if (e->session == &os->next)
+			s = &ns->next;
+		r = wm_index_insert(&nt->index, e->index, ns, s);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int wm_relay_tables_reload(struct wm_relay_tables *t,
+			   const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
+			   uint32_t max_clients, uint64_t rate,
+			   const struct wm_relay_ops *ops,
+			   void (*gone)(void *ctx, const struct wm_relay_slot *c),
+			   void *ctx, size_t *dropped)
+{
+	struct wm_relay_tables nt;
+	int r = wm_relay_tables_init(&nt, keys, n_keys, max_clients, rate, ops);
+
+	*dropped = 0;
+	if (r < 0)
+		return r;
+	/* A key keeps what its handshakes taught us (the newest timestamp,
+	 * the precomputed DH), so an old initiation cannot be replayed. */
+	for (size_t i = 0; i < nt.n_allowed; i++) {
+		struct wm_relay_allowed *na = &nt.allowed[i];
+		struct wm_relay_allowed *oa = wm_relay_find_allowed(t, na->key);
+
+		if (oa) {
+			*na = *oa;
+			na->slot = NULL;
+		}
+	}
+	for (size_t i = 0; i < t->n_pool; i++) {
+		struct wm_relay_slot *os = &t->pool[i], *ns;
+		struct wm_relay_allowed *na;
+
+		if (!os->who)
+			continue;
+		na = wm_relay_find_allowed(&nt, os->who->key);
+		ns = na ? wm_relay_slot_alloc(&nt, na, os->last_rx_ns) : NULL;
+		if (!ns) {
+			(*dropped)++;
+			continue;
+		}
+		*ns = *os;
+		ns->who = na;
+		ns->next_free = NULL;
+		if (ns->tokens > nt.burst * NS)
+			ns->tokens = nt.burst * NS;
+		r = move_indices(&nt, t, os, ns);
+		if (r < 0) {
+			wm_relay_tables_free(&nt);
+			return r;
+		}
+	}
+	for (size_t i = 0; gone && i < t->n_pool; i++) {
+		struct wm_relay_allowed *na;
+
+		if (!t->pool[i].who)
+			continue;
+		na = wm_relay_find_allowed(&nt, t->pool[i].who->key);
+		if (!na || !na->slot)
+			gone(ctx, &t->pool[i]);
+	}
+	wm_relay_tables_free(t);
+	*t = nt;
+	return 0;
+}
+
 void wm_relay_tables_free(struct wm_relay_tables *t)
 {
 	if (t->allowed)

@@ -60,6 +60,18 @@ int wm_relay_tables_init(struct wm_relay_tables *t,
 			 const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
 			 uint32_t max_clients, uint64_t rate,
 			 const struct wm_relay_ops *ops);
+/* Replaces the allow-list, the pool's size and the rate (SIGHUP), sized
+ * as wm_relay_tables_init does: a client still allowed keeps its slot's
+ * state (sessions under the same receiver indices, path, bucket) and its
+ * key its handshake state (replay timestamp); a client no longer allowed,
+ * or past a smaller pool, loses its sessions: gone(ctx, slot) hears of
+ * each first, and *dropped counts them. On -ENOMEM t is unchanged. */
+int wm_relay_tables_reload(struct wm_relay_tables *t,
+			   const uint8_t (*keys)[WM_KEY_SIZE], size_t n_keys,
+			   uint32_t max_clients, uint64_t rate,
+			   const struct wm_relay_ops *ops,
+			   void (*gone)(void *ctx, const struct wm_relay_slot *c),
+			   void *ctx, size_t *dropped);
 /* Wipes and frees everything. */
 void wm_relay_tables_free(struct wm_relay_tables *t);
 

@@ -24,10 +24,13 @@ enum {
 	READ_BUDGET = 256 * 1024,
 	ACCEPTS_PER_EVENT = 64,
 	MAX_CONNS = 0xffff,
+	/* the first byte of a TLS record: a handshake (ClientHello) */
+	TLS_HANDSHAKE_RECORD = 0x16,
 };
 #define NS 1000000000ULL
-#define FIRST_RECORD_NS (30 * NS)
-#define IDLE_NS (240 * NS)
+
+/* What a connection speaks; told from its first byte. */
+enum kind { UNDECIDED, PLAIN, TLS };
 
 struct conn {
 	struct wm_loop_handler h;
@@ -36,10 +39,13 @@ struct conn {
 	struct conn *next_pending; /* in the pending list, while queued */
 	struct wm_relay_path path;
 	struct wm_tls *tls;
+	enum kind kind;
 	uint32_t events;
+	uint32_t next_same; /* 1 + slot of the next in its address bucket */
 	uint16_t gen;
-	bool used, dead, failed, got_record, queued;
-	uint64_t accepted_ns, last_rx_ns;
+	bool used, dead, failed, queued;
+	uint64_t accepted_ns;
+	uint64_t auth_ns; /* the last authenticated record; 0: none yet */
 	uint8_t *in, *out;
 	size_t in_len, out_head, out_len;
 };
@@ -47,11 +53,17 @@ struct conn {
 struct wm_relay_tcp {
 	struct wm_loop *loop;
 	struct wm_relay *relay;
-	const struct wm_tls_creds *creds;
+	struct wm_tls_creds *creds; /* for new TLS connections; NULL: none */
+	struct wm_relay_tcp_limits lim;
 	int fd;
 	struct wm_loop_handler h;
 	struct conn *conns;
 	unsigned cap;
+	/* Open connections by source address (for the per-address cap):
+	 * each bucket holds 1 + the slot of its first connection, which
+	 * links to the next by next_same. */
+	uint32_t *buckets;
+	unsigned n_buckets; /* a power of two */
 	struct conn *free_list, *dead_list;
 	/* TLS connections holding decrypted bytes that no socket event will
 	 * announce (see defer), and the eventfd that makes the loop come
@@ -91,11 +103,63 @@ static void unqueue(struct conn *c)
 	c->queued = false;
 }
 
+/* The bucket of a source address (its IP; the port does not count). */
+static uint32_t *bucket_of(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+{
+	uint8_t b[16];
+	size_t n = 0;
+	uint32_t h = 2166136261u;
+
+	if (a->sa.sa_family == AF_INET) {
+		memcpy(b, &a->in.sin_addr, 4);
+		n = 4;
+	} else if (a->sa.sa_family == AF_INET6) {
+		memcpy(b, &a->in6.sin6_addr, 16);
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return &t->buckets[h & (t->n_buckets - 1)];
+}
+
+static bool same_ip(const union wm_sockaddr *a, const union wm_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	return a->sa.sa_family == AF_INET6 &&
+	       memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+}
+
+/* Open connections from a's IP address. */
+static unsigned count_from(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = *bucket_of(t, a); i; i = t->conns[i - 1].next_same)
+		n += same_ip(&t->conns[i - 1].path.addr, a);
+	return n;
+}
+
+static void unlink_address(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+	uint32_t *p = bucket_of(t, &c->path.addr), me = (uint32_t)(c - t->conns) + 1;
+
+	while (*p && *p != me)
+		p = &t->conns[*p - 1].next_same;
+	if (*p)
+		*p = c->next_same;
+	c->next_same = 0;
+}
+
 static void conn_close(struct conn *c)
 {
 	struct wm_relay_tcp *t = c->tcp;
 
 	unqueue(c);
+	unlink_address(c);
 	wm_relay_conn_closed(t->relay, conn_id(c));
 	if (c->tls) {
 		if (!c->failed)
@@ -151,6 +215,8 @@ static void flush(struct conn *c)
 		size_t len = c->out_len - c->out_head;
 		ssize_t n;
 
+		if (c->kind == UNDECIDED)
+			break; /* nothing is sent before the client spoke */
 		if (c->tls) {
 			n = wm_tls_write(c->tls, c->h.fd, p, len);
 			if (n < 0)
@@ -241,8 +307,9 @@ static bool deliver(struct conn *c, uint64_t now)
 			return false;
 		if (c->in_len - off < 2 + len)
 			break;
-		c->got_record = true;
-		c->last_rx_ns = now;
+		/* Whether it was authentic only the core knows: the tick
+		 * asks it (wm_relay_conn_activity), so junk of a valid
+		 * length keeps no connection open. */
 		wm_relay_input(c->tcp->relay, &c->path, c->in + off + 2, len, now);
 		off += 2 + len;
 	}
@@ -256,7 +323,7 @@ static void read_records(struct conn *c)
 	size_t budget = READ_BUDGET;
 	uint64_t now = wm_now_ns();
 
-	while (!c->dead) {
+	while (!c->dead && c->kind != UNDECIDED) {
 		size_t room = IN_CAP - c->in_len;
 		ssize_t n;
 
@@ -297,10 +364,58 @@ static void serve(struct conn *c)
 	defer(c);
 }
 
+/* TLS or plain framing, from the first byte without taking it: a TLS
+ * record starts with 0x16 (a handshake), a plain stream with the high
+ * byte of a relay datagram's length, which is far smaller. A ClientHello
+ * to a relay without a certificate is closed at once, so that a client
+ * trying TLS first falls back to plain without waiting. */
+static void classify(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+	uint8_t first;
+	ssize_t n = recv(c->h.fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			mark_dead(c, true);
+		return;
+	}
+	if (n == 0) {
+		mark_dead(c, false);
+		return;
+	}
+	if (first != TLS_HANDSHAKE_RECORD) {
+		c->kind = PLAIN;
+		c->path.transport = WM_RELAY_TCP;
+		return;
+	}
+	if (!t->creds) {
+		t->stats.tls_refused++;
+		mark_dead(c, false);
+		return;
+	}
+	if (wm_tls_new_server(&c->tls, t->creds) < 0) {
+		mark_dead(c, true);
+		return;
+	}
+	c->kind = TLS;
+	c->path.transport = WM_RELAY_TLS;
+}
+
 static void on_conn(struct wm_loop_handler *h, uint32_t events)
 {
 	struct conn *c = (struct conn *)h;
 
+	if (c->kind == UNDECIDED) {
+		if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN))
+			mark_dead(c, true);
+		else
+			classify(c);
+	}
+	if (c->dead) {
+		reap(c->tcp);
+		return;
+	}
 	if (c->tls) {
 		int r = wm_tls_pump(c->tls, h->fd);
 		if (r < 0 && !wm_tls_pending(c->tls))
@@ -343,6 +458,21 @@ static void on_wake(struct wm_loop_handler *h, uint32_t events)
 	serve_pending(t);
 }
 
+/* Accepted IPv4 sources of a dual-stack listener come as ::ffff:a.b.c.d:
+ * keep them IPv4, as the core and the logs show them. */
+static void unmap(union wm_sockaddr *a)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	if (a->sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr))
+		return;
+	in.sin_port = a->in6.sin6_port;
+	memcpy(&in.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->in = in;
+}
+
 static void on_listen(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_relay_tcp *t = h->ctx;
@@ -361,41 +491,39 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 				continue;
 			return;
 		}
+		unmap(&a);
 		c = t->free_list;
 		if (!c) {
 			t->stats.refused_full++;
 			close(fd);
 			continue;
 		}
+		if (t->lim.per_address && count_from(t, &a) >= t->lim.per_address) {
+			t->stats.refused_per_address++;
+			close(fd);
+			continue;
+		}
 		t->free_list = c->next;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		memset(&c->path, 0, sizeof(c->path));
-		c->path.transport = t->creds ? WM_RELAY_TLS : WM_RELAY_TCP;
+		c->path.transport = WM_RELAY_TCP; /* until classify() knows */
 		c->path.addr = a;
-		if (a.sa.sa_family == AF_INET6 &&
-		    IN6_IS_ADDR_V4MAPPED(&a.in6.sin6_addr)) {
-			memset(&c->path.addr, 0, sizeof(c->path.addr));
-			c->path.addr.in.sin_family = AF_INET;
-			c->path.addr.in.sin_port = a.in6.sin6_port;
-			memcpy(&c->path.addr.in.sin_addr, &a.in6.sin6_addr.s6_addr[12], 4);
-		}
 		c->h = (struct wm_loop_handler){ fd, on_conn, t };
 		c->in = malloc(IN_CAP);
 		c->out = malloc(OUT_CAP);
 		c->tls = NULL;
+		c->kind = UNDECIDED;
 		c->in_len = c->out_head = c->out_len = 0;
-		c->dead = c->failed = c->got_record = c->queued = false;
+		c->dead = c->failed = c->queued = false;
 		c->next_pending = NULL;
-		c->accepted_ns = c->last_rx_ns = now;
+		c->accepted_ns = now;
+		c->auth_ns = 0;
 		c->events = EPOLLIN;
 		c->path.conn = conn_id(c);
 		if (!c->in || !c->out ||
-		    (t->creds && wm_tls_new_server(&c->tls, t->creds) < 0) ||
 		    wm_loop_add(t->loop, &c->h, EPOLLIN) < 0) {
 			free(c->in);
 			free(c->out);
-			wm_tls_free(c->tls);
-			c->tls = NULL;
 			close(fd);
 			c->next = t->free_list;
 			t->free_list = c;
@@ -403,6 +531,11 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 			continue;
 		}
 		c->used = true;
+		{
+			uint32_t *b = bucket_of(t, &c->path.addr);
+			c->next_same = *b;
+			*b = (uint32_t)(c - t->conns) + 1;
+		}
 		t->stats.accepted++;
 		t->stats.open++;
 	}
@@ -436,10 +569,12 @@ fail:;
 
 int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 		      struct wm_relay *relay, const char *listen,
-		      const struct wm_tls_creds *creds, unsigned max_conns,
+		      struct wm_tls_creds *creds,
+		      const struct wm_relay_tcp_limits *lim,
 		      char *err, size_t errlen)
 {
 	struct wm_relay_tcp *t = calloc(1, sizeof(*t));
+	unsigned max_conns = lim->max_conns;
 	int r;
 
 	*out = NULL;
@@ -448,10 +583,17 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 	t->loop = loop;
 	t->relay = relay;
 	t->creds = creds;
+	t->lim = *lim;
 	t->fd = t->wake_fd = -1;
 	t->cap = max_conns < 1 ? 1 : max_conns > MAX_CONNS ? MAX_CONNS : max_conns;
+	t->n_buckets = 64;
+	while (t->n_buckets < t->cap)
+		t->n_buckets <<= 1;
 	t->conns = calloc(t->cap, sizeof(*t->conns));
-	if (!t->conns) {
+	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
+	if (!t->conns || !t->buckets) {
+		free(t->conns);
+		free(t->buckets);
 		free(t);
 		return -ENOMEM;
 	}
@@ -496,6 +638,7 @@ fail:
 		close(t->wake_fd);
 	}
 	free(t->conns);
+	free(t->buckets);
 	free(t);
 	return r;
 }
@@ -513,7 +656,35 @@ void wm_relay_tcp_close(struct wm_relay_tcp *t)
 	wm_loop_del(t->loop, &t->wake_h);
 	close(t->wake_fd);
 	free(t->conns);
+	free(t->buckets);
 	free(t);
+}
+
+void wm_relay_tcp_set_creds(struct wm_relay_tcp *t, struct wm_tls_creds *creds)
+{
+	if (t)
+		t->creds = creds;
+}
+
+void wm_relay_tcp_set_per_address(struct wm_relay_tcp *t, unsigned n)
+{
+	if (t)
+		t->lim.per_address = n;
+}
+
+/* The core vouches for an authenticated record on connection id. */
+static void on_activity(void *ctx, uint32_t id, uint64_t at_ns)
+{
+	struct wm_relay_tcp *t = ctx;
+	unsigned slot = id & 0xffff;
+	struct conn *c;
+
+	if (slot >= t->cap)
+		return;
+	c = &t->conns[slot];
+	if (c->used && conn_id(c) == id && at_ns >= c->accepted_ns &&
+	    at_ns > c->auth_ns)
+		c->auth_ns = at_ns;
 }
 
 void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
@@ -521,14 +692,20 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 	if (!t)
 		return;
 	serve_pending(t); /* in case the eventfd could not be written */
+	if (t->stats.open)
+		wm_relay_conn_activity(t->relay, on_activity, t);
 	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {
 		struct conn *c = &t->conns[i];
 
 		if (!c->used || c->dead)
 			continue;
-		if (c->got_record ? now_ns - c->last_rx_ns >= IDLE_NS
-				  : now_ns - c->accepted_ns >= FIRST_RECORD_NS)
+		if (!c->auth_ns && now_ns - c->accepted_ns >= t->lim.handshake_ns) {
+			t->stats.handshake_timeouts++;
 			mark_dead(c, false);
+		} else if (c->auth_ns && now_ns - c->auth_ns >= t->lim.idle_ns) {
+			t->stats.idle_timeouts++;
+			mark_dead(c, false);
+		}
 	}
 	reap(t);
 }

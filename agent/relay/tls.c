@@ -20,6 +20,10 @@ struct wm_tls_creds {
 	size_t n_chain;
 	unsigned issuer_key_type;
 	br_skey_decoder_context skey; /* holds the decoded key */
+	/* The loader's reference and one per server connection: BearSSL
+	 * keeps pointers to the chain and key, so a reload (SIGHUP) frees
+	 * the old ones only when their last connection is gone. */
+	unsigned refs;
 };
 
 /* The client's certificate "validator": takes the end-entity key and
@@ -40,6 +44,7 @@ struct wm_tls {
 		} c;
 	} u;
 	br_ssl_engine_context *eng;
+	struct wm_tls_creds *creds; /* a server's, referenced */
 	bool eof, established;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
@@ -308,6 +313,7 @@ int wm_tls_creds_load(struct wm_tls_creds **out, const char *cert_path,
 	c->issuer_key_type = br_x509_decoder_get_signer_key_type(&dc);
 	if (!c->issuer_key_type)
 		c->issuer_key_type = br_skey_decoder_key_type(&c->skey);
+	c->refs = 1;
 	*out = c;
 	return 0;
 fail:
@@ -317,7 +323,7 @@ fail:
 
 void wm_tls_creds_free(struct wm_tls_creds *c)
 {
-	if (!c)
+	if (!c || (c->refs > 1 && --c->refs))
 		return;
 	for (size_t i = 0; i < c->n_chain; i++)
 		free(c->chain[i].data);
@@ -391,7 +397,7 @@ static const br_x509_class anykey_vtable = {
 
 /* ----------------------------------------------------------- sessions */
 
-int wm_tls_new_server(struct wm_tls **out, const struct wm_tls_creds *creds)
+int wm_tls_new_server(struct wm_tls **out, struct wm_tls_creds *creds)
 {
 	struct wm_tls *t = calloc(1, sizeof(*t));
 	const br_rsa_private_key *rsa = br_skey_decoder_get_rsa(&creds->skey);
@@ -411,6 +417,8 @@ int wm_tls_new_server(struct wm_tls **out, const struct wm_tls_creds *creds)
 	br_ssl_engine_set_buffers_bidi(t->eng, t->iobuf, BR_SSL_BUFSIZE_INPUT,
 				       t->iobuf + BR_SSL_BUFSIZE_INPUT,
 				       BR_SSL_BUFSIZE_OUTPUT);
+	t->creds = creds;
+	creds->refs++;
 	if (!br_ssl_server_reset(&t->u.s)) {
 		wm_tls_free(t);
 		return -EIO;
@@ -446,6 +454,7 @@ void wm_tls_free(struct wm_tls *t)
 {
 	if (!t)
 		return;
+	wm_tls_creds_free(t->creds);
 	wm_memzero(t, sizeof(*t));
 	free(t);
 }

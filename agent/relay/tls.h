@@ -41,14 +41,17 @@ struct wm_tls;
  * with a message naming the file in err. */
 int wm_tls_creds_load(struct wm_tls_creds **out, const char *cert_path,
 		      const char *key_path, char *err, size_t errlen);
-/* Wipes the key and frees; NULL is fine. */
+/* Drops the caller's reference: the key is wiped and freed once no
+ * server connection made with it is left either; NULL is fine. */
 void wm_tls_creds_free(struct wm_tls_creds *c);
 /* "RSA" or "EC". */
 const char *wm_tls_creds_key_type(const struct wm_tls_creds *c);
 
-/* A server side for one accepted connection; creds must outlive it.
- * 0, -ENOMEM or -EIO (the engine could not seed its PRNG). */
-int wm_tls_new_server(struct wm_tls **out, const struct wm_tls_creds *creds);
+/* A server side for one accepted connection; it holds a reference to
+ * creds until wm_tls_free (so the caller may drop its own, as a reload
+ * does, while the connection lives). 0, -ENOMEM or -EIO (the engine
+ * could not seed its PRNG). */
+int wm_tls_new_server(struct wm_tls **out, struct wm_tls_creds *creds);
 /* A client side; server_name goes into SNI (NULL: none). */
 int wm_tls_new_client(struct wm_tls **out, const char *server_name);
 /* Frees (wiping the engine's keys); NULL is fine. Does not close fd. */

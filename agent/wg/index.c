@@ -119,6 +119,28 @@ int wm_index_add(struct wm_index *t, void *owner, struct wm_session *session,
 	return -EAGAIN;
 }
 
+int wm_index_insert(struct wm_index *t, uint32_t index, void *owner,
+		    struct wm_session *session)
+{
+	size_t i;
+
+	if (t->max && t->used >= t->max)
+		return -ENOSPC;
+	if (!t->max && (t->used + 1) * 2 > t->cap) {
+		int r = grow(t);
+		if (r < 0)
+			return r;
+	}
+	i = probe(t->slots, t->cap, index);
+	if (t->slots[i].used)
+		return -EEXIST;
+	t->slots[i] = (struct wm_index_entry){
+		.index = index, .used = true, .owner = owner, .session = session,
+	};
+	t->used++;
+	return 0;
+}
+
 void wm_index_update(struct wm_index *t, uint32_t index,
 		     struct wm_session *session)
 {

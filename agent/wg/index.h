@@ -52,6 +52,11 @@ void wm_index_free(struct wm_index *t);
  * or -ENOSPC, or -EAGAIN when 32 random draws were all taken. */
 int wm_index_add(struct wm_index *t, void *owner, struct wm_session *session,
 		 uint32_t *out);
+/* Maps a given index (one already agreed with a peer) to owner and
+ * session: how a table is rebuilt with its sessions kept. 0, -EEXIST or
+ * -ENOSPC. */
+int wm_index_insert(struct wm_index *t, uint32_t index, void *owner,
+		    struct wm_session *session);
 /* Remaps an existing index (a handshake's index becomes its session's;
  * a session moved to another slot). */
 void wm_index_update(struct wm_index *t, uint32_t index,

@@ -262,7 +262,7 @@ done
 for k in PrivateKey ListenPort Address MTU Relay RelayTCP RelayPublicKey STUN API APIListen \
 	APITokenFile APIAllowRemote SaveConfig FwMark PublicKey PresharedKey AllowedIPs Endpoint \
 	PersistentKeepalive Path TCPListen TLSCert TLSKey AllowedClients AllowedClientsFile \
-	ClientRate MaxClients; do
+	ClientRate MaxClients STUNAltPort PortMapping; do
 	has "$man_txt" "(^|[[:space:]])$k = " || man_missing+=("key $k")
 done
 for s in "[Interface]" "[Peer]" "[Relay]"; do hasF "$man_txt" "$s" || man_missing+=("$s"); done

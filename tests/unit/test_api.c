@@ -359,6 +359,9 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 	(*b)->tx_bytes = 5678;
 	(*b)->last_handshake_mono = 1;
 	(*b)->last_handshake_sec = 1700000000;
+	/* heard at 5 s, direct at 5.25 s: 250 ms to a direct path */
+	(*b)->first_heard_ns = 5000000000ULL;
+	(*b)->first_direct_ns = 5250000000ULL;
 }
 
 TEST(peer_render)
@@ -382,7 +385,7 @@ TEST(peer_render)
 			 "\"rx_bytes\":1234,\"tx_bytes\":5678,\"rtt_ms\":12,"
 			 "\"rtt_us\":11800,\"last_rx\":{\"direct\":"
 			 "\"2023-11-14T22:13:21.250Z\",\"relay\":null},"
-			 "\"persistent_keepalive\":25,\"time_to_direct_ms\":null}") == 0);
+			 "\"persistent_keepalive\":25,\"time_to_direct_ms\":250}") == 0);
 	if (strcmp(s, "") != 0 && check_case_failed)
 		fprintf(stderr, "  got %s\n", s);
 	free(s);

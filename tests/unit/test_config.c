@@ -699,6 +699,16 @@ TEST(relay_file)
 			  &msg));
 	CHECK(r.listen_port == 3478 && r.client_rate == 12500000 &&
 	      r.max_clients == 10000 && !r.tcp_listen[0] && !r.tls_cert[0]);
+	CHECK(r.max_conns_per_address == 8 && !r.metrics_listen[0]);
+	wm_relay_config_free(&r);
+	free(msg);
+
+	CHECK(parse_relay(&r, "relay.conf",
+			  "[Relay]\nPrivateKey = " PRIV_B "\nAllowedClients = " PUB_A
+			  "\nMaxConnsPerAddress = 0\nMetricsListen = [::1]:9478\n",
+			  &msg));
+	CHECK(r.max_conns_per_address == 0);
+	CHECK(!strcmp(r.metrics_listen, "[::1]:9478"));
 	wm_relay_config_free(&r);
 	free(msg);
 }
@@ -728,6 +738,14 @@ static const struct bad_case bad_relay[] = {
 	  "relay.conf:3: TCPListen: ", "'relay.example:443'" },
 	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nAddress = 10.0.0.1/24\n",
 	  "relay.conf:3: Address: ", "unknown key in [Relay]" },
+	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nMetricsListen = 192.0.2.1:9478\n",
+	  "relay.conf:3: MetricsListen: ", "not a loopback address" },
+	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nMetricsListen = 0.0.0.0:9478\n",
+	  "relay.conf:3: MetricsListen: ", "not a loopback address" },
+	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nMetricsListen = localhost:9478\n",
+	  "relay.conf:3: MetricsListen: ", "'localhost:9478'" },
+	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nMaxConnsPerAddress = 70000\n",
+	  "relay.conf:3: MaxConnsPerAddress: ", "'70000'" },
 	{ NULL, "[Relay]\n[Relay]\n", "relay.conf:2: ", "second [Relay]" },
 	{ NULL, "", "relay.conf: ", "no [Relay] section" },
 };

@@ -153,6 +153,29 @@ TEST(fixed_table_refuses_past_max)
 	CHECK(wm_index_init_fixed(&t, 0, clustered_random, NULL) == -EINVAL);
 }
 
+/* A given index (a table rebuilt with its sessions): found where it was
+ * put, never twice, and a fixed table's limit holds. */
+TEST(insert_given_index)
+{
+	struct wm_index t;
+	struct wm_session *s = (struct wm_session *)&t;
+	uint32_t idx;
+
+	rng_state = 5;
+	CHECK(wm_index_init_fixed(&t, 3, clustered_random, NULL) == 0);
+	CHECK(wm_index_insert(&t, 7, &t, s) == 0);
+	CHECK(wm_index_insert(&t, 7 + 1024, &t, NULL) == 0); /* same home */
+	CHECK(wm_index_insert(&t, 7, &t, NULL) == -EEXIST);
+	CHECK(wm_index_lookup(&t, 7) && wm_index_lookup(&t, 7)->session == s);
+	CHECK(wm_index_lookup(&t, 7 + 1024) &&
+	      !wm_index_lookup(&t, 7 + 1024)->session);
+	CHECK(wm_index_add(&t, &t, NULL, &idx) == 0 && idx != 7);
+	CHECK(wm_index_insert(&t, 9, &t, NULL) == -ENOSPC);
+	wm_index_remove(&t, 7);
+	CHECK(!wm_index_lookup(&t, 7) && wm_index_lookup(&t, 7 + 1024));
+	wm_index_free(&t);
+}
+
 TEST(random_failures)
 {
 	struct wm_index t;
@@ -188,6 +211,7 @@ int main(void)
 	RUN(growing_table_vs_model);
 	RUN(fixed_table_vs_model);
 	RUN(fixed_table_refuses_past_max);
+	RUN(insert_given_index);
 	RUN(random_failures);
 	RUN(system_random_indices);
 	return check_summary();

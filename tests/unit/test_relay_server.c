@@ -959,6 +959,72 @@ TEST(unknown_session_rate_limited_under_flood)
 	wm_relay_free(r);
 }
 
+/* SIGHUP's reload (wm_relay_reload): A stays allowed and keeps its session
+ * (same receiver index, replay state of its key), B is removed and
+ * dropped, C is added and connects; a smaller MaxClients drops the
+ * excess. */
+TEST(reload_keeps_allowed_sessions)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint8_t keys[2][32], old_init[512], nonce[8] = { 9 };
+	struct wm_relay_params p = {
+		.private_key = relay_priv, .allowed = (const uint8_t(*)[32])keys,
+		.n_allowed = 2,
+	};
+	struct wm_relay_frame f;
+	uint64_t now = 5 * NS;
+	size_t n, init_len;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	/* an initiation of A's, answered before the reload */
+	init_len = make_initiation(&A, old_init, now + NS);
+	memcpy(buf, old_init, init_len);
+	n_out = 0;
+	input(r, &A, buf, init_len, now + NS);
+	CHECK(n_out == 1 && take_response(&A, &outs[0], now + NS));
+	n = make_frame(&A, buf, 0, NULL, NULL, 0); /* confirms it */
+	input(r, &A, buf, n, now + NS);
+
+	memcpy(keys[0], C.local.public_key, 32);
+	memcpy(keys[1], A.local.public_key, 32);
+	n_out = 0;
+	CHECK(wm_relay_reload(r, &p) == 0);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 1);
+	/* A's session works as it was */
+	n = make_frame(&A, buf, WM_RELAY_PING, NULL, nonce, 8);
+	input(r, &A, buf, n, now + 2 * NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f) &&
+	      f.type == WM_RELAY_PONG);
+	/* its key remembers the last timestamp: the old initiation is a
+	 * replay */
+	memcpy(buf, old_init, init_len);
+	input(r, &A, buf, init_len, now + 3 * NS);
+	CHECK(drops(r, WM_RELAY_DROP_REPLAY) == 1);
+	/* B is gone: its session is unknown, and it is no destination */
+	n_out = 0;
+	n = make_frame(&B, buf, 0, NULL, NULL, 0);
+	input(r, &B, buf, n, now + 3 * NS);
+	CHECK(counters(r).unknown_session_sent == 1);
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_SEND, B.local.public_key, nonce, 8);
+	input(r, &A, buf, n, now + 3 * NS);
+	CHECK(drops(r, WM_RELAY_DROP_DST_UNKNOWN) == 1);
+	/* C, added, connects, and A reaches it */
+	CHECK(connect_client(r, &C, now + 4 * NS));
+	n_out = 0;
+	n = make_frame(&A, buf, WM_RELAY_SEND, C.local.public_key, nonce, 8);
+	input(r, &A, buf, n, now + 4 * NS);
+	CHECK(n_out == 1 && open_frame(&C, &outs[0], &f) &&
+	      f.type == WM_RELAY_RECV);
+	/* MaxClients 1: one of the two connected clients is dropped */
+	p.max_clients = 1;
+	CHECK(wm_relay_reload(r, &p) == 0);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 1);
+	wm_relay_free(r);
+}
+
 int main(void)
 {
 	setup();
@@ -982,5 +1048,6 @@ int main(void)
 	RUN(unknown_session_answered_once_to_source);
 	RUN(unknown_session_on_connection);
 	RUN(unknown_session_rate_limited_under_flood);
+	RUN(reload_keeps_allowed_sessions);
 	return check_summary();
 }

@@ -138,7 +138,9 @@ static bool transfer(struct wm_tls *a, int afd, struct wm_tls *b, int bfd,
 	return recvd == len && memcmp(data, got, len) == 0;
 }
 
-static void session(const char *crt, const char *key)
+/* drop_creds: the loader's reference goes right after the server side
+ * is made, as a reload (SIGHUP) does; the connection keeps its own. */
+static void session(const char *crt, const char *key, bool drop_creds)
 {
 	static uint8_t data[100000], got[100000];
 	struct wm_tls_creds *creds;
@@ -154,6 +156,10 @@ static void session(const char *crt, const char *key)
 	nonblock(fds[1]);
 	CHECK(wm_tls_new_client(&cl, "relay.example.net") == 0);
 	CHECK(wm_tls_new_server(&sv, creds) == 0);
+	if (drop_creds) {
+		wm_tls_creds_free(creds);
+		creds = NULL;
+	}
 	/* nothing can be written before the handshake */
 	CHECK(!wm_tls_established(cl));
 	CHECK(wm_tls_write(cl, fds[0], "x", 1) == 0);
@@ -183,12 +189,17 @@ static void session(const char *crt, const char *key)
 
 TEST(session_ec)
 {
-	session("ec.crt", "ec.key");
+	session("ec.crt", "ec.key", false);
+}
+
+TEST(session_outlives_its_creds)
+{
+	session("ec.crt", "ec.key", true);
 }
 
 TEST(session_rsa)
 {
-	session("rsa.crt", "rsa_pkcs1.key");
+	session("rsa.crt", "rsa_pkcs1.key", false);
 }
 
 TEST(client_against_garbage_fails)
@@ -242,6 +253,7 @@ int main(void)
 	RUN(creds_errors);
 	RUN(session_ec);
 	RUN(session_rsa);
+	RUN(session_outlives_its_creds);
 	RUN(client_against_garbage_fails);
 	RUN(peer_eof_is_epipe);
 	remove_files();
