@@ -9,7 +9,7 @@ TOP=$PWD
 BUILD_DEPS="build-essential pkg-config libbearssl-dev libsodium-dev libssl-dev libmicrohttpd-dev
 libnl-3-dev libnl-route-3-dev libjansson-dev libcurl4-openssl-dev libnatpmp-dev
 libminiupnpc-dev"
-TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump
+TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump faketime
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
 libclang-rt-14-dev python3-cryptography stun-client miniupnpd-nftables natpmpc miniupnpc

@@ -4,6 +4,7 @@
 #include "agent/names.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
+#include "agent/privileges.h"
 #include "agent/sdnotify.h"
 #include "agent/send.h"
 #include "agent/tick.h"
@@ -13,6 +14,7 @@
 #include "crypto/encoding.h"
 #include "crypto/random.h"
 #include "api/saveconfig.h"
+#include "crypto/ct.h"
 #include "api/server.h"
 #include "netif/gso.h"
 #include "netif/tun.h"
@@ -370,7 +372,8 @@ static int start_portmap(struct wm_agent *a)
 
 	if (a->cfg.port_mapping_off)
 		return 0;
-	r = wm_portmap_new(&a->portmap, a->dev.listen_port);
+	r = wm_portmap_new(&a->portmap, a->dev.listen_port,
+			   wm_privileges_drop_thread);
 	if (r < 0) {
 		fprintf(stderr, "%s: port mapping: %s\n", a->cfg.ifname,
 			strerror(-r));
@@ -493,15 +496,24 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	/* The stack copy holds the private key and the peers' PSK pointers:
+	 * a->cfg owns them now. */
+	wm_memzero(&cfg, sizeof(cfg));
 	peers_changed(a);
 	fprintf(stderr, "%s: reloaded, %zu peers\n", a->config_path,
 		a->dev.peer_count);
 	return r;
 }
 
+/* The port is pinned from now on: SaveConfig writes it (saveconfig.h). */
 static int uapi_set_port(void *ctx, uint16_t port)
 {
-	return set_listen_port(ctx, port);
+	struct wm_agent *a = ctx;
+	int r = set_listen_port(a, port);
+
+	if (r == 0 && port)
+		a->cfg.listen_port = port;
+	return r;
 }
 
 /* Applied to the open socket at once; a later rebind reads dev->fwmark. */
@@ -514,6 +526,7 @@ static int uapi_set_fwmark(void *ctx, uint32_t mark)
 		       sizeof(mark)) < 0)
 		return -errno;
 	a->dev.fwmark = mark;
+	a->cfg.fwmark = mark; /* running: a reload of a saved file agrees */
 	return 0;
 }
 
@@ -599,6 +612,9 @@ static int start(struct wm_agent *a)
 	r = wm_device_init(&a->dev, a->cfg.ifname);
 	if (r < 0)
 		return r;
+	/* Behave as agents before disco version 2 did (interop tests). */
+	a->dev.disco_v1_only = getenv("WIREMESH_DISCO_V1") &&
+			       strcmp(getenv("WIREMESH_DISCO_V1"), "1") == 0;
 	/* With a relay, leave room for its framing (relay/proto.h); plain
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
@@ -729,6 +745,21 @@ static void stop(struct wm_agent *a)
 	wm_tun_writer_free(&a->tun_out);
 }
 
+/* Everything is open: keep CAP_NET_ADMIN only (privileges.h). A process
+ * that cannot lower its own capabilities does not run with them. */
+static int drop_privileges(struct wm_agent *a)
+{
+	int r = wm_privileges_drop();
+
+	if (r == 0)
+		fprintf(stderr, "%s: capabilities dropped: CAP_NET_ADMIN only\n",
+			a->dev.ifname);
+	else if (r < 0)
+		fprintf(stderr, "%s: cannot drop capabilities: %s\n",
+			a->dev.ifname, strerror(-r));
+	return r < 0 ? r : 0;
+}
+
 int wm_cmd_agent(int argc, char **argv)
 {
 	struct wm_agent *a;
@@ -760,6 +791,8 @@ int wm_cmd_agent(int argc, char **argv)
 		return 0;
 	}
 	r = start(a);
+	if (r == 0)
+		r = drop_privileges(a);
 	if (r == 0) {
 		fprintf(stderr, "%s: up, listening on UDP %u, %zu peers\n",
 			a->dev.ifname, a->dev.listen_port, a->dev.peer_count);

@@ -245,7 +245,7 @@ static FILE *open_file(struct wm_ini *ini, const char *path)
 bool wm_ini_read_file(struct wm_ini *ini, const struct wm_ini_ops *ops,
 		      void *arg, bool secret)
 {
-	char line[WM_CONFIG_LINE_MAX + 2];
+	char line[WM_CONFIG_LINE_MAX + 2], iobuf[4096];
 	unsigned lineno = 0;
 	struct stat st;
 	size_t len;
@@ -256,6 +256,9 @@ bool wm_ini_read_file(struct wm_ini *ini, const struct wm_ini_ops *ops,
 	f = open_file(ini, ini->path);
 	if (!f)
 		return false;
+	/* stdio's own buffer would be freed unwiped with the private key in
+	 * it: read through ours, wiped below. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	if (secret && ini->err && fstat(fileno(f), &st) == 0 &&
 	    (st.st_mode & S_IROTH))
 		fprintf(ini->err, "%s: warning: readable by every user, and it "
@@ -270,6 +273,7 @@ bool wm_ini_read_file(struct wm_ini *ini, const struct wm_ini_ops *ops,
 	}
 	wm_memzero(line, sizeof(line));
 	fclose(f);
+	wm_memzero(iobuf, sizeof(iobuf));
 	return ok;
 }
 

@@ -46,6 +46,11 @@ struct wm_device_stats {
 	uint64_t cookie_replies_sent;
 	uint64_t handshakes_completed;
 	uint64_t disco_rx, disco_tx, disco_dropped;
+	uint64_t disco_v1_rx;      /* authentic disco in the old format */
+	uint64_t disco_clock_skew; /* from a peer whose clock is off ours */
+	uint64_t disco_unknown_id; /* version 2 naming no peer around our
+				    * epoch: a stranger, or a peer whose
+				    * clock is over an hour off */
 };
 
 struct wm_relay_client;
@@ -90,6 +95,11 @@ struct wm_device {
 	 * and STUN-reflexive ones, with the listen port. */
 	union wm_sockaddr local_cands[WM_DISCO_MAX_CANDIDATES];
 	size_t n_local_cands;
+	/* The last disco counter sent (version 2: strictly increasing);
+	 * disco_v1_only speaks only version 1, as agents before it did
+	 * (WIREMESH_DISCO_V1=1, for interoperability tests). */
+	uint64_t disco_ctr;
+	bool disco_v1_only;
 
 	struct wm_device_stats stats;
 	struct wm_event_queue events;

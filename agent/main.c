@@ -6,6 +6,7 @@
 #include "agent/relay/server.h"
 #include "api/cli.h"
 #include "api/curl_dl.h"
+#include "api/json_wipe.h"
 #include "agent/version.h"
 #include "crypto/aead.h"
 #include "crypto/x25519.h"
@@ -108,6 +109,8 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Before any JSON exists: API bodies carry preshared keys. */
+	wm_json_wipe_on_free();
 	if (argc < 2) {
 		cmd_help(argc, argv);
 		return 2;

@@ -6,7 +6,10 @@
 #include "agent/nat/discovery.h"
 #include "agent/relay/client.h"
 #include "agent/wg/clock.h"
+#include "crypto/encoding.h"
 #include "crypto/random.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -16,9 +19,38 @@ static bool peer_key(struct wm_device *dev, struct wm_peer *p)
 		if (!dev->has_private_key)
 			return false;
 		wm_disco_key(p->disco.key, p->noise.precomputed_ss);
+		wm_disco_id_key(p->disco.id_key, p->noise.precomputed_ss);
+		p->disco.have_ids = false;
 		p->disco.have_key = true;
 	}
 	return true;
+}
+
+static const char *short_key(char out[12], const struct wm_peer *p)
+{
+	char b64[WM_KEY_B64_LEN + 1];
+
+	wm_key_to_base64(b64, p->public_key);
+	snprintf(out, 12, "%.8s…", b64);
+	return out;
+}
+
+/* The peer a version 2 message names by its pair id: the ids of every
+ * peer around our epoch (computed once an epoch). A linear scan: disco
+ * is rare next to data, and ids are public, so no constant time. */
+static struct wm_peer *peer_by_id(struct wm_device *dev, const uint8_t *id,
+				  int64_t wall_s)
+{
+	int64_t epoch = wm_disco_epoch(wall_s);
+
+	for (struct wm_peer *p = dev->peers; p; p = p->next) {
+		if (!peer_key(dev, p))
+			return NULL;
+		wm_discovery_ids(&p->disco, p->public_key, epoch);
+		if (wm_discovery_has_id(&p->disco, id))
+			return p;
+	}
+	return NULL;
 }
 
 static void view_of(struct wm_device *dev, const struct wm_peer *p,
@@ -37,14 +69,26 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 			struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
-	uint8_t buf[WM_DISCO_MAX], nonce[24];
+	uint8_t buf[WM_DISCO_MAX], nonce[24], id[WM_DISCO_ID];
 	struct timespec wall = wm_wall_now();
+	uint64_t ctr;
 	size_t n;
 
 	if (!peer_key(dev, p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
 		return false;
-	msg->sent_at = wall.tv_sec;
-	n = wm_disco_seal(buf, msg, dev->local.public_key, p->disco.key, nonce);
+	if (p->disco.speaks_v1 || dev->disco_v1_only) {
+		/* It reads only the old format: our key goes in clear. */
+		msg->sent_at = wall.tv_sec;
+		n = wm_disco_seal(buf, msg, dev->local.public_key,
+				  p->disco.key, nonce);
+	} else {
+		ctr = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+		dev->disco_ctr = ctr > dev->disco_ctr ? ctr : dev->disco_ctr + 1;
+		msg->sent_at = (int64_t)dev->disco_ctr;
+		wm_disco_pair_id(id, p->disco.id_key, dev->local.public_key,
+				 wm_disco_epoch(wall.tv_sec));
+		n = wm_disco_seal_v2(buf, msg, id, p->disco.key, nonce);
+	}
 	if (!n)
 		return false;
 	if (to->sa.sa_family != AF_UNSPEC
@@ -70,6 +114,63 @@ static void act(struct wm_device *dev, struct wm_peer *p,
 		wm_peer_path_update(dev, p, now);
 }
 
+/* Which peer sent buf, by its key (version 1) or pair id (version 2);
+ * relayed ones (src NULL) only from the peer the relay named. */
+static struct wm_peer *sender_of(struct wm_device *dev, const uint8_t *buf,
+				 size_t len, const union wm_sockaddr *src,
+				 struct wm_peer *from, int64_t wall_s)
+{
+	struct wm_peer *p = NULL;
+
+	if (!wm_disco_is_disco(buf, len))
+		return NULL;
+	if (wm_disco_version(buf) == 1 && len >= WM_DISCO_HDR)
+		p = wm_device_find_peer(dev, wm_disco_sender(buf));
+	else if (wm_disco_version(buf) == 2 && len >= WM_DISCO_HDR_V2 &&
+		 !dev->disco_v1_only &&
+		 !(p = peer_by_id(dev, wm_disco_id(buf), wall_s)))
+		dev->stats.disco_unknown_id++;
+	if (!p || (!src && p != from) || !peer_key(dev, p))
+		return NULL;
+	return p;
+}
+
+/* The version the peer speaks follows its last authentic message; the
+ * old one is counted and logged once per peer, and so is a clock that
+ * is off ours (harmless to version 2, fatal to version 1's check). */
+static void note_version(struct wm_device *dev, struct wm_peer *p,
+			 const struct wm_disco_msg *msg, int64_t wall_s)
+{
+	char k[12];
+	int64_t skew;
+
+	if (msg->version == 1) {
+		dev->stats.disco_v1_rx++;
+		p->disco.speaks_v1 = true;
+		if (!p->disco.told_v1 && !dev->disco_v1_only) {
+			p->disco.told_v1 = true;
+			fprintf(stderr, "%s: peer %s speaks disco version 1 (an "
+					"older wiremesh): answering in it, which "
+					"shows both static keys on the wire\n",
+				dev->ifname, short_key(k, p));
+		}
+		return;
+	}
+	p->disco.speaks_v1 = false;
+	skew = wall_s - (int64_t)((uint64_t)msg->sent_at / 1000000000u);
+	if (skew <= WM_DISCO_MAX_SKEW_S && skew >= -WM_DISCO_MAX_SKEW_S)
+		return;
+	dev->stats.disco_clock_skew++;
+	if (!p->disco.told_skew) {
+		p->disco.told_skew = true;
+		fprintf(stderr, "%s: peer %s: its clock is %lld s %s ours "
+				"(discovery copes with it; check NTP)\n",
+			dev->ifname, short_key(k, p),
+			(long long)(skew < 0 ? -skew : skew),
+			skew < 0 ? "ahead of" : "behind");
+	}
+}
+
 void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 			   size_t len, const union wm_sockaddr *src,
 			   struct wm_peer *from, uint64_t now)
@@ -78,33 +179,40 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	struct wm_disco_view v;
 	struct wm_disco_out out;
 	struct wm_disco_msg msg;
+	enum wm_disco_result r;
 	struct wm_peer *p;
+	char k[12];
 
-	if (len < WM_DISCO_HDR ||
-	    !(p = wm_device_find_peer(dev, wm_disco_sender(buf))) ||
-	    (!src && p != from) || !peer_key(dev, p) ||
-	    wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec) != WM_DISCO_OK) {
+	p = sender_of(dev, buf, len, src, from, wall.tv_sec);
+	if (!p) {
+		dev->stats.disco_dropped++;
+		return;
+	}
+	r = wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec);
+	if (r == WM_DISCO_STALE) {
+		/* Authentic but outside version 1's clock window: a replay, or
+		 * an older agent whose clock is off ours. */
+		dev->stats.disco_clock_skew++;
+		if (!p->disco.told_skew) {
+			p->disco.told_skew = true;
+			fprintf(stderr, "%s: peer %s: disco version 1 message "
+					"%lld s from our clock, refused (its clock "
+					"is off, or a replay; check NTP)\n",
+				dev->ifname, short_key(k, p),
+				(long long)(wall.tv_sec - msg.sent_at));
+		}
+	}
+	if (r != WM_DISCO_OK) {
 		dev->stats.disco_dropped++;
 		return;
 	}
 	view_of(dev, p, now, &v);
-	/* An answer to `wiremesh ping` is timed there, and is no business of
-	 * discovery's (its txid is none of discovery's). */
-	if (msg.type == WM_DISCO_PONG &&
-	    wm_peer_ping_pong(dev, p, &msg, src, now)) {
-		dev->stats.disco_rx++;
-		if (!src)
-			p->rx_relay_ns = now;
-		else if (wm_sockaddr_equal(src, &p->endpoint))
-			p->rx_direct_ns = now;
-		return;
-	}
-	if (!wm_discovery_receive(&p->disco, &v, &msg,
-				  buf + WM_DISCO_MAGIC_LEN + WM_KEY_SIZE, src,
-				  now, &out)) {
+	if (!wm_discovery_receive(&p->disco, &v, &msg, wm_disco_nonce(buf),
+				  src, now, &out)) {
 		dev->stats.disco_dropped++;
 		return;
 	}
+	note_version(dev, p, &msg, wall.tv_sec);
 	dev->stats.disco_rx++;
 	wm_peer_path_alive(p, now);
 	/* For last_rx: authentic, from that endpoint or through the relay. */
@@ -112,6 +220,10 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		p->rx_relay_ns = now;
 	else if (wm_sockaddr_equal(src, &p->endpoint))
 		p->rx_direct_ns = now;
+	/* An answer to `wiremesh ping` is timed there (discovery passed it
+	 * by: the txid is none of its own). */
+	if (msg.type == WM_DISCO_PONG)
+		wm_peer_ping_pong(dev, p, &msg, src, now);
 	act(dev, p, &out, now);
 }
 

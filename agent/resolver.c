@@ -1,5 +1,6 @@
 /* See resolver.h. */
 #include "agent/resolver.h"
+#include "agent/privileges.h"
 #include "agent/wg/clock.h"
 
 #include <errno.h>
@@ -76,6 +77,10 @@ static void *worker(void *arg)
 	struct wm_resolver *r = arg;
 	char text[TEXT_MAX];
 
+	/* It parses what name servers send: with no capability at all
+	 * (privileges.h; the loop's thread keeps its own). Best effort: a
+	 * thread that cannot lower them had none to lose. */
+	(void)wm_privileges_drop_thread();
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		union wm_sockaddr addr;

@@ -177,10 +177,20 @@ wm_mhd_result wm_events_start(struct wm_events *h, struct MHD_Connection *conn)
 char *wm_events_format(uint64_t id, const char *type, const json_t *data)
 {
 	json_t *empty = data ? NULL : json_object();
-	char *json, *out = NULL;
+	const json_t *j = data ? data : empty;
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	size_t n = json_dumpb(j, NULL, 0, flags);
+	char *json = n ? malloc(n + 1) : NULL, *out = NULL;
 
-	/* Compact JSON never holds a raw newline, so one data: line does. */
-	json = json_dumps(data ? data : empty, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* Compact JSON never holds a raw newline, so one data: line does.
+	 * Dumped into our buffer: json_dumps' would need jansson's free
+	 * (json_wipe.h). */
+	if (json && json_dumpb(j, json, n, flags) == n)
+		json[n] = '\0';
+	else {
+		free(json);
+		json = NULL;
+	}
 	json_decref(empty);
 	if (!json)
 		return NULL;

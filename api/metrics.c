@@ -199,6 +199,26 @@ char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 	       "Cookie replies sent while under load.");
 	fprintf(f, "wiremesh_cookie_replies_sent_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.cookie_replies_sent);
+	family(f, "wiremesh_disco_received_total", "counter",
+	       "Authentic disco messages taken (either version).");
+	fprintf(f, "wiremesh_disco_received_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_rx);
+	family(f, "wiremesh_disco_v1_received_total", "counter",
+	       "Authentic disco messages in the old format (version 1, static "
+	       "key in clear) from peers running an older agent.");
+	fprintf(f, "wiremesh_disco_v1_received_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_v1_rx);
+	family(f, "wiremesh_disco_clock_skew_total", "counter",
+	       "Authentic disco messages from a peer whose clock is more than "
+	       "60 s off ours.");
+	fprintf(f, "wiremesh_disco_clock_skew_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_clock_skew);
+	family(f, "wiremesh_disco_unknown_id_total", "counter",
+	       "Disco version 2 messages whose pair id names no peer around our "
+	       "clock's hour (a stranger, or a peer whose clock is over an hour "
+	       "off).");
+	fprintf(f, "wiremesh_disco_unknown_id_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_unknown_id);
 	free(views);
 	if (ferror(f)) {
 		fclose(f);

@@ -3,8 +3,12 @@
  * the config file, so changes made at run time survive a restart.
  *
  * The file keeps everything outside its [Peer] sections as it is on disk
- * (the [Interface] section with its comments and wg-quick keys); the
- * [Peer] sections are regenerated from the device. An endpoint still
+ * (the [Interface] section with its comments and wg-quick keys), except
+ * the keys `wg set` changes at run time: PrivateKey, ListenPort (when
+ * pinned: by the file or by `wg set`, not a random pick) and FwMark are
+ * written with their running values, in place of the file's lines or
+ * after the [Interface] header. The [Peer] sections are regenerated from
+ * the device. An endpoint still
  * equal to the configured one keeps the text it was written with (a host
  * name stays a host name). The write is atomic: a temporary file in the
  * same directory (mode 0600, owner and group of the old file), fsync,

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -130,6 +131,22 @@ static int tcp_listen(const struct wm_config *cfg)
 	return fd;
 }
 
+/* Like a config holding a private key: the token grants the whole API,
+ * so a file others may read is worth a warning (not a refusal: the
+ * operator may have reasons, and the agent must still come up). */
+static void warn_if_open(const struct wm_api *api, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		fprintf(stderr, "%s: warning: APITokenFile %s is readable by "
+				"%s (mode %04o): it holds the API's bearer "
+				"token; chmod 600 it\n",
+			api->ctx.cfg->path, path,
+			st.st_mode & S_IROTH ? "every user" : "its group",
+			(unsigned)(st.st_mode & 07777));
+}
+
 /* The token file's contents with surrounding whitespace trimmed; one
  * token of visible ASCII, as a header can carry it. */
 static int read_token(struct wm_api *api, const char *path)
@@ -146,6 +163,7 @@ static int read_token(struct wm_api *api, const char *path)
 			path, strerror(-r));
 		return r == -ENOENT ? -EACCES : r;
 	}
+	warn_if_open(api, fd, path);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
@@ -337,9 +355,16 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 			char *b;
 			while (cap < r->len + n)
 				cap *= 2;
-			b = realloc(r->body, cap);
+			/* Not realloc: the old copy may hold a key, and
+			 * must be wiped before it is freed. */
+			b = malloc(cap);
 			if (!b)
 				return MHD_NO;
+			if (r->body) {
+				memcpy(b, r->body, r->len);
+				wm_memzero(r->body, r->cap);
+				free(r->body);
+			}
 			r->body = b;
 			r->cap = cap;
 		}
@@ -386,6 +411,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	unwait(&l->api->ctx, r);
 	if (r->cleanup)
 		r->cleanup(&l->api->ctx, r);
+	if (r->body)
+		wm_memzero(r->body, r->cap); /* it may hold a preshared key */
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

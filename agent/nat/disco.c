@@ -1,5 +1,6 @@
 /* See disco.h for the wire format. */
 #include "agent/nat/disco.h"
+#include "crypto/blake2s.h"
 #include "crypto/ct.h"
 #include "crypto/hkdf.h"
 #include "crypto/xchacha.h"
@@ -7,11 +8,18 @@
 #include <string.h>
 
 #define LABEL "wiremesh disco v1"
+#define ID_LABEL "wiremesh disco id v2"
 
 bool wm_disco_is_disco(const uint8_t *buf, size_t len)
 {
 	return len >= WM_DISCO_MAGIC_LEN &&
-	       memcmp(buf, WM_DISCO_MAGIC, WM_DISCO_MAGIC_LEN) == 0;
+	       memcmp(buf, WM_DISCO_MAGIC, WM_DISCO_MAGIC_LEN - 1) == 0 &&
+	       (buf[3] == 1 || buf[3] == 2);
+}
+
+int wm_disco_version(const uint8_t *buf)
+{
+	return buf[3];
 }
 
 const uint8_t *wm_disco_sender(const uint8_t *buf)
@@ -19,9 +27,48 @@ const uint8_t *wm_disco_sender(const uint8_t *buf)
 	return buf + WM_DISCO_MAGIC_LEN;
 }
 
+const uint8_t *wm_disco_id(const uint8_t *buf)
+{
+	return buf + WM_DISCO_MAGIC_LEN;
+}
+
+static size_t hdr_len(const uint8_t *buf)
+{
+	return wm_disco_version(buf) == 2 ? WM_DISCO_HDR_V2 : WM_DISCO_HDR;
+}
+
+const uint8_t *wm_disco_nonce(const uint8_t *buf)
+{
+	return buf + hdr_len(buf) - 24;
+}
+
 void wm_disco_key(uint8_t key[32], const uint8_t shared[32])
 {
 	wm_hmac_blake2s(key, shared, 32, LABEL, sizeof(LABEL) - 1);
+}
+
+void wm_disco_id_key(uint8_t id_key[32], const uint8_t shared[32])
+{
+	wm_hmac_blake2s(id_key, shared, 32, ID_LABEL, sizeof(ID_LABEL) - 1);
+}
+
+void wm_disco_pair_id(uint8_t id[WM_DISCO_ID], const uint8_t id_key[32],
+		      const uint8_t sender[WM_KEY_SIZE], int64_t epoch)
+{
+	uint8_t in[8 + WM_KEY_SIZE];
+	uint64_t e = (uint64_t)epoch;
+
+	for (int i = 0; i < 8; i++)
+		in[i] = (uint8_t)(e >> (56 - 8 * i));
+	memcpy(in + 8, sender, WM_KEY_SIZE);
+	wm_blake2s(id, WM_DISCO_ID, in, sizeof(in), id_key, 32);
+}
+
+int64_t wm_disco_epoch(int64_t wall_s)
+{
+	int64_t e = wall_s / WM_DISCO_EPOCH_S;
+
+	return wall_s < 0 && e * WM_DISCO_EPOCH_S != wall_s ? e - 1 : e;
 }
 
 /* False for an address that is neither IPv4 nor IPv6: the receiver would
@@ -143,24 +190,44 @@ size_t wm_disco_seal(uint8_t *out, const struct wm_disco_msg *msg,
 	return WM_DISCO_HDR + n + 16;
 }
 
+size_t wm_disco_seal_v2(uint8_t *out, const struct wm_disco_msg *msg,
+			const uint8_t id[WM_DISCO_ID], const uint8_t key[32],
+			const uint8_t nonce[24])
+{
+	size_t n = marshal(out + WM_DISCO_HDR_V2, msg);
+
+	if (!n)
+		return 0;
+	memcpy(out, WM_DISCO_MAGIC_V2, WM_DISCO_MAGIC_LEN);
+	memcpy(out + WM_DISCO_MAGIC_LEN, id, WM_DISCO_ID);
+	memcpy(out + WM_DISCO_MAGIC_LEN + WM_DISCO_ID, nonce, 24);
+	wm_xaead_seal(out + WM_DISCO_HDR_V2, out + WM_DISCO_HDR_V2, n, out,
+		      WM_DISCO_HDR_V2, nonce, key);
+	return WM_DISCO_HDR_V2 + n + 16;
+}
+
 enum wm_disco_result wm_disco_open(struct wm_disco_msg *msg,
 				   const uint8_t *buf, size_t len,
 				   const uint8_t key[32], int64_t now)
 {
 	uint8_t plain[WM_DISCO_MAX_PAYLOAD];
 	int64_t skew;
-	size_t n;
+	size_t n, hdr;
 
-	if (!wm_disco_is_disco(buf, len) || len < WM_DISCO_HDR + 16 + 9 ||
-	    len > WM_DISCO_MAX)
+	if (!wm_disco_is_disco(buf, len))
 		return WM_DISCO_MALFORMED;
-	n = len - WM_DISCO_HDR - 16;
-	if (!wm_xaead_open(plain, buf + WM_DISCO_HDR, len - WM_DISCO_HDR, buf,
-			   WM_DISCO_HDR, buf + WM_DISCO_MAGIC_LEN + WM_KEY_SIZE,
-			   key))
+	hdr = hdr_len(buf);
+	if (len < hdr + 16 + 9 || len > hdr + WM_DISCO_MAX_PAYLOAD + 16)
+		return WM_DISCO_MALFORMED;
+	n = len - hdr - 16;
+	if (!wm_xaead_open(plain, buf + hdr, len - hdr, buf, hdr,
+			   wm_disco_nonce(buf), key))
 		return WM_DISCO_BAD_AUTH;
 	if (!unmarshal(msg, plain, n))
 		return WM_DISCO_MALFORMED;
+	msg->version = wm_disco_version(buf);
+	if (msg->version == 2)
+		return WM_DISCO_OK;
 	/* sent_at is the sender's to choose: no overflow on any value. */
 	if (__builtin_sub_overflow(now, msg->sent_at, &skew) ||
 	    skew > WM_DISCO_MAX_SKEW_S || skew < -WM_DISCO_MAX_SKEW_S)

@@ -8,8 +8,33 @@
 #define SEC(x) ((uint64_t)(x) * 1000000000ULL)
 #define SEEN_KEEP SEC(3 * WM_DISCO_MAX_SKEW_S)
 
+void wm_discovery_ids(struct wm_disco_peer *d, const uint8_t peer_pub[32],
+		      int64_t epoch)
+{
+	if (d->have_ids && d->id_epoch == epoch)
+		return;
+	for (int i = 0; i < 3; i++)
+		wm_disco_pair_id(d->ids[i], d->id_key, peer_pub, epoch - 1 + i);
+	d->id_epoch = epoch;
+	d->have_ids = true;
+}
+
+bool wm_discovery_has_id(const struct wm_disco_peer *d,
+			 const uint8_t id[WM_DISCO_ID])
+{
+	if (!d->have_ids)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (memcmp(d->ids[i], id, WM_DISCO_ID) == 0)
+			return true;
+	return false;
+}
+
+/* The ring goes; every counter it held is now below the floor. */
 void wm_discovery_free(struct wm_disco_peer *d)
 {
+	if (d->ctr_high > d->ctr_floor)
+		d->ctr_floor = d->ctr_high;
 	free(d->seen);
 	d->seen = NULL;
 }
@@ -263,25 +288,38 @@ static void got_pong(struct wm_disco_peer *d, const struct wm_disco_view *v,
 }
 
 /* Each authentic message is taken once: its nonce is remembered for
- * longer than the clock check lets it live. Only authenticated messages
- * get here, so the ring cannot be flooded by strangers. */
-static bool replayed(struct wm_disco_peer *d, const uint8_t *nonce,
-		     uint64_t now)
+ * longer than the version 1 clock check lets it live, and a version 2
+ * counter is either in the ring or at most the floor (see
+ * struct wm_disco_seen), so no clock needs to agree with the peer's.
+ * Only authenticated messages get here, so the ring cannot be flooded by
+ * strangers. */
+static bool replayed(struct wm_disco_peer *d, const struct wm_disco_msg *msg,
+		     const uint8_t *nonce, uint64_t now)
 {
 	struct wm_disco_seen *s = d->seen;
-	uint64_t tag;
+	uint64_t tag, ctr = msg->version == 2 ? (uint64_t)msg->sent_at : 0;
 
+	if (msg->version == 2 && ctr <= d->ctr_floor)
+		return true;
 	/* Without memory for the nonce a replay could not be told: refuse. */
 	if (!s && !(s = d->seen = calloc(1, sizeof(*s))))
 		return true;
 	memcpy(&tag, nonce, sizeof(tag));
+	/* A sender never reuses a version 2 counter: its match alone is a
+	 * replay, however old; version 1 matches the nonce while live. */
 	for (size_t i = 0; i < WM_DISCO_SEEN; i++)
-		if (s->e[i].tag == tag && s->e[i].at &&
-		    wm_since(now, s->e[i].at) < SEEN_KEEP)
+		if (ctr ? s->e[i].ctr == ctr
+			: s->e[i].tag == tag && s->e[i].at && !s->e[i].ctr &&
+				  wm_since(now, s->e[i].at) < SEEN_KEEP)
 			return true;
+	if (s->e[s->next].ctr > d->ctr_floor)
+		d->ctr_floor = s->e[s->next].ctr;
 	s->e[s->next].tag = tag;
 	s->e[s->next].at = now ? now : 1;
+	s->e[s->next].ctr = ctr;
 	s->next = (s->next + 1) % WM_DISCO_SEEN;
+	if (ctr > d->ctr_high)
+		d->ctr_high = ctr;
 	return false;
 }
 
@@ -293,7 +331,7 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 	struct wm_disco_send *s;
 
 	clear_out(out);
-	if (replayed(d, nonce, now))
+	if (replayed(d, msg, nonce, now))
 		return false;
 	switch (msg->type) {
 	case WM_DISCO_PING:

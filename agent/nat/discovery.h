@@ -53,17 +53,32 @@ struct wm_candidate {
 };
 
 /* Nonces of disco messages already taken (replay protection), each
- * remembered for 3 * WM_DISCO_MAX_SKEW_S, longer than the clock check
- * lets a message live. */
+ * remembered for 3 * WM_DISCO_MAX_SKEW_S, longer than the version 1
+ * clock check lets a message live. A version 2 entry also holds the
+ * message's counter: when the entry goes (overwritten, or the ring
+ * freed), the peer's counter floor rises past it, so a message is either
+ * still here or below the floor (no clock involved). */
 struct wm_disco_seen {
-	struct { uint64_t tag, at; } e[WM_DISCO_SEEN];
+	struct { uint64_t tag, at, ctr; } e[WM_DISCO_SEEN];
 	unsigned next;
 };
 
 /* Discovery's memory of one peer. */
 struct wm_disco_peer {
 	uint8_t key[32]; /* the pair's disco key (disco.h) */
-	bool have_key;
+	uint8_t id_key[32]; /* the pair's id key (disco.h, version 2) */
+	bool have_key;   /* key and id_key */
+	/* The ids the peer sends under in epochs id_epoch - 1 .. + 1
+	 * (wm_discovery_ids); valid while have_ids. */
+	bool have_ids;
+	int64_t id_epoch;
+	uint8_t ids[3][WM_DISCO_ID];
+	/* Version 2 replay window: counters at or below the floor are
+	 * refused; high is the largest taken. */
+	uint64_t ctr_floor, ctr_high;
+	/* Its last authentic message was version 1 (an older agent): we
+	 * answer in version 1. told_*: logged once. */
+	bool speaks_v1, told_v1, told_skew;
 	/* Allocated by the first authentic message, freed by the tick once
 	 * every nonce in it has outlived its use: a peer that never sends
 	 * disco (or stopped long ago) costs no replay memory. */
@@ -112,6 +127,14 @@ struct wm_disco_out {
 				     * direct path is proven now */
 };
 
+/* Computes the ids peer_pub sends under around epoch (the receiver's)
+ * unless d holds them already. d->id_key must be set. */
+void wm_discovery_ids(struct wm_disco_peer *d, const uint8_t peer_pub[32],
+		      int64_t epoch);
+/* True when id is one of the ids wm_discovery_ids computed. */
+bool wm_discovery_has_id(const struct wm_disco_peer *d,
+			 const uint8_t id[WM_DISCO_ID]);
+
 /* Frees what discovery allocated for d (the peer is going away). */
 void wm_discovery_free(struct wm_disco_peer *d);
 /* Forget what was learnt (path mode changed); the key and the replay
@@ -128,9 +151,10 @@ void wm_discovery_add_candidate(struct wm_disco_peer *d,
 void wm_discovery_tick(struct wm_disco_peer *d, const struct wm_disco_view *v,
 		       uint64_t now_ns, struct wm_disco_out *out);
 /* An authenticated message from src (NULL: through the relay), whose
- * nonce (24 bytes) is checked against replays first. False when it was
- * replayed, or when there was no memory to remember its nonce (nothing
- * done either way). out is cleared first. */
+ * nonce (24 bytes) is checked against replays first, and in version 2
+ * its counter against the peer's floor. False when it was replayed, or
+ * when there was no memory to remember its nonce (nothing done either
+ * way). out is cleared first. */
 bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v,
 			  const struct wm_disco_msg *msg, const uint8_t *nonce,
 			  const union wm_sockaddr *src, uint64_t now_ns,

@@ -32,6 +32,7 @@ struct wm_portmap {
 	unsigned gen;    /* bumps when port changes */
 	struct wm_portmap_state st;
 	struct upnp_lease lease;
+	int (*thread_setup)(void);
 };
 
 const char *wm_portmap_method_name(enum wm_portmap_method m)
@@ -226,6 +227,8 @@ static void *worker(void *arg)
 	uint16_t mapped_port = 0;
 	unsigned attempts = 0;
 
+	if (pm->thread_setup)
+		(void)pm->thread_setup(); /* best effort, as the caller says */
 	pthread_mutex_lock(&pm->mu);
 	while (!pm->stop) {
 		uint16_t port = pm->port;
@@ -254,7 +257,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int wm_portmap_new(struct wm_portmap **out, uint16_t port)
+int wm_portmap_new(struct wm_portmap **out, uint16_t port,
+		   int (*thread_setup)(void))
 {
 	struct wm_portmap *pm = calloc(1, sizeof(*pm));
 	pthread_condattr_t ca;
@@ -265,6 +269,7 @@ int wm_portmap_new(struct wm_portmap **out, uint16_t port)
 	if (!pm)
 		return -ENOMEM;
 	pm->port = port;
+	pm->thread_setup = thread_setup;
 	pm->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (pm->wake_fd < 0) {
 		err = -errno;

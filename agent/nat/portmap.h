@@ -45,8 +45,11 @@ struct wm_portmap_state {
 
 struct wm_portmap;
 
-/* Starts asking for a mapping of UDP port. 0 or -errno. */
-int wm_portmap_new(struct wm_portmap **out, uint16_t port);
+/* Starts asking for a mapping of UDP port. The worker first calls
+ * thread_setup (NULL: none), the agent's way to leave it no capability:
+ * it parses what the gateway sends. 0 or -errno. */
+int wm_portmap_new(struct wm_portmap **out, uint16_t port,
+		   int (*thread_setup)(void));
 /* Deletes the mapping (bounded by the waits above) and stops. */
 void wm_portmap_free(struct wm_portmap *pm);
 /* The port moved (wg set listen-port): map the new one. */

@@ -306,7 +306,7 @@ for _ in range(300):
     junk = rnd(random.randint(0, 120))
     pkts.append(('stun', struct.pack('>HHI', typ, len(junk), 0x2112A442) + rnd(12) + junk))
 for _ in range(300):
-    pkts.append(('disco', b'WMD\x01' + rnd(random.randint(0, 200))))
+    pkts.append(('disco', b'WMD' + random.choice([b'\x01', b'\x02']) + rnd(random.randint(0, 200))))
 for _ in range(300):
     pkts.append(('relay', b'WMR\x01' + rnd(random.randint(0, 200))))
 random.shuffle(pkts)

@@ -21,6 +21,8 @@
 #     with allowed-ips + endpoint + preshared-key restores traffic
 #   - `wg showconf` round-trips through `wg setconf` (same text back, traffic
 #     still flows) and is a config the agent itself accepts (--check-config)
+#   - with SaveConfig = true, `wg set` of private-key, listen-port and fwmark
+#     is written to the file and the agent restarted from it has them
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pair.sh"
@@ -283,6 +285,35 @@ accepts() {
 	"$WM" agent --config "$f" --check-config
 }
 t_check "the agent accepts the showconf output as its config (--check-config)" accepts
+
+# ------------------------------------------------------------------ SaveConfig
+
+# A second agent with SaveConfig = true: `wg set` of the private key, the
+# listen port and the fwmark is written to its file and survives a restart.
+IS=${TAG}s PORT_S=51840 PORT_S2=51841 PID_main=$PID_a
+pair_key ks && pair_key ks2 || t_fail "keys for $IS"
+pair_wm_conf "$IS" ks $PORT_S "10.78.0.1/24" kb "10.78.0.2/32"
+sed -i 's/^\[Interface\]$/&\nSaveConfig = true/' "$LAB_TMP/$IS.conf"
+t_check "agent $IS (SaveConfig = true) up" pair_wm_start a "$IS"
+PID_s=$PID_a
+t_check "wg set $IS private-key listen-port fwmark" \
+	wg set "$IS" private-key "$LAB_TMP/ks2.key" listen-port $PORT_S2 fwmark 0x1234
+saved_iface() {
+	local f=$LAB_TMP/$IS.conf
+	grep -qx "PrivateKey = $(wm_priv ks2)" "$f" && grep -qx "ListenPort = $PORT_S2" "$f" &&
+		grep -qx "FwMark = 0x1234" "$f" && [ "$(grep -c '^PrivateKey' "$f")" = 1 ] &&
+		grep -qx "PublicKey = $(wm_pub kb)" "$f"
+}
+t_check "SaveConfig kept the running private key, port and fwmark" lab_wait_for 5 saved_iface
+sed 's/^\(PrivateKey\) = .*/\1 = (hidden)/' "$LAB_TMP/$IS.conf"
+lab_kill "$PID_s"
+t_check "agent $IS restarted from the saved file" pair_wm_start a "$IS"
+PID_s=$PID_a
+t_check "after restart: wg show public-key" expect public-key "$(wg show "$IS" public-key)" "$(wm_pub ks2)"
+t_check "after restart: wg show listen-port" expect listen-port "$(wg show "$IS" listen-port)" $PORT_S2
+t_check "after restart: wg show fwmark" expect fwmark "$(wg show "$IS" fwmark)" 0x1234
+lab_kill "$PID_s"
+PID_a=$PID_main
 
 t_check "agent still running at the end" pair_alive "$PID_a"
 t_check "wg show still answers at the end" pair_uapi_up "$IA"

@@ -9,6 +9,7 @@
 #include "api/events.h"
 #include "api/browser.h"
 #include "api/json.h"
+#include "api/json_wipe.h"
 #include "api/metrics.h"
 #include "api/peer_json.h"
 #include "api/routes.h"
@@ -645,6 +646,48 @@ TEST(saveconfig_text)
 	}
 	wm_device_free(&dev);
 
+	/* `wg set` changes of the private key, port and mark are written
+	 * in place of the file's lines, or after [Interface] when missing. */
+	{
+		struct wm_config run;
+		two_peers(&dev, &b, &c);
+		memset(&run, 0, sizeof(run));
+		wm_device_set_private_key(&dev, key(PSK));
+		dev.listen_port = 51999;
+		run.listen_port = 51999;
+		dev.fwmark = 0xca6c;
+		static const char head[] =
+			"# wm0, managed by hand\n"
+			"[Interface]\n"
+			"ListenPort = 51999\n"
+			"FwMark = 0xca6c\n"
+			/* PSK's bytes as a private key, clamped */
+			"PrivateKey = 0PNUtQaxx3DmFDeRqMEi62I7o31qir+YduzSJOqo+mE=\n"
+			"PostUp = echo up # kept as written\n";
+		t = wm_saveconfig_render(orig, &run, &dev);
+		CHECK(t && strncmp(t, head, sizeof(head) - 1) == 0);
+		CHECK(t && !strstr(t, PRIV_A));
+		if (t && check_case_failed)
+			fprintf(stderr, "  got:\n%s", t);
+		/* Saved again, each key stays once, where it now is. */
+		{
+			char *again = t ? wm_saveconfig_render(t, &run, &dev) : NULL;
+			CHECK(again && strcmp(again, t) == 0);
+			free(again);
+		}
+		free(t);
+		/* No private key (cleared by `wg set`), no pinned port, no
+		 * mark: the file's lines stay (a keyless file would not load). */
+		wm_device_clear_private_key(&dev);
+		dev.fwmark = 0;
+		run.listen_port = 0;
+		t = wm_saveconfig_render(orig, &run, &dev);
+		CHECK(t && strstr(t, "PrivateKey = " PRIV_A "\n") &&
+		      !strstr(t, "ListenPort") && !strstr(t, "FwMark"));
+		free(t);
+		wm_device_free(&dev);
+	}
+
 	/* And the written file loads back. */
 	{
 		struct wm_config back;
@@ -776,6 +819,109 @@ TEST(api_socket_rules)
 	rmdir(other);
 	snprintf(other, sizeof(other), "%s/run", dir);
 	rmdir(other);
+	rmdir(dir);
+	wm_loop_close(&loop);
+	wm_device_free(&dev);
+}
+
+/* jansson allocates through the wiping allocator once it is installed
+ * (as the agent's main does), and bodies with keys parse and free under
+ * it (ASan checks the size header's arithmetic). */
+TEST(json_wipe_allocator)
+{
+	json_malloc_t m0, m1;
+	json_free_t f0, f1;
+	json_t *j;
+	char *s;
+
+	json_get_alloc_funcs(&m0, &f0);
+	wm_json_wipe_on_free();
+	json_get_alloc_funcs(&m1, &f1);
+	CHECK(m1 != malloc && f1 != free && m1 && f1);
+	j = json_loads("{\"public_key\":\"" PUB_B "\",\"preshared_key\":\""
+		       PSK "\",\"big\":\"" PSK PSK PSK PSK PSK PSK "\"}", 0, NULL);
+	CHECK(j && strcmp(json_string_value(json_object_get(j, "preshared_key")),
+			  PSK) == 0);
+	s = json_dumps(j, JSON_COMPACT);
+	CHECK(s && strstr(s, PSK));
+	f1(s); /* jansson's dumps allocate with its allocator */
+	json_decref(j);
+	j = json_pack("{s:s}", "k", PSK);
+	json_decref(j);
+	json_set_alloc_funcs(m0, f0);
+}
+
+/* Runs wm_api_open with stderr going to a file; returns what it printed
+ * (static buffer) and the open's result in *r. */
+static const char *api_open_stderr(struct wm_api **api, struct wm_loop *loop,
+				   struct wm_device *dev, struct wm_config *cfg,
+				   int *r)
+{
+	static char out[2048];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!tmp || saved < 0)
+		return out;
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	*r = wm_api_open(api, loop, dev, cfg, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+	return out;
+}
+
+/* A token file readable by group or others is warned about (the agent
+ * still comes up); mode 0600 is not. */
+TEST(token_file_mode_warning)
+{
+	char dir[] = "/tmp/wmapitest.XXXXXX", tok[100];
+	struct wm_api *api = NULL;
+	struct wm_config cfg;
+	struct wm_device dev;
+	struct wm_loop loop;
+	const char *err;
+	FILE *f;
+	int r = -1;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.path, sizeof(cfg.path), "%s/wm0.conf", dir);
+	snprintf(cfg.api_socket, sizeof(cfg.api_socket), "%s/wm0.sock", dir);
+	snprintf(cfg.api_listen, sizeof(cfg.api_listen), "127.0.0.1:0");
+	snprintf(tok, sizeof(tok), "%s/api.token", dir);
+	snprintf(cfg.api_token_file, sizeof(cfg.api_token_file), "%s", tok);
+	f = fopen(tok, "w");
+	CHECK(f && fputs("s3cret-token\n", f) >= 0);
+	if (f)
+		fclose(f);
+	CHECK(wm_device_init(&dev, "wm0") == 0);
+	CHECK(wm_loop_init(&loop, 50) == 0);
+
+	static const mode_t modes[] = { 0644, 0640, 0604, 0600, 0400 };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		bool open = modes[i] & 044;
+		CHECK(chmod(tok, modes[i]) == 0);
+		err = api_open_stderr(&api, &loop, &dev, &cfg, &r);
+		CHECK(r == 0 && api);
+		CHECK(!!strstr(err, "warning: APITokenFile") == open);
+		CHECK(!open || strstr(err, tok));
+		if (check_case_failed)
+			fprintf(stderr, "  mode %04o: %s\n", (unsigned)modes[i], err);
+		wm_api_close(api);
+		api = NULL;
+	}
+	unlink(tok);
 	rmdir(dir);
 	wm_loop_close(&loop);
 	wm_device_free(&dev);
@@ -996,6 +1142,8 @@ int main(void)
 	RUN(saveconfig_text);
 	RUN(cli_helpers);
 	RUN(api_socket_rules);
+	RUN(token_file_mode_warning);
+	RUN(json_wipe_allocator);
 	RUN(openapi_matches_routes);
 	RUN(browser_host_and_origin);
 	RUN(browser_sessions);

@@ -39,9 +39,28 @@ static const char D_CALL_ME_MAYBE[] = /* 124 bytes */
 	"b86d1c7c101112131415161718191a1b1c1d1e1f202122232425262762e95ca6"
 	"997608cdac969d5c088b77670702867e81ceff7962e701c4454c5484f53f478e"
 	"53554dfb1c8ad7262e20ec947b9b1664dcc018a7d19c264146669a0f";
+static const char D2_ID_KEY[] = /* 32 bytes */
+	"abb8477310818adb31b39a13f2279cfdc170f5a98db128317a0be685ea6bd58e";
+static const char D2_ID[] = /* 16 bytes */
+	"f5c50787e6d53910272d695832995ab8";
+static const char D2_PING[] = /* 81 bytes */
+	"574d4402f5c50787e6d53910272d695832995ab8101112131415161718191a1b"
+	"1c1d1e1f202122232425262760fecb3a672edef1b9a4a8cc92797135373abf44"
+	"ba2c99ef482edce4c736007d17cfba0988";
+static const char D2_PONG[] = /* 100 bytes */
+	"574d4402f5c50787e6d53910272d695832995ab8101112131415161718191a1b"
+	"1c1d1e1f202122232425262763fecb3a672edef1b9a4a8cc92797135373abf44"
+	"baca3515a2e703c5454a9ee8d53e4a3653554dfb9d141f5774745ceff7b62c07"
+	"047b93e2";
+static const char D2_CALL_ME_MAYBE[] = /* 108 bytes */
+	"574d4402f5c50787e6d53910272d695832995ab8101112131415161718191a1b"
+	"1c1d1e1f202122232425262762fecb3a672edef1b9969d5c088b77670702867e"
+	"81ceff7962e701c4454c5484f53f478e53554dfb1c8ad7262e20ec940139c861"
+	"c7309a205b41489b68ba429d";
 
 /* The fixed inputs of disco.py. */
 #define SENT_AT 1700000000
+#define COUNTER (SENT_AT * 1000000000LL + 123456789)
 
 static uint8_t sender[32], key[32], nonce[24], txid[12];
 
@@ -431,6 +450,133 @@ TEST(stale_both_directions)
 	CHECK(open_at(buf, n, SENT_AT + 3600) == WM_DISCO_STALE);
 }
 
+/* Version 2: the id key and pair id as disco.py derives them; the id
+ * changes with the epoch and the direction. */
+TEST(v2_pair_id)
+{
+	uint8_t shared[32], idk[32], want[32], id[WM_DISCO_ID], id2[WM_DISCO_ID];
+	uint8_t resp[32], priv[32];
+	struct wm_noise_local lr;
+
+	init_fixed();
+	CHECK(unhex(shared, 32, D_SHARED) == 32);
+	wm_disco_id_key(idk, shared);
+	CHECK(unhex(want, 32, D2_ID_KEY) == 32);
+	CHECK_MEM(idk, want, 32);
+	CHECK(memcmp(idk, key, 32) != 0);
+	CHECK(wm_disco_epoch(SENT_AT) == SENT_AT / 3600);
+	wm_disco_pair_id(id, idk, sender, wm_disco_epoch(SENT_AT));
+	CHECK(unhex(want, 16, D2_ID) == 16);
+	CHECK_MEM(id, want, 16);
+	/* The whole hour has one id... */
+	wm_disco_pair_id(id2, idk, sender,
+			 wm_disco_epoch(SENT_AT / 3600 * 3600 + 3599));
+	CHECK_MEM(id2, id, 16);
+	/* ...the next hour another, and so does the other direction. */
+	wm_disco_pair_id(id2, idk, sender, wm_disco_epoch(SENT_AT + 3600));
+	CHECK(memcmp(id2, id, 16) != 0);
+	seq(priv, 32, 0x21);
+	wm_noise_local_init(&lr, priv);
+	memcpy(resp, lr.public_key, 32);
+	wm_disco_pair_id(id2, idk, resp, wm_disco_epoch(SENT_AT));
+	CHECK(memcmp(id2, id, 16) != 0);
+	/* Epochs floor toward minus infinity. */
+	CHECK(wm_disco_epoch(0) == 0 && wm_disco_epoch(3599) == 0);
+	CHECK(wm_disco_epoch(-1) == -1 && wm_disco_epoch(-3600) == -1);
+	CHECK(wm_disco_epoch(-3601) == -2);
+}
+
+static const char *const golden_v2[] = { D2_PING, D2_PONG, D2_CALL_ME_MAYBE };
+
+TEST(v2_golden)
+{
+	struct wm_disco_msg m[3] = { ping_msg(), pong_msg(), cmm_msg() }, got;
+	uint8_t id[16], out[WM_DISCO_MAX], want[WM_DISCO_MAX];
+	size_t n, wlen;
+
+	init_fixed();
+	CHECK(unhex(id, 16, D2_ID) == 16);
+	for (int i = 0; i < 3; i++) {
+		m[i].sent_at = COUNTER;
+		wlen = unhex(want, sizeof(want), golden_v2[i]);
+		n = wm_disco_seal_v2(out, &m[i], id, key, nonce);
+		CHECK(n == wlen && n == wlen);
+		CHECK_MEM(out, want, wlen);
+		CHECK(wm_disco_is_disco(want, wlen) && wm_disco_version(want) == 2);
+		CHECK_MEM(wm_disco_id(want), id, 16);
+		CHECK(wm_disco_nonce(want) == want + 4 + 16);
+		/* No clock check in version 2: any receiver clock opens it. */
+		CHECK(wm_disco_open(&got, want, wlen, key, 0) == WM_DISCO_OK);
+		CHECK(wm_disco_open(&got, want, wlen, key, INT64_MAX) == WM_DISCO_OK);
+		CHECK(got.version == 2 && got.type == m[i].type &&
+		      got.sent_at == COUNTER);
+		if (i < 2)
+			CHECK_MEM(got.txid, txid, 12);
+		if (i == 1)
+			CHECK(same_addr(&got.observed, &m[i].observed));
+		if (i == 2)
+			CHECK(got.n_candidates == 2 &&
+			      same_addr(&got.candidates[1], &m[i].candidates[1]));
+	}
+	CHECK(WM_DISCO_HDR_V2 + 9 + WM_DISCO_TXID + 16 == 81);
+	/* Version 1 still opens, and says so. */
+	wlen = unhex(want, sizeof(want), D_PING);
+	CHECK(wm_disco_open(&got, want, wlen, key, SENT_AT) == WM_DISCO_OK &&
+	      got.version == 1);
+}
+
+/* Neither agent's static key, nor any 8 bytes of either, appears in a
+ * version 2 message (it does in version 1: the reason for version 2). */
+TEST(v2_no_static_key_on_the_wire)
+{
+	uint8_t want[WM_DISCO_MAX], priv[32], keys[2][32];
+	struct wm_noise_local lr;
+	size_t wlen;
+
+	init_fixed();
+	memcpy(keys[0], sender, 32);
+	seq(priv, 32, 0x21);
+	wm_noise_local_init(&lr, priv);
+	memcpy(keys[1], lr.public_key, 32);
+	for (int i = 0; i < 3; i++) {
+		wlen = unhex(want, sizeof(want), golden_v2[i]);
+		for (int k = 0; k < 2; k++)
+			for (size_t off = 0; off + 8 <= 32; off++)
+				CHECK(!memmem(want, wlen, keys[k] + off, 8));
+	}
+	wlen = unhex(want, sizeof(want), D_PING);
+	CHECK(memmem(want, wlen, sender, 32) != NULL);
+}
+
+TEST(v2_bitflip_and_truncation)
+{
+	uint8_t buf[WM_DISCO_MAX + 1];
+
+	init_fixed();
+	for (int i = 0; i < 3; i++) {
+		size_t n;
+
+		sweep(golden_v2[i]);
+		n = unhex(buf, sizeof(buf), golden_v2[i]);
+		for (size_t len = 0; len < n; len++)
+			CHECK(open_at(buf, len, SENT_AT) != WM_DISCO_OK);
+		buf[n] = 0;
+		CHECK(open_at(buf, n + 1, SENT_AT) == WM_DISCO_BAD_AUTH);
+	}
+	/* The version byte is in the AD: a version 2 message relabelled
+	 * version 1 (or the reverse) does not open. */
+	{
+		size_t n = unhex(buf, sizeof(buf), D_PING);
+		buf[3] = 2;
+		CHECK(open_at(buf, n, SENT_AT) == WM_DISCO_BAD_AUTH);
+		n = unhex(buf, sizeof(buf), D2_CALL_ME_MAYBE);
+		buf[3] = 1;
+		CHECK(open_at(buf, n, SENT_AT) != WM_DISCO_OK);
+		buf[3] = 3;
+		CHECK(open_at(buf, n, SENT_AT) == WM_DISCO_MALFORMED);
+	}
+}
+
 TEST(truncated_and_extended)
 {
 	static const char *const golden[] = { D_PING, D_PONG, D_CALL_ME_MAYBE };
@@ -628,6 +774,10 @@ TEST(extreme_clock_is_stale)
 int main(void)
 {
 	RUN(disco_key_derivation);
+	RUN(v2_pair_id);
+	RUN(v2_golden);
+	RUN(v2_no_static_key_on_the_wire);
+	RUN(v2_bitflip_and_truncation);
 	RUN(golden_ping);
 	RUN(golden_pong);
 	RUN(golden_call_me_maybe);

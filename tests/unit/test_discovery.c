@@ -926,6 +926,67 @@ TEST(replay_memory_only_while_needed)
 	fx_done(&f);
 }
 
+/* Version 2: replays are told by the sender's counter, never by our
+ * clock. A peer whose clock is days off ours is heard; each message is
+ * taken once, on the wire or replayed hours later (after the replay
+ * memory is gone, and after 256 newer ones pushed it out); a message
+ * reordered behind newer ones is still taken while remembered. */
+TEST(v2_replay_window_needs_no_clock)
+{
+	struct wm_disco_msg m = { .type = WM_DISCO_PING, .version = 2 };
+	union wm_sockaddr src = A("203.0.113.5:33000");
+	uint64_t keep = S(3 * WM_DISCO_MAX_SKEW_S);
+	/* The peer's counter: its wall clock in nanoseconds, decades away
+	 * from our virtual clock (t0 = 1000 s). */
+	const int64_t c0 = (int64_t)S(1700000000);
+	uint8_t n1[24] = { 1 }, n2[24] = { 2 }, n3[24] = { 3 }, nb[24] = { 9 };
+	struct fx f;
+
+	fx_init(&f, WM_PATH_AUTO);
+	m.sent_at = c0;
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, n1, &src, t0, &f.out));
+	CHECK(f.out.n_send == 1);
+	/* The same message again: refused, now and long after. */
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, n1, &src, t0 + S(1), &f.out));
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, n1, &src, t0 + keep + S(1),
+				    &f.out));
+	/* Its counter under another nonce (a forged one cannot be made,
+	 * but a resend is the same message): refused too. */
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, n2, &src, t0 + S(2), &f.out));
+	/* Newer, then an older one that arrived late: both taken. */
+	m.sent_at = c0 + (int64_t)S(5);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, n2, &src, t0 + S(5), &f.out));
+	m.sent_at = c0 + (int64_t)S(3);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, n3, &src, t0 + S(5), &f.out));
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, n3, &src, t0 + S(6), &f.out));
+	/* Quiet for long: the tick frees the replay memory, the floor rises
+	 * to the newest counter, and an hour later every old message is
+	 * still refused (no clock decided it). */
+	tick(&f, t0 + S(5) + keep);
+	CHECK(f.d.seen == NULL);
+	for (int i = 0; i <= 5; i++) {
+		m.sent_at = c0 + (int64_t)S(i);
+		CHECK(!wm_discovery_receive(&f.d, &f.v, &m, nb, &src,
+					    t0 + S(3600), &f.out));
+	}
+	/* The peer goes on (its clock still far off): heard. */
+	m.sent_at = c0 + (int64_t)S(3600);
+	CHECK(wm_discovery_receive(&f.d, &f.v, &m, nb, &src, t0 + S(3600), &f.out));
+	/* 256 newer messages push an old one out of the ring: the floor
+	 * rises past it, so its replay is refused all the same. */
+	for (int i = 1; i <= WM_DISCO_SEEN; i++) {
+		uint8_t n[24] = { 0x55 };
+		memcpy(n + 1, &i, sizeof(i));
+		m.sent_at = c0 + (int64_t)S(3600) + i;
+		CHECK(wm_discovery_receive(&f.d, &f.v, &m, n, &src,
+					   t0 + S(3601), &f.out));
+	}
+	m.sent_at = c0 + (int64_t)S(3600);
+	CHECK(!wm_discovery_receive(&f.d, &f.v, &m, nb, &src, t0 + S(3602), &f.out));
+	CHECK(f.d.ctr_floor >= (uint64_t)c0 + S(3600));
+	fx_done(&f);
+}
+
 /* ---- heartbeat ---- */
 
 TEST(heartbeat_while_direct)
@@ -1017,6 +1078,7 @@ int main(void)
 	RUN(call_me_maybe_ignored_in_relay_mode);
 	RUN(replayed_nonce_refused);
 	RUN(replay_memory_only_while_needed);
+	RUN(v2_replay_window_needs_no_clock);
 	RUN(heartbeat_while_direct);
 	RUN(reset_forgets_but_keeps_replay_memory);
 	return check_summary();

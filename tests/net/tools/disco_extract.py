@@ -1,4 +1,5 @@
-# print hex of the last disco PING (97 bytes UDP payload) from SRC to DST in a pcap
+# print hex of the last disco PING (UDP payload of 97 bytes in version 1, 81 in
+# version 2) from SRC to DST in a pcap
 import struct, sys
 f = open(sys.argv[1], 'rb'); src, dst = sys.argv[2], sys.argv[3]
 hdr = f.read(24); linktype = struct.unpack('<I', hdr[20:24])[0]
@@ -14,6 +15,6 @@ while True:
     ihl = (ip[0] & 15) * 4
     s = '.'.join(map(str, ip[12:16])); d = '.'.join(map(str, ip[16:20]))
     udp = ip[ihl:]; payload = udp[8:]
-    if s == src and d == dst and payload[:4] == b'WMD\x01' and len(payload) == 97:
+    if s == src and d == dst and (payload[:4], len(payload)) in ((b'WMD\x01', 97), (b'WMD\x02', 81)):
         last = payload
 print(last.hex() if last else "")

@@ -15,7 +15,7 @@ while time.time() < end:
     r, _, _ = select.select([s], [], [], 0.5)
     if not r: continue
     data, src = s.recvfrom(65535)
-    disco = data[:4] == b"WMD\x01"
+    disco = data[:4] in (b"WMD\x01", b"WMD\x02")
     if not disco and mode == "blackhole":
         fwd["other"] += 1
         continue
