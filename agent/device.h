@@ -53,7 +53,7 @@ struct wm_device_stats {
 				    * clock is over an hour off */
 };
 
-struct wm_relay_client;
+struct wm_relays;
 struct wm_stun_client;
 struct wm_tun_writer;
 struct wm_ping_set;
@@ -81,7 +81,7 @@ struct wm_device {
 				 * wm_device_batch_sends() was called */
 	int tun_fd;
 	struct wm_tun_writer *tun_out; /* where deliveries go (the agent's) */
-	struct wm_relay_client *relay; /* NULL without a relay */
+	struct wm_relays *relays;      /* NULL without a relay (relays.h) */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
 	unsigned identity_changes;     /* bumps when the private key does */
 

@@ -73,6 +73,10 @@ struct wm_peer {
 	 * the API's last_rx; monotonic ns, 0 = never. */
 	uint64_t rx_direct_ns, rx_relay_ns;
 	char name[WM_PEER_NAME_MAX]; /* Name =, "" when none */
+	/* Which relay carries it (agent/relays.h; -1: none), and when each
+	 * relay last said the peer is not connected there (0: never). */
+	int relay;
+	uint64_t relay_gone[WM_RELAYS_MAX];
 	uint64_t relayed_initiation_ns; /* rate limit before DH (receive.c) */
 	/* WireGuard (not disco) liveness of the direct path: the last
 	 * authenticated WireGuard packet straight from the endpoint, and

@@ -4,7 +4,7 @@
 #include "agent/peer_ping.h"
 #include "agent/send.h"
 #include "agent/nat/discovery.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -60,12 +60,13 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->endpoint = p->endpoint;
 	v->direct_proven = wm_peer_has_endpoint(p) &&
 			   wm_path_direct_proven(&p->path, now);
-	v->relay_up = wm_peer_path_relay_up(dev);
+	v->relay_up = wm_peer_path_relay_up(dev, p);
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
 	v->random = wm_random_bytes;
 }
 
+/* See peer_disco.h: through p's relay when to is AF_UNSPEC. */
 bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 			struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
@@ -93,7 +94,8 @@ bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 		return false;
 	if (to->sa.sa_family != AF_UNSPEC
 		    ? wm_send_udp(dev, to, buf, n) != 0
-		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) != 0)
+		    : wm_relays_send(dev->relays, p->relay, p->public_key, buf,
+				     n) != 0)
 		return false;
 	dev->stats.disco_tx++;
 	return true;
