@@ -39,8 +39,10 @@ size_t wm_peer_ping_start(struct wm_device *dev, struct wm_peer *p,
 		t->current = p->shown == WM_VIA_DIRECT;
 	for (size_t i = 0; i < p->disco.n_cand; i++)
 		add(s, false, &p->disco.cand[i].addr);
-	if (wm_peer_path_relay_up(dev, p) && (t = add(s, true, NULL)))
+	if (wm_peer_path_relay_up(dev, p) && (t = add(s, true, NULL))) {
 		t->current = p->shown == WM_VIA_RELAY;
+		t->relay_index = p->relay;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct wm_disco_msg msg = { .type = WM_DISCO_PING };
 

@@ -25,7 +25,8 @@ enum { WM_PING_MAX_TARGETS = WM_DISCO_MAX_CANDIDATES + 2 };
 
 /* One PING and its answer. */
 struct wm_ping_target {
-	bool relay;               /* sent through the relay */
+	bool relay;               /* sent through the peer's relay */
+	int relay_index;          /* which (agent/relays.h) */
 	union wm_sockaddr to;     /* where it went (AF_UNSPEC: relay) */
 	bool current;             /* the path the peer is shown on */
 	uint8_t txid[WM_DISCO_TXID];

@@ -7,6 +7,7 @@
 #include "api/peer_json.h"
 #include "api/saveconfig.h"
 #include "agent/peer_ping.h"
+#include "agent/relays.h"
 #include "agent/version.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
@@ -497,8 +498,14 @@ static json_t *ping_target_json(struct wm_api_ctx *api,
 				const struct wm_ping_target *t)
 {
 	char to[WM_SOCKADDR_STRLEN], from[WM_SOCKADDR_STRLEN];
+	const struct wm_relays *rs = api->dev->relays;
 	const char *relay = api->cfg->relay[0] ? api->cfg->relay
 						: api->cfg->relay_tcp;
+
+	/* The relay the PING went through, by its address. */
+	if (t->relay && rs && t->relay_index >= 0 &&
+	    (size_t)t->relay_index < rs->n)
+		relay = rs->slot[t->relay_index].rc.udp_text;
 
 	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}",
 			 "via", t->relay ? "relay" : "direct",
