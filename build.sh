@@ -13,7 +13,7 @@ TEST_DEPS="wireguard-go wireguard-tools iperf3 nftables iproute2 curl tcpdump fa
 iputils-ping python3 python3-prometheus-client coturn procps openssl
 debhelper dpkg-dev fakeroot lintian rpm systemd groff-base clang-14
 libclang-rt-14-dev python3-cryptography stun-client miniupnpd-nftables natpmpc miniupnpc
-ansible"
+ansible chromium chromium-driver"
 
 need_pkgs() {
 	local p missing=()
@@ -83,7 +83,9 @@ LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lnatpmp 
 
 LIB_SRC := $(filter-out agent/main.c $(foreach b,$(CRYPTO_OTHER),crypto/%_$(b).c),\
            $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+# The status page (api/page.html) becomes a C string at build time.
+GEN_OBJ := $(OUT)/obj/gen/page_html.o
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o) $(GEN_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(wildcard tests/tools/*.c))
 # Switching CRYPTO in one OUT rebuilds everything there (the define and
@@ -100,6 +102,14 @@ $(STAMP):
 $(OUT)/obj/%.o: %.c $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/gen/page_html.c: api/page.html api/gen_page.sh
+	@mkdir -p $(dir $@)
+	@sh api/gen_page.sh $< $@
+
+$(GEN_OBJ): $(OUT)/gen/page_html.c $(STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libwm.a: $(LIB_OBJ) $(STAMP)
 	@rm -f $@

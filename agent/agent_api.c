@@ -26,15 +26,15 @@ static int set_path_mode(void *ctx, struct wm_peer *p, enum wm_path_mode m)
 	return 0;
 }
 
-static int peer_rtt_ms(void *ctx, const struct wm_peer *p)
+static int64_t peer_rtt_us(void *ctx, const struct wm_peer *p)
 {
 	struct wm_agent_view *v = ctx;
 
-	if (p->via == WM_VIA_DIRECT && p->disco.rtt_ns)
-		return (int)((p->disco.rtt_ns + 500000) / 1000000);
-	if (p->via == WM_VIA_RELAY && wm_relays_rtt(v->relays, p->relay))
-		return (int)((wm_relays_rtt(v->relays, p->relay) + 500000) /
-			     1000000);
+	if (p->shown == WM_VIA_DIRECT && p->disco.rtt_ns)
+		return (int64_t)((p->disco.rtt_ns + 500) / 1000);
+	if (p->shown == WM_VIA_RELAY && wm_relays_rtt(v->relays, p->relay))
+		return (int64_t)((wm_relays_rtt(v->relays, p->relay) + 500) /
+				 1000);
 	return -1;
 }
 
@@ -206,6 +206,72 @@ static bool healthy(void *ctx, char *reason, size_t cap)
 	return true;
 }
 
+static json_t *us_json(uint64_t ns)
+{
+	return ns ? json_integer((json_int_t)((ns + 500) / 1000)) : json_null();
+}
+
+/* GET /v1/netcheck: what the STUN client and the relay client know now
+ * (they keep probing on their own; nothing new is sent for it). */
+static void netcheck(void *ctx, json_t *out)
+{
+	struct wm_agent_view *v = ctx;
+	char buf[WM_SOCKADDR_STRLEN];
+	uint64_t now = wm_now_ns();
+	json_t *stun = json_array(), *relays = json_array(), *st;
+	bool udp = false;
+
+	for (size_t i = 0; v->stun && i < v->stun->n; i++) {
+		const struct wm_stun_server *s = &v->stun->servers[i];
+		/* Answered within the last three refreshes. */
+		bool ok = s->answered_ns &&
+			  wm_since(now, s->answered_ns) <
+				  3ULL * WM_STUN_REFRESH_S * 1000000000ULL;
+
+		udp |= ok;
+		json_array_append_new(
+			stun, json_pack("{s:s,s:b,s:o,s:o}", "server", s->text,
+					"answered", ok, "reflexive",
+					ok ? json_string(wm_sockaddr_format(
+						     buf, sizeof(buf), &s->mapped))
+					   : json_null(),
+					"latency_us", ok ? us_json(s->rtt_ns)
+							 : json_null()));
+	}
+	for (size_t i = 0; v->relays && i < v->relays->n; i++) {
+		const struct wm_relay_client *rc = &v->relays->slot[i].rc;
+		bool up = wm_relays_up(v->relays, (int)i);
+
+		/* A relay session over UDP is UDP working too. */
+		udp |= up && rc->transport == WM_RC_UDP;
+		json_array_append_new(
+			relays,
+			json_pack("{s:s,s:b,s:s*,s:o,s:b}", "endpoint",
+				  rc->udp_text, "connected", up, "transport",
+				  up ? wm_rc_transport_name(rc->transport) : NULL,
+				  "latency_us",
+				  up ? us_json(wm_relays_rtt(v->relays, (int)i))
+				     : json_null(),
+				  "home", (int)i == v->relays->home));
+	}
+	json_object_set_new(out, "udp", json_boolean(udp));
+	json_object_set_new(out, "stun", stun);
+	json_object_set_new(out, "relays", relays);
+	/* Reflexive addresses and the mapping, as /v1/status has them. */
+	st = json_object();
+	if (st) {
+		status_extra(ctx, st);
+		json_object_set(out, "reflexive",
+				json_object_get(st, "reflexive"));
+		json_object_set(out, "mapping",
+				json_object_get(json_object_get(st, "nat"),
+						"mapping"));
+		json_decref(st);
+	}
+	/* NAT-PMP or UPnP IGD, as the port mapper found them. */
+	json_object_set_new(out, "port_mapping", port_mapping_json(v));
+}
+
 static void peers_changed(void *ctx)
 {
 	struct wm_agent_view *v = ctx;
@@ -220,9 +286,10 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 	const struct wm_api_ops ops = {
 		.peers_changed = peers_changed,
 		.set_path_mode = set_path_mode,
-		.peer_rtt_ms = peer_rtt_ms,
+		.peer_rtt_us = peer_rtt_us,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
+		.netcheck = netcheck,
 		.metrics_extra = metrics_extra,
 		.healthy = healthy,
 		.ctx = view,

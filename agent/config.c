@@ -285,7 +285,7 @@ static const struct key_def interface_keys[IF_COUNT] = {
 
 enum {
 	PEER_PUBLIC_KEY, PEER_PRESHARED_KEY, PEER_ALLOWED_IPS, PEER_ENDPOINT,
-	PEER_KEEPALIVE, PEER_PATH, PEER_COUNT
+	PEER_KEEPALIVE, PEER_PATH, PEER_NAME, PEER_COUNT
 };
 
 static struct wm_peer_config *cur_peer(struct wm_config_ctx *ctx)
@@ -354,6 +354,15 @@ static bool peer_path(struct wm_config_ctx *ctx, const char *v)
 	return wm_ini_fail(&ctx->ini, "not auto, direct or relay: '%s'", v);
 }
 
+static bool peer_name(struct wm_config_ctx *ctx, const char *v)
+{
+	if (wm_parse_peer_name(cur_peer(ctx)->name, v))
+		return true;
+	return wm_ini_fail(&ctx->ini, "not 1..%d visible ASCII characters "
+				      "(spaces inside allowed): '%s'",
+			   WM_PEER_NAME_MAX - 1, v);
+}
+
 /* Key lines are kept in a ctx array of 32 per section. */
 _Static_assert(IF_COUNT <= 32 && PEER_COUNT <= 32, "too many keys");
 
@@ -364,6 +373,7 @@ static const struct key_def peer_keys[PEER_COUNT] = {
 	[PEER_ENDPOINT] = { "Endpoint", peer_endpoint, 0 },
 	[PEER_KEEPALIVE] = { "PersistentKeepalive", peer_keepalive, 0 },
 	[PEER_PATH] = { "Path", peer_path, 0 },
+	[PEER_NAME] = { "Name", peer_name, 0 },
 };
 
 /* --- [Relay] (one per relay; the agent keeps a session with each) ------ */

@@ -82,6 +82,7 @@ struct wm_peer_config {
 	unsigned endpoint_line;      /* where Endpoint = is, for messages */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	enum wm_path_mode path_mode;
+	char name[WM_PEER_NAME_MAX]; /* Name =, "" when none */
 	unsigned line;               /* where its [Peer] starts */
 };
 

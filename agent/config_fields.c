@@ -108,6 +108,22 @@ bool wm_parse_path_mode(enum wm_path_mode *out, const char *text)
 	return false;
 }
 
+bool wm_parse_peer_name(char out[WM_PEER_NAME_MAX], const char *text)
+{
+	size_t n = strlen(text);
+
+	/* Shown in terminals and pages: no control bytes, nothing a
+	 * terminal would take as an escape. */
+	if (n == 0 || n >= WM_PEER_NAME_MAX || text[0] == ' ' ||
+	    text[n - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e)
+			return false;
+	memcpy(out, text, n + 1);
+	return true;
+}
+
 const char *wm_path_mode_name(enum wm_path_mode mode)
 {
 	return mode <= WM_PATH_RELAY ? path_modes[mode] : "?";

@@ -212,6 +212,7 @@ int wm_device_apply_peer(struct wm_device *dev,
 	     !wm_sockaddr_equal(&pc->endpoint, &p->config_endpoint)))
 		wm_peer_set_endpoint(p, &pc->endpoint, WM_EP_CONFIG);
 	p->path_mode = pc->path_mode;
+	memcpy(p->name, pc->name, sizeof(p->name));
 	wm_device_set_keepalive(dev, p, pc->persistent_keepalive);
 	if (out)
 		*out = p;

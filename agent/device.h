@@ -58,6 +58,7 @@ struct wm_device_stats {
 struct wm_relays;
 struct wm_stun_client;
 struct wm_tun_writer;
+struct wm_ping_set;
 
 /* Under load, handshake messages a second per source address (bursts of
  * WM_RATELIMIT_BURST): a quarter of the kernel's 20. The agent's one
@@ -118,6 +119,8 @@ struct wm_device {
 
 	struct wm_device_stats stats;
 	struct wm_event_queue events;
+	/* `wiremesh ping` rounds waiting for PONGs (agent/peer_ping.h). */
+	struct wm_ping_set *pings;
 };
 
 /* Zeroes dev and sets up empty tables. Returns 0 or -errno. */

@@ -89,6 +89,8 @@ static const struct subcommand {
 	{ "status", wm_cmd_status, "show the agent's status (--json, --socket PATH)" },
 	{ "peers", wm_cmd_peers, "list peers: path, endpoint, handshake, bytes, rtt (--json)" },
 	{ "path", wm_cmd_path, "force a peer's path: path PEER auto|direct|relay" },
+	{ "ping", wm_cmd_ping, "disco-ping a peer on every path: ping PEER [-c N] [-t MS]" },
+	{ "netcheck", wm_cmd_netcheck, "UDP, reflexive addresses, NAT mapping, relay latency" },
 	{ "genkey", wm_cmd_genkey, "print a new private key (base64)" },
 	{ "pubkey", wm_cmd_pubkey, "read a private key on stdin, print its public key" },
 	{ "genpsk", wm_cmd_genpsk, "print a new preshared key (base64)" },

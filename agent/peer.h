@@ -63,9 +63,16 @@ struct wm_peer {
 	unsigned staged_len;
 
 	/* The path (nat/path.h): what it rests on, and the cached choice
-	 * that sending reads (agent/peer_path.c decides it on events). */
+	 * that sending reads (agent/peer_path.c decides it on events), and
+	 * the path shown (API, metrics, events): via, but none while via is
+	 * direct and the endpoint is not alive (wm_path_shown). */
 	struct wm_path_state path;
 	enum wm_via via;
+	enum wm_via shown;
+	/* The last authenticated packet (WireGuard or disco) per path, for
+	 * the API's last_rx; monotonic ns, 0 = never. */
+	uint64_t rx_direct_ns, rx_relay_ns;
+	char name[WM_PEER_NAME_MAX]; /* Name =, "" when none */
 	/* Which relay carries it (agent/relays.h; -1: none), and when each
 	 * relay last said the peer is not connected there (0: never). */
 	int relay;

@@ -1,6 +1,7 @@
 /* See peer_disco.h. */
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
+#include "agent/peer_ping.h"
 #include "agent/send.h"
 #include "agent/nat/discovery.h"
 #include "agent/relays.h"
@@ -65,9 +66,9 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->random = wm_random_bytes;
 }
 
-/* Seals msg for p and sends it to `to`, or through p's relay. */
-static void send_msg(struct wm_device *dev, struct wm_peer *p,
-		     struct wm_disco_msg *msg, const union wm_sockaddr *to)
+/* See peer_disco.h: through p's relay when to is AF_UNSPEC. */
+bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
 	uint8_t buf[WM_DISCO_MAX], nonce[24], id[WM_DISCO_ID];
 	struct timespec wall = wm_wall_now();
@@ -75,7 +76,7 @@ static void send_msg(struct wm_device *dev, struct wm_peer *p,
 	size_t n;
 
 	if (!peer_key(dev, p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
-		return;
+		return false;
 	if (p->disco.speaks_v1 || dev->disco_v1_only) {
 		/* It reads only the old format: our key goes in clear. */
 		msg->sent_at = wall.tv_sec;
@@ -90,23 +91,27 @@ static void send_msg(struct wm_device *dev, struct wm_peer *p,
 		n = wm_disco_seal_v2(buf, msg, id, p->disco.key, nonce);
 	}
 	if (!n)
-		return;
+		return false;
 	if (to->sa.sa_family != AF_UNSPEC
-		    ? wm_send_udp(dev, to, buf, n) == 0
+		    ? wm_send_udp(dev, to, buf, n) != 0
 		    : wm_relays_send(dev->relays, p->relay, p->public_key, buf,
-				     n) == 0)
-		dev->stats.disco_tx++;
+				     n) != 0)
+		return false;
+	dev->stats.disco_tx++;
+	return true;
 }
 
 static void act(struct wm_device *dev, struct wm_peer *p,
 		struct wm_disco_out *out, uint64_t now)
 {
 	for (size_t i = 0; i < out->n_send; i++)
-		send_msg(dev, p, &out->send[i].msg, &out->send[i].to);
+		wm_peer_disco_send(dev, p, &out->send[i].msg, &out->send[i].to);
 	if (out->set_endpoint)
 		wm_peer_set_endpoint(p, &out->endpoint, WM_EP_DISCO);
-	if (out->direct_proven)
+	if (out->direct_proven) {
 		p->path.direct_rx_ns = now;
+		p->path.disco_rx_ns = now;
+	}
 	if (out->set_endpoint || out->direct_proven)
 		wm_peer_path_update(dev, p, now);
 }
@@ -212,6 +217,15 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	note_version(dev, p, &msg, wall.tv_sec);
 	dev->stats.disco_rx++;
 	wm_peer_path_alive(p, now);
+	/* For last_rx: authentic, from that endpoint or through the relay. */
+	if (!src)
+		p->rx_relay_ns = now;
+	else if (wm_sockaddr_equal(src, &p->endpoint))
+		p->rx_direct_ns = now;
+	/* An answer to `wiremesh ping` is timed there (discovery passed it
+	 * by: the txid is none of its own). */
+	if (msg.type == WM_DISCO_PONG)
+		wm_peer_ping_pong(dev, p, &msg, src, now);
 	act(dev, p, &out, now);
 }
 

@@ -9,6 +9,7 @@
 #define WM_PEER_DISCO_H
 
 #include "agent/device.h"
+#include "agent/nat/disco.h"
 #include "netif/addr.h"
 
 #include <stddef.h>
@@ -20,6 +21,10 @@
 void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 			   size_t len, const union wm_sockaddr *src,
 			   struct wm_peer *from, uint64_t now_ns);
+/* Seals msg for p and sends it to `to`, or through the relay when to is
+ * AF_UNSPEC. True when it went out. */
+bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to);
 /* Probes and heartbeats of p that are due. */
 void wm_peer_disco_tick(struct wm_device *dev, struct wm_peer *p,
 			uint64_t now_ns);

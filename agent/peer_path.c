@@ -24,25 +24,33 @@ static bool pick_relay(struct wm_device *dev, struct wm_peer *p, uint64_t now)
 void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 			 uint64_t now)
 {
-	enum wm_via v;
+	enum wm_via v, shown;
 	struct wm_event ev = { .type = WM_EVENT_PATH };
 
 	pick_relay(dev, p, now);
 	v = wm_path_choose(&p->path, p->path_mode, wm_peer_has_endpoint(p),
 			   wm_peer_path_relay_up(dev, p), now);
-	if (v == p->via)
-		return;
-	if (v == WM_VIA_DIRECT && !p->first_direct_ns) {
-		p->first_direct_ns = now;
-		wm_peer_path_alive(p, now); /* direct before anything was heard */
+	shown = wm_path_shown(&p->path, v, now);
+	if (v != p->via) {
+		/* The liveness clock of a direct path starts anew with the
+		 * path. */
+		if (p->via == WM_VIA_DIRECT)
+			p->direct_tx_since = 0;
+		p->via = v;
 	}
-	/* The liveness clock of a direct path starts anew with the path. */
-	if (p->via == WM_VIA_DIRECT)
-		p->direct_tx_since = 0;
-	ev.old_via = p->via;
-	ev.via = v;
+	/* What is announced is the path as shown: a direct path that went
+	 * quiet is an event too, though sending still tries it. */
+	if (shown == p->shown)
+		return;
+	/* The first direct path is the first one shown: one that answered. */
+	if (shown == WM_VIA_DIRECT && !p->first_direct_ns) {
+		p->first_direct_ns = now;
+		wm_peer_path_alive(p, now);
+	}
+	ev.old_via = p->shown;
+	ev.via = shown;
 	memcpy(ev.key, p->public_key, WM_KEY_SIZE);
-	p->via = v;
+	p->shown = shown;
 	wm_event_push(&dev->events, &ev);
 }
 
@@ -66,8 +74,10 @@ void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
 		p->path.direct_rx_ns = now;
 		p->wg_direct_rx_ns = now;
+		p->rx_direct_ns = now;
 	} else {
 		p->path.relay_rx_ns = now;
+		p->rx_relay_ns = now;
 	}
 	wm_peer_path_update(dev, p, now);
 }

@@ -15,6 +15,7 @@
 
 #include "agent/config.h"
 #include "agent/device.h"
+#include "api/browser.h"
 #include "api/events.h"
 #include "api/ops.h"
 
@@ -32,6 +33,8 @@ struct wm_api_ctx {
 	struct wm_events events;      /* the /v1/events streams */
 	unsigned path_events;         /* path_changed events queued so far */
 	bool wake;                    /* a stream got an event: run MHD */
+	struct wm_api_request *waiting; /* suspended requests (below) */
+	struct wm_browser_sessions sessions; /* the page's cookies */
 };
 
 /* One HTTP request, from its headers to its answer. */
@@ -43,6 +46,20 @@ struct wm_api_request {
 	bool done;      /* answered early: later calls only drain the body */
 	bool too_large; /* over WM_JSON_BODY_MAX: draining, 413 at the end */
 	size_t drained;
+
+	/* A handler that answers later (POST .../ping) suspends the
+	 * connection and puts the request on ctx->waiting with these set;
+	 * server.c resumes it once ready() says so or at deadline_ns, then
+	 * calls resume() to answer. cleanup() runs when the request ends,
+	 * whichever way. */
+	struct MHD_Connection *conn;
+	struct wm_api_request *next_waiting;
+	uint64_t deadline_ns;
+	bool (*ready)(struct wm_api_ctx *api, struct wm_api_request *r);
+	wm_mhd_result (*resume)(struct wm_api_ctx *api, struct MHD_Connection *c,
+				struct wm_api_request *r);
+	void (*cleanup)(struct wm_api_ctx *api, struct wm_api_request *r);
+	void *state;
 };
 
 #endif

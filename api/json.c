@@ -14,6 +14,7 @@ static const struct {
 } codes[] = {
 	{ 400, "bad_request" },
 	{ 401, "unauthorized" },
+	{ 403, "forbidden" },
 	{ 404, "not_found" },
 	{ 405, "method_not_allowed" },
 	{ 409, "conflict" },
@@ -156,10 +157,39 @@ wm_mhd_result wm_json_respond_error_hdr(struct MHD_Connection *c,
 
 wm_mhd_result wm_json_respond_empty(struct MHD_Connection *c, unsigned status)
 {
+	return wm_json_respond_empty_hdr(c, status, NULL, NULL);
+}
+
+wm_mhd_result wm_json_respond_empty_hdr(struct MHD_Connection *c,
+					unsigned status, const char *header,
+					const char *value)
+{
 	struct MHD_Response *r;
 
 	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	return queue(c, status, r, NULL, NULL, NULL);
+	return queue(c, status, r, NULL, header, value);
+}
+
+wm_mhd_result wm_json_respond_page(struct MHD_Connection *c, const char *html,
+				   size_t len)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(len, (void *)html,
+					    MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	/* The page is all inline and talks only to its own origin; no
+	 * other site may frame it (no clicking its buttons from afar). */
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; script-src 'unsafe-inline'; "
+				"style-src 'unsafe-inline'; connect-src 'self'; "
+				"img-src data:; frame-ancestors 'none'; "
+				"base-uri 'none'; form-action 'none'");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	return queue(c, 200, r, "text/html; charset=utf-8", NULL, NULL);
 }
 
 bool wm_json_media_type_ok(const char *ct)

@@ -6,7 +6,7 @@
  *   {"error":{"code":"not_found","message":"no peer with key ..."}}
  *
  * are the same everywhere. The error code is named from the status:
- * 400 bad_request, 401 unauthorized, 404 not_found, 405
+ * 400 bad_request, 401 unauthorized, 403 forbidden, 404 not_found, 405
  * method_not_allowed, 409 conflict, 413 payload_too_large, 415
  * unsupported_media_type, 422 unprocessable, 500 internal, 503
  * unavailable. Bad requests never get a 5xx.
@@ -40,6 +40,15 @@ wm_mhd_result wm_json_respond_error_hdr(struct MHD_Connection *c,
 	__attribute__((format(printf, 5, 6)));
 /* Queues a body-less answer (204). */
 wm_mhd_result wm_json_respond_empty(struct MHD_Connection *c, unsigned status);
+/* The same with one extra header (Set-Cookie); header may be NULL. */
+wm_mhd_result wm_json_respond_empty_hdr(struct MHD_Connection *c,
+					unsigned status, const char *header,
+					const char *value);
+/* Queues the status page (static, not copied) as text/html, with a
+ * Content-Security-Policy that allows nothing but its own inline code
+ * and requests to its own origin, and no framing. */
+wm_mhd_result wm_json_respond_page(struct MHD_Connection *c, const char *html,
+				   size_t len);
 /* Queues text (malloc'd, taken over and freed) with content_type. */
 wm_mhd_result wm_json_respond_text(struct MHD_Connection *c, unsigned status,
 				   const char *content_type, char *text,

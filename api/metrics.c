@@ -138,8 +138,12 @@ static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
 							     : 0));
 			break;
 		case 3:
-			if (views[i].rtt_ms >= 0)
-				fprintf(f, "%s{%s} %.3f\n", fam[which].name, lbl,
+			/* Microseconds when known: LAN RTTs are below 1 ms. */
+			if (views[i].rtt_us > 0)
+				fprintf(f, "%s{%s} %g\n", fam[which].name, lbl,
+					(double)views[i].rtt_us / 1e6);
+			else if (views[i].rtt_ms >= 0)
+				fprintf(f, "%s{%s} %g\n", fam[which].name, lbl,
 					views[i].rtt_ms / 1000.0);
 			break;
 		default: {
@@ -147,7 +151,7 @@ static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
 			/* The cached decision itself (agent/peer_path.c),
 			 * whatever the view says. */
 			fprintf(f, "%s{%s,path=\"%s\"} 1\n", fam[which].name, lbl,
-				esc(ep, wm_via_name(p->via)));
+				esc(ep, wm_via_name(p->shown)));
 			break;
 		}
 		}

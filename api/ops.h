@@ -28,8 +28,9 @@ struct wm_api_ops {
 	 * the one for this change; else the API sends one afterwards.
 	 * Default: p->path_mode = m. */
 	int (*set_path_mode)(void *ctx, struct wm_peer *p, enum wm_path_mode m);
-	/* RTT of the path in use in ms, or -1 when unknown (the default). */
-	int (*peer_rtt_ms)(void *ctx, const struct wm_peer *p);
+	/* RTT of the path in use in microseconds, or -1 when unknown (the
+	 * default). */
+	int64_t (*peer_rtt_us)(void *ctx, const struct wm_peer *p);
 	/* Appends the peer's candidate endpoints ("ip:port" strings) to
 	 * arr. Default: none. */
 	void (*peer_candidates)(void *ctx, const struct wm_peer *p,
@@ -42,6 +43,10 @@ struct wm_api_ops {
 	 * "endpoint-dependent" | "unknown"}. Defaults: the configured relay,
 	 * not connected, [], "unknown". */
 	void (*status_extra)(void *ctx, json_t *status);
+	/* Fills GET /v1/netcheck's answer (api/openapi.yaml): "udp",
+	 * "reflexive", "mapping", "stun", "relays", "port_mapping"
+	 * {"method", "external"}. Default: nothing known. */
+	void (*netcheck)(void *ctx, json_t *out);
 	/* Appends Prometheus families to /metrics (api/metrics.h; ifn is
 	 * the escaped interface label). Default: none. */
 	void (*metrics_extra)(void *ctx, FILE *f, const char *ifn);

@@ -36,13 +36,34 @@ static json_t *allowed_ips_json(const struct wm_peer *p)
 	return arr;
 }
 
+char *wm_peer_json_time_ms(char out[40], int64_t ms)
+{
+	char secs[32];
+	size_t n;
+
+	if (ms < 0 || !wm_json_rfc3339(secs, ms / 1000))
+		return NULL;
+	n = strlen(secs);
+	/* "...:SSZ" becomes "...:SS.mmmZ". */
+	snprintf(out, 40, "%.*s.%03dZ", (int)(n - 1), secs, (int)(ms % 1000));
+	return out;
+}
+
+static json_t *time_ms_json(int64_t ms)
+{
+	char buf[40];
+
+	return ms > 0 && wm_peer_json_time_ms(buf, ms) ? json_string(buf)
+						       : json_null();
+}
+
 json_t *wm_peer_json_render(const struct wm_peer *p,
 			    const struct wm_peer_view *v)
 {
 	char key[WM_KEY_B64_LEN + 1], ep[WM_SOCKADDR_STRLEN], when[32];
 	json_t *cand = v->candidates ? v->candidates : json_array();
 	json_t *endpoint = json_null(), *hs = json_null();
-	json_t *rtt = json_null(), *o;
+	json_t *rtt = json_null(), *rtt_us = json_null(), *o;
 	int64_t ttd = wm_peer_time_to_direct_ms(p);
 
 	wm_key_to_base64(key, p->public_key);
@@ -55,9 +76,13 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 		hs = json_string(when);
 	if (v->rtt_ms >= 0)
 		rtt = json_integer(v->rtt_ms);
+	if (v->rtt_us > 0)
+		rtt_us = json_integer(v->rtt_us);
 	/* json_pack's "o" steals each reference, also on failure. */
-	o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:i}",
+	o = json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:o,s:o,"
+		      "s:{s:o,s:o},s:i}",
 			 "public_key", key,
+			 "name", p->name[0] ? json_string(p->name) : json_null(),
 			 "allowed_ips", allowed_ips_json(p),
 			 "path", v->path ? v->path : "none",
 			 "path_mode", wm_path_mode_name(p->path_mode),
@@ -67,6 +92,9 @@ json_t *wm_peer_json_render(const struct wm_peer *p,
 			 "rx_bytes", (json_int_t)p->rx_bytes,
 			 "tx_bytes", (json_int_t)p->tx_bytes,
 			 "rtt_ms", rtt,
+			 "rtt_us", rtt_us,
+			 "last_rx", "direct", time_ms_json(v->rx_direct_ms),
+			 "relay", time_ms_json(v->rx_relay_ms),
 			 "persistent_keepalive", (int)p->persistent_keepalive);
 	if (o && json_object_set_new(o, "time_to_direct_ms",
 				     ttd >= 0 ? json_integer(ttd) : json_null()) < 0) {
@@ -129,11 +157,11 @@ static unsigned fail(char *msg, size_t cap, const char *fmt, ...)
 
 static const char *const writable[] = {
 	"public_key", "allowed_ips", "endpoint", "preshared_key",
-	"persistent_keepalive", "path_mode",
+	"persistent_keepalive", "path_mode", "name",
 };
 static const char *const read_only[] = {
 	"path", "candidates", "last_handshake", "rx_bytes", "tx_bytes",
-	"rtt_ms", "time_to_direct_ms",
+	"rtt_ms", "rtt_us", "last_rx", "time_to_direct_ms",
 };
 
 static bool known_field(const char *name)
@@ -261,6 +289,18 @@ unsigned wm_peer_json_parse(struct wm_peer_update *u, const json_t *body,
 		}
 		pc->persistent_keepalive = (uint16_t)json_integer_value(v);
 	}
+	v = json_object_get(body, "name");
+	if (v) {
+		u->name_given = true;
+		if (!json_is_null(v) &&
+		    (!json_is_string(v) ||
+		     !wm_parse_peer_name(pc->name, json_string_value(v)))) {
+			st = fail(msg, cap, "name: 1..%d visible ASCII "
+					    "characters, spaces inside allowed "
+					    "(or null)", WM_PEER_NAME_MAX - 1);
+			goto out;
+		}
+	}
 	v = json_object_get(body, "path_mode");
 	if (v && (!json_is_string(v) ||
 		  !wm_parse_path_mode(&pc->path_mode, json_string_value(v)))) {
@@ -275,7 +315,11 @@ out:
 
 void wm_peer_json_merge(struct wm_peer_update *u, const struct wm_peer *cur)
 {
-	if (!cur || u->psk_given)
+	if (!cur)
+		return;
+	if (!u->name_given)
+		memcpy(u->pc.name, cur->name, sizeof(u->pc.name));
+	if (u->psk_given)
 		return;
 	memcpy(u->pc.psk, cur->noise.preshared_key, 32);
 	u->pc.has_psk = !wm_ct_is_zero(u->pc.psk, 32);
@@ -322,6 +366,7 @@ bool wm_peer_json_same(const struct wm_peer_update *u,
 		return false;
 	return pc->persistent_keepalive == cur->persistent_keepalive &&
 	       pc->path_mode == cur->path_mode &&
+	       strcmp(pc->name, cur->name) == 0 &&
 	       same_allowed_ips(&pc->allowed_ips, cur);
 }
 

@@ -6,7 +6,10 @@
 #include "api/metrics.h"
 #include "api/peer_json.h"
 #include "api/saveconfig.h"
+#include "agent/peer_ping.h"
+#include "agent/relays.h"
 #include "agent/version.h"
+#include "agent/wg/clock.h"
 #include "crypto/encoding.h"
 
 #include <errno.h>
@@ -26,9 +29,21 @@ void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
 {
 	const struct wm_api_ops *o = &api->ops;
 
-	/* The path the agent decided and cached (agent/peer_path.c). */
-	v->path = wm_via_name(p->via);
-	v->rtt_ms = o->peer_rtt_ms ? o->peer_rtt_ms(o->ctx, p) : -1;
+	uint64_t now = wm_now_ns();
+	struct timespec wall = wm_wall_now();
+	int64_t wall_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
+
+	/* The path as the agent decided and shows it (agent/peer_path.c). */
+	v->path = wm_via_name(p->shown);
+	v->rtt_us = o->peer_rtt_us ? o->peer_rtt_us(o->ctx, p) : -1;
+	v->rtt_ms = v->rtt_us >= 0 ? (int)((v->rtt_us + 500) / 1000) : -1;
+	/* Monotonic stamps become wall-clock times as of now. */
+	v->rx_direct_ms = p->rx_direct_ns
+		? (wall_ns - (int64_t)wm_since(now, p->rx_direct_ns)) / 1000000
+		: 0;
+	v->rx_relay_ms = p->rx_relay_ns
+		? (wall_ns - (int64_t)wm_since(now, p->rx_relay_ns)) / 1000000
+		: 0;
 	v->candidates = NULL;
 	if (cands && o->peer_candidates) {
 		v->candidates = json_array();
@@ -480,6 +495,164 @@ static wm_mhd_result h_metrics(struct wm_api_ctx *api, struct MHD_Connection *c,
 				    text, len);
 }
 
+/* ------------------------------------------- ping, netcheck (issue 15) */
+
+enum { WM_PING_TIMEOUT_MS = 1000, WM_PING_TIMEOUT_MAX_MS = 5000 };
+
+static bool ping_ready(struct wm_api_ctx *api, struct wm_api_request *r)
+{
+	(void)api;
+	return wm_peer_ping_done(r->state);
+}
+
+static void ping_cleanup(struct wm_api_ctx *api, struct wm_api_request *r)
+{
+	wm_peer_ping_stop(api->dev, r->state);
+	free(r->state);
+	r->state = NULL;
+}
+
+static json_t *ping_target_json(struct wm_api_ctx *api,
+				const struct wm_ping_target *t)
+{
+	char to[WM_SOCKADDR_STRLEN], from[WM_SOCKADDR_STRLEN];
+	const struct wm_relays *rs = api->dev->relays;
+	const char *relay = api->cfg->relay[0] ? api->cfg->relay
+						: api->cfg->relay_tcp;
+
+	/* The relay the PING went through, by its address. */
+	if (t->relay && rs && t->relay_index >= 0 &&
+	    (size_t)t->relay_index < rs->n)
+		relay = rs->slot[t->relay_index].rc.udp_text;
+
+	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}",
+			 "via", t->relay ? "relay" : "direct",
+			 "to", t->relay ? relay
+					: wm_sockaddr_format(to, sizeof(to), &t->to),
+			 "current", t->current, "sent", t->sent,
+			 "rtt_us", t->rtt_ns ? json_integer((json_int_t)(
+						       (t->rtt_ns + 500) / 1000))
+					     : json_null(),
+			 "from", !t->relay && t->rtt_ns
+					 ? json_string(wm_sockaddr_format(
+						   from, sizeof(from), &t->from))
+					 : json_null());
+}
+
+static wm_mhd_result ping_answer(struct wm_api_ctx *api,
+				 struct MHD_Connection *c,
+				 struct wm_api_request *r)
+{
+	const struct wm_ping_set *s = r->state;
+	struct wm_peer *p = wm_device_find_peer(api->dev, s->key);
+	json_t *res = json_array();
+
+	for (size_t i = 0; i < s->n && res; i++)
+		json_array_append_new(res, ping_target_json(api, &s->t[i]));
+	return wm_json_respond(
+		c, 200,
+		json_pack("{s:o,s:o,s:s,s:o}", "public_key", key_json(s->key),
+			  "name", p && p->name[0] ? json_string(p->name)
+						  : json_null(),
+			  "path", p ? wm_via_name(p->shown) : "none",
+			  "results", res));
+}
+
+/* POST /v1/peers/{key}/ping[?timeout_ms=N]: one PING per candidate and
+ * one through the relay; answered when all PONGs are in or at the
+ * timeout, with what came back (peer_ping.h). */
+static wm_mhd_result h_ping(struct wm_api_ctx *api, struct MHD_Connection *c,
+			    struct wm_api_request *r)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "timeout_ms");
+	struct wm_peer *p = wm_device_find_peer(api->dev, r->key);
+	unsigned long timeout = WM_PING_TIMEOUT_MS;
+	struct wm_ping_set *s;
+	uint64_t now = wm_now_ns();
+	char *end;
+
+	if (t) {
+		timeout = strtoul(t, &end, 10);
+		if (*t < '0' || *t > '9' || *end || timeout < 1 ||
+		    timeout > WM_PING_TIMEOUT_MAX_MS)
+			return wm_json_respond_error(
+				c, 422, "timeout_ms: 1..%d is required",
+				WM_PING_TIMEOUT_MAX_MS);
+	}
+	if (!p)
+		return not_found(c, r->key);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return wm_json_respond_error(c, 500, "out of memory");
+	if (!wm_peer_ping_start(api->dev, p, s, now)) {
+		free(s);
+		return wm_json_respond_error(c, 409, "the peer has no endpoint "
+						     "or candidate and no relay "
+						     "is up: nowhere to ping");
+	}
+	r->state = s;
+	r->cleanup = ping_cleanup;
+	r->ready = ping_ready;
+	r->resume = ping_answer;
+	r->conn = c;
+	r->deadline_ns = now + (uint64_t)timeout * 1000000ULL;
+	r->next_waiting = api->waiting;
+	api->waiting = r;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+static wm_mhd_result h_netcheck(struct wm_api_ctx *api,
+				struct MHD_Connection *c,
+				struct wm_api_request *r)
+{
+	json_t *out = json_pack("{s:b,s:[],s:s,s:[],s:[],s:{s:s,s:n}}", "udp",
+				0, "reflexive", "mapping", "unknown", "stun",
+				"relays", "port_mapping", "method", "off",
+				"external");
+
+	(void)r;
+	if (out && api->ops.netcheck)
+		api->ops.netcheck(api->ops.ctx, out);
+	return wm_json_respond(c, 200, out);
+}
+
+/* ------------------------------------------ the status page (issue 15) */
+
+static wm_mhd_result h_page(struct wm_api_ctx *api, struct MHD_Connection *c,
+			    struct wm_api_request *r)
+{
+	(void)api;
+	(void)r;
+	return wm_json_respond_page(c, wm_page_html, wm_page_html_len);
+}
+
+/* The page's event stream needs a cookie (api/browser.h). */
+static wm_mhd_result h_session(struct wm_api_ctx *api,
+			       struct MHD_Connection *c,
+			       struct wm_api_request *r)
+{
+	char cookie[160];
+
+	(void)r;
+	if (wm_browser_session_new(&api->sessions, wm_now_ns(), cookie,
+				   sizeof(cookie)) < 0)
+		return wm_json_respond_error(c, 500, "no randomness");
+	return wm_json_respond_empty_hdr(c, 204, MHD_HTTP_HEADER_SET_COOKIE,
+					 cookie);
+}
+
+bool wm_api_route_public(const struct wm_api_route *rt)
+{
+	return rt && rt->fn == h_page;
+}
+
+bool wm_api_route_cookie(const struct wm_api_route *rt)
+{
+	return rt && rt->fn == h_events;
+}
+
 /* ------------------------------------------------------------ the table */
 
 const struct wm_api_route wm_api_routes[] = {
@@ -497,6 +670,12 @@ const struct wm_api_route wm_api_routes[] = {
 	{ "PUT", "/v1/peers/{key}/path", true, h_path_put,
 	  { 200, 400, 401, 404, 409, 413, 415, 422, 500 } },
 	{ "GET", "/v1/events", false, h_events, { 200, 401, 500, 503 } },
+	/* issue 15: ping, netcheck */
+	{ "POST", "/v1/peers/{key}/ping", false, h_ping,
+	  { 200, 400, 401, 404, 409, 422, 500 } },
+	{ "GET", "/v1/netcheck", false, h_netcheck, { 200, 401, 500 } },
+	{ "GET", "/", false, h_page, { 200 } },
+	{ "POST", "/v1/session", false, h_session, { 204, 401, 500 } },
 	{ "GET", "/metrics", false, h_metrics, { 200, 401, 500 } },
 };
 const size_t wm_api_n_routes = sizeof(wm_api_routes) / sizeof(wm_api_routes[0]);

@@ -50,6 +50,11 @@ const struct wm_api_route *wm_api_route_match(const char *method,
 					      unsigned *status, char *allow,
 					      size_t allow_cap);
 
+/* GET /, the status page: served without a token (it holds no data). */
+bool wm_api_route_public(const struct wm_api_route *rt);
+/* GET /v1/events: a browser session cookie may stand for the token. */
+bool wm_api_route_cookie(const struct wm_api_route *rt);
+
 /* The view of a peer (path, RTT and, when cands, its candidates): what
  * the agent's ops say, else what the device allows. */
 void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,

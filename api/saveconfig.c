@@ -104,6 +104,8 @@ static void put_peer(FILE *f, const struct wm_config *cfg,
 			pc = &cfg->peers[i];
 	wm_key_to_base64(b64, p->public_key);
 	fprintf(f, "\n[Peer]\nPublicKey = %s\n", b64);
+	if (p->name[0])
+		fprintf(f, "Name = %s\n", p->name);
 	if (!wm_ct_is_zero(p->noise.preshared_key, 32)) {
 		wm_key_to_base64(b64, p->noise.preshared_key);
 		fprintf(f, "PresharedKey = %s\n", b64);

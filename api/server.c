@@ -1,5 +1,6 @@
 /* See server.h for the model (sockets, threads, limits). */
 #include "api/server.h"
+#include "api/browser.h"
 #include "api/context.h"
 #include "api/json.h"
 #include "api/routes.h"
@@ -28,6 +29,10 @@
  * is read to its end and then refused; one larger than this is cut off
  * (the connection closed) rather than read on. */
 enum { WM_API_DRAIN_MAX = 16 << 20 };
+
+/* How often a request waiting for something (a ping's PONGs) is looked
+ * at: the resolution of the answer, not of the RTTs it reports. */
+enum { WM_API_WAIT_POLL_MS = 10 };
 
 struct wm_api_listener {
 	struct wm_loop_handler h; /* MHD's epoll fd in our loop */
@@ -213,6 +218,60 @@ static bool authorized(const struct wm_api *api, struct MHD_Connection *c)
 	return ok;
 }
 
+enum tcp_verdict { TCP_OK, TCP_BAD_HOST, TCP_CROSS_ORIGIN, TCP_NO_TOKEN };
+
+/* What a browser may do on the TCP listener (api/browser.h): the Host
+ * names this listener, a change comes from no other origin, and the
+ * token (or, for the event stream, a session cookie) is there unless the
+ * route is the page. The router's own answers (404, 405, 400) come after
+ * these. */
+static enum tcp_verdict tcp_checks(struct wm_api *api,
+				   struct MHD_Connection *c, const char *method,
+				   const struct wm_api_route *route)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_HOST);
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 "Origin");
+	bool safe = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (!wm_browser_host_ok(host, api->ctx.cfg->api_listen))
+		return TCP_BAD_HOST;
+	if (!safe && !wm_browser_origin_ok(origin, host))
+		return TCP_CROSS_ORIGIN;
+	if (wm_api_route_public(route) || authorized(api, c))
+		return TCP_OK;
+	if (safe && wm_api_route_cookie(route) &&
+	    wm_browser_session_ok(&api->ctx.sessions,
+				  MHD_lookup_connection_value(
+					  c, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_COOKIE),
+				  wm_now_ns()))
+		return TCP_OK;
+	return TCP_NO_TOKEN;
+}
+
+static wm_mhd_result refuse_tcp(struct MHD_Connection *c, enum tcp_verdict v)
+{
+	switch (v) {
+	case TCP_BAD_HOST:
+		return wm_json_respond_error(
+			c, 403, "the Host header must name this listener "
+				"(its address or localhost, with the port)");
+	case TCP_CROSS_ORIGIN:
+		return wm_json_respond_error(
+			c, 403, "a change must come from this listener's own "
+				"origin (Origin header)");
+	case TCP_OK:
+	case TCP_NO_TOKEN:
+		break;
+	}
+	return wm_json_respond_error_hdr(
+			c, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			"Bearer realm=\"wiremesh\"",
+			"a valid 'Authorization: Bearer' token is required");
+}
+
 /* ---------------------------------------------------------- MHD plumbing */
 
 static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
@@ -235,14 +294,14 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		*con_cls = r;
 		r->done = true; /* unless it passes every check below */
-		if (l->tcp && !authorized(api, c))
-			return wm_json_respond_error_hdr(
-				c, 401, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-				"Bearer realm=\"wiremesh\"",
-				"a valid 'Authorization: Bearer' token is "
-				"required");
 		r->route = wm_api_route_match(method, url, r->key, &st, allow,
 					      sizeof(allow));
+		if (l->tcp) {
+			enum tcp_verdict v = tcp_checks(api, c, method,
+							r->route);
+			if (v != TCP_OK)
+				return refuse_tcp(c, v);
+		}
 		if (!r->route) {
 			if (st == 405)
 				return wm_json_respond_error_hdr(
@@ -313,6 +372,12 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 		r->len += n;
 		return MHD_YES;
 	}
+	if (r->resume) { /* resumed after waiting (context.h) */
+		wm_mhd_result (*fn)(struct wm_api_ctx *, struct MHD_Connection *,
+				    struct wm_api_request *) = r->resume;
+		r->resume = NULL;
+		return fn(&api->ctx, c, r);
+	}
 	if (r->done)
 		return MHD_YES;
 	r->done = true;
@@ -322,16 +387,30 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 	return r->route->fn(&api->ctx, c, r);
 }
 
+static void unwait(struct wm_api_ctx *ctx, struct wm_api_request *r)
+{
+	for (struct wm_api_request **pp = &ctx->waiting; *pp;
+	     pp = &(*pp)->next_waiting) {
+		if (*pp == r) {
+			*pp = r->next_waiting;
+			break;
+		}
+	}
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	struct wm_api_listener *l = cls;
 	struct wm_api_request *r = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
 	if (!r)
 		return;
+	unwait(&l->api->ctx, r);
+	if (r->cleanup)
+		r->cleanup(&l->api->ctx, r);
 	if (r->body)
 		wm_memzero(r->body, r->cap); /* it may hold a preshared key */
 	free(r->body);
@@ -376,6 +455,9 @@ static void arm(struct wm_api *api)
 		    t < ms)
 			ms = t;
 	}
+	/* Waiting requests are looked at every WM_API_WAIT_POLL_MS. */
+	if (api->ctx.waiting && ms > WM_API_WAIT_POLL_MS)
+		ms = WM_API_WAIT_POLL_MS;
 	if (api->ctx.wake) { /* a handler queued events for a stream */
 		api->ctx.wake = false;
 		ms = 0;
@@ -429,6 +511,27 @@ static void on_mhd(struct wm_loop_handler *h, uint32_t events)
 	arm(l->api);
 }
 
+/* Resumes the waiting requests that are ready or out of time (all of
+ * them when closing); MHD then calls their resume(). */
+static void resume_waiting(struct wm_api *api, bool all)
+{
+	uint64_t now = wm_now_ns();
+	struct wm_api_request **pp = &api->ctx.waiting;
+
+	while (*pp) {
+		struct wm_api_request *r = *pp;
+
+		if (all || now >= r->deadline_ns ||
+		    (r->ready && r->ready(&api->ctx, r))) {
+			*pp = r->next_waiting;
+			r->next_waiting = NULL;
+			MHD_resume_connection(r->conn);
+		} else {
+			pp = &r->next_waiting;
+		}
+	}
+}
+
 static void on_timer(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_api *api = h->ctx;
@@ -443,6 +546,7 @@ static void on_timer(struct wm_loop_handler *h, uint32_t events)
 		api->next_keepalive_ns =
 			now + WM_EVENTS_KEEPALIVE_S * 1000000000ULL;
 	}
+	resume_waiting(api, false);
 	run_all(api);
 	arm(api);
 }
@@ -585,8 +689,10 @@ void wm_api_close(struct wm_api *api)
 {
 	if (!api)
 		return;
-	/* Let open event streams end cleanly before the daemons go. */
+	/* Let open event streams end cleanly before the daemons go; MHD
+	 * cannot stop with a connection still suspended. */
 	wm_events_close_all(&api->ctx.events);
+	resume_waiting(api, true);
 	for (int i = 0; i < 3 && api->ctx.events.n_clients; i++)
 		run_all(api);
 	stop_listener(api, &api->unix_l);

@@ -179,13 +179,16 @@ static bool has_endpoint(const struct wm_disco_view *v)
 static void probe(struct wm_disco_peer *d, const struct wm_disco_view *v,
 		  uint64_t now, struct wm_disco_out *out)
 {
+	unsigned max = v->mode == WM_PATH_DIRECT ? WM_PROBE_DIRECT_MAX_S
+						 : WM_PROBE_MAX_S;
+
 	if (has_endpoint(v))
 		wm_discovery_add_candidate(d, &v->endpoint);
 	call_me_maybe(v, out);
 	ping_all(d, v, now, out);
 	d->backoff_s = d->backoff_s ? d->backoff_s * 2 : WM_PROBE_MIN_S;
-	if (d->backoff_s > WM_PROBE_MAX_S)
-		d->backoff_s = WM_PROBE_MAX_S;
+	if (d->backoff_s > max)
+		d->backoff_s = max;
 	d->next_probe_ns = now + SEC(d->backoff_s);
 }
 
@@ -333,8 +336,14 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 	switch (msg->type) {
 	case WM_DISCO_PING:
 		s = queue(out, WM_DISCO_PONG, src);
-		if (s)
+		if (s) {
 			memcpy(s->msg.txid, msg->txid, WM_DISCO_TXID);
+			/* Through the relay there is no address to tell:
+			 * 0.0.0.0:0 says so (the format has no "none"), and
+			 * the PONG still times `wiremesh ping` over the
+			 * relay. */
+			s->msg.observed.in.sin_family = AF_INET;
+		}
 		if (src && s) {
 			s->msg.observed = *src;
 			if (v->mode != WM_PATH_RELAY)

@@ -15,6 +15,9 @@
  *   - While direct, a PING every WM_HEARTBEAT_S keeps the path proven;
  *     when PONGs stop, the path falls back to the relay after
  *     WM_DIRECT_TRUST_S (path.h), and probing resumes with backoff.
+ *   - A peer in direct mode has no other path: its probes back off to
+ *     WM_PROBE_DIRECT_MAX_S only, so a path that comes back is seen
+ *     within seconds even when no traffic flows.
  *   - A change of our own candidates (new address, new STUN mapping)
  *     restarts probing at once.
  *
@@ -34,7 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_HEARTBEAT_S = 2,
+enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_PROBE_DIRECT_MAX_S = 4,
+       WM_HEARTBEAT_S = 2,
        WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3, WM_DISCO_SEEN = 256,
        WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 1 };
 

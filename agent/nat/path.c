@@ -14,6 +14,20 @@ bool wm_path_direct_proven(const struct wm_path_state *s, uint64_t now_ns)
 	return recent(s->direct_rx_ns, now_ns, WM_DIRECT_TRUST_S);
 }
 
+bool wm_path_direct_live(const struct wm_path_state *s, uint64_t now_ns)
+{
+	return recent(s->direct_rx_ns, now_ns,
+		      s->disco_rx_ns ? WM_DIRECT_TRUST_S : WM_DIRECT_LIVE_WG_S);
+}
+
+enum wm_via wm_path_shown(const struct wm_path_state *s, enum wm_via via,
+			  uint64_t now_ns)
+{
+	if (via == WM_VIA_DIRECT && !wm_path_direct_live(s, now_ns))
+		return WM_VIA_NONE;
+	return via;
+}
+
 enum wm_via wm_path_choose(const struct wm_path_state *s,
 			   enum wm_path_mode mode, bool has_endpoint,
 			   bool relay_up, uint64_t now_ns)

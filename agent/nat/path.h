@@ -15,6 +15,18 @@
  * While auto has no proven direct path, handshake initiations go both ways
  * so that a direct path can prove itself (wm_path_probe_direct).
  *
+ * The path a peer is shown with (API, metrics, events: wm_path_shown) is
+ * the chosen one, but "none" when that is direct and the endpoint has not
+ * proven itself alive (wm_path_direct_live): a direct-mode peer, or auto's
+ * unproven fallback, still sends to its endpoint (that is how a path that
+ * came back is found again), yet is not said to have a path. Alive means
+ * an authenticated packet (WireGuard or a disco pong) straight from the
+ * endpoint within the liveness window: WM_DIRECT_TRUST_S for a peer that
+ * answers disco (it is pinged every WM_HEARTBEAT_S while direct, so three
+ * missed answers), WM_DIRECT_LIVE_WG_S for a plain WireGuard peer, which
+ * answers data with a keepalive within KEEPALIVE_TIMEOUT (10 s), plus
+ * REKEY_TIMEOUT (5 s) for a handshake to get through.
+ *
  * The agent decides a peer's path on events (a pong, a handshake, a
  * relay frame, a timeout, a mode change, the relay going up or down) and
  * caches it (agent/peer_path.c); sending reads the cached value.
@@ -29,7 +41,8 @@ enum wm_path_mode { WM_PATH_AUTO, WM_PATH_DIRECT, WM_PATH_RELAY };
 
 enum wm_via { WM_VIA_NONE = 0, WM_VIA_DIRECT, WM_VIA_RELAY };
 
-enum { WM_DIRECT_TRUST_S = 6, WM_RELAY_GONE_HOLD_S = 10 };
+enum { WM_DIRECT_TRUST_S = 6, WM_RELAY_GONE_HOLD_S = 10,
+       WM_DIRECT_LIVE_WG_S = 15 };
 
 /* What the choice rests on; monotonic ns, 0 = never. */
 struct wm_path_state {
@@ -37,6 +50,8 @@ struct wm_path_state {
 				 * from the endpoint */
 	uint64_t relay_rx_ns;   /* authenticated packet through the relay */
 	uint64_t relay_gone_ns; /* the relay said the peer is not connected */
+	uint64_t disco_rx_ns;   /* a disco pong straight from the endpoint:
+				 * the peer speaks disco (liveness window) */
 };
 
 enum wm_via wm_path_choose(const struct wm_path_state *s,
@@ -44,6 +59,11 @@ enum wm_via wm_path_choose(const struct wm_path_state *s,
 			   bool relay_up, uint64_t now_ns);
 /* A direct path is proven now (auto's first rule). */
 bool wm_path_direct_proven(const struct wm_path_state *s, uint64_t now_ns);
+/* The endpoint was heard from within the liveness window (above). */
+bool wm_path_direct_live(const struct wm_path_state *s, uint64_t now_ns);
+/* The path to show for the chosen one, via (see the top). */
+enum wm_via wm_path_shown(const struct wm_path_state *s, enum wm_via via,
+			  uint64_t now_ns);
 /* In auto mode without a proven direct path, also try the endpoint. */
 bool wm_path_probe_direct(const struct wm_path_state *s,
 			  enum wm_path_mode mode, bool has_endpoint,

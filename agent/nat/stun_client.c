@@ -158,6 +158,7 @@ void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
 		if (m.has_other && m.other.sa.sa_family == s->addr.sa.sa_family)
 			learn_other_port(sc, i, port_of(&m.other));
 		s->answered_ns = now;
+		s->rtt_ns = wm_since(now, s->sent_ns);
 		s->backoff_s = 0;
 		s->next_ns = now + SEC(WM_STUN_REFRESH_S);
 		s->sent_ns = 0;

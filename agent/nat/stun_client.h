@@ -40,6 +40,7 @@ struct wm_stun_server {
 	union wm_sockaddr addr;
 	uint8_t txid[WM_STUN_TXID_LEN];
 	uint64_t sent_ns, answered_ns, next_ns;
+	uint64_t rtt_ns; /* of the last answer (netcheck's latency) */
 	unsigned backoff_s;
 	union wm_sockaddr mapped;
 	int derived_from; /* the entry whose OTHER-ADDRESS this is; -1: none */

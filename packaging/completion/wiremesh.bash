@@ -1,6 +1,6 @@
 # bash completion for wiremesh(8)                          -*- shell-script -*-
 
-# Peer public keys from the running agent, for "wiremesh path PEER".
+# Peer public keys from the running agent, for "wiremesh path/ping PEER".
 _wiremesh_peer_keys()
 {
     local sock=$1
@@ -13,7 +13,7 @@ _wiremesh()
     local cur prev words cword
     _init_completion -n =: || return
 
-    local commands="agent relay genkey pubkey genpsk status peers path version help"
+    local commands="agent relay genkey pubkey genpsk status peers path ping netcheck version help"
     local cmd="" i sock="" args=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -51,6 +51,16 @@ _wiremesh()
         ;;
     peers)
         COMPREPLY=($(compgen -W "--socket" -- "$cur"))
+        ;;
+    netcheck)
+        COMPREPLY=($(compgen -W "--json --socket" -- "$cur"))
+        ;;
+    ping)
+        if [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "-c -t --json --socket" -- "$cur"))
+        elif ((args == 0)); then
+            COMPREPLY=($(compgen -W "$(_wiremesh_peer_keys "$sock")" -- "$cur"))
+        fi
         ;;
     path)
         if [[ $cur == -* ]]; then

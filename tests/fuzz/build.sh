@@ -86,7 +86,7 @@ LDLIBS  := -lbearssl $(shell pkg-config --libs $(PKGS)) -lpthread -ldl
 
 LIB_SRC := $(filter-out agent/main.c $(foreach b,$(OTHER),crypto/%_$(b).c),\
            $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o) $(OUT)/obj/gen/page_html.o
 FUZZERS := $(patsubst tests/fuzz/%.c,$(OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 COMMON  := $(OUT)/obj/tests/fuzz/common.o
 
@@ -103,6 +103,15 @@ $(OUT)/obj/crypto/%.o: crypto/%.c
 $(OUT)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBFLAGS) -MMD -MP -c $< -o $@
+
+# The status page as a C string (api/gen_page.sh, as build.sh does).
+$(OUT)/gen/page_html.c: api/page.html api/gen_page.sh
+	@mkdir -p $(dir $@)
+	@sh api/gen_page.sh $< $@
+
+$(OUT)/obj/gen/page_html.o: $(OUT)/gen/page_html.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAGS) -c $< -o $@
 
 $(OUT)/libwm-fuzz.a: $(LIB_OBJ)
 	@rm -f $@

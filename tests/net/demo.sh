@@ -14,9 +14,10 @@ show() { # prints a's view of peer b, one line
 	wm_api a "/v1/peers/$(wm_urlkey b)" | "$LAB_PYTHON" -c '
 import json, sys
 p = json.load(sys.stdin)
-print("  t=%5.1fs  path=%-6s mode=%-6s endpoint=%-22s rtt=%s ms  rx=%s tx=%s" % (
+print("  t=%5.1fs  path=%-6s mode=%-6s endpoint=%-22s rtt=%s  rx=%s tx=%s" % (
     float(sys.argv[1]), p["path"], p["path_mode"], p["endpoint"] or "-",
-    p["rtt_ms"] if p["rtt_ms"] is not None else "-", p["rx_bytes"], p["tx_bytes"]))' \
+    "%.2f ms" % (p["rtt_us"] / 1000) if p["rtt_us"] is not None else "-",
+    p["rx_bytes"], p["tx_bytes"]))' \
 		"$(awk "BEGIN{print $(date +%s.%N) - $T0}")"
 }
 watch_until() { # WANT SECS
@@ -40,8 +41,12 @@ t = json.load(sys.stdin)["time_to_direct_ms"]
 print("  time_to_direct_ms: %s (first packet from b to the first direct path)" % t)'
 say "ping through the tunnel"
 nat_ping a b 3 | tail -n 2
-say "wiremesh peers (CLI over the unix socket)"
-"$WM" peers --socket "$LAB_TMP/a.api.sock"
+say "wiremesh status (CLI over the unix socket; one line per peer)"
+"$WM" status --socket "$LAB_TMP/a.api.sock"
+say "wiremesh ping <b>: disco pings on every candidate and through the relay"
+"$WM" ping --socket "$LAB_TMP/a.api.sock" -c 2 "$(wm_pub b | cut -c1-8)"
+say "wiremesh netcheck"
+"$WM" netcheck --socket "$LAB_TMP/a.api.sock"
 say "forcing b onto the relay: wiremesh path <b> relay"
 "$WM" path --socket "$LAB_TMP/a.api.sock" "$(wm_pub b | cut -c1-8)" relay >/dev/null
 watch_until relay 10
@@ -49,7 +54,6 @@ nat_ping a b 3 | tail -n 2
 say "back to auto: wiremesh path <b> auto"
 "$WM" path --socket "$LAB_TMP/a.api.sock" "$(wm_pub b | cut -c1-8)" auto >/dev/null
 watch_until direct 20
-say "status of a (GET /v1/status)"
-wm_api a /v1/status
-echo
+say "wiremesh status, after all that"
+"$WM" status --socket "$LAB_TMP/a.api.sock"
 say "done; cleaning up"

@@ -197,8 +197,11 @@ t_check "PUT path relay: path leaves direct, path_changed within 3 s" path_to_re
 t_check "GET shows path_mode relay" eval 'req a GET /v1/peers/$PB_URL && [ "$(j "d[\"path_mode\"]")" = relay ]'
 t_check "422 bad mode body" eval 'put a /v1/peers/$PB_URL/path "{\"mode\":\"up\"}" && expect 422 unprocessable'
 t_check "404 path of unknown peer" eval 'put a /v1/peers/$(wm_urlkey c)/path "{\"mode\":\"auto\"}" && expect 404 not_found'
-t_check "wiremesh path PREFIX auto" eval '"$WM" path "${PB:0:10}" auto --socket "$SOCK_A" | grep -q "path mode auto, path now direct"'
+# Straight after relay mode the endpoint has not answered lately: the path
+# reads none until it does (a path tells the truth), then direct.
+t_check "wiremesh path PREFIX auto" eval '"$WM" path "${PB:0:10}" auto --socket "$SOCK_A" | grep -Eq "path mode auto, path now (direct|none)"'
 t_check "traffic flows again after auto" lab_wait_for 5 ping_b
+t_check "path direct again after auto" wm_wait_path a b direct 5
 
 # ---------------------------------------------------------------- metrics
 check_metrics() {

@@ -7,6 +7,7 @@
  */
 #include "api/cli.h"
 #include "api/events.h"
+#include "api/browser.h"
 #include "api/json.h"
 #include "api/json_wipe.h"
 #include "api/metrics.h"
@@ -116,6 +117,24 @@ TEST(router)
 	CHECK(!route("GET", "/v1/statusx", &st, allow) && st == 404);
 	CHECK(!route("GET", "/v1/peers//path", &st, allow) && st == 404);
 	CHECK(!route("GET", "/v1/peers/notakey", &st, allow) && st == 400);
+	/* The page is public; the event stream takes a cookie; nothing else. */
+	r = route("GET", "/", &st, allow);
+	CHECK(r && wm_api_route_public(r) && !wm_api_route_cookie(r));
+	r = route("GET", "/v1/events", &st, allow);
+	CHECK(r && !wm_api_route_public(r) && wm_api_route_cookie(r));
+	for (size_t i = 0; i < wm_api_n_routes; i++) {
+		const struct wm_api_route *x = &wm_api_routes[i];
+		CHECK(!wm_api_route_public(x) ||
+		      (strcmp(x->pattern, "/") == 0 && strcmp(x->method, "GET") == 0));
+		CHECK(!wm_api_route_cookie(x) ||
+		      (strcmp(x->pattern, "/v1/events") == 0 &&
+		       strcmp(x->method, "GET") == 0));
+	}
+	CHECK(!route("GET", "/v1/session", &st, allow) && st == 405 &&
+	      strcmp(allow, "POST") == 0);
+	r = route("POST", "/v1/peers/" PUB_B_URL "/ping", &st, allow);
+	CHECK(r && !r->has_body);
+	CHECK(!route("GET", "/index.html", &st, allow) && st == 404);
 	r = wm_api_route_match("PUT", "/v1/peers/" PUB_B_URL "/path", k, &st,
 			       allow, sizeof(allow));
 	CHECK(r && strcmp(r->pattern, "/v1/peers/{key}/path") == 0 &&
@@ -332,6 +351,7 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 	pc.has_psk = true;
 	memcpy(pc.psk, key(PSK), 32);
 	pc.persistent_keepalive = 25;
+	snprintf(pc.name, sizeof(pc.name), "bee 2");
 	CHECK(wm_device_apply_peer(dev, &pc, b) == 0);
 	wm_cidr_list_free(&pc.allowed_ips);
 	*c = wm_device_add_peer(dev, key(PUB_C));
@@ -347,7 +367,8 @@ static void two_peers(struct wm_device *dev, struct wm_peer **b,
 
 TEST(peer_render)
 {
-	struct wm_peer_view v = { "direct", 12, json_pack("[s]", "198.51.100.7:4000") };
+	struct wm_peer_view v = { "direct", 12, json_pack("[s]", "198.51.100.7:4000"),
+				  11800, 1700000001250, 0 };
 	struct wm_device dev;
 	struct wm_peer *b, *c;
 	char *s;
@@ -356,28 +377,32 @@ TEST(peer_render)
 	two_peers(&dev, &b, &c);
 	j = wm_peer_json_render(b, &v);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	CHECK(strcmp(s, "{\"public_key\":\"" PUB_B "\","
+	CHECK(strcmp(s, "{\"public_key\":\"" PUB_B "\",\"name\":\"bee 2\","
 			 "\"allowed_ips\":[\"10.77.0.2/32\",\"fd77::2/128\"],"
 			 "\"path\":\"direct\",\"path_mode\":\"auto\","
 			 "\"endpoint\":\"192.0.2.2:51820\","
 			 "\"candidates\":[\"198.51.100.7:4000\"],"
 			 "\"last_handshake\":\"2023-11-14T22:13:20Z\","
 			 "\"rx_bytes\":1234,\"tx_bytes\":5678,\"rtt_ms\":12,"
+			 "\"rtt_us\":11800,\"last_rx\":{\"direct\":"
+			 "\"2023-11-14T22:13:21.250Z\",\"relay\":null},"
 			 "\"persistent_keepalive\":25,\"time_to_direct_ms\":250}") == 0);
 	if (strcmp(s, "") != 0 && check_case_failed)
 		fprintf(stderr, "  got %s\n", s);
 	free(s);
 	json_decref(j);
 
-	v = (struct wm_peer_view){ "none", -1, NULL };
+	v = (struct wm_peer_view){ "none", -1, NULL, -1, 0, 0 };
 	j = wm_peer_json_render(c, &v);
 	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	CHECK(strcmp(s, "{\"public_key\":\"" PUB_C "\",\"allowed_ips\":[],"
+	CHECK(strcmp(s, "{\"public_key\":\"" PUB_C "\",\"name\":null,"
+			 "\"allowed_ips\":[],"
 			 "\"path\":\"none\",\"path_mode\":\"auto\","
 			 "\"endpoint\":null,\"candidates\":[],"
 			 "\"last_handshake\":null,\"rx_bytes\":0,\"tx_bytes\":0,"
-			 "\"rtt_ms\":null,\"persistent_keepalive\":0,"
-			 "\"time_to_direct_ms\":null}") == 0);
+			 "\"rtt_ms\":null,\"rtt_us\":null,\"last_rx\":"
+			 "{\"direct\":null,\"relay\":null},"
+			 "\"persistent_keepalive\":0,\"time_to_direct_ms\":null}") == 0);
 	free(s);
 	json_decref(j);
 	wm_device_free(&dev);
@@ -387,7 +412,7 @@ TEST(peer_render)
  * PUT /v1/peers of a GET /v1/peers answer changes nothing. */
 TEST(peer_round_trip_is_a_no_op)
 {
-	struct wm_peer_view v = { "direct", -1, NULL };
+	struct wm_peer_view v = { "direct", -1, NULL, -1, 0, 0 };
 	struct wm_peer_update u;
 	struct wm_device dev;
 	struct wm_peer *b, *c;
@@ -410,7 +435,31 @@ TEST(peer_round_trip_is_a_no_op)
 	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
 	wm_peer_json_merge(&u, b);
 	CHECK(!u.pc.has_psk && !wm_peer_json_same(&u, b));
+	CHECK(strcmp(u.pc.name, "bee 2") == 0); /* left out: kept */
 	wm_peer_update_free(&u);
+	json_decref(j);
+
+	/* A name is set, changed or removed (null); a bad one is refused. */
+	j = json_pack("{s:[s],s:n,s:s}", "allowed_ips", "10.77.0.2/32",
+		      "preshared_key", "name", "other");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
+	wm_peer_json_merge(&u, b);
+	CHECK(strcmp(u.pc.name, "other") == 0 && !wm_peer_json_same(&u, b));
+	wm_peer_update_free(&u);
+	json_decref(j);
+	j = json_pack("{s:[s],s:n}", "allowed_ips", "10.77.0.2/32", "name");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 0);
+	wm_peer_json_merge(&u, b);
+	CHECK(u.pc.name[0] == '\0');
+	wm_peer_update_free(&u);
+	json_decref(j);
+	j = json_pack("{s:[s],s:s}", "allowed_ips", "10.77.0.2/32", "name",
+		      "tab\there");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 422);
+	json_decref(j);
+	j = json_pack("{s:[s],s:s}", "allowed_ips", "10.77.0.2/32", "name",
+		      " lead");
+	CHECK(wm_peer_json_parse(&u, j, key(PUB_B), msg, sizeof(msg)) == 422);
 	json_decref(j);
 	wm_device_free(&dev);
 }
@@ -568,6 +617,7 @@ TEST(saveconfig_text)
 		"SaveConfig = true\n"
 		"\n[Peer]\n"
 		"PublicKey = " PUB_B "\n"
+		"Name = bee 2\n"
 		"PresharedKey = " PSK "\n"
 		"AllowedIPs = 10.77.0.2/32, fd77::2/128\n"
 		"Endpoint = 192.0.2.2:51820\n"
@@ -1024,6 +1074,79 @@ TEST(openapi_matches_routes)
 	}
 }
 
+/* ------------------------------------------------------------ browser */
+
+/* Only the listener's own address, or localhost with its port, is a
+ * Host to answer (DNS rebinding); a change carries no foreign Origin. */
+TEST(browser_host_and_origin)
+{
+	CHECK(wm_browser_host_ok("127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("localhost:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("LOCALHOST:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("[::1]:7707", "[::1]:7707"));
+	CHECK(wm_browser_host_ok("localhost:7707", "[::1]:7707"));
+	CHECK(!wm_browser_host_ok("evil.example:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.1", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.1:7708", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("localhost:77070", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("127.0.0.2:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok("", "127.0.0.1:7707"));
+	CHECK(!wm_browser_host_ok(NULL, "127.0.0.1:7707"));
+	CHECK(wm_browser_host_ok("127.0.0.1", "127.0.0.1:80"));
+	CHECK(wm_browser_host_ok("localhost", "127.0.0.1:80"));
+	CHECK(!wm_browser_host_ok("127.0.0.1:8", "127.0.0.1:80"));
+
+	CHECK(wm_browser_origin_ok(NULL, "127.0.0.1:7707"));
+	CHECK(wm_browser_origin_ok("http://127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(wm_browser_origin_ok("http://localhost:7707", "localhost:7707"));
+	CHECK(!wm_browser_origin_ok("http://localhost:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("https://127.0.0.1:7707", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("http://evil.example", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("null", "127.0.0.1:7707"));
+	CHECK(!wm_browser_origin_ok("http://127.0.0.1:7707", NULL));
+}
+
+/* Session cookies: random, live WM_BROWSER_SESSION_S, a full match only;
+ * the oldest gives way when the table is full. */
+TEST(browser_sessions)
+{
+	struct wm_browser_sessions t;
+	char c1[160], c2[160], hdr[200];
+	const uint64_t s = 1000000000ULL, t0 = 5 * s;
+	const char *v1;
+
+	memset(&t, 0, sizeof(t));
+	CHECK(wm_browser_session_new(&t, t0, c1, sizeof(c1)) == 0);
+	CHECK(wm_browser_session_new(&t, t0, c2, sizeof(c2)) == 0);
+	CHECK(strncmp(c1, "wm_session=", 11) == 0 && strcmp(c1, c2) != 0);
+	CHECK(strstr(c1, "; HttpOnly") && strstr(c1, "SameSite=Strict") &&
+	      strstr(c1, "Path=/v1/events"));
+	v1 = c1;
+	snprintf(hdr, sizeof(hdr), "a=b; %.*s; c=d", (int)strcspn(v1, ";"), v1);
+	CHECK(wm_browser_session_ok(&t, hdr, t0 + 1));
+	CHECK(!wm_browser_session_ok(&t, hdr, t0 + WM_BROWSER_SESSION_S * s));
+	CHECK(!wm_browser_session_ok(&t, NULL, t0));
+	CHECK(!wm_browser_session_ok(&t, "wm_session=", t0));
+	snprintf(hdr, sizeof(hdr), "%.*s", (int)strcspn(v1, ";") - 1, v1);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0)); /* one digit short */
+	snprintf(hdr, sizeof(hdr), "%.*s0", (int)strcspn(v1, ";"), v1);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0)); /* one digit more */
+	/* A full table: the session that expires first is replaced. */
+	snprintf(hdr, sizeof(hdr), "%.*s", (int)strcspn(v1, ";"), v1);
+	for (int i = 0; i < WM_BROWSER_SESSIONS - 2; i++)
+		CHECK(wm_browser_session_new(&t, t0 + s, c2, sizeof(c2)) == 0);
+	CHECK(wm_browser_session_ok(&t, hdr, t0 + s));
+	CHECK(wm_browser_session_new(&t, t0 + s, c2, sizeof(c2)) == 0);
+	CHECK(!wm_browser_session_ok(&t, hdr, t0 + s));
+	/* The page is compiled in, whole. */
+	CHECK(wm_page_html_len > 1000 && wm_page_html[0] == '<' &&
+	      strstr(wm_page_html, "</html>") &&
+	      strlen(wm_page_html) == wm_page_html_len);
+	/* Nothing loaded from elsewhere (the SVG namespace is a name). */
+	CHECK(!strstr(wm_page_html, "https://") && !strstr(wm_page_html, " src=") &&
+	      !strstr(wm_page_html, "<link"));
+}
+
 int main(void)
 {
 	RUN(url_keys);
@@ -1044,5 +1167,7 @@ int main(void)
 	RUN(token_file_mode_warning);
 	RUN(json_wipe_allocator);
 	RUN(openapi_matches_routes);
+	RUN(browser_host_and_origin);
+	RUN(browser_sessions);
 	return check_summary();
 }

@@ -235,7 +235,8 @@ TEST(full_wiremesh_file)
 		"AllowedIPs = 10.77.0.3/32\n"
 		"Endpoint = 203.0.113.5:51820\n"
 		"Path = DIRECT\n"
-		"PersistentKeepalive = 0\n";
+		"PersistentKeepalive = 0\n"
+		"Name = db-1 (Frankfurt)\n";
 	struct wm_config cfg;
 	char *msg;
 
@@ -265,6 +266,8 @@ TEST(full_wiremesh_file)
 		CHECK(cfg.peers[1].path_mode == WM_PATH_DIRECT);
 		CHECK(addr_is(&cfg.peers[1].endpoint, "203.0.113.5:51820"));
 		CHECK(cfg.peers[1].line == 22);
+		CHECK(!strcmp(cfg.peers[0].name, ""));
+		CHECK(!strcmp(cfg.peers[1].name, "db-1 (Frankfurt)"));
 	}
 	wm_config_free(&cfg);
 	free(msg);
@@ -719,6 +722,11 @@ static const struct bad_case bad_agent[] = {
 	{ NULL, IFACE "Table = 0\n", "wm0.conf:3: Table: ", "table number" },
 	{ NULL, IFACE "PostUp =\n", "wm0.conf:3: PostUp: ", "empty command" },
 	{ NULL, IFACE "DNS = 1.1.1.1, a;b\n", "wm0.conf:3: DNS: ", "'a;b'" },
+	{ NULL, IFACE "[Peer]\nPublicKey = " PUB_B "\nName = "
+	  "0123456789012345678901234567890123456789012345678901234567890123\n",
+	  "wm0.conf:5: Name: ", "'0123456789" },
+	{ NULL, IFACE "[Peer]\nPublicKey = " PUB_B "\nName = caf\xc3\xa9\n",
+	  "wm0.conf:5: Name: ", "visible ASCII" },
 };
 
 TEST(bad_agent_files)

@@ -558,7 +558,17 @@ TEST(relayed_ping_answered_through_relay)
 	CHECK(f.out.n_send == 1);
 	CHECK(f.out.send[0].msg.type == WM_DISCO_PONG);
 	CHECK(f.out.send[0].to.sa.sa_family == AF_UNSPEC);
-	CHECK(f.out.send[0].msg.observed.sa.sa_family == AF_UNSPEC);
+	/* Nothing observed through the relay: 0.0.0.0:0, which the wire
+	 * format carries (AF_UNSPEC would not seal, and the PONG that times
+	 * `wiremesh ping` over the relay would never leave). */
+	CHECK(f.out.send[0].msg.observed.sa.sa_family == AF_INET);
+	CHECK(f.out.send[0].msg.observed.in.sin_addr.s_addr == 0 &&
+	      f.out.send[0].msg.observed.in.sin_port == 0);
+	{
+		uint8_t buf[WM_DISCO_MAX], key[32] = { 1 }, me[32] = { 2 },
+			nonce[24] = { 3 };
+		CHECK(wm_disco_seal(buf, &f.out.send[0].msg, me, key, nonce) > 0);
+	}
 	CHECK_MEM(f.out.send[0].msg.txid, txid, WM_DISCO_TXID);
 	CHECK(f.d.n_cand == 0);
 	fx_done(&f);

@@ -344,6 +344,51 @@ TEST(update_queues_changes)
 	free(dev);
 }
 
+/* The path shown is the chosen one, but none while that is direct and
+ * the endpoint was not heard from within the liveness window: sending
+ * still goes to the endpoint (p->via), so the path can come back. */
+TEST(shown_tells_the_truth)
+{
+	struct wm_device *dev = calloc(1, sizeof(*dev));
+	struct wm_peer *p = calloc(1, sizeof(*p));
+	struct wm_event ev;
+
+	make_peer(p, WM_PATH_DIRECT, true, D_NEVER, G_NONE);
+	dev->peers = p;
+	/* Configured, never heard: sent to, not shown as direct. */
+	wm_peer_path_update(dev, p, now);
+	CHECK(p->via == WM_VIA_DIRECT && p->shown == WM_VIA_NONE);
+	CHECK(!next_path_event(dev, &ev));
+	wm_peer_path_heard(dev, p, &p->endpoint, now);
+	CHECK(p->shown == WM_VIA_DIRECT && next_path_event(dev, &ev) &&
+	      ev.old_via == WM_VIA_NONE && ev.via == WM_VIA_DIRECT);
+	CHECK(p->rx_direct_ns == now && p->rx_relay_ns == 0);
+	/* A plain WireGuard peer: WM_DIRECT_LIVE_WG_S. */
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_LIVE_WG_S) - 1);
+	CHECK(p->shown == WM_VIA_DIRECT && !next_path_event(dev, &ev));
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_LIVE_WG_S));
+	CHECK(p->shown == WM_VIA_NONE && p->via == WM_VIA_DIRECT);
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_NONE);
+	/* A peer that answers disco: WM_DIRECT_TRUST_S. */
+	p->path.disco_rx_ns = now;
+	wm_peer_path_heard(dev, p, &p->endpoint, now);
+	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_DIRECT);
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_TRUST_S) - 1);
+	CHECK(p->shown == WM_VIA_DIRECT);
+	wm_peer_path_update(dev, p, now + S(WM_DIRECT_TRUST_S));
+	CHECK(p->shown == WM_VIA_NONE && next_path_event(dev, &ev));
+	/* The pure rule alone: only direct is ever hidden. */
+	CHECK(wm_path_shown(&p->path, WM_VIA_RELAY, now + S(100)) ==
+	      WM_VIA_RELAY);
+	CHECK(wm_path_shown(&p->path, WM_VIA_NONE, now) == WM_VIA_NONE);
+	CHECK(wm_path_shown(&p->path, WM_VIA_DIRECT, now) == WM_VIA_DIRECT);
+	/* Through the relay: the relay's last_rx. */
+	wm_peer_path_heard(dev, p, NULL, now + S(200));
+	CHECK(p->rx_relay_ns == now + S(200) && p->rx_direct_ns == now);
+	free(p);
+	free(dev);
+}
+
 int main(void)
 {
 	RUN(product_against_model);
@@ -351,5 +396,6 @@ int main(void)
 	RUN(boundaries);
 	RUN(via_names);
 	RUN(update_queues_changes);
+	RUN(shown_tells_the_truth);
 	return check_summary();
 }
