@@ -2,6 +2,7 @@
 #include "agent/agent.h"
 #include "agent/cmd_args.h"
 #include "agent/names.h"
+#include "agent/peer_birthday.h"
 #include "agent/peer_disco.h"
 #include "agent/receive.h"
 #include "agent/privileges.h"
@@ -318,6 +319,7 @@ static void on_tick(void *ctx, uint64_t now)
 	relay_sync(a, now);
 	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, now);
 	wm_tick_peers(&a->dev, now);
+	wm_peer_birthday_tick(&a->bday, now);
 	if (a->dev.relay) {
 		wm_relay_client_tick(a->dev.relay, now);
 		/* Also takes records a send pumped in off the socket. */
@@ -496,6 +498,7 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	a->dev.birthday_off = a->cfg.birthday_off;
 	/* The stack copy holds the private key and the peers' PSK pointers:
 	 * a->cfg owns them now. */
 	wm_memzero(&cfg, sizeof(cfg));
@@ -622,6 +625,7 @@ static int start(struct wm_agent *a)
 	else if (a->cfg.relay[0] || a->cfg.relay_tcp[0])
 		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
+	a->dev.birthday_off = a->cfg.birthday_off;
 	wm_device_set_private_key(&a->dev, a->cfg.private_key);
 	a->identity_changes = a->dev.identity_changes;
 	r = wm_device_sync_peers(&a->dev, &a->cfg);
@@ -635,6 +639,9 @@ static int start(struct wm_agent *a)
 	if (r < 0)
 		return r;
 	a->udp_h = (struct wm_loop_handler){ -1, on_udp, a };
+	r = wm_peer_birthday_init(&a->bday, &a->dev, &a->loop);
+	if (r < 0)
+		return r;
 	r = set_listen_port(a, a->cfg.listen_port);
 	if (r < 0) {
 		fprintf(stderr, "%s: UDP port %u: %s\n", a->config_path,
@@ -727,6 +734,7 @@ static void stop(struct wm_agent *a)
 		wm_timers_stop(&p->timers);
 	/* Closing the TUN removes the link, and with it its addresses and
 	 * routes. */
+	wm_peer_birthday_free(&a->bday);
 	if (a->dev.tun_fd >= 0)
 		close(a->dev.tun_fd);
 	if (a->dev.udp.fd >= 0)

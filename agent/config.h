@@ -78,6 +78,7 @@ struct wm_config {
 	bool api_allow_remote;          /* APIListen may be non-loopback */
 	bool save_config;
 	bool port_mapping_off;  /* PortMapping = off: ask no gateway (NAT-PMP, UPnP) */
+	bool birthday_off;      /* BirthdayProbe = off: no extra sockets, no probes */
 	struct wm_peer_config *peers;
 	size_t n_peers, cap_peers;
 };

@@ -2,7 +2,9 @@
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
 #include "agent/send.h"
+#include "agent/nat/birthday.h"
 #include "agent/nat/discovery.h"
+#include "agent/nat/stun_client.h"
 #include "agent/relay/client.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
@@ -63,11 +65,28 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
 	v->random = wm_random_bytes;
+	v->mapping = (uint8_t)wm_peer_disco_our_mapping(dev, now);
 }
 
-/* Seals msg for p and sends it to `to`, or through the relay. */
-static void send_msg(struct wm_device *dev, struct wm_peer *p,
-		     struct wm_disco_msg *msg, const union wm_sockaddr *to)
+int wm_peer_disco_our_mapping(const struct wm_device *dev, uint64_t now)
+{
+	return dev->stun ? (int)wm_stun_client_mapping(dev->stun, now)
+			 : WM_NAT_UNKNOWN;
+}
+
+void wm_peer_disco_bday_view(struct wm_device *dev, const struct wm_peer *p,
+			     uint64_t now, struct wm_bday_view *v)
+{
+	v->mode = p->path_mode;
+	v->enabled = !dev->birthday_off;
+	v->direct_proven = wm_peer_has_endpoint(p) &&
+			   wm_path_direct_proven(&p->path, now);
+	v->relay_up = wm_peer_path_relay_up(dev);
+	v->our_mapping = (uint8_t)wm_peer_disco_our_mapping(dev, now);
+}
+
+void wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to)
 {
 	uint8_t buf[WM_DISCO_MAX], nonce[24], id[WM_DISCO_ID];
 	struct timespec wall = wm_wall_now();
@@ -79,6 +98,7 @@ static void send_msg(struct wm_device *dev, struct wm_peer *p,
 	if (p->disco.speaks_v1 || dev->disco_v1_only) {
 		/* It reads only the old format: our key goes in clear. */
 		msg->sent_at = wall.tv_sec;
+		msg->has_mapping = false;
 		n = wm_disco_seal(buf, msg, dev->local.public_key,
 				  p->disco.key, nonce);
 	} else {
@@ -92,7 +112,7 @@ static void send_msg(struct wm_device *dev, struct wm_peer *p,
 	if (!n)
 		return;
 	if (to->sa.sa_family != AF_UNSPEC
-		    ? wm_send_udp(dev, to, buf, n) == 0
+		    ? wm_send_peer_udp(dev, p, to, buf, n) == 0
 		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) == 0)
 		dev->stats.disco_tx++;
 }
@@ -101,7 +121,7 @@ static void act(struct wm_device *dev, struct wm_peer *p,
 		struct wm_disco_out *out, uint64_t now)
 {
 	for (size_t i = 0; i < out->n_send; i++)
-		send_msg(dev, p, &out->send[i].msg, &out->send[i].to);
+		wm_peer_disco_send(dev, p, &out->send[i].msg, &out->send[i].to);
 	if (out->set_endpoint)
 		wm_peer_set_endpoint(p, &out->endpoint, WM_EP_DISCO);
 	if (out->direct_proven)
@@ -167,6 +187,64 @@ static void note_version(struct wm_device *dev, struct wm_peer *p,
 	}
 }
 
+/* What birthday probing (nat/birthday.h) takes from an authentic
+ * message: the peer's mapping, its request to probe, the pong to a probe
+ * of ours, and on the hard side the socket a message came in on. */
+static void birthday(struct wm_device *dev, struct wm_peer *p,
+		     const struct wm_disco_msg *msg,
+		     const union wm_sockaddr *src, uint64_t now,
+		     struct wm_disco_out *out)
+{
+	struct wm_birthday *b = &p->bday;
+	char k[12], a[WM_SOCKADDR_STRLEN];
+	struct wm_disco_view dv;
+	struct wm_bday_view v;
+
+	wm_peer_disco_bday_view(dev, p, now, &v);
+	if (msg->type == WM_DISCO_CALL_ME_MAYBE && msg->has_mapping)
+		wm_birthday_peer_mapping(b, msg->mapping, now);
+	if (src && dev->rx_bday_fd >= 0 && b->role == WM_BDAY_HARD &&
+	    p->direct_fd != dev->rx_bday_fd) {
+		/* The easy side's probe found one of our sockets: it carries
+		 * this peer from now on (the answer below already leaves
+		 * from it); agent/peer_birthday.c closes the others. */
+		p->direct_fd = dev->rx_bday_fd;
+		p->direct_family = dev->rx_bday_family;
+		dev->stats.bday_wins++;
+		fprintf(stderr, "%s: birthday: peer %s: attempt %u found a "
+				"path from %s after %llu ms (hard side)\n",
+			dev->ifname, short_key(k, p), b->attempts,
+			wm_sockaddr_format(a, sizeof(a), src),
+			(unsigned long long)((now - b->started_ns) / 1000000u));
+		wm_birthday_won(b, now);
+		/* Ping it from the winning socket at once. */
+		wm_discovery_restart(&p->disco);
+	}
+	if (msg->type == WM_DISCO_BIRTHDAY &&
+	    wm_birthday_easy_start(b, &v, &msg->target, wm_random_bytes, now)) {
+		dev->stats.bday_attempts++;
+		fprintf(stderr, "%s: birthday: peer %s is behind an endpoint-"
+				"dependent NAT: probing random ports of %s "
+				"(attempt %u, up to %d probes)\n",
+			dev->ifname, short_key(k, p),
+			wm_sockaddr_format(a, sizeof(a), &msg->target),
+			b->attempts, WM_BDAY_PROBES);
+	}
+	if (msg->type == WM_DISCO_PONG && src &&
+	    wm_birthday_is_probe(b, msg->txid)) {
+		dev->stats.bday_wins++;
+		fprintf(stderr, "%s: birthday: peer %s: attempt %u found a "
+				"path to %s after %u probes, %llu ms\n",
+			dev->ifname, short_key(k, p), b->attempts,
+			wm_sockaddr_format(a, sizeof(a), src), b->sent,
+			(unsigned long long)((now - b->started_ns) / 1000000u));
+		view_of(dev, p, now, &dv);
+		wm_discovery_proven(&p->disco, &dv, src, now - b->started_ns,
+				    now, out);
+		wm_birthday_won(b, now);
+	}
+}
+
 void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 			   size_t len, const union wm_sockaddr *src,
 			   struct wm_peer *from, uint64_t now)
@@ -211,6 +289,7 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	note_version(dev, p, &msg, wall.tv_sec);
 	dev->stats.disco_rx++;
 	wm_peer_path_alive(p, now);
+	birthday(dev, p, &msg, src, now, &out);
 	act(dev, p, &out, now);
 }
 

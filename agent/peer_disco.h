@@ -9,6 +9,7 @@
 #define WM_PEER_DISCO_H
 
 #include "agent/device.h"
+#include "agent/nat/birthday.h"
 #include "netif/addr.h"
 
 #include <stddef.h>
@@ -30,5 +31,15 @@ void wm_peer_disco_direct_failed(struct wm_device *dev, struct wm_peer *p,
  * changed, every peer probes again at once. */
 void wm_peer_disco_set_local(struct wm_device *dev,
 			     const union wm_sockaddr *cands, size_t n);
+
+/* Seals msg for p and sends it to `to` (from p's direct socket), or
+ * through the relay when to is AF_UNSPEC. */
+void wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to);
+/* Our NAT mapping as STUN sees it (enum wm_nat_mapping). */
+int wm_peer_disco_our_mapping(const struct wm_device *dev, uint64_t now_ns);
+/* What birthday probing needs to know of p and of us. */
+void wm_peer_disco_bday_view(struct wm_device *dev, const struct wm_peer *p,
+			     uint64_t now_ns, struct wm_bday_view *v);
 
 #endif

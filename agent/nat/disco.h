@@ -35,6 +35,11 @@
  *     PING            txid (12)
  *     PONG            txid (12) | observed source address (19)
  *     CALL_ME_MAYBE   count (1) | count addresses (19 each), at most 16
+ *                     [| NAT mapping (1): 0 unknown, 1 endpoint-independent,
+ *                        2 endpoint-dependent; version 2 only]
+ *     BIRTHDAY        address (19): "I am behind an endpoint-dependent NAT
+ *                     and have opened my extra sockets toward you: ping
+ *                     random ports of this address's IP" (nat/birthday.h)
  *
  * The time is, in version 1, the sender's wall clock in seconds, refused
  * beyond WM_DISCO_MAX_SKEW_S of the receiver's (stale). In version 2 it
@@ -71,7 +76,7 @@ enum {
 	WM_DISCO_TXID = 12,
 	WM_DISCO_ADDR = 19,
 	WM_DISCO_MAX_CANDIDATES = 16,
-	WM_DISCO_MAX_PAYLOAD = 1 + 8 + 1 + WM_DISCO_MAX_CANDIDATES * WM_DISCO_ADDR,
+	WM_DISCO_MAX_PAYLOAD = 1 + 8 + 1 + WM_DISCO_MAX_CANDIDATES * WM_DISCO_ADDR + 1,
 	WM_DISCO_MAX = WM_DISCO_HDR + WM_DISCO_MAX_PAYLOAD + 16,
 	/* Messages whose clock differs more than this are refused. */
 	WM_DISCO_MAX_SKEW_S = 60,
@@ -81,6 +86,7 @@ enum wm_disco_type {
 	WM_DISCO_PING = 1,
 	WM_DISCO_PONG = 2,
 	WM_DISCO_CALL_ME_MAYBE = 3,
+	WM_DISCO_BIRTHDAY = 4,
 };
 
 struct wm_disco_msg {
@@ -93,6 +99,12 @@ struct wm_disco_msg {
 	union wm_sockaddr observed; /* PONG */
 	union wm_sockaddr candidates[WM_DISCO_MAX_CANDIDATES];
 	size_t n_candidates;        /* CALL_ME_MAYBE */
+	/* CALL_ME_MAYBE: the sender's NAT mapping (enum wm_nat_mapping of
+	 * stun_client.h), carried when has_mapping (an older agent neither
+	 * sends nor reads it). */
+	bool has_mapping;
+	uint8_t mapping;
+	union wm_sockaddr target;   /* BIRTHDAY: the address to probe */
 };
 
 enum wm_disco_result {
