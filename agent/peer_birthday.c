@@ -308,6 +308,15 @@ void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now)
 	struct wm_bday_view v;
 	enum wm_bday_role role;
 
+	int mapping = wm_peer_disco_our_mapping(dev, now);
+
+	/* Peers learn our mapping from CALL_ME_MAYBE: tell them now, not
+	 * at discovery's next backed-off probe. */
+	if (mapping != pb->told_mapping) {
+		pb->told_mapping = mapping;
+		for (struct wm_peer *p = dev->peers; p; p = p->next)
+			wm_discovery_restart(&p->disco);
+	}
 	if (pb->active && !wm_device_find_peer(dev, pb->key))
 		close_probes(pb);
 	for (size_t i = 0; i < WM_BDAY_KEPT_MAX; i++)

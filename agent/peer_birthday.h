@@ -37,6 +37,7 @@ struct wm_peer_birthday {
 	struct wm_device *dev;
 	struct wm_loop *loop;
 	uint8_t *buf;               /* one datagram */
+	int told_mapping;           /* our NAT mapping peers were last told */
 	bool active;                /* a hard-side attempt holds probe[] */
 	uint8_t key[32];            /* its peer */
 	struct wm_bday_sock probe[WM_BDAY_SOCKETS];
