@@ -187,6 +187,27 @@ static void note_version(struct wm_device *dev, struct wm_peer *p,
 	}
 }
 
+/* True when the peer is known at target's IP (one of its candidates: it
+ * told us, or we saw it there): a peer cannot point our probes at a
+ * third party. */
+static bool known_ip(const struct wm_disco_peer *d,
+		     const union wm_sockaddr *target)
+{
+	for (size_t i = 0; i < d->n_cand; i++) {
+		const union wm_sockaddr *c = &d->cand[i].addr;
+
+		if (c->sa.sa_family != target->sa.sa_family)
+			continue;
+		if (c->sa.sa_family == AF_INET &&
+		    c->in.sin_addr.s_addr == target->in.sin_addr.s_addr)
+			return true;
+		if (c->sa.sa_family == AF_INET6 &&
+		    memcmp(&c->in6.sin6_addr, &target->in6.sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* What birthday probing (nat/birthday.h) takes from an authentic
  * message: the peer's mapping, its request to probe, the pong to a probe
  * of ours, and on the hard side the socket a message came in on. */
@@ -220,7 +241,7 @@ static void birthday(struct wm_device *dev, struct wm_peer *p,
 		/* Ping it from the winning socket at once. */
 		wm_discovery_restart(&p->disco);
 	}
-	if (msg->type == WM_DISCO_BIRTHDAY &&
+	if (msg->type == WM_DISCO_BIRTHDAY && known_ip(&p->disco, &msg->target) &&
 	    wm_birthday_easy_start(b, &v, &msg->target, wm_random_bytes, now)) {
 		dev->stats.bday_attempts++;
 		fprintf(stderr, "%s: birthday: peer %s is behind an endpoint-"
