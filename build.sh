@@ -170,6 +170,23 @@ cmd_build_other_crypto() {
 	for o in $(other_crypto); do WM_CRYPTO=$o run_make OUT="build/$o"; done
 }
 
+# The agent and relay of the commit before the relay's forwarding frames
+# (build/old-BASE/wiremesh), for tests/net/test_relay_upgrade.sh: only the
+# binary, built once from `git archive` and kept.
+OLD_BASE=f5b8865
+cmd_build_old() {
+	local dir=$TOP/build/old-$OLD_BASE tmp
+	[ -x "$dir/wiremesh" ] && return 0
+	tmp=$(mktemp -d "$TOP/build/.old-XXXXXX")
+	git -C "$TOP" archive "$OLD_BASE" | tar -x -C "$tmp" &&
+		(cd "$tmp" && run_make OUT="$tmp/out" "$tmp/out/wiremesh") &&
+		mkdir -p "$dir" && mv "$tmp/out/wiremesh" "$dir/wiremesh.$$" &&
+		mv "$dir/wiremesh.$$" "$dir/wiremesh"
+	local st=$?
+	rm -rf "$tmp"
+	return $st
+}
+
 cmd_test() {
 	T_START=$SECONDS
 	cmd_deps
@@ -177,6 +194,7 @@ cmd_test() {
 	cmd_build_san
 	cmd_build_fast_timers
 	cmd_build_other_crypto
+	cmd_build_old || echo "build_old failed: net/test_relay_upgrade will fail"
 	local t o
 	for t in build/tests/test_*; do run_one "unit/$(basename "$t")" "$t"; done
 	for t in build/san/tests/test_*; do
@@ -186,7 +204,7 @@ cmd_test() {
 	done
 	# Every crypto backend passes the same vectors.
 	for o in $(other_crypto); do
-		for t in aead x25519 golden noise xchacha cookie receive; do
+		for t in aead x25519 golden noise xchacha cookie receive relay_fwd; do
 			run_one "$o/test_$t" "build/$o/tests/test_$t"
 		done
 	done
@@ -226,10 +244,11 @@ cmd_package() {
 case "${1:-build}" in
 deps) cmd_deps ;;
 build) cmd_build ;;
+build_old) cmd_build_old ;;
 test) cmd_test ;;
 demo) cmd_demo ;;
 bench) cmd_bench ;;
 package) cmd_package ;;
 clean) rm -rf build ;;
-*) echo "usage: $0 [deps|build|test|demo|bench|package|clean]" >&2; exit 2 ;;
+*) echo "usage: $0 [deps|build|build_old|test|demo|bench|package|clean]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 #include "agent/names.h"
 #include "agent/peer_birthday.h"
 #include "agent/peer_disco.h"
+#include "agent/peer_path.h"
 #include "agent/receive.h"
 #include "agent/privileges.h"
 #include "agent/sdnotify.h"
@@ -32,20 +33,53 @@
 
 static void deliver_events(void *ctx);
 
-/* The relay went up or down, or our identity changed: act on it. */
+static void log_home(struct wm_agent *a)
+{
+	const struct wm_relays *rs = &a->relays;
+
+	if (rs->home < 0) {
+		fprintf(stderr, "%s: no relay is up\n", a->dev.ifname);
+		return;
+	}
+	if (rs->prev_home < 0) {
+		fprintf(stderr, "%s: home relay %s (rtt %.2f ms)\n",
+			a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+			(double)wm_relays_rtt(rs, rs->home) / 1e6);
+		return;
+	}
+	fprintf(stderr, "%s: home relay %s (rtt %.2f ms), was %s (%s, rtt %.2f ms)\n",
+		a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+		(double)wm_relays_rtt(rs, rs->home) / 1e6,
+		rs->slot[rs->prev_home].rc.udp_text,
+		wm_relay_health_name(rs->slot[rs->prev_home].health),
+		(double)wm_relays_rtt(rs, rs->prev_home) / 1e6);
+}
+
+/* A relay went up or down, the home moved, or our identity changed: act
+ * on it. */
 static void relay_sync(struct wm_agent *a, uint64_t now)
 {
-	if (!a->dev.relay)
+	unsigned changed;
+
+	if (!a->dev.relays)
 		return;
 	if (a->identity_changes != a->dev.identity_changes) {
 		a->identity_changes = a->dev.identity_changes;
-		wm_relay_client_identity_changed(a->dev.relay, now);
+		for (size_t i = 0; i < a->relays.n; i++)
+			wm_relay_client_identity_changed(
+				wm_relays_client(&a->relays, (int)i), now);
 	}
-	if (a->relay_changes == a->relay.changes)
+	changed = wm_relays_update(&a->relays, now);
+	if (!changed)
 		return;
-	a->relay_changes = a->relay.changes;
+	if (changed & WM_RELAYS_HOME_MOVED) {
+		log_home(a);
+		wm_peer_path_rehome(&a->dev, now);
+	}
 	wm_tick_relay_changed(&a->dev, now);
-	wm_agent_api_relay_event(a->api, &a->relay);
+	for (size_t i = 0; i < a->relays.n; i++)
+		if (changed & (1u << i))
+			wm_agent_api_relay_event(a->api, &a->relays, (int)i);
 }
 
 /* The end of a receive batch: what it delivered goes into the TUN. */
@@ -54,32 +88,43 @@ static void flush_tun(struct wm_agent *a)
 	a->dev.stats.tx_send_errors += wm_tun_writer_flush(&a->tun_out);
 }
 
-/* Frames the relay client has read off its TCP connection. */
-static void drain_relay(struct wm_agent *a, uint64_t now)
+/* Frames relay i's client has read off its TCP connection. */
+static void drain_one(struct wm_agent *a, int i, uint64_t now)
 {
+	struct wm_relay_client *rc = wm_relays_client(&a->relays, i);
 	struct wm_relay_event ev;
 
 	/* Writing pumps the TLS engine, which may read records off the
 	 * socket; their plaintext then waits in the engine with no socket
 	 * event left to announce it. So read until nothing is pending. */
-	for (int round = 0; round < 8 && a->dev.relay; round++) {
-		while (wm_relay_client_next(a->dev.relay, now, &ev))
-			wm_receive_relay_event(&a->dev, &ev, now);
-		if (!wm_relay_client_pending(a->dev.relay))
+	for (int round = 0; round < 8; round++) {
+		while (wm_relay_client_next(rc, now, &ev))
+			wm_receive_relay_event(&a->dev, i, &ev, now);
+		if (!wm_relay_client_pending(rc))
 			break;
-		wm_relay_client_tcp_ready(a->dev.relay, 0, now);
+		wm_relay_client_tcp_ready(rc, 0, now);
 	}
+}
+
+static void drain_relays(struct wm_agent *a, uint64_t now)
+{
+	for (size_t i = 0; a->dev.relays && i < a->relays.n; i++)
+		drain_one(a, (int)i, now);
 	flush_tun(a);
 	relay_sync(a, now);
 }
 
+/* The handler's ctx is the relay's slot (relays.h). */
 static void on_relay_tcp(struct wm_loop_handler *h, uint32_t events)
 {
-	struct wm_agent *a = h->ctx;
+	struct wm_relay_slot *s = h->ctx;
+	struct wm_agent *a = s->set->owner;
 	uint64_t now = wm_now_ns();
 
-	wm_relay_client_tcp_ready(a->dev.relay, events, now);
-	drain_relay(a, now);
+	wm_relay_client_tcp_ready(&s->rc, events, now);
+	drain_one(a, (int)s->index, now);
+	flush_tun(a);
+	relay_sync(a, now);
 }
 
 /* One read off the socket: a datagram, or with UDP_GRO several of
@@ -320,10 +365,10 @@ static void on_tick(void *ctx, uint64_t now)
 	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, now);
 	wm_tick_peers(&a->dev, now);
 	wm_peer_birthday_tick(&a->bday, now);
-	if (a->dev.relay) {
-		wm_relay_client_tick(a->dev.relay, now);
-		/* Also takes records a send pumped in off the socket. */
-		drain_relay(a, now);
+	if (a->dev.relays) {
+		wm_relays_tick(a->dev.relays, now);
+		/* Also takes records a send pumped in off the sockets. */
+		drain_relays(a, now);
 	}
 	if (a->dev.stun)
 		stun_tick(a, now);
@@ -441,6 +486,22 @@ static int set_listen_port(struct wm_agent *a, uint16_t port)
 	return wm_loop_add(&a->loop, &a->udp_h, EPOLLIN);
 }
 
+/* The same relays, in the same order (their line numbers aside). */
+static bool relays_equal(const struct wm_config *x, const struct wm_config *y)
+{
+	if (x->n_relays != y->n_relays)
+		return false;
+	for (size_t i = 0; i < x->n_relays; i++) {
+		const struct wm_config_relay *r = &x->relays[i], *s = &y->relays[i];
+
+		if (strcmp(r->endpoint, s->endpoint) ||
+		    strcmp(r->tcp, s->tcp) ||
+		    memcmp(r->public_key, s->public_key, 32))
+			return false;
+	}
+	return true;
+}
+
 /* What a reload does not apply (the interface, the relay and STUN
  * clients and the API listeners are set up once) is named, and the
  * running values are kept, so the config the agent reports stays true. */
@@ -469,6 +530,12 @@ static void keep_unapplied(struct wm_agent *a, struct wm_config *cfg)
 	KEEP(strcmp(cfg->api_listen, old->api_listen) != 0, "APIListen", api_listen);
 	KEEP(cfg->fwmark != old->fwmark, "FwMark", fwmark);
 #undef KEEP
+	if (!relays_equal(cfg, old)) {
+		fprintf(stderr, "%s: relays changed: restart the agent to apply "
+			"them\n", a->config_path);
+		memcpy(cfg->relays, old->relays, sizeof(cfg->relays));
+		cfg->n_relays = old->n_relays;
+	}
 	if (addrs)
 		fprintf(stderr, "%s: Address changed: restart the agent to apply it\n",
 			a->config_path);
@@ -602,6 +669,36 @@ static int setup_signals(struct wm_agent *a)
 	return r;
 }
 
+/* A session with each relay (relays.h); none without relays. */
+static int start_relays(struct wm_agent *a)
+{
+	int r;
+
+	wm_relays_init(&a->relays, a);
+	for (size_t i = 0; i < a->cfg.n_relays; i++) {
+		const struct wm_config_relay *c = &a->cfg.relays[i];
+		const struct wm_relay_client_setup su = {
+			.name = a->cfg.ifname,
+			.udp = c->endpoint,
+			.tcp = c->tcp,
+			.public_key = c->public_key,
+			.local = &a->dev.local,
+			.udp_socket = &a->dev.udp,
+			.loop = &a->loop,
+			.on_tcp = on_relay_tcp,
+			.resolve = wm_names_resolve,
+			.resolve_ctx = a->resolver,
+		};
+
+		r = wm_relays_add(&a->relays, &su);
+		if (r < 0)
+			return r;
+	}
+	if (a->cfg.n_relays)
+		a->dev.relays = &a->relays;
+	return 0;
+}
+
 static int start(struct wm_agent *a)
 {
 	static const struct wm_uapi_ops base_ops = {
@@ -622,7 +719,7 @@ static int start(struct wm_agent *a)
 	 * WireGuard setups keep wg-quick's 1420. */
 	if (a->cfg.mtu)
 		a->dev.mtu = a->cfg.mtu;
-	else if (a->cfg.relay[0] || a->cfg.relay_tcp[0])
+	else if (a->cfg.n_relays)
 		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
 	a->dev.birthday_off = a->cfg.birthday_off;
@@ -653,33 +750,20 @@ static int start(struct wm_agent *a)
 		r = start_portmap(a);
 	if (r < 0)
 		return r;
-	if (a->cfg.relay[0]) {
-		const struct wm_relay_client_setup su = {
-			.name = a->cfg.ifname,
-			.udp = a->cfg.relay,
-			.tcp = a->cfg.relay_tcp,
-			.public_key = a->cfg.relay_public_key,
-			.local = &a->dev.local,
-			.udp_socket = &a->dev.udp,
-			.loop = &a->loop,
-			.on_tcp = on_relay_tcp,
-			.on_tcp_ctx = a,
-			.resolve = wm_names_resolve,
-			.resolve_ctx = a->resolver,
-		};
-		r = wm_relay_client_init(&a->relay, &su);
-		if (r < 0)
-			return r;
-		a->dev.relay = &a->relay;
-	}
-	if (a->cfg.n_stun || a->cfg.relay[0]) {
+	r = start_relays(a);
+	if (r < 0)
+		return r;
+	if (a->cfg.n_stun || a->cfg.n_relays) {
 		wm_stun_client_init(&a->stun);
 		wm_stun_client_set_resolver(&a->stun, wm_names_resolve,
 					    a->resolver);
 		for (size_t i = 0; i < a->cfg.n_stun; i++)
 			wm_stun_client_add(&a->stun, a->cfg.stun[i]);
-		if (a->cfg.relay[0])
-			wm_stun_client_add(&a->stun, a->cfg.relay);
+		/* Every relay answers STUN too (while there is room). */
+		for (size_t i = 0; i < a->cfg.n_relays; i++)
+			if (a->cfg.relays[i].endpoint[0])
+				wm_stun_client_add(&a->stun,
+						   a->cfg.relays[i].endpoint);
 		a->dev.stun = &a->stun;
 	}
 	r = setup_interface(a);
@@ -707,7 +791,7 @@ static int start(struct wm_agent *a)
 	a->view = (struct wm_agent_view){
 		.dev = &a->dev,
 		.cfg = &a->cfg,
-		.relay = a->dev.relay,
+		.relays = a->dev.relays,
 		.stun = a->dev.stun,
 		.portmap = a->portmap,
 		.peers_changed = api_peers_changed,
@@ -728,8 +812,7 @@ static void stop(struct wm_agent *a)
 		wm_api_close(a->api);
 	if (a->uapi)
 		wm_uapi_close(a->uapi);
-	if (a->dev.relay)
-		wm_relay_client_free(a->dev.relay);
+	wm_relays_free(&a->relays); /* also a set start() left half made */
 	for (struct wm_peer *p = a->dev.peers; p; p = p->next)
 		wm_timers_stop(&p->timers);
 	/* Closing the TUN removes the link, and with it its addresses and

@@ -11,7 +11,7 @@
 #include "agent/device.h"
 #include "agent/loop.h"
 #include "agent/peer_birthday.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 #include "agent/resolver.h"
 #include "agent/nat/portmap.h"
 #include "agent/nat/stun_client.h"
@@ -40,8 +40,7 @@ struct wm_agent {
 	struct wm_uapi *uapi;
 	struct wm_api *api;
 	struct wm_agent_view view; /* what the API adapter sees */
-	struct wm_relay_client relay;
-	unsigned relay_changes;    /* relay.changes acted upon */
+	struct wm_relays relays;   /* dev.relays, when there are any */
 	unsigned identity_changes; /* dev.identity_changes acted upon */
 	struct wm_stun_client stun;
 	unsigned stun_generation;

@@ -3,7 +3,9 @@
 #include "agent/nat/portmap.h"
 #include "agent/peer_path.h"
 #include "agent/wg/clock.h"
+#include "api/metrics.h"
 #include "api/server.h"
+#include "crypto/encoding.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,8 +30,9 @@ static int peer_rtt_ms(void *ctx, const struct wm_peer *p)
 
 	if (p->via == WM_VIA_DIRECT && p->disco.rtt_ns)
 		return (int)((p->disco.rtt_ns + 500000) / 1000000);
-	if (p->via == WM_VIA_RELAY && v->relay && v->relay->rtt_ns)
-		return (int)((v->relay->rtt_ns + 500000) / 1000000);
+	if (p->via == WM_VIA_RELAY && wm_relays_rtt(v->relays, p->relay))
+		return (int)((wm_relays_rtt(v->relays, p->relay) + 500000) /
+			     1000000);
 	return -1;
 }
 
@@ -42,6 +45,75 @@ static void peer_candidates(void *ctx, const struct wm_peer *p, json_t *arr)
 		json_array_append_new(
 			arr, json_string(wm_sockaddr_format(buf, sizeof(buf),
 							    &p->disco.cand[i].addr)));
+}
+
+/* One relay as /v1/status's relays and relay_state events show it. */
+static json_t *relay_json(const struct wm_relays *rs, int i)
+{
+	const struct wm_relay_client *rc = &rs->slot[i].rc;
+	char key[WM_KEY_B64_LEN + 1];
+	bool up = wm_relays_up(rs, i);
+	uint64_t rtt = wm_relays_rtt(rs, i);
+
+	wm_key_to_base64(key, rc->noise.remote_static);
+	return json_pack("{s:s, s:s, s:b, s:s*, s:o, s:b}", "endpoint",
+			 rc->udp_text, "public_key", key, "connected", up,
+			 "transport",
+			 up ? wm_rc_transport_name(rc->transport) : NULL,
+			 "rtt_us",
+			 up && rtt ? json_integer((json_int_t)(rtt / 1000))
+				   : json_null(),
+			 "home", i == rs->home);
+}
+
+/* Per relay, for /metrics (api/ops.h): labels relay="endpoint". */
+static void metrics_extra(void *ctx, FILE *f, const char *ifn)
+{
+	struct wm_agent_view *v = ctx;
+	const struct wm_relays *rs = v->relays;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "wiremesh_relay_up", "gauge", "1 while a session with the relay is up." },
+		{ "wiremesh_relay_home", "gauge", "1 for the home relay." },
+		{ "wiremesh_relay_rtt_seconds", "gauge", "Round-trip time to the relay (the lowest recent sample), where measured." },
+		{ "wiremesh_relay_tx_frames_total", "counter", "Frames sent through the relay." },
+		{ "wiremesh_relay_rx_frames_total", "counter", "Frames received through the relay." },
+		{ "wiremesh_relay_tx_bytes_total", "counter", "Message bytes sent through the relay." },
+		{ "wiremesh_relay_rx_bytes_total", "counter", "Message bytes received through the relay." },
+		{ "wiremesh_relay_gone_total", "counter", "\"Not connected here\" answers about a peer." },
+		{ "wiremesh_relay_connects_total", "counter", "Sessions established with the relay." },
+		{ "wiremesh_relay_disconnects_total", "counter", "Sessions lost." },
+	};
+
+	if (!rs)
+		return;
+	for (size_t k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
+			fam[k].help, fam[k].name, fam[k].type);
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct wm_relay_client *rc = &rs->slot[i].rc;
+			const struct wm_relay_stats *st = &rc->stats;
+			uint64_t val[] = {
+				wm_relays_up(rs, (int)i), (int)i == rs->home, 0,
+				st->tx_frames, st->rx_frames, st->tx_bytes,
+				st->rx_bytes, st->gone, st->connects,
+				st->disconnects,
+			};
+			char ep[128];
+
+			wm_metrics_escape_label(ep, sizeof(ep), rc->udp_text);
+			if (k == 2) {
+				if (wm_relays_rtt(rs, (int)i))
+					fprintf(f, "%s{interface=\"%s\",relay=\"%s\"} %.6f\n",
+						fam[k].name, ifn, ep,
+						(double)wm_relays_rtt(rs, (int)i) / 1e9);
+				continue;
+			}
+			fprintf(f, "%s{interface=\"%s\",relay=\"%s\"} %llu\n",
+				fam[k].name, ifn, ep, (unsigned long long)val[k]);
+		}
+	}
 }
 
 /* {"method": "nat-pmp" | "upnp" | "none" | "off", "external": "ip:port"} */
@@ -68,14 +140,23 @@ static void status_extra(void *ctx, json_t *status)
 	json_t *arr = json_array();
 	size_t n = 0;
 
-	if (v->relay) {
-		bool up = wm_relay_client_up(v->relay);
+	if (v->relays && v->relays->n) {
+		const struct wm_relays *rs = v->relays;
+		/* "relay" is the home relay (the first while none is up). */
+		int h = rs->home >= 0 ? rs->home : 0;
+		bool up = wm_relays_up(rs, h);
+		json_t *list = json_array();
+
 		json_object_set_new(
 			status, "relay",
-			json_pack("{s:s, s:b, s:s*}", "endpoint", v->cfg->relay,
-				  "connected", up, "transport",
-				  up ? wm_rc_transport_name(v->relay->transport)
+			json_pack("{s:s, s:b, s:s*}", "endpoint",
+				  rs->slot[h].rc.udp_text, "connected", up,
+				  "transport",
+				  up ? wm_rc_transport_name(rs->slot[h].rc.transport)
 				     : NULL));
+		for (size_t i = 0; i < rs->n; i++)
+			json_array_append_new(list, relay_json(rs, (int)i));
+		json_object_set_new(status, "relays", list);
 	}
 	if (v->stun)
 		n = wm_stun_client_reflexive(v->stun, refl,
@@ -110,6 +191,7 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 		.peer_rtt_ms = peer_rtt_ms,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
+		.metrics_extra = metrics_extra,
 		.ctx = view,
 	};
 
@@ -131,13 +213,9 @@ void wm_agent_api_event(struct wm_api *api, const struct wm_event *ev,
 	}
 }
 
-void wm_agent_api_relay_event(struct wm_api *api,
-			      const struct wm_relay_client *rc)
+void wm_agent_api_relay_event(struct wm_api *api, const struct wm_relays *rs,
+			      int i)
 {
-	bool up = wm_relay_client_up(rc);
-
 	if (api)
-		wm_api_event(api, "relay_state",
-			     json_pack("{s:b, s:s}", "connected", up, "transport",
-				       wm_rc_transport_name(rc->transport)));
+		wm_api_event(api, "relay_state", relay_json(rs, i));
 }

@@ -12,16 +12,16 @@
 #include "agent/event_queue.h"
 #include "agent/loop.h"
 #include "agent/nat/stun_client.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 
 struct wm_api;
 
 /* What the API adapter reads and calls; owned by the agent, it must
- * outlive the API. relay and stun may be NULL. */
+ * outlive the API. relays and stun may be NULL. */
 struct wm_agent_view {
 	struct wm_device *dev;
 	struct wm_config *cfg;
-	struct wm_relay_client *relay;
+	struct wm_relays *relays;
 	struct wm_stun_client *stun;
 	struct wm_portmap *portmap; /* NULL: PortMapping = off */
 	/* Peers changed through the API: routes follow. */
@@ -38,8 +38,9 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 /* One queued event for the API's listeners (p still configured). */
 void wm_agent_api_event(struct wm_api *api, const struct wm_event *ev,
 			struct wm_peer *p);
-/* The relay's state for the API's listeners. */
-void wm_agent_api_relay_event(struct wm_api *api,
-			      const struct wm_relay_client *rc);
+/* Relay i's state for the API's listeners (a relay_state event: the
+ * same object as in /v1/status's relays). */
+void wm_agent_api_relay_event(struct wm_api *api, const struct wm_relays *rs,
+			      int i);
 
 #endif

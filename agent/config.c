@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
+enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER, SEC_RELAY };
+/* Key lines: [Interface]'s, and the current [Peer]'s or [Relay]'s. */
 enum { KEYS_MAIN, KEYS_PEER };
 
 typedef bool (*key_fn)(struct wm_config_ctx *ctx, const char *value);
@@ -79,7 +80,8 @@ static bool if_relay(struct wm_config_ctx *ctx, const char *v)
 
 /* "tls://host:port" or "tcp://host:port"; a bare host:port means TLS.
  * The scheme is kept for the relay client (relay/client.c). */
-static bool if_relay_tcp(struct wm_config_ctx *ctx, const char *v)
+static bool relay_tcp(struct wm_config_ctx *ctx, char dst[WM_HOSTPORT_MAX],
+		      const char *v)
 {
 	char hp[WM_HOSTPORT_MAX];
 	size_t skip = 0;
@@ -88,9 +90,15 @@ static bool if_relay_tcp(struct wm_config_ctx *ctx, const char *v)
 		skip = 6;
 	if (!wm_field_hostport(&ctx->ini, hp, v + skip, true))
 		return false;
-	snprintf(ctx->cfg->relay_tcp, sizeof(ctx->cfg->relay_tcp), "%.6s%s",
-		 skip ? v : "", hp);
+	if (strlen(hp) + skip >= WM_HOSTPORT_MAX)
+		return wm_ini_fail(&ctx->ini, "too long: '%s'", v);
+	snprintf(dst, WM_HOSTPORT_MAX, "%.6s%s", skip ? v : "", hp);
 	return true;
+}
+
+static bool if_relay_tcp(struct wm_config_ctx *ctx, const char *v)
+{
+	return relay_tcp(ctx, ctx->cfg->relay_tcp, v);
 }
 
 static bool if_relay_public_key(struct wm_config_ctx *ctx, const char *v)
@@ -284,16 +292,77 @@ static const struct key_def peer_keys[PEER_COUNT] = {
 	[PEER_PATH] = { "Path", peer_path, 0 },
 };
 
+/* --- [Relay] (one per relay; the agent keeps a session with each) ------ */
+
+enum { RELAY_ENDPOINT, RELAY_PUBLIC_KEY, RELAY_TCP, RELAY_COUNT };
+
+static struct wm_config_relay *cur_relay(struct wm_config_ctx *ctx)
+{
+	return &ctx->cfg->relays[ctx->cfg->n_relays - 1];
+}
+
+static bool relay_endpoint(struct wm_config_ctx *ctx, const char *v)
+{
+	return wm_field_hostport(&ctx->ini, cur_relay(ctx)->endpoint, v, true);
+}
+
+static bool relay_public_key(struct wm_config_ctx *ctx, const char *v)
+{
+	struct wm_config *cfg = ctx->cfg;
+	struct wm_config_relay *r = cur_relay(ctx);
+
+	if (!wm_field_public_key(&ctx->ini, r->public_key, v))
+		return false;
+	for (size_t i = 0; i + 1 < cfg->n_relays; i++)
+		if (!memcmp(cfg->relays[i].public_key, r->public_key, 32))
+			return wm_ini_fail(&ctx->ini, "relay '%s' is already "
+					   "defined by the [Relay] at line %u",
+					   v, cfg->relays[i].line);
+	return true;
+}
+
+static bool relay_tcp_key(struct wm_config_ctx *ctx, const char *v)
+{
+	return relay_tcp(ctx, cur_relay(ctx)->tcp, v);
+}
+
+static const struct key_def relay_keys[RELAY_COUNT] = {
+	[RELAY_ENDPOINT] = { "Endpoint", relay_endpoint, 0 },
+	[RELAY_PUBLIC_KEY] = { "PublicKey", relay_public_key, 0 },
+	[RELAY_TCP] = { "TCP", relay_tcp_key, 0 },
+};
+_Static_assert(RELAY_COUNT <= 32, "too many keys");
+
 /* --- sections and keys -------------------------------------------------- */
 
 static bool close_section(struct wm_config_ctx *ctx)
 {
-	if (ctx->section == SEC_PEER &&
-	    !ctx->key_line[KEYS_PEER][PEER_PUBLIC_KEY]) {
-		ctx->ini.lineno = ctx->section_line;
-		ctx->ini.key = NULL;
-		return wm_ini_fail(&ctx->ini, "[Peer] has no PublicKey");
-	}
+	const unsigned *kl = ctx->key_line[KEYS_PEER];
+	const char *missing = NULL;
+
+	if (ctx->section == SEC_PEER && !kl[PEER_PUBLIC_KEY])
+		missing = "[Peer] has no PublicKey";
+	else if (ctx->section == SEC_RELAY && !kl[RELAY_PUBLIC_KEY])
+		missing = "[Relay] has no PublicKey";
+	else if (ctx->section == SEC_RELAY && !kl[RELAY_ENDPOINT])
+		missing = "[Relay] has no Endpoint (host:port, UDP)";
+	if (!missing)
+		return true;
+	ctx->ini.lineno = ctx->section_line;
+	ctx->ini.key = NULL;
+	return wm_ini_fail(&ctx->ini, "%s", missing);
+}
+
+static bool add_relay(struct wm_config_ctx *ctx, unsigned lineno)
+{
+	struct wm_config *cfg = ctx->cfg;
+
+	if (cfg->n_relays == WM_RELAYS_MAX)
+		return wm_ini_fail(&ctx->ini, "more than %d relays (the "
+				   "[Interface]'s Relay counts as one)",
+				   WM_RELAYS_MAX);
+	memset(&cfg->relays[cfg->n_relays], 0, sizeof(cfg->relays[0]));
+	cfg->relays[cfg->n_relays++].line = lineno;
 	return true;
 }
 
@@ -338,10 +407,14 @@ static bool on_section(void *arg, const char *name)
 		ctx->section = SEC_PEER;
 		return true;
 	}
-	return wm_ini_fail(&ctx->ini, "unknown section '[%s]' (%s)", name,
-			   wm_ini_eq_nocase(name, "Relay") ?
-				   "[Relay] is for `wiremesh relay` files" :
-				   "expected [Interface] or [Peer]");
+	if (wm_ini_eq_nocase(name, "Relay")) {
+		if (!add_relay(ctx, lineno))
+			return false;
+		ctx->section = SEC_RELAY;
+		return true;
+	}
+	return wm_ini_fail(&ctx->ini, "unknown section '[%s]' (expected "
+			   "[Interface], [Peer] or [Relay])", name);
 }
 
 static int find_key(const struct key_def *keys, int n, const char *name)
@@ -368,6 +441,10 @@ static bool on_pair(void *arg, const char *name, const char *value)
 		keys = peer_keys, n = PEER_COUNT, set = KEYS_PEER;
 		section = "[Peer]";
 		break;
+	case SEC_RELAY:
+		keys = relay_keys, n = RELAY_COUNT, set = KEYS_PEER;
+		section = "[Relay]";
+		break;
 	default:
 		ctx->ini.key = name;
 		return wm_ini_fail(&ctx->ini, "outside of any section (start "
@@ -384,6 +461,9 @@ static bool on_pair(void *arg, const char *name, const char *value)
 		else if (ctx->section == SEC_PEER &&
 			 find_key(interface_keys, IF_COUNT, name) >= 0)
 			hint = " (it belongs in [Interface])";
+		else if (ctx->section == SEC_RELAY)
+			hint = " (an agent's [Relay] takes Endpoint, PublicKey "
+			       "and TCP; a relay's own file is `wiremesh relay`'s)";
 		return wm_ini_fail(&ctx->ini, "unknown key in %s%s", section,
 				   hint);
 	}
@@ -487,6 +567,40 @@ static bool is_loopback(const char *text)
 	       (IN6_IS_ADDR_V4MAPPED(&a.in6.sin6_addr) && b[12] == 127);
 }
 
+/* The Interface's shorthand becomes the first relay; no relay twice. */
+static bool relays_finish(struct wm_config_ctx *ctx, bool shorthand)
+{
+	struct wm_config *cfg = ctx->cfg;
+	struct wm_config_relay *r = cfg->relays;
+	char b64[WM_KEY_B64_LEN + 1];
+
+	if (shorthand) {
+		if (cfg->n_relays == WM_RELAYS_MAX) {
+			ctx->ini.lineno = r[WM_RELAYS_MAX - 1].line;
+			return wm_ini_fail(&ctx->ini, "more than %d relays (the "
+					   "[Interface]'s Relay counts as one)",
+					   WM_RELAYS_MAX);
+		}
+		memmove(r + 1, r, cfg->n_relays * sizeof(*r));
+		memset(r, 0, sizeof(*r));
+		snprintf(r->endpoint, sizeof(r->endpoint), "%s", cfg->relay);
+		snprintf(r->tcp, sizeof(r->tcp), "%s", cfg->relay_tcp);
+		memcpy(r->public_key, cfg->relay_public_key, 32);
+		cfg->n_relays++;
+	}
+	/* [Relay] sections were checked against each other as they came. */
+	for (size_t i = 1; shorthand && i < cfg->n_relays; i++) {
+		if (memcmp(r[i].public_key, r->public_key, 32))
+			continue;
+		wm_key_to_base64(b64, r->public_key);
+		ctx->ini.lineno = ctx->key_line[KEYS_MAIN][IF_RELAY_PUBLIC_KEY];
+		ctx->ini.key = "RelayPublicKey";
+		return wm_ini_fail(&ctx->ini, "relay '%s' is also the [Relay] at "
+				   "line %u", b64, r[i].line);
+	}
+	return true;
+}
+
 static bool finish(struct wm_config_ctx *ctx)
 {
 	struct wm_config *cfg = ctx->cfg;
@@ -511,6 +625,9 @@ static bool finish(struct wm_config_ctx *ctx)
 		return wm_ini_fail(&ctx->ini, "needs RelayPublicKey in "
 					      "[Interface]");
 	}
+	if (!relays_finish(ctx, has_relay))
+		return false;
+	has_relay = cfg->n_relays > 0;
 	if (cfg->api_listen[0]) {
 		ctx->ini.lineno = kl[IF_API_LISTEN];
 		ctx->ini.key = "APIListen";
@@ -533,8 +650,9 @@ static bool finish(struct wm_config_ctx *ctx)
 		}
 		if (p->path_mode == WM_PATH_RELAY && !has_relay) {
 			ctx->ini.key = "Path";
-			return wm_ini_fail(&ctx->ini, "'relay' but [Interface] "
-					   "sets no Relay or RelayTCP");
+			return wm_ini_fail(&ctx->ini, "'relay' but no Relay is "
+					   "set (in [Interface] or a [Relay] "
+					   "section)");
 		}
 	}
 	if (!check_distinct(ctx))

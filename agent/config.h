@@ -1,7 +1,9 @@
 /*
  * config.h - the agent's config file, `wiremesh agent --config wm0.conf`
  * (format: DESIGN.md, "Config"): [Interface] and [Peer] into a struct
- * wm_config. The relay's file is agent/relay/config.h's; the INI reading
+ * wm_config, and any number of [Relay] sections (up to WM_RELAYS_MAX,
+ * the Interface's Relay/RelayTCP/RelayPublicKey counting as the first).
+ * The relay's file is agent/relay/config.h's; the INI reading
  * is config_ini.h's and the value parsers config_fields.h's.
  *
  * Files are read line by line through a small streaming API (init /
@@ -36,6 +38,16 @@ enum {
 	WM_API_SOCKET_MAX = 108,   /* sizeof(sun_path) */
 	WM_MTU_MIN = 1280,         /* the IPv6 minimum */
 	WM_MTU_MAX = 9000,
+	WM_RELAYS_MAX = 8,         /* relays one agent keeps a session with */
+};
+
+/* One relay the agent uses: a [Relay] section, or the Interface's
+ * Relay/RelayTCP/RelayPublicKey shorthand (always the first). */
+struct wm_config_relay {
+	char endpoint[WM_HOSTPORT_MAX]; /* UDP host:port; syntax checked only */
+	char tcp[WM_HOSTPORT_MAX];      /* [tls://|tcp://]host:port, "" = none */
+	uint8_t public_key[32];
+	unsigned line;                  /* its [Relay]; 0 for the shorthand */
 };
 
 struct wm_peer_config {
@@ -70,6 +82,9 @@ struct wm_config {
 	char relay_tcp[WM_HOSTPORT_MAX];
 	bool has_relay_public_key;      /* always true when a relay is set */
 	uint8_t relay_public_key[32];
+	/* Every relay, the shorthand above first: what the agent uses. */
+	struct wm_config_relay relays[WM_RELAYS_MAX];
+	size_t n_relays;
 	char **stun;                    /* "host:port" strings */
 	size_t n_stun, cap_stun;
 	char api_socket[WM_API_SOCKET_MAX]; /* default /run/wiremesh/IF.sock */

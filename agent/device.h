@@ -57,7 +57,7 @@ struct wm_device_stats {
 	uint64_t bday_attempts, bday_sockets, bday_probes, bday_wins;
 };
 
-struct wm_relay_client;
+struct wm_relays;
 struct wm_stun_client;
 struct wm_tun_writer;
 
@@ -84,7 +84,7 @@ struct wm_device {
 				 * wm_device_batch_sends() was called */
 	int tun_fd;
 	struct wm_tun_writer *tun_out; /* where deliveries go (the agent's) */
-	struct wm_relay_client *relay; /* NULL without a relay */
+	struct wm_relays *relays;      /* NULL without a relay (relays.h) */
 	struct wm_stun_client *stun;   /* NULL without STUN servers */
 	unsigned identity_changes;     /* bumps when the private key does */
 

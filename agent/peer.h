@@ -67,6 +67,10 @@ struct wm_peer {
 	 * that sending reads (agent/peer_path.c decides it on events). */
 	struct wm_path_state path;
 	enum wm_via via;
+	/* Which relay carries it (agent/relays.h; -1: none), and when each
+	 * relay last said the peer is not connected there (0: never). */
+	int relay;
+	uint64_t relay_gone[WM_RELAYS_MAX];
 	uint64_t relayed_initiation_ns; /* rate limit before DH (receive.c) */
 	/* WireGuard (not disco) liveness of the direct path: the last
 	 * authenticated WireGuard packet straight from the endpoint, and

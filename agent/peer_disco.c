@@ -5,7 +5,7 @@
 #include "agent/nat/birthday.h"
 #include "agent/nat/discovery.h"
 #include "agent/nat/stun_client.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
 #include "crypto/random.h"
@@ -61,7 +61,7 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->endpoint = p->endpoint;
 	v->direct_proven = wm_peer_has_endpoint(p) &&
 			   wm_path_direct_proven(&p->path, now);
-	v->relay_up = wm_peer_path_relay_up(dev);
+	v->relay_up = wm_peer_path_relay_up(dev, p);
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
 	v->random = wm_random_bytes;
@@ -81,7 +81,7 @@ void wm_peer_disco_bday_view(struct wm_device *dev, const struct wm_peer *p,
 	v->enabled = !dev->birthday_off;
 	v->direct_proven = wm_peer_has_endpoint(p) &&
 			   wm_path_direct_proven(&p->path, now);
-	v->relay_up = wm_peer_path_relay_up(dev);
+	v->relay_up = wm_peer_path_relay_up(dev, p);
 	v->our_mapping = (uint8_t)wm_peer_disco_our_mapping(dev, now);
 }
 
@@ -113,7 +113,8 @@ void wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 		return;
 	if (to->sa.sa_family != AF_UNSPEC
 		    ? wm_send_peer_udp(dev, p, to, buf, n) == 0
-		    : wm_relay_client_send(dev->relay, p->public_key, buf, n) == 0)
+		    : wm_relays_send(dev->relays, p->relay, p->public_key, buf,
+				     n) == 0)
 		dev->stats.disco_tx++;
 }
 

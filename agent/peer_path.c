@@ -1,22 +1,35 @@
 /* See peer_path.h. */
 #include "agent/peer_path.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 
 #include <string.h>
 
-bool wm_peer_path_relay_up(const struct wm_device *dev)
+bool wm_peer_path_relay_up(const struct wm_device *dev,
+			   const struct wm_peer *p)
 {
-	return wm_relay_client_up(dev->relay);
+	return wm_relays_up(dev->relays, p->relay);
+}
+
+/* Which relay carries p (relays.h), before the path is chosen. True when
+ * every relay that is up said p is not connected there. */
+static bool pick_relay(struct wm_device *dev, struct wm_peer *p, uint64_t now)
+{
+	bool all_gone;
+
+	p->relay = wm_relays_pick(dev->relays, p->relay, p->relay_gone, now,
+				  &all_gone);
+	return all_gone;
 }
 
 void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 			 uint64_t now)
 {
-	enum wm_via v = wm_path_choose(&p->path, p->path_mode,
-				       wm_peer_has_endpoint(p),
-				       wm_peer_path_relay_up(dev), now);
+	enum wm_via v;
 	struct wm_event ev = { .type = WM_EVENT_PATH };
 
+	pick_relay(dev, p, now);
+	v = wm_path_choose(&p->path, p->path_mode, wm_peer_has_endpoint(p),
+			   wm_peer_path_relay_up(dev, p), now);
 	if (v == p->via)
 		return;
 	if (v == WM_VIA_DIRECT && !p->first_direct_ns) {
@@ -59,10 +72,31 @@ void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 	wm_peer_path_update(dev, p, now);
 }
 
-void wm_peer_path_gone(struct wm_device *dev, struct wm_peer *p, uint64_t now)
+void wm_peer_path_relay_frame(struct wm_device *dev, struct wm_peer *p,
+			      int relay, uint64_t now)
 {
-	p->path.relay_gone_ns = now;
+	(void)now;
+	p->relay_gone[relay] = 0;
+	if (p->relay != relay && wm_relays_up(dev->relays, relay))
+		p->relay = relay;
+}
+
+void wm_peer_path_gone(struct wm_device *dev, struct wm_peer *p, int relay,
+		       uint64_t now)
+{
+	p->relay_gone[relay] = now ? now : 1;
+	/* Another relay may have the peer; only when none is left does the
+	 * path rule hear "gone" (nat/path.h). */
+	if (pick_relay(dev, p, now))
+		p->path.relay_gone_ns = now;
 	wm_peer_path_update(dev, p, now);
+}
+
+void wm_peer_path_rehome(struct wm_device *dev, uint64_t now)
+{
+	for (struct wm_peer *p = dev->peers; p; p = p->next)
+		p->relay = -1;
+	wm_peer_path_update_all(dev, now);
 }
 
 void wm_peer_path_set_mode(struct wm_device *dev, struct wm_peer *p,

@@ -9,6 +9,7 @@
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
 #include "agent/relay/proto.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -248,14 +249,14 @@ static void receive_message(struct wm_device *dev, uint8_t *buf, size_t len,
 	dev->stats.rx_malformed++;
 }
 
-void wm_receive_relay_event(struct wm_device *dev,
+void wm_receive_relay_event(struct wm_device *dev, int relay,
 			    const struct wm_relay_event *ev, uint64_t now)
 {
 	struct wm_peer *p = wm_device_find_peer(dev, ev->key);
 
 	if (ev->type == WM_RELAY_EV_GONE) {
 		if (p)
-			wm_peer_path_gone(dev, p, now);
+			wm_peer_path_gone(dev, p, relay, now);
 		return;
 	}
 	/* Anyone the relay serves can send to us; only our peers may make
@@ -264,6 +265,8 @@ void wm_receive_relay_event(struct wm_device *dev,
 		dev->stats.rx_unknown_peer++;
 		return;
 	}
+	/* The relay authenticated the sender: it is connected there. */
+	wm_peer_path_relay_frame(dev, p, relay, now);
 	receive_message(dev, ev->body, ev->len, NULL, p, now);
 }
 
@@ -271,15 +274,19 @@ void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 			 const union wm_sockaddr *src, uint64_t now)
 {
 	struct wm_relay_event ev;
+	int r;
 
-	/* Off the wire, relay traffic has its own magic. Relayed bodies are
-	 * only ever WireGuard or disco messages. */
+	/* Off the wire, relay traffic has its own magic, and comes from the
+	 * address of one of our relays. Relayed bodies are only ever
+	 * WireGuard or disco messages. */
 	if (wm_relay_is_relay(buf, len)) {
-		if (!dev->relay)
+		r = wm_relays_by_source(dev->relays, src);
+		if (r < 0)
 			dev->stats.rx_malformed++;
-		else if (wm_relay_client_receive_udp(dev->relay, buf, len, src,
-						     now, &ev))
-			wm_receive_relay_event(dev, &ev, now);
+		else if (wm_relay_client_receive_udp(
+				 wm_relays_client(dev->relays, r), buf, len, src,
+				 now, &ev))
+			wm_receive_relay_event(dev, r, &ev, now);
 		return;
 	}
 	if (wm_stun_is_stun(buf, len)) {

@@ -5,9 +5,10 @@
  * cryptokey-routing source check, then to dev->tun_out (tun_writer.h),
  * which the caller flushes when its batch ends.
  *
- * A relayed message arrives as a struct wm_relay_event from the relay
- * client, with the sender key the relay authenticated; it is handled as
- * a message from that peer and may never claim another.
+ * A relayed message arrives as a struct wm_relay_event from one of the
+ * relay clients (relays.h), with the sender key that relay authenticated;
+ * it is handled as a message from that peer, whichever relay carried it,
+ * and may never claim another.
  */
 #ifndef WM_RECEIVE_H
 #define WM_RECEIVE_H
@@ -24,9 +25,9 @@
 void wm_receive_datagram(struct wm_device *dev, uint8_t *buf, size_t len,
 			 const union wm_sockaddr *src, uint64_t now_ns);
 
-/* What the relay client handed up: a frame from a peer (dropped and
+/* What relay i's client handed up: a frame from a peer (dropped and
  * counted unless its key is a configured peer), or "peer gone". */
-void wm_receive_relay_event(struct wm_device *dev,
+void wm_receive_relay_event(struct wm_device *dev, int relay,
 			    const struct wm_relay_event *ev, uint64_t now_ns);
 
 #endif

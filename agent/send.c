@@ -2,6 +2,8 @@
 #include "agent/send.h"
 #include "agent/handshake.h"
 #include "agent/relay/client.h"
+#include "agent/relay/fwd.h"
+#include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
 
@@ -56,7 +58,8 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		    wm_path_probe_direct(&p->path, p->path_mode,
 					 wm_peer_has_endpoint(p), now))
 			wm_send_peer_udp(dev, p, &p->endpoint, msg, len);
-		r = wm_relay_client_send(dev->relay, p->public_key, msg, len);
+		r = wm_relays_send(dev->relays, p->relay, p->public_key, msg,
+				   len);
 		break;
 	case WM_VIA_DIRECT:
 		/* Data with a payload (a keepalive asks for no answer). */
@@ -111,9 +114,37 @@ static void keep_key_fresh(struct wm_device *dev, struct wm_peer *p,
 		wm_send_initiation(dev, p, false, now);
 }
 
+/* Through the relay over UDP, in the same batch: sealed for the peer
+ * right where the relay frame's body goes, then framed for the relay
+ * around it (relay/client.h), nothing copied. */
+static bool relay_into_batch(struct wm_device *dev, struct wm_peer *p,
+			     struct wm_session *s, const uint8_t *pkt,
+			     size_t len, uint64_t now)
+{
+	struct wm_relay_client *rc = wm_relays_client(dev->relays, p->relay);
+	uint8_t *out;
+	size_t n, m;
+
+	if (!rc || !wm_relay_client_batchable(rc) ||
+	    len + WM_HEADROOM + WM_TAILROOM + WM_RELAY_FWD_MIN >
+		    WM_TXQ_DATAGRAM_MAX)
+		return false;
+	out = wm_txq_reserve(&dev->txq);
+	n = wm_session_seal(s, out + WM_RELAY_FWD_BODY, pkt, len, dev->mtu, now);
+	if (!n)
+		return false;
+	m = wm_relay_client_wrap(rc, out, p->public_key, n, now);
+	if (m)
+		wm_txq_commit(&dev->txq, wm_relay_client_addr(rc), m);
+	else
+		dev->stats.tx_send_errors++; /* the relay's session expired */
+	p->tx_bytes += n;
+	return true;
+}
+
 /* Straight to the endpoint through the device's send batch: sealed into
  * the batch's arena, sent when the loop's round ends. False when the
- * batch does not apply (no batch, not direct, too big). */
+ * batch does not apply (no batch, no path, too big). */
 static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 			    struct wm_session *s, const uint8_t *pkt,
 			    size_t len, uint64_t now)
@@ -121,6 +152,8 @@ static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 	uint8_t *out;
 	size_t n;
 
+	if (dev->txq.arena && p->via == WM_VIA_RELAY)
+		return relay_into_batch(dev, p, s, pkt, len, now);
 	if (!dev->txq.arena || p->via != WM_VIA_DIRECT || p->direct_fd >= 0 ||
 	    len + WM_HEADROOM + WM_TAILROOM > WM_TXQ_DATAGRAM_MAX)
 		return false;

@@ -2,6 +2,7 @@
 #include "agent/tick.h"
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
+#include "agent/relays.h"
 #include "agent/send.h"
 #include "agent/wg/clock.h"
 
@@ -69,7 +70,7 @@ void wm_tick_peers(struct wm_device *dev, uint64_t now)
 void wm_tick_relay_changed(struct wm_device *dev, uint64_t now)
 {
 	wm_peer_path_update_all(dev, now);
-	if (!wm_peer_path_relay_up(dev))
+	if (!wm_relays_any_up(dev->relays))
 		return;
 	for (struct wm_peer *p = dev->peers; p; p = p->next)
 		if (p->staged_len || p->persistent_keepalive)

@@ -32,6 +32,7 @@ void wm_txq_commit(struct wm_tx_queue *q, const union wm_sockaddr *to,
 	struct wm_udp_tx *t = &q->tx[q->n++];
 
 	t->to = *to;
+	t->from.sa.sa_family = AF_UNSPEC;
 	t->buf = q->arena + q->used;
 	t->len = len;
 	/* Keep datagrams 16-byte aligned; equal ones stay contiguous. */

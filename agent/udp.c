@@ -125,7 +125,59 @@ size_t wm_udp_gro_size(const struct msghdr *m)
 	return 0;
 }
 
-/* How many datagrams from tx[0] form one GSO run: same address, equal
+/* Room for UDP_SEGMENT and one IP(V6)_PKTINFO. */
+union udp_ctl {
+	char buf[CMSG_SPACE(sizeof(uint16_t)) +
+		 CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+/* Appends the control message that makes a datagram leave from `from`
+ * at c (room for it); returns its space, 0 when from is unset or does
+ * not fit the socket. */
+static size_t put_source(const struct wm_udp *u, const union wm_sockaddr *from,
+			 struct cmsghdr *c)
+{
+	if (u->family == AF_INET6 && from->sa.sa_family != AF_UNSPEC) {
+		struct in6_pktinfo pi = { .ipi6_ifindex = 0 };
+
+		if (from->sa.sa_family == AF_INET) {
+			pi.ipi6_addr.s6_addr[10] = 0xff;
+			pi.ipi6_addr.s6_addr[11] = 0xff;
+			memcpy(&pi.ipi6_addr.s6_addr[12], &from->in.sin_addr, 4);
+		} else {
+			pi.ipi6_addr = from->in6.sin6_addr;
+		}
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (u->family == AF_INET && from->sa.sa_family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = from->in.sin_addr };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+static bool same_source(const union wm_sockaddr *a, const union wm_sockaddr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return true;
+}
+
+/* How many datagrams from tx[0] form one GSO run: same addresses, equal
  * sizes (the last may be shorter), within the kernel's limits. */
 static size_t run_length(const struct wm_udp_tx *tx, size_t n)
 {
@@ -134,7 +186,8 @@ static size_t run_length(const struct wm_udp_tx *tx, size_t n)
 	while (k < n && k < WM_UDP_GSO_SEGMENTS &&
 	       total + tx[k].len <= WM_UDP_GSO_BYTES &&
 	       tx[k].len <= tx[0].len && tx[k - 1].len == tx[0].len &&
-	       wm_sockaddr_equal(&tx[k].to, &tx[0].to))
+	       wm_sockaddr_equal(&tx[k].to, &tx[0].to) &&
+	       same_source(&tx[k].from, &tx[0].from))
 		total += tx[k++].len;
 	return k;
 }
@@ -144,10 +197,7 @@ static int send_gso(const struct wm_udp *u, const struct wm_udp_tx *tx,
 		    size_t k)
 {
 	struct iovec iov[WM_UDP_GSO_SEGMENTS];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl;
+	union udp_ctl ctl;
 	union wm_sockaddr dst;
 	struct msghdr m = { 0 };
 	struct cmsghdr *c;
@@ -169,6 +219,8 @@ static int send_gso(const struct wm_udp *u, const struct wm_udp_tx *tx,
 	c->cmsg_type = UDP_SEGMENT;
 	c->cmsg_len = CMSG_LEN(sizeof(seg));
 	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	m.msg_controllen = CMSG_SPACE(sizeof(seg)) +
+			   put_source(u, &tx[0].from, CMSG_NXTHDR(&m, c));
 	return sendmsg(u->fd, &m, 0) < 0 ? -errno : 0;
 }
 
@@ -179,6 +231,7 @@ static size_t send_each(const struct wm_udp *u, const struct wm_udp_tx *tx,
 	struct mmsghdr mm[WM_UDP_GSO_SEGMENTS];
 	struct iovec iov[WM_UDP_GSO_SEGMENTS];
 	union wm_sockaddr dst[WM_UDP_GSO_SEGMENTS];
+	union udp_ctl ctl[WM_UDP_GSO_SEGMENTS];
 	size_t failed = 0, k = 0, done;
 
 	while (n > 0) {
@@ -192,6 +245,10 @@ static size_t send_each(const struct wm_udp *u, const struct wm_udp_tx *tx,
 			mm[k].msg_hdr.msg_namelen = wm_sockaddr_len(&dst[k]);
 			mm[k].msg_hdr.msg_iov = &iov[k];
 			mm[k].msg_hdr.msg_iovlen = 1;
+			mm[k].msg_hdr.msg_controllen = put_source(
+				u, &tx[k].from, (struct cmsghdr *)ctl[k].buf);
+			if (mm[k].msg_hdr.msg_controllen)
+				mm[k].msg_hdr.msg_control = ctl[k].buf;
 			k++;
 		}
 		if (k == 0) { /* an address this socket cannot reach */
@@ -204,7 +261,19 @@ static size_t send_each(const struct wm_udp *u, const struct wm_udp_tx *tx,
 		while (done < k) {
 			int r = sendmmsg(u->fd, mm + done, (unsigned)(k - done), 0);
 			if (r <= 0) {
-				/* Skip the one that failed and go on. */
+				struct msghdr *h = &mm[done].msg_hdr;
+
+				/* Its source address may have left the host
+				 * since (EINVAL, or no route from it): any
+				 * will do. Else skip it, go on. */
+				if (h->msg_controllen) {
+					h->msg_control = NULL;
+					h->msg_controllen = 0;
+					if (sendmsg(u->fd, h, 0) >= 0) {
+						done++;
+						continue;
+					}
+				}
 				failed++;
 				done++;
 				continue;
@@ -242,6 +311,9 @@ size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
 			/* Segments above the route's MTU (older kernels say
 			 * EINVAL): one by one they may still go, fragmented,
 			 * or fail each alone; GSO stays on for other runs. */
+			failed += send_each(u, tx + i, k);
+		} else if (r < 0 && tx[i].from.sa.sa_family != AF_UNSPEC) {
+			/* Perhaps the source: each goes alone, from any. */
 			failed += send_each(u, tx + i, k);
 		} else if (r < 0) {
 			failed += k;

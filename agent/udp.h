@@ -29,6 +29,9 @@ struct wm_udp_tx {
 	union wm_sockaddr to;
 	const uint8_t *buf;
 	size_t len;
+	/* The local address it leaves from (IP(V6)_PKTINFO; port unused),
+	 * for a server on a host with several; AF_UNSPEC (zero): any. */
+	union wm_sockaddr from;
 };
 
 enum {
@@ -48,12 +51,15 @@ int wm_udp_send(const struct wm_udp *u, const union wm_sockaddr *to,
 		const void *buf, size_t len);
 
 /* Sends n datagrams in order: runs of equal-sized datagrams to one
- * address (the last of a run may be shorter) go as one UDP_SEGMENT send
+ * address from one address (the last of a run may be shorter) go as one
+ * UDP_SEGMENT send
  * while u->gso holds, the rest through sendmmsg. A GSO send the kernel
  * refuses (EIO: the route cannot segment) turns u->gso off for good and
  * is sent again datagram by datagram; a run refused for its size
  * (EMSGSIZE, or EINVAL on older kernels: segments above the route's MTU)
- * is sent again one by one with GSO left on. Returns how many failed. */
+ * is sent again one by one with GSO left on. A datagram refused with a
+ * source address (it left the host) is tried once more from any. Returns
+ * how many failed. */
 size_t wm_udp_send_batch(struct wm_udp *u, const struct wm_udp_tx *tx,
 			 size_t n);
 

@@ -156,6 +156,14 @@ static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
 char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 			void *ctx, size_t *len)
 {
+	return wm_metrics_render_with(dev, view, ctx, NULL, NULL, len);
+}
+
+char *wm_metrics_render_with(const struct wm_device *dev,
+			     wm_metrics_view_fn view, void *ctx,
+			     wm_metrics_extra_fn extra, void *extra_ctx,
+			     size_t *len)
+{
 	struct wm_peer_view *views;
 	char ifn[128], ver[128], *text = NULL;
 	const struct wm_peer *p;
@@ -232,6 +240,8 @@ char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 	       "Birthday attempts that found a direct path.");
 	fprintf(f, "wiremesh_birthday_wins_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.bday_wins);
+	if (extra)
+		extra(extra_ctx, f, ifn);
 	free(views);
 	if (ferror(f)) {
 		fclose(f);

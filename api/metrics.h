@@ -15,6 +15,11 @@
  *   wiremesh_tx_dropped_packets_total{interface,reason}   counter
  *   wiremesh_handshakes_completed_total{interface}        counter
  *   wiremesh_cookie_replies_sent_total{interface}         counter
+ *
+ * and what the agent adds (api/ops.h metrics_extra), today per relay:
+ *   wiremesh_relay_up, _home, _rtt_seconds{interface,relay}        gauges
+ *   wiremesh_relay_{tx,rx}_{frames,bytes}_total, _gone_total,
+ *   _connects_total, _disconnects_total{interface,relay}          counters
  */
 #ifndef WM_API_METRICS_H
 #define WM_API_METRICS_H
@@ -23,6 +28,7 @@
 #include "api/peer_json.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Fills v for one peer (path and RTT; candidates are not used). */
 typedef void (*wm_metrics_view_fn)(void *ctx, const struct wm_peer *p,
@@ -32,6 +38,14 @@ typedef void (*wm_metrics_view_fn)(void *ctx, const struct wm_peer *p,
  * ENOMEM. view may be NULL: then paths are "none" and RTTs unknown. */
 char *wm_metrics_render(const struct wm_device *dev, wm_metrics_view_fn view,
 			void *ctx, size_t *len);
+
+/* Writes more families at the end (ifn: the escaped interface label). */
+typedef void (*wm_metrics_extra_fn)(void *ctx, FILE *f, const char *ifn);
+/* wm_metrics_render, then extra(extra_ctx, ...) when extra is not NULL. */
+char *wm_metrics_render_with(const struct wm_device *dev,
+			     wm_metrics_view_fn view, void *ctx,
+			     wm_metrics_extra_fn extra, void *extra_ctx,
+			     size_t *len);
 
 /* Escapes a label value (\ -> \\, " -> \", newline -> \n) into out.
  * Returns the length it needs (excluding the NUL); out is complete when

@@ -11,6 +11,7 @@
 #include "agent/peer.h"
 
 #include <jansson.h>
+#include <stdio.h>
 
 /* What the agent supplies. Every member may be NULL; the default is
  * given with each. All are called on the control thread. */
@@ -32,11 +33,16 @@ struct wm_api_ops {
 	void (*peer_candidates)(void *ctx, const struct wm_peer *p,
 				json_t *arr);
 	/* Overwrites status fields it knows: "relay" {"endpoint",
-	 * "connected", "transport": "udp"|"tcp"|"tls"|null}, "reflexive"
+	 * "connected", "transport": "udp"|"tcp"|"tls"|null} (the home
+	 * relay), "relays" [{"endpoint", "public_key", "connected",
+	 * "transport", "rtt_us", "home"}], "reflexive"
 	 * ["ip:port"...], "nat" {"mapping": "endpoint-independent" |
 	 * "endpoint-dependent" | "unknown"}. Defaults: the configured relay,
 	 * not connected, [], "unknown". */
 	void (*status_extra)(void *ctx, json_t *status);
+	/* Appends Prometheus families to /metrics (api/metrics.h; ifn is
+	 * the escaped interface label). Default: none. */
+	void (*metrics_extra)(void *ctx, FILE *f, const char *ifn);
 	void *ctx;
 };
 

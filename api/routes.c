@@ -18,7 +18,7 @@
 
 static bool has_relay(const struct wm_api_ctx *api)
 {
-	return api->cfg->relay[0] || api->cfg->relay_tcp[0];
+	return api->cfg->n_relays > 0;
 }
 
 void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
@@ -234,9 +234,10 @@ static wm_mhd_result h_status(struct wm_api_ctx *api, struct MHD_Connection *c,
 							       : json_null(),
 		       "listen_port", (int)api->dev->listen_port,
 		       "relay",
-		       "endpoint", cfg->relay[0] ? json_string(cfg->relay)
-				   : cfg->relay_tcp[0] ? json_string(cfg->relay_tcp)
-						       : json_null(),
+		       "endpoint", cfg->n_relays && cfg->relays[0].endpoint[0]
+				   ? json_string(cfg->relays[0].endpoint)
+				   : cfg->n_relays ? json_string(cfg->relays[0].tcp)
+						   : json_null(),
 		       "connected", 0, "transport",
 		       "reflexive",
 		       "nat", "mapping", "unknown",
@@ -449,7 +450,9 @@ static wm_mhd_result h_metrics(struct wm_api_ctx *api, struct MHD_Connection *c,
 			       struct wm_api_request *r)
 {
 	size_t len = 0;
-	char *text = wm_metrics_render(api->dev, metrics_view, api, &len);
+	char *text = wm_metrics_render_with(api->dev, metrics_view, api,
+					    api->ops.metrics_extra,
+					    api->ops.ctx, &len);
 
 	(void)r;
 	if (!text)

@@ -1,5 +1,6 @@
 /* See relay/client.h. */
 #include "agent/relay/client.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/tls.h"
 #include "agent/wg/clock.h"
 #include "agent/wg/transport.h"
@@ -20,8 +21,7 @@
 
 #define SEC(x) ((uint64_t)(x) * WM_NSEC_PER_SEC)
 
-enum { TX_CAP = WM_RELAY_MAGIC_LEN + 16 + WM_RELAY_FRAME_HDR +
-		WM_RELAY_MAX_BODY + 16 + 16 };
+enum { TX_CAP = WM_RELAY_FWD_MAX + 16 };
 
 const char *wm_rc_transport_name(enum wm_rc_transport t)
 {
@@ -100,6 +100,7 @@ static void tcp_close(struct wm_relay_client *rc)
 
 static void session_drop(struct wm_relay_client *rc)
 {
+	rc->relay_fwd = false;
 	wm_session_wipe(&rc->session);
 	wm_memzero(&rc->hs, sizeof(rc->hs));
 }
@@ -385,42 +386,103 @@ static int send_frame(struct wm_relay_client *rc, size_t frame_len)
 	return transmit(rc, buf, WM_RELAY_MAGIC_LEN + n, rc->transport);
 }
 
+/* A PING offers forwarding frames (proto.h): body = nonce | offer. A
+ * PONG echoes the relay's body. */
 static int send_ping(struct wm_relay_client *rc, enum wm_relay_frame_type type,
-		     const uint8_t *body, uint64_t now)
+		     const uint8_t *body, size_t len, uint64_t now)
 {
 	uint8_t *frame = rc->txbuf + WM_RELAY_MAGIC_LEN + 16;
-	uint8_t nonce[8];
+	uint8_t nonce[WM_RELAY_PING_LEN + 1];
 
 	if (!body) {
-		memcpy(nonce, &now, sizeof(nonce));
+		memcpy(nonce, &now, WM_RELAY_PING_LEN);
+		nonce[WM_RELAY_PING_LEN] = WM_RELAY_OFFER_FWD;
 		body = nonce;
+		len = sizeof(nonce);
 	}
 	rc->last_ping = now;
-	return send_frame(rc, wm_relay_frame_build(frame, type, NULL, body, 8));
+	return send_frame(rc, wm_relay_frame_build(frame, type, NULL, body, len));
+}
+
+/* A frame for a peer went out. */
+static void note_tx(struct wm_relay_client *rc, size_t len, uint64_t now)
+{
+	rc->last_tx = now;
+	if (rc->unanswered_since <= rc->last_rx)
+		rc->unanswered_since = rc->last_tx;
+	rc->stats.tx_frames++;
+	rc->stats.tx_bytes += len;
+}
+
+/* Frames the SEND around the body at dgram + WM_RELAY_FWD_BODY: a
+ * forwarding frame once the relay accepted them, else sealed. */
+static size_t frame_send(struct wm_relay_client *rc, uint8_t *dgram,
+			 const uint8_t dst[WM_KEY_SIZE], size_t len,
+			 uint64_t now)
+{
+	size_t n;
+
+	if (rc->relay_fwd)
+		return wm_relay_fwd_seal(&rc->session, dgram, WM_RELAY_SEND,
+					 dst, len, now);
+	wm_relay_frame_build(dgram + WM_RELAY_MAGIC_LEN + 16, WM_RELAY_SEND,
+			     dst, dgram + WM_RELAY_FWD_BODY, len);
+	/* mtu = length: relay frames are never padded (send_frame) */
+	n = wm_session_seal(&rc->session, dgram + WM_RELAY_MAGIC_LEN,
+			    dgram + WM_RELAY_MAGIC_LEN + 16,
+			    WM_RELAY_FRAME_HDR + len, WM_RELAY_FRAME_HDR + len,
+			    now);
+	if (!n)
+		return 0;
+	memcpy(dgram, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
+	return WM_RELAY_MAGIC_LEN + n;
 }
 
 int wm_relay_client_send(struct wm_relay_client *rc,
 			 const uint8_t dst[WM_KEY_SIZE], const uint8_t *body,
 			 size_t len)
 {
-	uint8_t *frame;
+	uint64_t now = wm_now_ns();
+	size_t n;
 	int r;
 
 	if (!wm_relay_client_up(rc))
 		return -ENOTCONN;
 	if (len > WM_RELAY_MAX_BODY)
 		return -EMSGSIZE;
-	frame = rc->txbuf + WM_RELAY_MAGIC_LEN + 16;
-	r = send_frame(rc, wm_relay_frame_build(frame, WM_RELAY_SEND, dst, body,
-						len));
-	if (r == 0) {
-		rc->last_tx = wm_now_ns();
-		if (rc->unanswered_since <= rc->last_rx)
-			rc->unanswered_since = rc->last_tx;
-		rc->stats.tx_frames++;
-		rc->stats.tx_bytes += len;
-	}
+	memmove(rc->txbuf + WM_RELAY_FWD_BODY, body, len);
+	n = frame_send(rc, rc->txbuf, dst, len, now);
+	if (!n)
+		return -EKEYEXPIRED;
+	r = transmit(rc, rc->txbuf, n, rc->transport);
+	if (r == 0)
+		note_tx(rc, len, now);
 	return r;
+}
+
+size_t wm_relay_client_wrap(struct wm_relay_client *rc, uint8_t *dgram,
+			    const uint8_t dst[WM_KEY_SIZE], size_t len,
+			    uint64_t now)
+{
+	size_t n;
+
+	if (!wm_relay_client_up(rc) || rc->transport != WM_RC_UDP ||
+	    len > WM_RELAY_MAX_BODY)
+		return 0;
+	n = frame_send(rc, dgram, dst, len, now);
+	if (n)
+		note_tx(rc, len, now);
+	return n;
+}
+
+bool wm_relay_client_batchable(const struct wm_relay_client *rc)
+{
+	return wm_relay_client_up(rc) && rc->transport == WM_RC_UDP;
+}
+
+const union wm_sockaddr *wm_relay_client_addr(const struct wm_relay_client *rc)
+{
+	return &rc->udp_addr;
 }
 
 /* One authenticated frame; true when it is for the agent (*ev). */
@@ -449,15 +511,22 @@ static bool handle_frame(struct wm_relay_client *rc, uint8_t *buf,
 		*ev = (struct wm_relay_event){ WM_RELAY_EV_GONE, buf + 1, NULL, 0 };
 		return true;
 	case WM_RELAY_PING:
-		send_ping(rc, WM_RELAY_PONG, f.body_len == 8 ? f.body : NULL, now);
+		if (f.body_len == WM_RELAY_PING_LEN)
+			send_ping(rc, WM_RELAY_PONG, f.body, f.body_len, now);
 		break;
 	case WM_RELAY_PONG:
-		if (f.body_len == 8) {
+		if (f.body_len >= WM_RELAY_PING_LEN) {
 			uint64_t sent;
 			memcpy(&sent, f.body, 8);
 			if (sent <= now)
 				rc->rtt_ns = wm_since(now, sent);
 		}
+		/* The relay forwards without sealing again: so do we, on
+		 * this session (a relay of the first version echoes the
+		 * offer unchanged). */
+		if (f.body_len == WM_RELAY_PING_LEN + 1 &&
+		    f.body[WM_RELAY_PING_LEN] == WM_RELAY_ACCEPT_FWD)
+			rc->relay_fwd = true;
 		break;
 	default:
 		rc->stats.malformed++;
@@ -477,11 +546,14 @@ static void handle_response(struct wm_relay_client *rc, uint8_t *msg,
 		return;
 	}
 	wm_noise_derive_keypair(&kp, &rc->hs, now);
+	/* The relay may have been replaced by another version: it says
+	 * again what it reads in its answer to our first PING. */
+	rc->relay_fwd = false;
 	wm_session_start(&rc->session, &kp);
 	wm_memzero(&kp, sizeof(kp));
 	session_up(rc, t, now);
 	/* The relay, as responder, waits for our first message. */
-	send_ping(rc, WM_RELAY_PING, NULL, now);
+	send_ping(rc, WM_RELAY_PING, NULL, 0, now);
 }
 
 /* A new handshake with the relay while the session stays up (it is
@@ -518,6 +590,30 @@ static void handle_unknown(struct wm_relay_client *rc, const uint8_t *buf,
 	rehandshake(rc, now, "the relay does not know our session");
 }
 
+/* A RECV as a forwarding frame (relay/fwd.h): the tag over its header
+ * and the body's own tag checked, the body left as it came. */
+static bool receive_fwd(struct wm_relay_client *rc, uint8_t *buf, size_t len,
+			uint64_t now, struct wm_relay_event *ev)
+{
+	struct wm_relay_frame f;
+
+	if (!rc->session.valid || len < WM_RELAY_FWD_MIN ||
+	    wm_transport_receiver(buf + WM_RELAY_MAGIC_LEN) !=
+		    rc->session.kp.local_index ||
+	    wm_relay_fwd_open(&rc->session, buf, len, WM_RELAY_RECV, now,
+			      &f) != WM_RX_OK) {
+		rc->stats.malformed++;
+		return false;
+	}
+	rc->last_rx = now;
+	rc->stats.rx_frames++;
+	rc->stats.rx_bytes += f.body_len;
+	*ev = (struct wm_relay_event){ WM_RELAY_EV_FRAME,
+				       buf + WM_RELAY_FWD_BODY - WM_KEY_SIZE,
+				       buf + WM_RELAY_FWD_BODY, f.body_len };
+	return true;
+}
+
 /* One relay datagram (magic included), from transport t; true when it
  * carries something for the agent (*ev). */
 static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
@@ -527,7 +623,9 @@ static bool process(struct wm_relay_client *rc, uint8_t *buf, size_t len,
 	uint8_t *msg = buf + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
 
-	if (!wm_relay_is_relay(buf, len) || mlen < 4 || msg[1] || msg[2] ||
+	if (wm_relay_is_fwd(buf, len))
+		return receive_fwd(rc, buf, len, now, ev);
+	if (!wm_relay_is_sealed(buf, len) || mlen < 4 || msg[1] || msg[2] ||
 	    msg[3]) {
 		rc->stats.malformed++;
 		return false;
@@ -697,7 +795,7 @@ static bool probe(struct wm_relay_client *rc, uint64_t now)
 		    wm_since(now, rc->last_tx) < SEC(WM_RELAY_PING_S) &&
 		    wm_since(now, rc->unanswered_since) >= SEC(WM_RELAY_QUIET_S)) {
 			rc->stats.probes++;
-			send_ping(rc, WM_RELAY_PING, NULL, now);
+			send_ping(rc, WM_RELAY_PING, NULL, 0, now);
 			rc->probe_at = now ? now : 1;
 		}
 		return false;
@@ -771,7 +869,7 @@ void wm_relay_client_tick(struct wm_relay_client *rc, uint64_t now)
 		if (probe(rc, now))
 			break;
 		if (wm_since(now, rc->last_ping) >= SEC(WM_RELAY_PING_S))
-			send_ping(rc, WM_RELAY_PING, NULL, now);
+			send_ping(rc, WM_RELAY_PING, NULL, 0, now);
 		/* On TCP, keep checking whether UDP works again. */
 		if (rc->transport != WM_RC_UDP &&
 		    wm_since(now, rc->last_udp_try) >= SEC(WM_RELAY_UDP_RETRY_S) &&

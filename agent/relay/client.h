@@ -24,6 +24,12 @@
  *   - idle: a PING every WM_RELAY_PING_S, down after WM_RELAY_DEAD_S of
  *     silence.
  *
+ * SENDs go as forwarding frames (relay/fwd.h) once the relay has accepted
+ * the offer in our first PING of the session (proto.h), sealed before and
+ * with a relay of the first version; RECVs are taken in either form. The
+ * agent frames its relayed packets into its own send batch
+ * (wm_relay_client_wrap) while the session is over UDP.
+ *
  * It calls nothing above it: frames for the agent are returned to the
  * caller (struct wm_relay_event: a WireGuard or disco message with the
  * sender key the relay authenticated, or "that key is gone"), and every
@@ -117,6 +123,7 @@ struct wm_relay_client {
 	struct wm_cookie_maker cookie;
 	struct wm_handshake hs;
 	struct wm_session session; /* the relay's session; valid when UP */
+	bool relay_fwd; /* the relay accepted forwarding frames on session */
 
 	enum wm_relay_state state;
 	enum wm_rc_transport transport;
@@ -191,6 +198,19 @@ bool wm_relay_client_pending(const struct wm_relay_client *rc);
 int wm_relay_client_send(struct wm_relay_client *rc,
 			 const uint8_t dst[WM_KEY_SIZE], const uint8_t *body,
 			 size_t len);
+
+/* The same into a datagram the caller sends (its batch): the body of
+ * len bytes already at dgram + WM_RELAY_FWD_BODY, dgram with room for
+ * WM_RELAY_FWD_MAX. Returns the datagram's length, for
+ * wm_relay_client_addr(); 0 when the relay is not up over UDP (use
+ * wm_relay_client_send). */
+size_t wm_relay_client_wrap(struct wm_relay_client *rc, uint8_t *dgram,
+			    const uint8_t dst[WM_KEY_SIZE], size_t len,
+			    uint64_t now_ns);
+/* NULL-safe: true when wm_relay_client_wrap can frame now (up over UDP). */
+bool wm_relay_client_batchable(const struct wm_relay_client *rc);
+/* Where the relay's UDP datagrams go. */
+const union wm_sockaddr *wm_relay_client_addr(const struct wm_relay_client *rc);
 
 /* Our private key changed: the relay session was made with the old one.
  * Recomputes the static DH and reconnects. NULL-safe. */

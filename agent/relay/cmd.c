@@ -28,11 +28,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room for one IPV6_PKTINFO or IP_PKTINFO control message. */
+/* Room for one IPV6_PKTINFO or IP_PKTINFO control message, and UDP_GRO's
+ * segment size. */
 union pktinfo_buf {
 	struct cmsghdr hdr;
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		 CMSG_SPACE(sizeof(struct in_pktinfo))];
+		 CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(int))];
 };
 
 /* A TCP/TLS connection must complete a relay handshake this soon after
@@ -43,6 +44,9 @@ union pktinfo_buf {
 enum {
 	RX_BATCH = 32,
 	RX_SLOT = 16384, /* above the largest relay datagram (relay/server_tcp.c) */
+	RX_GRO_SLOT = 65536, /* a UDP_GRO read: datagrams of one size and source */
+	TX_BATCH = 128,
+	TX_ARENA = 256 * 1024,
 	FD_RESERVE = 32, /* descriptors kept for everything but connections */
 };
 
@@ -59,87 +63,63 @@ struct app {
 	uint16_t udp_port, alt_port;
 	struct wm_loop_handler udp_h, alt_h, sig_h;
 	uint8_t *rx;
+	size_t rx_slot; /* RX_GRO_SLOT with UDP_GRO, else RX_SLOT */
+	/* UDP answers queued during a round of on_udp */
+	struct wm_udp udp;
+	struct wm_udp_tx tx[TX_BATCH];
+	uint8_t *tx_arena;
+	size_t tx_n, tx_used;
+	bool in_round;
+	uint64_t udp_failed; /* datagrams the kernel refused */
 };
 
 /* ------------------------------------------------------------ core ops */
 
-static void v4mapped(struct in6_addr *out, const struct in_addr *in)
+/* Sends what on_udp's round queued (udp.h: runs to one client as one
+ * UDP_SEGMENT send, the rest with sendmmsg). */
+static void tx_flush(struct app *a)
 {
-	memset(out, 0, sizeof(*out));
-	out->s6_addr[10] = 0xff;
-	out->s6_addr[11] = 0xff;
-	memcpy(&out->s6_addr[12], in, 4);
-}
-
-/* Fills the control message that makes a datagram leave from local;
- * returns its length, 0 when local is unset or does not fit the socket. */
-static size_t source_cmsg(const struct app *a, const union wm_sockaddr *local,
-			  union pktinfo_buf *cbuf)
-{
-	struct cmsghdr *cm = &cbuf->hdr;
-
-	memset(cbuf, 0, sizeof(*cbuf));
-	if (a->udp_family == AF_INET6 && local->sa.sa_family != AF_UNSPEC) {
-		struct in6_pktinfo pi = { .ipi6_ifindex = 0 };
-
-		if (local->sa.sa_family == AF_INET)
-			v4mapped(&pi.ipi6_addr, &local->in.sin_addr);
-		else
-			pi.ipi6_addr = local->in6.sin6_addr;
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-	if (a->udp_family == AF_INET && local->sa.sa_family == AF_INET) {
-		struct in_pktinfo pi = { .ipi_spec_dst = local->in.sin_addr };
-
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
-	}
-	return 0;
+	if (a->tx_n)
+		a->udp_failed += wm_udp_send_batch(&a->udp, a->tx, a->tx_n);
+	a->tx_n = a->tx_used = 0;
 }
 
 static int app_send(void *ctx, const struct wm_relay_path *to,
 		    const uint8_t *buf, size_t len)
 {
 	struct app *a = ctx;
-	union wm_sockaddr dst = to->addr;
-	union pktinfo_buf cbuf;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr m = { .msg_name = &dst, .msg_iov = &iov, .msg_iovlen = 1 };
-	int fd;
+	struct wm_udp_tx *t;
 
 	if (to->transport != WM_RELAY_UDP)
 		return wm_relay_tcp_send(a->tcp, to->conn, buf, len);
-	if (a->udp_family == AF_INET6 && dst.sa.sa_family == AF_INET) {
-		struct sockaddr_in6 m6 = { .sin6_family = AF_INET6,
-					   .sin6_port = to->addr.in.sin_port };
-		v4mapped(&m6.sin6_addr, &to->addr.in.sin_addr);
-		dst.in6 = m6;
-	} else if (a->udp_family != dst.sa.sa_family) {
-		return -EAFNOSUPPORT;
+	if (len > RX_SLOT)
+		return -EMSGSIZE;
+	if (to->alt_port) {
+		/* STUN's second port: a rare answer, at once. */
+		struct wm_udp alt = { .fd = a->alt_fd, .family = a->udp_family };
+		struct wm_udp_tx one = { .to = to->addr, .buf = buf, .len = len,
+					 .from = to->local };
+
+		if (a->alt_fd < 0)
+			return -ENOTCONN;
+		return wm_udp_send_batch(&alt, &one, 1) ? -EIO : 0;
 	}
-	m.msg_namelen = wm_sockaddr_len(&dst);
-	m.msg_controllen = source_cmsg(a, &to->local, &cbuf);
-	m.msg_control = m.msg_controllen ? &cbuf : NULL;
-	fd = to->alt_port ? a->alt_fd : a->udp_fd;
-	if (fd < 0)
-		return -ENOTCONN;
-	if (sendmsg(fd, &m, MSG_DONTWAIT) == (ssize_t)len)
-		return 0;
-	/* The address may have left the host since: any source will do. */
-	if (m.msg_controllen && errno == EINVAL) {
-		m.msg_control = NULL;
-		m.msg_controllen = 0;
-		if (sendmsg(fd, &m, MSG_DONTWAIT) == (ssize_t)len)
-			return 0;
-	}
-	return -errno;
+	/* Answers to a round of datagrams leave together at its end, as
+	 * the agent's do; the rest (a TCP client's frame for a UDP one, a
+	 * tick) at once. */
+	if (a->tx_n == TX_BATCH || TX_ARENA - a->tx_used < len)
+		tx_flush(a);
+	t = &a->tx[a->tx_n++];
+	t->to = to->addr;
+	t->from = to->local;
+	t->buf = a->tx_arena + a->tx_used;
+	t->len = len;
+	memcpy(a->tx_arena + a->tx_used, buf, len);
+	/* Keep datagrams 16-byte aligned; equal ones stay contiguous. */
+	a->tx_used += (len + 15) & ~(size_t)15;
+	if (!a->in_round)
+		tx_flush(a);
+	return 0;
 }
 
 static int app_random(void *ctx, void *buf, size_t len)
@@ -209,8 +189,8 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		int n;
 
 		for (int i = 0; i < RX_BATCH; i++) {
-			iov[i].iov_base = a->rx + (size_t)i * RX_SLOT;
-			iov[i].iov_len = RX_SLOT;
+			iov[i].iov_base = a->rx + (size_t)i * a->rx_slot;
+			iov[i].iov_len = a->rx_slot;
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
@@ -223,18 +203,30 @@ static void on_udp(struct wm_loop_handler *h, uint32_t events)
 		if (n <= 0)
 			return;
 		now = wm_now_ns();
+		a->in_round = true;
 		for (int i = 0; i < n; i++) {
 			struct wm_relay_path p = { .transport = WM_RELAY_UDP,
 						   .alt_port = h == &a->alt_h };
+			uint8_t *d = iov[i].iov_base;
+			size_t len = msgs[i].msg_len;
+			size_t seg = wm_udp_gro_size(&msgs[i].msg_hdr);
 
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
 			p.addr = from[i];
 			unmap(&p.addr);
 			local_address(&p.local, &msgs[i].msg_hdr);
-			wm_relay_input(a->relay, &p, iov[i].iov_base,
-				       msgs[i].msg_len, now);
+			/* One read may hold several datagrams of one size
+			 * (UDP_GRO), each answered in place in its slice. */
+			if (!seg || seg > len)
+				seg = len;
+			for (size_t off = 0; off < len; off += seg)
+				wm_relay_input(a->relay, &p, d + off,
+					       len - off < seg ? len - off : seg,
+					       now);
 		}
+		a->in_round = false;
+		tx_flush(a);
 		if (n < RX_BATCH)
 			return;
 	}
@@ -261,7 +253,8 @@ static void print_counters(struct app *a)
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
 		"refused_per_address=%llu tls_refused=%llu "
-		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu\n",
+		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu; "
+		"udp send_failed=%llu\n",
 		(unsigned long long)k.clients[WM_RELAY_UDP],
 		(unsigned long long)k.clients[WM_RELAY_TCP],
 		(unsigned long long)k.clients[WM_RELAY_TLS],
@@ -279,7 +272,8 @@ static void print_counters(struct app *a)
 		(unsigned long long)ts.tls_refused,
 		(unsigned long long)ts.handshake_timeouts,
 		(unsigned long long)ts.idle_timeouts,
-		(unsigned long long)ts.closed_errors);
+		(unsigned long long)ts.closed_errors,
+		(unsigned long long)a->udp_failed);
 }
 
 static int load_tls(struct app *a, const struct wm_relay_config *cfg,
@@ -540,14 +534,25 @@ static int start(struct app *a)
 	int r;
 
 	r = wm_loop_init(&a->loop, 1000);
-	a->rx = malloc((size_t)RX_BATCH * RX_SLOT);
-	if (r < 0 || !a->rx) {
-		fprintf(stderr, "relay: %s\n", strerror(r < 0 ? -r : ENOMEM));
-		return r < 0 ? r : -ENOMEM;
+	if (r < 0) {
+		fprintf(stderr, "relay: %s\n", strerror(-r));
+		return r;
 	}
 	r = open_udp(a);
 	if (r < 0)
 		return r;
+	/* As the agent's socket: GSO for runs to one client, GRO reads. */
+	a->udp = (struct wm_udp){ .fd = a->udp_fd, .family = a->udp_family };
+	if (!getenv("WIREMESH_UDP_OFFLOAD") ||
+	    strcmp(getenv("WIREMESH_UDP_OFFLOAD"), "0") != 0)
+		wm_udp_offloads(&a->udp);
+	a->rx_slot = a->udp.gro ? RX_GRO_SLOT : RX_SLOT;
+	a->rx = malloc((size_t)RX_BATCH * a->rx_slot);
+	a->tx_arena = malloc(TX_ARENA);
+	if (!a->rx || !a->tx_arena) {
+		fprintf(stderr, "relay: %s\n", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	p.stun_port = a->udp_port;
 	p.stun_alt_port = a->alt_port;
 	r = wm_relay_new(&a->relay, &p, &ops);
@@ -611,6 +616,7 @@ static void stop(struct app *a)
 	wm_tls_creds_free(a->creds);
 	wm_relay_config_free(&a->cfg);
 	free(a->rx);
+	free(a->tx_arena);
 }
 
 int wm_cmd_relay(int argc, char **argv)

@@ -6,6 +6,13 @@
 bool wm_relay_is_relay(const uint8_t *buf, size_t len)
 {
 	return len >= WM_RELAY_MAGIC_LEN &&
+	       memcmp(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN - 1) == 0 &&
+	       (buf[3] == 0x01 || buf[3] == 0x02);
+}
+
+bool wm_relay_is_sealed(const uint8_t *buf, size_t len)
+{
+	return len >= WM_RELAY_MAGIC_LEN &&
 	       memcmp(buf, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN) == 0;
 }
 
@@ -59,7 +66,7 @@ bool wm_relay_unknown_session_parse(const uint8_t *buf, size_t len,
 {
 	const uint8_t *m = buf + WM_RELAY_MAGIC_LEN;
 
-	if (len != WM_RELAY_UNKNOWN_SESSION_LEN || !wm_relay_is_relay(buf, len) ||
+	if (len != WM_RELAY_UNKNOWN_SESSION_LEN || !wm_relay_is_sealed(buf, len) ||
 	    m[0] != WM_RELAY_MSG_UNKNOWN_SESSION || m[1] || m[2] || m[3])
 		return false;
 	/* little-endian, as WireGuard's receiver index */

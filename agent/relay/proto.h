@@ -17,13 +17,24 @@
  *   GONE  (relay->agent)  key = destination that is not connected
  *   PING / PONG           key = zero; body = 8-byte nonce echoed back
  *
+ * A client that reads forwarding frames ("WMR" 0x02, relay/fwd.h) says so
+ * in its PINGs: body = nonce | WM_RELAY_OFFER_FWD (9 bytes). A relay that
+ * speaks them answers nonce | WM_RELAY_ACCEPT_FWD and from then on sends
+ * that session's RECVs as forwarding frames; the client sends its SENDs
+ * so once it has seen the answer on its current session. A relay of the
+ * first version echoes the 9 bytes unchanged (the client stays on sealed
+ * frames), a client of the first version sends 8-byte PINGs (the relay
+ * keeps sealing to it): each side keeps talking to the other version.
+ * GONE, PING and PONG stay sealed frames.
+ *
  * Relay sessions are never padded (seal with mtu = length): a frame's body
  * length is what is left of the decrypted datagram, and the bodies are
  * already padded WireGuard messages.
  *
  * The opaque bytes are agent-to-agent WireGuard or disco messages, already
- * sealed end to end: the relay re-seals frames hop by hop and never holds
- * a key that opens them.
+ * sealed end to end: the relay authenticates frames hop by hop (sealed,
+ * or as forwarding frames, relay/fwd.h) and never holds a key that opens
+ * them.
  *
  * One datagram is not a WireGuard message: the relay's answer to a
  * transport data message whose receiver index it does not know (it
@@ -67,6 +78,10 @@ enum {
 	/* "unknown session": magic, type, 3 zero bytes, receiver index */
 	WM_RELAY_MSG_UNKNOWN_SESSION = 0x10,
 	WM_RELAY_UNKNOWN_SESSION_LEN = WM_RELAY_MAGIC_LEN + 8,
+	/* The ninth byte of a PING, and of the PONG that accepts it. */
+	WM_RELAY_OFFER_FWD = 0x02,
+	WM_RELAY_ACCEPT_FWD = 0x82,
+	WM_RELAY_PING_LEN = 8,
 };
 
 /* 1500 - 40 (IPv6) - 8 (UDP) - 32 (WireGuard) - relay overhead (69),
@@ -91,8 +106,11 @@ struct wm_relay_frame {
 	size_t body_len;
 };
 
-/* True when buf starts with the relay magic. */
+/* True when buf starts with a relay magic: "WMR" 0x01 (handshakes and
+ * sealed frames) or "WMR" 0x02 (forwarding frames, relay/fwd.h). */
 bool wm_relay_is_relay(const uint8_t *buf, size_t len);
+/* True when buf starts with "WMR" 0x01. */
+bool wm_relay_is_sealed(const uint8_t *buf, size_t len);
 
 /* Writes type|key|body at out (room for WM_RELAY_FRAME_HDR + body_len).
  * body may already sit at out + WM_RELAY_FRAME_HDR. Returns the length. */

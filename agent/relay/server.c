@@ -3,6 +3,7 @@
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
 #include "agent/relay/server_tables.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/proto.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_server.h"
@@ -444,6 +445,8 @@ static int seal_send(struct wm_relay *r, struct wm_relay_slot *c,
 
 	if (!n)
 		return -ENOTCONN;
+	/* The datagram may have come in as a forwarding frame. */
+	memcpy(dgram, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	return r->ops.send(r->ops.ctx, &c->path, dgram, WM_RELAY_MAGIC_LEN + n);
 }
 
@@ -452,24 +455,52 @@ static void send_gone(struct wm_relay *r, struct wm_relay_slot *c,
 		      uint64_t now)
 {
 	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
-	size_t n = wm_relay_frame_build(plain, WM_RELAY_GONE, key, NULL, 0);
+	uint8_t k[WM_KEY_SIZE];
+	size_t n;
 
+	memcpy(k, key, WM_KEY_SIZE); /* key may point into plain */
+	n = wm_relay_frame_build(plain, WM_RELAY_GONE, k, NULL, 0);
 	if (seal_send(r, c, dgram, n, now) < 0)
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 	else
 		r->n.gone_sent++;
 }
 
-static void forward(struct wm_relay *r, struct wm_relay_slot *c,
-		    uint8_t *dgram, const struct wm_relay_frame *f,
-		    uint64_t now)
+/* Sends the body of body_len bytes at dgram + WM_RELAY_FWD_BODY (a SEND
+ * in the clear, or opened) to the client dst as a RECV from c: a
+ * forwarding frame when dst reads them (one pass over the header),
+ * else sealed. Same length as what came in. 0 or -errno. */
+static int deliver(struct wm_relay *r, struct wm_relay_slot *c,
+		   struct wm_relay_slot *dst, uint8_t *dgram, size_t body_len,
+		   uint64_t now)
 {
-	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
-	struct wm_relay_allowed *dst = wm_relay_find_allowed(&r->t, f->key);
+	size_t n;
+
+	if (!dst->fwd) {
+		wm_relay_frame_build(dgram + WM_RELAY_MAGIC_LEN +
+					     sizeof(struct wm_msg_data),
+				     WM_RELAY_RECV, c->who->key,
+				     dgram + WM_RELAY_FWD_BODY, body_len);
+		return seal_send(r, dst, dgram, WM_RELAY_FRAME_HDR + body_len,
+				 now);
+	}
+	n = wm_relay_fwd_seal(&dst->cur, dgram, WM_RELAY_RECV, c->who->key,
+			      body_len, now);
+	if (!n)
+		return -ENOTCONN;
+	return r->ops.send(r->ops.ctx, &dst->path, dgram, n);
+}
+
+/* A SEND from c to key with its body at dgram + WM_RELAY_FWD_BODY. */
+static void forward(struct wm_relay *r, struct wm_relay_slot *c,
+		    uint8_t *dgram, const uint8_t key[WM_KEY_SIZE],
+		    size_t body_len, uint64_t now)
+{
+	struct wm_relay_allowed *dst = wm_relay_find_allowed(&r->t, key);
 
 	if (!dst) {
 		drop(r, WM_RELAY_DROP_DST_UNKNOWN);
-		send_gone(r, c, dgram, f->key, now);
+		send_gone(r, c, dgram, key, now);
 		return;
 	}
 	/* A client never needs the relay to reach itself; echoing would
@@ -480,20 +511,17 @@ static void forward(struct wm_relay *r, struct wm_relay_slot *c,
 	}
 	if (!online(dst->slot, now)) {
 		drop(r, WM_RELAY_DROP_DST_OFFLINE);
-		send_gone(r, c, dgram, f->key, now);
+		send_gone(r, c, dgram, key, now);
 		return;
 	}
-	/* Same length as the SEND frame: only type and key change, the
-	 * body stays where it is, byte for byte. */
-	wm_relay_frame_build(plain, WM_RELAY_RECV, c->who->key, f->body,
-			     f->body_len);
-	if (seal_send(r, dst->slot, dgram, WM_RELAY_FRAME_HDR + f->body_len,
-		      now) < 0) {
+	/* Only type, index, counter, key and tag change: the body stays
+	 * where it is, byte for byte. */
+	if (deliver(r, c, dst->slot, dgram, body_len, now) < 0) {
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 		return;
 	}
 	r->n.frames_forwarded++;
-	r->n.bytes_forwarded += f->body_len;
+	r->n.bytes_forwarded += body_len;
 }
 
 /* The client's first message under "next": it has the keys, so next
@@ -505,6 +533,9 @@ static void confirm(struct wm_relay *r, struct wm_relay_slot *c)
 	c->prev = c->cur;
 	c->cur = c->next;
 	wm_memzero(&c->next, sizeof(c->next));
+	/* A new session may be another version of the client: it says
+	 * again in its PINGs what it reads. */
+	c->fwd = false;
 	if (c->prev.valid)
 		wm_index_update(&r->t.index, c->prev.kp.local_index, &c->prev);
 	wm_index_update(&r->t.index, c->cur.kp.local_index, &c->cur);
@@ -584,52 +615,105 @@ static void unknown_session(struct wm_relay *r, const struct wm_relay_path *from
 	send_raw(r, from, out, sizeof(out));
 }
 
+/* The session of a data message's receiver index (*c its client), or
+ * NULL after answering "unknown session". */
+static struct wm_session *session_of(struct wm_relay *r,
+				     const struct wm_relay_path *from,
+				     const uint8_t *msg,
+				     struct wm_relay_slot **c, uint64_t now)
+{
+	const struct wm_index_entry *e =
+		wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
+
+	if (!e) {
+		unknown_session(r, from, msg, now);
+		return NULL;
+	}
+	*c = e->owner;
+	return e->session;
+}
+
+static bool rx_ok(struct wm_relay *r, enum wm_rx_result res)
+{
+	switch (res) {
+	case WM_RX_OK:
+		return true;
+	case WM_RX_REPLAY:
+		drop(r, WM_RELAY_DROP_REPLAY);
+		break;
+	case WM_RX_TOO_SHORT:
+		drop(r, WM_RELAY_DROP_MALFORMED);
+		break;
+	default:
+		drop(r, WM_RELAY_DROP_BAD_AUTH);
+		break;
+	}
+	return false;
+}
+
+/* An authenticated message under s: only now may it confirm a session
+ * or move the path. Not a straggler under the previous session, though:
+ * it was sent before the client's last handshake, maybe on a TCP
+ * connection the client has since left, whose close would then take it
+ * offline. True when s is the client's current session. */
+static bool authentic(struct wm_relay *r, struct wm_relay_slot *c,
+		      const struct wm_session *s,
+		      const struct wm_relay_path *from, uint64_t now)
+{
+	bool current = s != &c->prev;
+
+	if (s == &c->next)
+		confirm(r, c);
+	if (current)
+		c->path = *from;
+	c->last_rx_ns = now;
+	if (!c->announced)
+		announce(r, c);
+	return current;
+}
+
+/* A PING: PONG with the same body; a 9-byte one under the current
+ * session says whether the client reads forwarding frames (proto.h). */
+static void on_ping(struct wm_relay *r, struct wm_relay_slot *c, bool current,
+		    uint8_t *dgram, const struct wm_relay_frame *f,
+		    uint64_t now)
+{
+	uint8_t *plain = dgram + WM_RELAY_MAGIC_LEN + sizeof(struct wm_msg_data);
+	bool offer = f->body_len == WM_RELAY_PING_LEN + 1 &&
+		     f->body[WM_RELAY_PING_LEN] == WM_RELAY_OFFER_FWD;
+	size_t n;
+
+	if (current)
+		c->fwd = offer;
+	r->n.pings++;
+	n = wm_relay_frame_build(plain, WM_RELAY_PONG, NULL, f->body,
+				 f->body_len);
+	if (offer)
+		plain[n - 1] = WM_RELAY_ACCEPT_FWD;
+	if (seal_send(r, c, dgram, n, now) < 0)
+		drop(r, WM_RELAY_DROP_SEND_FAILED);
+}
+
+/* "WMR" 0x01: a sealed frame (or a keepalive) of a client's session. */
 static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		    uint8_t *dgram, size_t len, uint64_t now)
 {
 	uint8_t *msg = dgram + WM_RELAY_MAGIC_LEN, *plain;
 	size_t mlen = len - WM_RELAY_MAGIC_LEN, plen;
-	const struct wm_index_entry *e;
+	struct wm_relay_slot *c = NULL;
 	struct wm_session *s;
-	struct wm_relay_slot *c;
 	struct wm_relay_frame f;
+	bool current;
 
 	if (mlen < WM_MSG_MIN_DATA) {
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	e = wm_index_lookup(&r->t.index, wm_transport_receiver(msg));
-	if (!e) {
-		unknown_session(r, from, msg, now);
-		return;
-	}
-	c = e->owner;
-	s = e->session;
+	s = session_of(r, from, msg, &c, now);
 	/* An expired session (WM_RX_EXPIRED) is refused before any AEAD. */
-	switch (wm_session_open(s, msg, mlen, now, &plain, &plen)) {
-	case WM_RX_OK:
-		break;
-	case WM_RX_REPLAY:
-		drop(r, WM_RELAY_DROP_REPLAY);
+	if (!s || !rx_ok(r, wm_session_open(s, msg, mlen, now, &plain, &plen)))
 		return;
-	case WM_RX_TOO_SHORT:
-		drop(r, WM_RELAY_DROP_MALFORMED);
-		return;
-	default:
-		drop(r, WM_RELAY_DROP_BAD_AUTH);
-		return;
-	}
-	/* Authentic: only now may it confirm a session or move the path.
-	 * Not a straggler under the previous session, though: it was sent
-	 * before the client's last handshake, maybe on a TCP connection the
-	 * client has since left, whose close would then take it offline. */
-	if (s == &c->next)
-		confirm(r, c);
-	if (s != &c->prev)
-		c->path = *from;
-	c->last_rx_ns = now;
-	if (!c->announced)
-		announce(r, c);
+	current = authentic(r, c, s, from, now);
 	if (plen == 0)
 		return; /* keepalive */
 	if (!wm_relay_frame_parse(&f, plain, plen)) {
@@ -644,14 +728,36 @@ static void on_data(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_RATE_LIMITED);
 		return;
 	}
-	if (f.type == WM_RELAY_SEND) {
-		forward(r, c, dgram, &f, now);
+	if (f.type == WM_RELAY_SEND)
+		forward(r, c, dgram, f.key, f.body_len, now);
+	else
+		on_ping(r, c, current, dgram, &f, now);
+}
+
+/* "WMR" 0x02: a SEND as a forwarding frame (relay/fwd.h): its tag is
+ * checked (one Poly1305 pass), nothing is decrypted. */
+static void on_fwd(struct wm_relay *r, const struct wm_relay_path *from,
+		   uint8_t *dgram, size_t len, uint64_t now)
+{
+	struct wm_relay_slot *c = NULL;
+	struct wm_relay_frame f;
+	struct wm_session *s;
+
+	if (len < WM_RELAY_FWD_MIN || dgram[WM_RELAY_MAGIC_LEN] != WM_MSG_DATA) {
+		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	r->n.pings++;
-	wm_relay_frame_build(plain, WM_RELAY_PONG, NULL, f.body, f.body_len);
-	if (seal_send(r, c, dgram, plen, now) < 0)
-		drop(r, WM_RELAY_DROP_SEND_FAILED);
+	s = session_of(r, from, dgram + WM_RELAY_MAGIC_LEN, &c, now);
+	if (!s || !rx_ok(r, wm_relay_fwd_open(s, dgram, len, WM_RELAY_SEND,
+					      now, &f)))
+		return;
+	authentic(r, c, s, from, now);
+	if (!wm_relay_bucket_take(&r->t, c, WM_RELAY_FRAME_HDR + f.body_len,
+				  now)) {
+		drop(r, WM_RELAY_DROP_RATE_LIMITED);
+		return;
+	}
+	forward(r, c, dgram, f.key, f.body_len, now);
 }
 
 /* ------------------------------------------------------------- entry */
@@ -682,7 +788,10 @@ void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_MALFORMED);
 		return;
 	}
-	if (msg[0] == WM_MSG_INITIATION && mlen == sizeof(struct wm_msg_initiation))
+	if (wm_relay_is_fwd(buf, len))
+		on_fwd(r, from, buf, len, now_ns);
+	else if (msg[0] == WM_MSG_INITIATION &&
+		 mlen == sizeof(struct wm_msg_initiation))
 		on_initiation(r, from, buf + WM_RELAY_MAGIC_LEN, now_ns);
 	else if (msg[0] == WM_MSG_DATA)
 		on_data(r, from, buf, len, now_ns);

@@ -15,10 +15,17 @@
  *                                    with the relay as responder; keys off
  *                                    the allow-list get no answer at all
  *   "WMR\x01" + transport data       opened (replay window), then
- *       SEND K   re-sealed as RECV (key = sender) to K's session, the body
+ *       SEND K   passed to K's session as RECV (key = sender), the body
  *                untouched; GONE K back when K is offline or unknown
- *       PING     PONG with the same body
+ *       PING     PONG with the same body (9 bytes: the client reads
+ *                forwarding frames, and the PONG says we do; proto.h)
  *       empty    a keepalive
+ *   "WMR\x02" SEND (relay/fwd.h)     tag checked (one Poly1305 pass, no
+ *                                    decryption), replay window, then as
+ *                                    a sealed SEND
+ *     a RECV goes to K as a forwarding frame (its tag over the header
+ *     and the body's own WireGuard tag) when K's current session offered
+ *     them, else sealed: a client of either version is served
  *     of an unknown receiver index: counted bad_auth, and answered with
  *       "unknown session" (proto.h; 12 bytes, only on the path it came
  *       from) at most once a second per source address or connection

@@ -42,6 +42,9 @@ struct wm_relay_slot {
 	uint64_t tokens;                  /* bytes it may still send now */
 	uint64_t bucket_ns;               /* when tokens was last refilled */
 	bool announced;                   /* "connected" was logged */
+	/* cur's last PING offered forwarding frames (relay/fwd.h): RECVs
+	 * go to it as "WMR" 0x02, else sealed as "WMR" 0x01 */
+	bool fwd;
 };
 
 struct wm_relay_tables {

@@ -37,7 +37,8 @@
 #   BENCH_OMIT=1     iperf3 -O: seconds of slow start left out of the figure
 #   BENCH_PINGS=50   pings per implementation, at -i 0.05
 #   BENCH_PROFILE=0  1: one more wiremesh single-stream run under `perf record`,
-#                    top symbols of both agents printed (needs linux-perf)
+#                    top symbols of both agents printed (needs linux-perf); and
+#                    one more relayed run with the relay and both agents profiled
 #   BENCH_PEERS=1000 idle peers for the memory-per-peer figure (0: skip it)
 #   BENCH_RELAY_ROUNDS=2  relayed/direct rounds (0: skip the relay pair)
 #   BENCH_IDLE_MIN=80     CPU idle % below which a round is flagged
@@ -391,6 +392,40 @@ measure_relay() {
 			line+="  $m $(gbps "$RES/wmr-$m-r$r.json")"
 		done
 		echo "$line$note"
+	done
+	[ "$PROFILE" = 1 ] && profile_relayed
+	return 0
+}
+
+# BENCH_PROFILE=1: one more relayed run with the relay and both agents
+# under `perf record`, their top symbols printed.
+profile_relayed() {
+	local who pid pids=() names=()
+	command -v perf >/dev/null 2>&1 || { echo "bench: BENCH_PROFILE=1 but no perf"; return 0; }
+	wmr_mode relay || return 0
+	echo
+	echo "== profile: relayed single stream under perf record (${TIME}s), self time by symbol"
+	for who in relay A B; do
+		case $who in
+		relay) pid=$RELAY_PID ;;
+		*) pid=$(agent_pid wmr $who) ;;
+		esac
+		perf record -q -F 999 -g -o "$RES/perf-relayed-$who.data" -p "$pid" \
+			>"$RES/perf-relayed-$who.log" 2>&1 &
+		pids+=($!)
+		names+=("$who:$pid")
+	done
+	sleep 0.5
+	run_iperf wmr 1 wmr-profile
+	for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+	for who in "${names[@]}"; do
+		echo "-- ${who%%:*} (pid ${who#*:}; A sends, B receives), $(gbps "$RES/wmr-profile.json") Gbit/s; by object: $(
+			perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso -g none \
+				--percent-limit 0.5 --stdio 2>/dev/null |
+				awk '/^ +[0-9]/ {printf "%s%s %s", sep, $2, $1; sep=", "}')"
+		perf report -i "$RES/perf-relayed-${who%%:*}.data" --no-children --sort dso,sym -g none \
+			--percent-limit 1 --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -n 12
 	done
 }
 

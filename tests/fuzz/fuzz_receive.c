@@ -40,7 +40,8 @@
  *                pair's DH, the 9-byte type+clock head of the plaintext
  *                is fuzzed; bit 6 puts the current wall clock in it)
  *   4 FRAME      the payload as a relay frame (type | key | body) sealed
- *                in the relay session, from the relay
+ *                in the relay session, from the relay; bit 4: as a
+ *                forwarding frame ("WMR" 0x02, relay/fwd.h) of that type
  *   5 TUN        the payload as an IP packet read from the TUN:
  *                wm_send_ip_packet (allowed-IPs lookup, sealing, staging
  *                while there is no session, path choice); what reaches P
@@ -55,7 +56,8 @@
  *                DATA under the new session
  *
  *   bit 3 (modes 0-3, 7): deliver what was built inside a RECV frame
- *   through the relay session instead of straight from the source.
+ *   through the relay session instead of straight from the source (as a
+ *   forwarding frame when its body's length is odd).
  *
  * Between inputs the agent's tick runs every 100 ms of wall time, as its
  * event loop would (timers, relay and STUN clients, discovery), and the
@@ -81,6 +83,8 @@
 #include "agent/nat/disco.h"
 #include "agent/nat/discovery.h"
 #include "agent/relay/client.h"
+#include "agent/relay/fwd.h"
+#include "agent/relays.h"
 #include "agent/relay/proto.h"
 #include "agent/wg/replay.h"
 #include "agent/nat/stun.h"
@@ -116,7 +120,8 @@ enum { INPUT_LIMIT = 9000 }; /* fits a relay frame body */
 static struct wm_device dev;
 static struct wm_tun_writer tun_out; /* coalescing, as with offloads on */
 static struct wm_config cfg;
-static struct wm_relay_client rc;
+static struct wm_relays relays; /* one relay */
+#define rc (relays.slot[0].rc)
 static struct wm_stun_client sc;
 static struct wm_peer *dev_p; /* the agent's view of P */
 
@@ -180,15 +185,31 @@ static void rx(const uint8_t *buf, size_t len, const union wm_sockaddr *src)
 }
 
 /* Seals frame (type | key | body) in the relay session and delivers it
- * from the relay. */
-static void relay_deliver_frame(const uint8_t *frame, size_t flen)
+ * from the relay; fwd: as a forwarding frame (relay/fwd.h), tagged. */
+static void relay_deliver_frame(const uint8_t *frame, size_t flen, bool fwd)
 {
 	uint8_t *out = malloc(WM_RELAY_MAGIC_LEN + WM_MSG_MIN_DATA + flen);
+	struct wm_session ss;
 	size_t n;
 
 	if (!out)
 		abort();
 	if (!R.up) {
+		free(out);
+		return;
+	}
+	if (fwd && flen >= WM_RELAY_FRAME_HDR) {
+		wm_session_start(&ss, &R.kp);
+		ss.send_counter = R.counter;
+		memcpy(out + WM_RELAY_FWD_BODY, frame + WM_RELAY_FRAME_HDR,
+		       flen - WM_RELAY_FRAME_HDR);
+		n = wm_relay_fwd_seal(&ss, out, (enum wm_relay_frame_type)frame[0],
+				      frame + 1, flen - WM_RELAY_FRAME_HDR,
+				      wm_now_ns());
+		R.counter = ss.send_counter;
+		wm_session_wipe(&ss);
+		if (n)
+			rx(out, n, &relay_addr);
 		free(out);
 		return;
 	}
@@ -215,7 +236,7 @@ static void from_p(const uint8_t *buf, size_t len,
 		if (!copy)
 			abort();
 		memcpy(copy, buf, len);
-		wm_receive_relay_event(&dev, &ev, wm_now_ns());
+		wm_receive_relay_event(&dev, 0, &ev, wm_now_ns());
 		free(copy);
 		return;
 	}
@@ -229,7 +250,7 @@ static void from_p(const uint8_t *buf, size_t len,
 	if (!frame)
 		abort();
 	wm_relay_frame_build(frame, WM_RELAY_RECV, P.local.public_key, buf, len);
-	relay_deliver_frame(frame, WM_RELAY_FRAME_HDR + len);
+	relay_deliver_frame(frame, WM_RELAY_FRAME_HDR + len, len & 1);
 	free(frame);
 }
 
@@ -246,6 +267,30 @@ static bool to_is(const struct fuzz_sent *s, const union wm_sockaddr *a)
 	return wm_sockaddr_equal(&to, a);
 }
 
+/* The same for a forwarding frame (the client's, once the relay
+ * accepted them): its tag checked, the body where it is. */
+static bool fwd_to_p(const struct fuzz_sent *s, const uint8_t **body,
+		     size_t *blen)
+{
+	struct wm_relay_frame f;
+	struct wm_session ss;
+	enum wm_rx_result r;
+
+	if (s->len < WM_RELAY_FWD_MIN ||
+	    wm_transport_receiver(s->buf + WM_RELAY_MAGIC_LEN) != R.kp.local_index)
+		return false;
+	wm_session_start(&ss, &R.kp);
+	ss.replay = R.replay;
+	r = wm_relay_fwd_open(&ss, s->buf, s->len, WM_RELAY_SEND, wm_now_ns(), &f);
+	R.replay = ss.replay;
+	wm_session_wipe(&ss);
+	if (r != WM_RX_OK || memcmp(f.key, P.local.public_key, 32) != 0)
+		return false;
+	*body = f.body;
+	*blen = f.body_len;
+	return true;
+}
+
 /* If s is a relay datagram carrying a SEND frame to P, points *body at
  * the message inside (decrypted into scratch). */
 static bool relayed_to_p(const struct fuzz_sent *s, uint8_t *scratch,
@@ -255,6 +300,9 @@ static bool relayed_to_p(const struct fuzz_sent *s, uint8_t *scratch,
 	uint8_t *plain;
 	size_t plen, mlen;
 
+	if (R.up && to_is(s, &relay_addr) && s->len <= FUZZ_SENT_LEN &&
+	    wm_relay_is_fwd(s->buf, s->len))
+		return fwd_to_p(s, body, blen);
 	if (!R.up || !to_is(s, &relay_addr) || s->len > FUZZ_SENT_LEN ||
 	    !wm_relay_is_relay(s->buf, s->len) ||
 	    s->len < WM_RELAY_MAGIC_LEN + WM_MSG_MIN_DATA ||
@@ -330,7 +378,7 @@ static void relay_keepalive(uint64_t now)
 		return;
 	R.last_keepalive = now;
 	wm_relay_frame_build(frame, WM_RELAY_PONG, NULL, (const uint8_t *)&now, 8);
-	relay_deliver_frame(frame, sizeof(frame));
+	relay_deliver_frame(frame, sizeof(frame), false);
 }
 
 /* Remembers the STUN requests' transaction ids. */
@@ -537,8 +585,6 @@ static bool p_handshake(const union wm_sockaddr *src, bool via_relay,
 
 /* ------------------------------------------------------------- setup */
 
-static unsigned relay_changes;
-
 /* What the agent's tick does (agent.c, on_tick), minus the interface. */
 static void tick(uint64_t now)
 {
@@ -550,11 +596,9 @@ static void tick(uint64_t now)
 
 	fuzz_sent_reset();
 	wm_tick_peers(&dev, now);
-	wm_relay_client_tick(dev.relay, now);
-	if (relay_changes != rc.changes) {
-		relay_changes = rc.changes;
+	wm_relays_tick(dev.relays, now);
+	if (wm_relays_update(dev.relays, now))
 		wm_tick_relay_changed(&dev, now);
-	}
 	n = wm_stun_client_tick(dev.stun, now, wm_random_bytes, req,
 				WM_STUN_MAX_SERVERS);
 	for (size_t i = 0; i < n; i++)
@@ -655,10 +699,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			.local = &dev.local,
 			.udp_socket = &dev.udp,
 		};
-		if (wm_relay_client_init(&rc, &su) < 0)
-			fuzz_fail("setup: wm_relay_client_init");
+		wm_relays_init(&relays, NULL);
+		if (wm_relays_add(&relays, &su) < 0)
+			fuzz_fail("setup: wm_relays_add");
 	}
-	dev.relay = &rc;
+	dev.relays = &relays;
 	wm_stun_client_init(&sc);
 	for (size_t i = 0; i < cfg.n_stun; i++)
 		wm_stun_client_add(&sc, cfg.stun[i]);
@@ -949,7 +994,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		authentic = true;
 		break;
 	case MODE_FRAME:
-		relay_deliver_frame(data, size);
+		relay_deliver_frame(data, size, flags & 0x10);
 		authentic = true; /* a RECV frame's body may be P's */
 		break;
 	case MODE_TUN:

@@ -21,7 +21,9 @@
  *   2 FRAME      payload = counter choice (1 byte) + frame plaintext
  *                (type | key | body), sealed in A's session (op bit 4:
  *                B's, bit 5: the previous session), from its path; a
- *                frame key byte 0xAA/0xBB is replaced by A's/B's key
+ *                frame key byte 0xAA/0xBB is replaced by A's/B's key; op
+ *                bit 6: as a forwarding frame ("WMR" 0x02, relay/fwd.h)
+ *                with that type, key and body, tagged in the session
  *   3 HANDSHAKE  A (op bit 4: B) handshakes again, from its path (bit
  *                5: from another address/connection: roaming), and
  *                confirms with a keepalive unless bit 6
@@ -36,13 +38,15 @@
  * the path of the datagram that caused them, no larger than it, naming
  * its receiver index) (never a handshake response or transport
  * data: the allow-list holds); every transport message it sends A or B
- * opens under that client's session and is a RECV, GONE or PONG frame;
+ * opens under that client's session and is a RECV, GONE or PONG frame
+ * (a forwarding frame only a RECV, and its tag verifies);
  * a RECV carries the sender's key, and when A sends B a frame that is
  * relayed, B receives exactly A's body.
  */
 #include "common.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/proto.h"
 #include "agent/relay/server.h"
 #include "agent/wg/replay.h"
@@ -63,6 +67,7 @@
 #define C_PRIV "c8d0a4e1f7b3925c6e1a8d4f2b7c9e0a1d3f5b7c9e1a2c4e6f8a0b2d4f6a8c0e"
 
 enum { SENT_MAX = 16, DGRAM_MAX = WM_RELAY_MAGIC_LEN + WM_MSG_MIN_DATA + 300 };
+_Static_assert(WM_RELAY_FWD_MIN + 256 <= DGRAM_MAX, "room for a forwarding frame");
 
 struct client {
 	const char *name;
@@ -212,6 +217,30 @@ static void seal_frame(struct client *c, bool prev, uint64_t counter,
 	free(out);
 }
 
+/* The frame (type | key | body) as a forwarding frame under c's session
+ * with this counter; nothing when the session may not send it. */
+static void fwd_frame(struct client *c, bool prev, uint64_t counter,
+		      const uint8_t *frame, size_t flen,
+		      const struct wm_relay_path *from)
+{
+	uint8_t *out = malloc(WM_RELAY_FWD_MIN + flen);
+	struct wm_session ss;
+	size_t n;
+
+	if (!out)
+		abort();
+	wm_session_start(&ss, prev ? &c->prev : &c->cur);
+	ss.send_counter = counter;
+	memcpy(out + WM_RELAY_FWD_BODY, frame + WM_RELAY_FRAME_HDR,
+	       flen - WM_RELAY_FRAME_HDR);
+	n = wm_relay_fwd_seal(&ss, out, (enum wm_relay_frame_type)frame[0],
+			      frame + 1, flen - WM_RELAY_FRAME_HDR, now);
+	wm_session_wipe(&ss);
+	if (n)
+		input(from, out, n);
+	free(out);
+}
+
 static void next_timestamp(struct client *c, uint8_t ts[WM_TIMESTAMP_SIZE])
 {
 	wm_noise_tai64n(ts, (int64_t)(now / NS), (long)(now % NS));
@@ -305,6 +334,59 @@ static struct client *owner(const struct wm_relay_path *p)
 	return NULL;
 }
 
+/* c's session that a message to it names, or NULL. */
+static const struct wm_keypair *keys_of(const struct client *c,
+					const uint8_t *msg)
+{
+	if (c->have_cur && wm_transport_receiver(msg) == c->cur.local_index)
+		return &c->cur;
+	if (c->have_prev && wm_transport_receiver(msg) == c->prev.local_index)
+		return &c->prev;
+	return NULL;
+}
+
+/* A RECV to c: from the client that sent this command's frame, with the
+ * very body it sent (when it went to c). */
+static void check_recv(const struct client *c, const struct client *from,
+		       const uint8_t *to_key, const uint8_t *body, size_t blen,
+		       const struct wm_relay_frame *f)
+{
+	if (!from || c == from ||
+	    memcmp(f->key, from->local.public_key, 32) != 0)
+		fuzz_fail("%s got a RECV not from the client that sent "
+			  "this command", c->name);
+	if (to_key && memcmp(to_key, c->local.public_key, 32) == 0 &&
+	    (f->body_len != blen || memcmp(f->body, body, blen) != 0))
+		fuzz_fail("%s got another body than was sent", c->name);
+}
+
+/* A forwarding frame: only to a client, only a RECV, and its tag
+ * verifies under the session it names. */
+static void check_fwd(const struct sent *s, const struct client *c,
+		      const struct client *from, const uint8_t *to_key,
+		      const uint8_t *body, size_t blen)
+{
+	const struct wm_keypair *kp;
+	struct wm_relay_frame f;
+	struct wm_session ss;
+	enum wm_rx_result r;
+
+	if (!c)
+		fuzz_fail("the relay sent a forwarding frame to a stranger");
+	if (s->len < WM_RELAY_FWD_MIN)
+		fuzz_fail("the relay sent a short forwarding frame");
+	kp = keys_of(c, s->buf + WM_RELAY_MAGIC_LEN);
+	if (!kp)
+		return; /* a session the client has not confirmed */
+	wm_session_start(&ss, kp);
+	r = wm_relay_fwd_open(&ss, s->buf, s->len, WM_RELAY_RECV, now, &f);
+	wm_session_wipe(&ss);
+	if (r != WM_RX_OK)
+		fuzz_fail("%s cannot verify the forwarding frame the relay "
+			  "sent it (%d)", c->name, (int)r);
+	check_recv(c, from, to_key, body, blen, &f);
+}
+
 /* What the relay sent during one command. from: the client whose frame
  * this command sent (NULL: none); to_key/body: the destination and body
  * of its SEND frame (NULL: not a SEND to the other client). */
@@ -316,7 +398,7 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 		const uint8_t *msg = s->buf + WM_RELAY_MAGIC_LEN;
 		size_t mlen = s->len - WM_RELAY_MAGIC_LEN;
 		struct client *c = owner(&s->to);
-		const struct wm_keypair *kp = NULL;
+		const struct wm_keypair *kp;
 		struct wm_relay_frame f;
 		struct wm_replay fresh;
 		uint8_t *plain;
@@ -324,9 +406,20 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 
 		if (wm_stun_is_stun(s->buf, s->len))
 			continue;
+		/* An answer to a classic (RFC 3489) Binding request has no
+		 * magic cookie: a success or error response, only back on
+		 * the path the request came from. */
+		if (s->len >= 20 && s->buf[0] == 0x01 &&
+		    (s->buf[1] == 0x01 || s->buf[1] == 0x11) &&
+		    same_path(&s->to, &s->from))
+			continue;
 		if (s->len < WM_RELAY_MAGIC_LEN + 4 ||
 		    !wm_relay_is_relay(s->buf, s->len))
 			fuzz_fail("the relay sent neither STUN nor a relay datagram");
+		if (wm_relay_is_fwd(s->buf, s->len)) {
+			check_fwd(s, c, from, to_key, body, blen);
+			continue;
+		}
 		if (msg[0] == WM_MSG_COOKIE)
 			continue;
 		/* "unknown session": to anyone, but only back where the
@@ -348,11 +441,7 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 		if (msg[0] != WM_MSG_DATA || mlen < WM_MSG_MIN_DATA)
 			fuzz_fail("the relay sent %s message type %u", c->name,
 				  msg[0]);
-		if (c->have_cur && wm_transport_receiver(msg) == c->cur.local_index)
-			kp = &c->cur;
-		else if (c->have_prev &&
-			 wm_transport_receiver(msg) == c->prev.local_index)
-			kp = &c->prev;
+		kp = keys_of(c, msg);
 		if (!kp)
 			continue; /* a session the client has not confirmed */
 		wm_replay_init(&fresh);
@@ -363,15 +452,8 @@ static void check_sent(const struct client *from, const uint8_t *to_key,
 		    (f.type != WM_RELAY_RECV && f.type != WM_RELAY_GONE &&
 		     f.type != WM_RELAY_PONG))
 			fuzz_fail("the relay sent %s a bad frame", c->name);
-		if (f.type != WM_RELAY_RECV)
-			continue;
-		if (!from || c == from ||
-		    memcmp(f.key, from->local.public_key, 32) != 0)
-			fuzz_fail("%s got a RECV not from the client that sent "
-				  "this command", c->name);
-		if (to_key && memcmp(to_key, c->local.public_key, 32) == 0 &&
-		    (f.body_len != blen || memcmp(f.body, body, blen) != 0))
-			fuzz_fail("%s got another body than was sent", c->name);
+		if (f.type == WM_RELAY_RECV)
+			check_recv(c, from, to_key, body, blen, &f);
 	}
 }
 
@@ -461,7 +543,10 @@ static void cmd_frame(uint8_t op, const uint8_t *d, size_t n)
 		memcpy(frame + 1, frame[1] == 0xAA ? A.local.public_key
 						   : B.local.public_key, 32);
 	n_sent = 0;
-	seal_frame(c, prev, counter, frame, flen, &c->path);
+	if ((op & 0x40) && flen >= WM_RELAY_FRAME_HDR)
+		fwd_frame(c, prev, counter, frame, flen, &c->path);
+	else
+		seal_frame(c, prev, counter, frame, flen, &c->path);
 	if (flen >= WM_RELAY_FRAME_HDR && frame[0] == WM_RELAY_SEND &&
 	    memcmp(frame + 1, other->local.public_key, 32) == 0)
 		check_sent(c, other->local.public_key, frame + WM_RELAY_FRAME_HDR,

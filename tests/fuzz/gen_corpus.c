@@ -400,6 +400,34 @@ static void relay_server(void)
 	n = 1 + cmd(in + 1, 0x06, stun_req, sizeof(stun_req));
 	put("relay_server", "stun", in, n, NULL, 0);
 
+	/* Forwarding frames (relay/fwd.h): A offers them in a PING, B
+	 * does not (it gets them sealed); then both do. */
+	{
+		uint8_t ping[64], send_b[64], send_a[64];
+		size_t pn, sb, sa;
+
+		ping[0] = 0;
+		pn = 1 + wm_relay_frame_build(ping + 1, WM_RELAY_PING, NULL,
+					      (const uint8_t *)"12345678\x02", 9);
+		send_b[0] = 0;
+		static const char hello[] = "\x04\0\0\0 hello B, forwarded";
+
+		sb = 1 + wm_relay_frame_build(send_b + 1, WM_RELAY_SEND, key,
+					      (const uint8_t *)hello,
+					      sizeof(hello) - 1);
+		memcpy(send_a, send_b, sb);
+		send_a[2] = 0xAA;
+		sa = sb;
+		in[0] = 0;
+		n = 1 + cmd(in + 1, 0x02, ping, pn);   /* A offers */
+		n += cmd(in + n, 0x42, send_b, sb);    /* A -> B, forwarding */
+		n += cmd(in + n, 0x02, send_b, sb);    /* A -> B, sealed */
+		n += cmd(in + n, 0x12, ping, pn);      /* B offers */
+		n += cmd(in + n, 0x52, send_a, sa);    /* B -> A, forwarding */
+		n += cmd(in + n, 0x42, send_b, sb);    /* A -> B, both forward */
+		put("relay_server", "forwarding-frames", in, n, NULL, 0);
+	}
+
 	memset(init, 0, sizeof(init));
 	memcpy(init, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	init[WM_RELAY_MAGIC_LEN] = WM_MSG_INITIATION;

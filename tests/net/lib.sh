@@ -37,6 +37,7 @@
 #   lab_topology TYPE_A TYPE_B    the standard world (see below)
 #   lab_world                     just inet + relay + stun2 (lab_topology calls it)
 #   lab_side X TYPE               one more side X in a..d (lab_topology does a and b)
+#   lab_relay2                    a second relay host on the internet (relay2, RELAY2_IP)
 #   lab_v6                        adds IPv6 to the world and every side built so far
 #                                 (call after lab_topology / lab_side; see "IPv6" below)
 #   lab_loss NS PERCENT           random drop of a namespace's forwarded + output
@@ -77,6 +78,8 @@
 #            192.168/16) so private LANs never route to each other
 #   relay    RELAY_IP=203.0.113.10 and RELAY_IP2=203.0.113.11 (same host), gw 203.0.113.1
 #   stun2    STUN2_IP=198.51.100.20 (a second STUN host), gw 198.51.100.1
+#   relay2   RELAY2_IP=192.0.2.226 (lab_relay2 only: a second relay host),
+#            gw 192.0.2.225 (192.0.2.224/28, above every side's range)
 #   side X   WAN 192.0.2.16k/28: inet .16k+1, natX (or hostX when none) .16k+2
 #            none:      HOST_X_IP = PUBLIC_X_IP = 192.0.2.16k+2
 #            firewall:  LAN 192.0.2.(64+16k)/28, natX .+1, HOST_X_IP = PUBLIC_X_IP = .+2
@@ -237,7 +240,7 @@ _lab_del_netns() {
 
 _lab_unset_topology() {
 	local v
-	for v in INET_NS RELAY_NS STUN2_NS RELAY_IP RELAY_IP2 STUN2_IP; do unset "$v"; done
+	for v in INET_NS RELAY_NS STUN2_NS RELAY_IP RELAY_IP2 STUN2_IP RELAY2_NS RELAY2_IP; do unset "$v"; done
 	for v in $(compgen -v | grep -E '^(HOST|NAT|PUBLIC)_[A-D]_' || true); do unset "$v"; done
 }
 
@@ -502,6 +505,18 @@ _lab_nat_rules() { # TYPE LANSUBNET
 			}
 		}
 	EOF
+}
+
+# A second relay host, for agents with several relays (call after
+# lab_world or lab_topology).
+lab_relay2() {
+	[ -z "${RELAY2_NS:-}" ] || return 0
+	lab_world || return 1
+	lab_ns relay2 || return 1
+	lab_veth inet to-relay2 192.0.2.225/28 relay2 eth0 192.0.2.226/28 || return 1
+	lab_exec relay2 ip route add default via 192.0.2.225 || return 1
+	RELAY2_NS=$(lab_nsname relay2) RELAY2_IP=192.0.2.226
+	export RELAY2_NS RELAY2_IP
 }
 
 lab_side() { # X TYPE   (X in a b c d)

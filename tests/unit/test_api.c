@@ -654,6 +654,28 @@ TEST(saveconfig_text)
 		wm_config_free(&back);
 		wm_device_free(&dev);
 	}
+
+	/* [Relay] sections are the operator's: kept where they are, before
+	 * or after the peers, and the file loads back with them. */
+	{
+		static const char with_relays[] =
+			"[Interface]\nPrivateKey = " PRIV_A "\n"
+			"[Relay]\nEndpoint = r1.example:3478\nPublicKey = " PUB_B "\n"
+			"[Peer]\nPublicKey = " PUB_C "\n"
+			"[Relay]\nEndpoint = r2.example:3478\nPublicKey = " PUB_C "\n";
+		struct wm_config back;
+
+		two_peers(&dev, &b, &c);
+		t = wm_saveconfig_render(with_relays, &cfg, &dev);
+		CHECK(t && strstr(t, "[Relay]\nEndpoint = r1.example:3478\n"));
+		CHECK(t && strstr(t, "[Relay]\nEndpoint = r2.example:3478\n"));
+		CHECK(t && wm_config_parse_string(&back, "wm0.conf", t, stderr));
+		CHECK(t && back.n_relays == 2 && back.n_peers == 2);
+		if (t)
+			wm_config_free(&back);
+		free(t);
+		wm_device_free(&dev);
+	}
 }
 
 TEST(cli_helpers)

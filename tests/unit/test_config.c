@@ -309,6 +309,95 @@ TEST(relay_tcp_schemes)
 	}
 }
 
+/* Several relays: [Relay] sections in file order, the Interface's
+ * shorthand first whatever its place; at most WM_RELAYS_MAX in all. */
+TEST(several_relays)
+{
+	static const char text[] =
+		"[Relay]\n"                                   /* 1 */
+		"Endpoint = r2.example.net:3478\n"
+		"PublicKey = " PUB_C "\n"
+		"[Interface]\n"                               /* 4 */
+		"PrivateKey = " PRIV_A "\n"
+		"Relay = r1.example.net:3478\n"
+		"RelayPublicKey = " PUB_D "\n"
+		"[Peer]\n"
+		"PublicKey = " PUB_B "\n"
+		"Path = relay\n"
+		"[relay]\n"                                   /* 11 */
+		"publickey = " PUB_B "\n"
+		"TCP = tcp://[2001:db8::3]:443\n"
+		"Endpoint = [2001:db8::3]:3478\n";
+	struct wm_config cfg;
+	char buf[4096], *msg;
+	int n;
+
+	CHECK(parse(&cfg, "wm0.conf", text, &msg));
+	CHECK(!strcmp(msg, ""));
+	free(msg);
+	CHECK(cfg.n_relays == 3 && cfg.n_peers == 1);
+	if (cfg.n_relays == 3) {
+		const struct wm_config_relay *r = cfg.relays;
+
+		CHECK(!strcmp(r[0].endpoint, "r1.example.net:3478") &&
+		      !r[0].tcp[0] && key_is(r[0].public_key, PUB_D) &&
+		      r[0].line == 0);
+		CHECK(!strcmp(r[1].endpoint, "r2.example.net:3478") &&
+		      !r[1].tcp[0] && key_is(r[1].public_key, PUB_C) &&
+		      r[1].line == 1);
+		CHECK(!strcmp(r[2].endpoint, "[2001:db8::3]:3478") &&
+		      !strcmp(r[2].tcp, "tcp://[2001:db8::3]:443") &&
+		      key_is(r[2].public_key, PUB_B) && r[2].line == 11);
+	}
+	wm_config_free(&cfg);
+
+	/* [Relay] alone is enough for Path = relay. */
+	CHECK(parse(&cfg, "wm0.conf",
+		    IFACE "[Relay]\nEndpoint = 203.0.113.10:3478\nPublicKey = "
+		    PUB_D "\n[Peer]\nPublicKey = " PUB_B "\nPath = relay\n", &msg));
+	CHECK(cfg.n_relays == 1 && !cfg.relay[0]);
+	wm_config_free(&cfg);
+	free(msg);
+
+	/* Eight are fine, a ninth is named by its line. */
+	n = snprintf(buf, sizeof(buf), IFACE);
+	for (int i = 0; i < WM_RELAYS_MAX + 1; i++) {
+		uint8_t key[32] = { (uint8_t)(i + 1) };
+		char b64[WM_KEY_B64_LEN + 1];
+
+		wm_key_to_base64(b64, key);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+			      "[Relay]\nEndpoint = r%d.example:3478\n"
+			      "PublicKey = %s\n", i, b64);
+		if (i == WM_RELAYS_MAX - 1) {
+			CHECK(parse(&cfg, "wm0.conf", buf, &msg));
+			CHECK(cfg.n_relays == WM_RELAYS_MAX);
+			wm_config_free(&cfg);
+			free(msg);
+		}
+	}
+	CHECK(!parse(&cfg, "wm0.conf", buf, &msg));
+	CHECK(strstr(msg, "wm0.conf:27: more than 8 relays") == msg);
+	free(msg);
+
+	/* The shorthand counts: it and eight sections are one too many,
+	 * and the last [Relay] is the one named. */
+	n = snprintf(buf, sizeof(buf), IFACE "Relay = r.example:1\n"
+		     "RelayPublicKey = " PUB_D "\n");
+	for (int i = 0; i < WM_RELAYS_MAX; i++) {
+		uint8_t key[32] = { (uint8_t)(i + 1) };
+		char b64[WM_KEY_B64_LEN + 1];
+
+		wm_key_to_base64(b64, key);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
+			      "[Relay]\nEndpoint = r%d.example:3478\n"
+			      "PublicKey = %s\n", i, b64);
+	}
+	CHECK(!parse(&cfg, "wm0.conf", buf, &msg));
+	CHECK(strstr(msg, "wm0.conf:26: more than 8 relays") == msg);
+	free(msg);
+}
+
 /* The streaming API on its own, as a fuzzer or the UAPI would drive it. */
 TEST(streaming)
 {
@@ -598,10 +687,25 @@ static const struct bad_case bad_agent[] = {
 	{ NULL, IFACE "[Peer] extra\n", "wm0.conf:3: ", "not a section header" },
 	{ NULL, IFACE "[Peer\n", "wm0.conf:3: ", "not a section header" },
 	/* 60 */ { NULL, IFACE " = 1\n", "wm0.conf:3: ", "no key name before '='" },
-	{ NULL, IFACE "[Relay]\n", "wm0.conf:3: ", "unknown section '[Relay]'" },
+	{ NULL, IFACE "[Relay]\n", "wm0.conf:3: ", "[Relay] has no PublicKey" },
 	{ NULL, IFACE "# " LONG_LINE "\n", "wm0.conf:3: ", "line too long" },
 	{ NULL, IFACE "APIAllowRemote = sure\n", "wm0.conf:3: APIAllowRemote: ",
 	  "'sure'" },
+	/* 65 */ { NULL, IFACE "[Relay]\nPublicKey = " PUB_D "\n", "wm0.conf:3: ",
+	  "[Relay] has no Endpoint" },
+	{ NULL, IFACE "[Relay]\nEndpoint = r.example:3478\nPrivateKey = " PRIV_B "\n",
+	  "wm0.conf:5: PrivateKey: ", "unknown key in [Relay] (an agent's [Relay]" },
+	{ NULL, IFACE "[Relay]\nEndpoint = r.example:3478\nPublicKey = " PUB_D
+	  "\nTCP = udp://r.example:443\n", "wm0.conf:6: TCP: ", "udp://" },
+	{ NULL, IFACE "[Relay]\nEndpoint = r.example\n", "wm0.conf:4: Endpoint: ", "" },
+	{ NULL, IFACE "[Relay]\nEndpoint = a.example:1\nPublicKey = " PUB_D
+	  "\n[Relay]\nEndpoint = b.example:1\nPublicKey = " PUB_D "\n",
+	  "wm0.conf:8: PublicKey: ", "already defined by the [Relay] at line 3" },
+	/* 70 */ { NULL, IFACE "RelayPublicKey = " PUB_D "\nRelay = a.example:1\n"
+	  "[Relay]\nEndpoint = b.example:1\nPublicKey = " PUB_D "\n",
+	  "wm0.conf:3: RelayPublicKey: ", "is also the [Relay] at line 5" },
+	{ NULL, IFACE "[Relay]\nEndpoint = a.example:1\nEndpoint = b.example:1\n",
+	  "wm0.conf:5: Endpoint: ", "given twice in [Relay] (first at line 4)" },
 };
 
 TEST(bad_agent_files)
@@ -916,6 +1020,7 @@ int main(void)
 	RUN(full_wiremesh_file);
 	RUN(defaults);
 	RUN(relay_tcp_schemes);
+	RUN(several_relays);
 	RUN(streaming);
 	RUN(endpoints_resolved_after_parsing);
 	RUN(unresolvable_endpoint);

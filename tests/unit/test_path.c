@@ -16,7 +16,7 @@
 #include "agent/nat/path.h"
 #include "agent/peer.h"
 #include "agent/peer_path.h"
-#include "agent/relay/client.h"
+#include "agent/relays.h"
 
 #include <arpa/inet.h>
 
@@ -279,22 +279,28 @@ TEST(update_queues_changes)
 {
 	struct wm_device *dev = calloc(1, sizeof(*dev));
 	struct wm_peer *p = calloc(1, sizeof(*p));
-	struct wm_relay_client *rc = calloc(1, sizeof(*rc));
+	struct wm_relays *rs = calloc(1, sizeof(*rs));
+	struct wm_relay_client *rc = &rs->slot[0].rc;
 	struct wm_event ev;
 
 	make_peer(p, WM_PATH_AUTO, false, D_NEVER, G_NONE);
 	memset(p->public_key, 7, sizeof(p->public_key));
+	p->relay = -1;
 	dev->peers = p;
+	wm_relays_init(rs, NULL);
+	rs->n = 1; /* one relay, its client driven by hand */
 
 	wm_peer_path_update(dev, p, now); /* no relay, no endpoint: none */
 	CHECK(!next_path_event(dev, &ev) && p->via == WM_VIA_NONE);
 
-	dev->relay = rc; /* configured but not up */
+	dev->relays = rs; /* configured but not up */
+	wm_relays_update(rs, now);
 	wm_peer_path_update(dev, p, now);
 	CHECK(!next_path_event(dev, &ev));
 
 	rc->state = WM_RELAY_UP;
 	rc->session.valid = true;
+	wm_relays_update(rs, now);
 	wm_peer_path_update(dev, p, now);
 	CHECK(next_path_event(dev, &ev));
 	CHECK(memcmp(ev.key, p->public_key, sizeof(ev.key)) == 0);
@@ -318,7 +324,7 @@ TEST(update_queues_changes)
 	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_RELAY);
 
 	/* The relay says the peer is gone: the endpoint is tried. */
-	wm_peer_path_gone(dev, p, now + S(WM_DIRECT_TRUST_S));
+	wm_peer_path_gone(dev, p, 0, now + S(WM_DIRECT_TRUST_S));
 	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_DIRECT);
 
 	/* The operator's mode change decides at once. */
@@ -328,11 +334,12 @@ TEST(update_queues_changes)
 
 	/* Relay down: none in relay mode. */
 	rc->state = WM_RELAY_IDLE;
+	wm_relays_update(rs, now + S(WM_DIRECT_TRUST_S));
 	wm_peer_path_update_all(dev, now + S(WM_DIRECT_TRUST_S));
 	CHECK(next_path_event(dev, &ev) && ev.via == WM_VIA_NONE &&
 	      p->via == WM_VIA_NONE);
 
-	free(rc);
+	free(rs);
 	free(p);
 	free(dev);
 }

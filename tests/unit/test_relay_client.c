@@ -3,8 +3,11 @@
  * feeds what arrives to wm_relay_input, whose answers go back through it.
  * The clock is virtual (base + offsets) except where the client reads it
  * itself to seal. Covers a relay restart ("unknown session"), a forged
- * answer, and traffic that goes unanswered. */
+ * answer, traffic that goes unanswered, and forwarding frames: offered
+ * in the first PING, accepted by the relay, then used for SENDs (also
+ * framed into the caller's batch), never before the relay's answer. */
 #include "agent/relay/client.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/server.h"
 #include "agent/udp.h"
 #include "agent/wg/clock.h"
@@ -342,6 +345,69 @@ TEST(unanswered_traffic_probed)
 	close(cudp.fd);
 }
 
+/* The next datagram at the relay's socket (not delivered). */
+static ssize_t relay_take(uint8_t *buf, size_t cap)
+{
+	return recv(relay_fd, buf, cap, MSG_DONTWAIT);
+}
+
+TEST(forwarding_frames_negotiated)
+{
+	struct wm_relay_client rc;
+	uint64_t t = wm_now_ns();
+	uint8_t got[2048], dgram[WM_RELAY_FWD_MAX];
+	ssize_t n;
+	size_t m;
+
+	CHECK(setup(&rc));
+	relay = relay_start();
+	CHECK(!wm_relay_client_batchable(&rc));
+	CHECK(wm_relay_client_wrap(&rc, dgram, other_pub, 32, t) == 0);
+	/* The handshake, then the first PING with the offer: until the
+	 * PONG accepts it, SENDs are sealed. */
+	wm_relay_client_tick(&rc, t);
+	relay_pump(true, t);
+	client_pump(&rc, t); /* the response; our PING goes out */
+	CHECK(wm_relay_client_up(&rc) && !rc.relay_fwd);
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	n = relay_take(got, sizeof(got)); /* the PING */
+	CHECK(n > 4 && memcmp(got, "WMR\x01", 4) == 0);
+	n = relay_take(got, sizeof(got)); /* the SEND */
+	CHECK(n == (ssize_t)(WM_RELAY_OVERHEAD + sizeof(body)) &&
+	      memcmp(got, "WMR\x01", 4) == 0);
+	/* the next PING, this time to the relay: its PONG accepts */
+	wm_relay_client_tick(&rc, t + 6 * NS);
+	relay_pump(true, t + 6 * NS);
+	client_pump(&rc, t + 6 * NS);
+	CHECK(rc.relay_fwd);
+	/* SENDs are forwarding frames now, the same length as before */
+	CHECK(wm_relay_client_send(&rc, other_pub, body, sizeof(body)) == 0);
+	n = relay_take(got, sizeof(got));
+	CHECK(n == (ssize_t)(WM_RELAY_OVERHEAD + sizeof(body)) &&
+	      memcmp(got, "WMR\x02", 4) == 0 && got[20] == WM_RELAY_SEND &&
+	      memcmp(got + 21, other_pub, 32) == 0 &&
+	      memcmp(got + WM_RELAY_FWD_BODY, body, sizeof(body)) == 0);
+	/* framed in the caller's buffer: the same, for its batch */
+	CHECK(wm_relay_client_batchable(&rc));
+	memcpy(dgram + WM_RELAY_FWD_BODY, body, sizeof(body));
+	m = wm_relay_client_wrap(&rc, dgram, other_pub, sizeof(body), t + 6 * NS);
+	CHECK(m == WM_RELAY_OVERHEAD + sizeof(body) &&
+	      memcmp(dgram, "WMR\x02", 4) == 0 &&
+	      memcmp(dgram + 12, got + 12, 8) != 0); /* the next counter */
+	CHECK(wm_sockaddr_equal(wm_relay_client_addr(&rc), &relay_addr));
+	/* the relay takes it: the destination is offline, so GONE back */
+	relay_sent = 0;
+	CHECK(wm_udp_send(&cudp, &relay_addr, dgram, m) == 0);
+	CHECK(relay_pump(true, t + 6 * NS) == 1);
+	CHECK(relay_sent == 1);
+
+	wm_relay_client_free(&rc);
+	wm_relay_free(relay);
+	relay = NULL;
+	close(relay_fd);
+	close(cudp.fd);
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -353,5 +419,6 @@ int main(void)
 	RUN(restart_unknown_session_rehandshake);
 	RUN(forged_unknown_session);
 	RUN(unanswered_traffic_probed);
+	RUN(forwarding_frames_negotiated);
 	return check_summary();
 }

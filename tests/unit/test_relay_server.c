@@ -3,6 +3,7 @@
  * every datagram the relay emits is captured with its path. */
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
+#include "agent/relay/fwd.h"
 #include "agent/relay/proto.h"
 #include "agent/relay/server.h"
 #include "agent/nat/stun.h"
@@ -1025,6 +1026,189 @@ TEST(reload_keeps_allowed_sessions)
 	wm_relay_free(r);
 }
 
+/* ------------------------------------------------- forwarding frames */
+
+/* The client's session as wm_session, for relay/fwd.h; put back after. */
+static void as_session(const struct client *c, struct wm_session *s)
+{
+	wm_session_start(s, &c->kp);
+	s->send_counter = c->counter;
+	s->replay = c->replay;
+}
+
+static void from_session(struct client *c, const struct wm_session *s)
+{
+	c->counter = s->send_counter;
+	c->replay = s->replay;
+}
+
+/* A WireGuard-data-looking body of len bytes. */
+static void wg_body(uint8_t *body, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		body[i] = (uint8_t)(seed + i * 7);
+	body[0] = WM_MSG_DATA;
+	body[1] = body[2] = body[3] = 0;
+}
+
+/* A SEND as a forwarding frame from c to key. */
+static size_t make_fwd(struct client *c, uint8_t *out, const uint8_t *key,
+		       const uint8_t *body, size_t len, uint64_t now)
+{
+	struct wm_session s;
+	size_t n;
+
+	as_session(c, &s);
+	memcpy(out + WM_RELAY_FWD_BODY, body, len);
+	n = wm_relay_fwd_seal(&s, out, WM_RELAY_SEND, key, len, now);
+	from_session(c, &s);
+	return n;
+}
+
+/* PING (9 bytes: offer) or an 8-byte one; true when the PONG accepted. */
+static bool ping(struct wm_relay *r, struct client *c, bool offer,
+		 uint64_t now)
+{
+	uint8_t body[9] = { 1, 2, 3, 4, 5, 6, 7, 8, WM_RELAY_OFFER_FWD };
+	struct wm_relay_frame f;
+	size_t n = make_frame(c, buf, WM_RELAY_PING, NULL, body, offer ? 9 : 8);
+
+	n_out = 0;
+	input(r, c, buf, n, now);
+	if (n_out != 1 || !open_frame(c, &outs[0], &f) ||
+	    f.type != WM_RELAY_PONG || f.body_len != (offer ? 9u : 8u) ||
+	    memcmp(f.body, body, 8) != 0)
+		return false;
+	n_out = 0;
+	return offer && f.body[8] == WM_RELAY_ACCEPT_FWD;
+}
+
+/* What c got from the relay in outs[0]: a RECV's source key and body,
+ * whichever framing it came in. */
+static bool got_recv(struct client *c, bool want_fwd, uint8_t key[32],
+		     uint8_t *body, size_t *len, uint64_t now)
+{
+	struct wm_relay_frame f;
+	struct wm_session s;
+	bool ok;
+
+	if (n_out != 1 || !wm_sockaddr_equal(&outs[0].to.addr, &c->path.addr))
+		return false;
+	if (wm_relay_is_fwd(outs[0].buf, outs[0].len) != want_fwd)
+		return false;
+	if (want_fwd) {
+		as_session(c, &s);
+		ok = wm_relay_fwd_open(&s, outs[0].buf, outs[0].len,
+				       WM_RELAY_RECV, now, &f) == WM_RX_OK;
+		from_session(c, &s);
+	} else {
+		ok = open_frame(c, &outs[0], &f) && f.type == WM_RELAY_RECV;
+	}
+	if (!ok)
+		return false;
+	memcpy(key, f.key, 32);
+	memcpy(body, f.body, f.body_len);
+	*len = f.body_len;
+	n_out = 0;
+	return true;
+}
+
+/* A offers forwarding frames, B (a client of the first version) does
+ * not: each gets RECVs in its own framing, with the body unchanged and
+ * the datagram no longer than what came in; a forged or replayed
+ * forwarding frame is dropped unanswered; B's later offer, and A's new
+ * session without one, change what each gets. */
+TEST(forwarding_frames_mixed_versions)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	static uint8_t orig[MAX_DGRAM];
+	uint8_t body[1200], got[1300], key[32], stranger[32];
+	size_t n, len;
+
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	CHECK(ping(r, &A, true, now));
+	CHECK(!ping(r, &B, false, now));
+
+	/* A -> B: forwarding frame in, sealed out (B reads no other). */
+	wg_body(body, sizeof(body), 3);
+	n = make_fwd(&A, orig, B.local.public_key, body, sizeof(body), now);
+	memcpy(buf, orig, n); /* the relay works in place */
+	input(r, &A, buf, n, now);
+	CHECK(outs[0].len == n);
+	CHECK(got_recv(&B, false, key, got, &len, now));
+	CHECK_MEM(key, A.local.public_key, 32);
+	CHECK(len == sizeof(body) && memcmp(got, body, len) == 0);
+	/* The same frame again: a replay, dropped. */
+	memcpy(buf, orig, n);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_REPLAY) == 1);
+	/* Forged (a body byte flipped): no answer, counted. */
+	n = make_fwd(&A, orig, B.local.public_key, body, sizeof(body), now);
+	memcpy(buf, orig, n);
+	buf[WM_RELAY_FWD_BODY + 100] ^= 1;
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 0 && drops(r, WM_RELAY_DROP_BAD_AUTH) == 1);
+	/* The window did not move: the genuine frame still goes. */
+	memcpy(buf, orig, n);
+	input(r, &A, buf, n, now);
+	CHECK(got_recv(&B, false, key, got, &len, now));
+
+	/* B -> A: sealed in, forwarding frame out, tag over the tail. */
+	wg_body(body, 600, 9);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 600);
+	input(r, &B, buf, n, now);
+	CHECK(n_out == 1 && outs[0].len == n);
+	CHECK(outs[0].buf[5] == WM_RELAY_FWD_FLAG_TAIL);
+	CHECK(got_recv(&A, true, key, got, &len, now));
+	CHECK_MEM(key, B.local.public_key, 32);
+	CHECK(len == 600 && memcmp(got, body, len) == 0);
+
+	/* B offers: from now on it gets forwarding frames too. */
+	CHECK(ping(r, &B, true, now));
+	wg_body(body, 100, 1);
+	n = make_fwd(&A, buf, B.local.public_key, body, 100, now);
+	input(r, &A, buf, n, now);
+	CHECK(outs[0].len == n);
+	CHECK(got_recv(&B, true, key, got, &len, now));
+	CHECK(len == 100 && memcmp(got, body, 100) == 0);
+	/* A handshake body is covered whole (no tail flag). */
+	memset(body, 0, 148);
+	body[0] = WM_MSG_INITIATION;
+	n = make_fwd(&A, buf, B.local.public_key, body, 148, now);
+	input(r, &A, buf, n, now);
+	CHECK(n_out == 1 && outs[0].buf[5] == 0);
+	CHECK(got_recv(&B, true, key, got, &len, now));
+
+	/* To a key the relay does not serve: GONE, sealed, to A. */
+	memset(stranger, 0x5c, 32);
+	n = make_fwd(&A, buf, stranger, body, 100, now);
+	input(r, &A, buf, n, now);
+	{
+		struct wm_relay_frame f;
+		CHECK(n_out == 1 && open_frame(&A, &outs[0], &f) &&
+		      f.type == WM_RELAY_GONE && memcmp(f.key, stranger, 32) == 0);
+		n_out = 0;
+	}
+
+	/* A handshakes again (maybe another version now) and says
+	 * nothing: B's frames reach it sealed until it offers again. */
+	CHECK(connect_client(r, &A, now + NS));
+	n_out = 0;
+	wg_body(body, 200, 5);
+	n = make_fwd(&B, buf, A.local.public_key, body, 200, now + NS);
+	input(r, &B, buf, n, now + NS);
+	CHECK(got_recv(&A, false, key, got, &len, now + NS));
+	CHECK(ping(r, &A, true, now + NS));
+	n = make_fwd(&B, buf, A.local.public_key, body, 200, now + NS);
+	input(r, &B, buf, n, now + NS);
+	CHECK(got_recv(&A, true, key, got, &len, now + NS));
+	CHECK(counters(r).frames_forwarded == 7);
+	wm_relay_free(r);
+}
+
 int main(void)
 {
 	setup();
@@ -1049,5 +1233,6 @@ int main(void)
 	RUN(unknown_session_on_connection);
 	RUN(unknown_session_rate_limited_under_flood);
 	RUN(reload_keeps_allowed_sessions);
+	RUN(forwarding_frames_mixed_versions);
 	return check_summary();
 }

@@ -4,7 +4,9 @@
  * a batch of datagrams (runs to one address, mixed sizes and addresses)
  * arrives whole and in order with UDP_SEGMENT on and off; a GSO run sent
  * to a UDP_GRO socket is read as one and split back into the very same
- * datagrams; IPv4 addresses go v4-mapped on the dual-stack socket.
+ * datagrams; IPv4 addresses go v4-mapped on the dual-stack socket; a
+ * datagram leaves from the source address it names, or from any when
+ * that one is not on the host.
  */
 #include "check.h"
 #include "agent/udp.h"
@@ -69,20 +71,20 @@ static void batch_arrives(bool gso)
 	 * to r2, a run of 5 to r2, then single ones alternating. */
 	for (int i = 0; i < 20; i++) {
 		fill(n, 1452);
-		tx[n] = (struct wm_udp_tx){ r1, payload[n], 1452 };
+		tx[n] = (struct wm_udp_tx){ .to = r1, .buf = payload[n], .len = 1452 };
 		want1[n1++] = n++;
 	}
 	fill(n, 300);
-	tx[n] = (struct wm_udp_tx){ r1, payload[n], 300 };
+	tx[n] = (struct wm_udp_tx){ .to = r1, .buf = payload[n], .len = 300 };
 	want1[n1++] = n++;
 	for (int i = 0; i < 6; i++) {
 		fill(n, 700);
-		tx[n] = (struct wm_udp_tx){ r2, payload[n], 700 };
+		tx[n] = (struct wm_udp_tx){ .to = r2, .buf = payload[n], .len = 700 };
 		want2[n2++] = n++;
 	}
 	for (int i = 0; i < 6; i++) {
 		fill(n, 100 + (size_t)i);
-		tx[n] = (struct wm_udp_tx){ i % 2 ? r1 : r2, payload[n], 100 + (size_t)i };
+		tx[n] = (struct wm_udp_tx){ .to = i % 2 ? r1 : r2, .buf = payload[n], .len = 100 + (size_t)i };
 		if (i % 2)
 			want1[n1++] = n++;
 		else
@@ -153,7 +155,7 @@ TEST(gro_read_splits_back)
 	for (size_t i = 0; i < 8; i++) {
 		size_t len = i == 7 ? 333 : 1200;
 		fill(i, len);
-		tx[i] = (struct wm_udp_tx){ to, payload[i], len };
+		tx[i] = (struct wm_udp_tx){ .to = to, .buf = payload[i], .len = len };
 		total += len;
 	}
 	CHECK(wm_udp_send_batch(&s, tx, 8) == 0 && s.gso);
@@ -190,13 +192,56 @@ TEST(refused_gso_falls_back)
 	u.gso = true;
 	for (size_t i = 0; i < 10; i++) {
 		fill(i, 1300);
-		tx[i] = (struct wm_udp_tx){ r1, payload[i], 1300 };
+		tx[i] = (struct wm_udp_tx){ .to = r1, .buf = payload[i], .len = 1300 };
 	}
 	CHECK(wm_udp_send_batch(&u, tx, 10) == 0);
 	CHECK(u.gso);
 	for (size_t i = 0; i < 10; i++) {
 		ssize_t got = take(f1, buf, sizeof(buf));
 		CHECK(got == 1300 && memcmp(buf, payload[i], 1300) == 0);
+	}
+	close(u.fd);
+	close(f1);
+}
+
+/* A datagram leaves from the source address its batch entry names (a
+ * relay on a host with several), in a GSO run and alone; one whose
+ * source is not on the host goes from any address instead. */
+TEST(source_address)
+{
+	struct wm_udp u = { .fd = -1 };
+	union wm_sockaddr r1, two, gone, seen;
+	int f1 = receiver(&r1);
+	struct wm_udp_tx tx[5];
+	socklen_t sl;
+	uint16_t port;
+	uint8_t buf[4096];
+
+	u.fd = wm_udp_open(0, 0, &u.family, &port);
+	CHECK(u.fd >= 0 && f1 >= 0);
+	if (u.fd < 0 || f1 < 0)
+		return;
+	u.gso = true;
+	CHECK(wm_sockaddr_parse(&two, "127.0.0.2:0"));
+	CHECK(wm_sockaddr_parse(&gone, "192.0.2.99:0"));
+	/* A run of two and a short one from 127.0.0.2, then a run of two
+	 * from an address the host does not have. */
+	for (size_t i = 0; i < 5; i++) {
+		fill(i, 500);
+		tx[i] = (struct wm_udp_tx){ .to = r1, .buf = payload[i],
+					    .len = i == 2 ? 100 : 500,
+					    .from = i >= 3 ? gone : two };
+	}
+	CHECK(wm_udp_send_batch(&u, tx, 5) == 0);
+	for (size_t i = 0; i < 5; i++) {
+		memset(&seen, 0, sizeof(seen));
+		sl = sizeof(seen);
+		ssize_t got = recvfrom(f1, buf, sizeof(buf), MSG_DONTWAIT,
+				       &seen.sa, &sl);
+		CHECK(got == (ssize_t)tx[i].len);
+		CHECK(seen.sa.sa_family == AF_INET &&
+		      seen.in.sin_addr.s_addr ==
+			      htonl(i >= 3 ? INADDR_LOOPBACK : 0x7f000002));
 	}
 	close(u.fd);
 	close(f1);
@@ -231,5 +276,6 @@ int main(void)
 	RUN(gro_read_splits_back);
 	RUN(unmap);
 	RUN(refused_gso_falls_back);
+	RUN(source_address);
 	return check_summary();
 }
