@@ -95,10 +95,13 @@ void wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 
 	if (!peer_key(dev, p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
 		return;
+	/* An older agent would only count it as malformed. */
+	if (msg->type == WM_DISCO_MAPPING &&
+	    (p->disco.speaks_v1 || dev->disco_v1_only))
+		return;
 	if (p->disco.speaks_v1 || dev->disco_v1_only) {
 		/* It reads only the old format: our key goes in clear. */
 		msg->sent_at = wall.tv_sec;
-		msg->has_mapping = false;
 		n = wm_disco_seal(buf, msg, dev->local.public_key,
 				  p->disco.key, nonce);
 	} else {
@@ -223,7 +226,7 @@ static void birthday(struct wm_device *dev, struct wm_peer *p,
 	struct wm_bday_view v;
 
 	wm_peer_disco_bday_view(dev, p, now, &v);
-	if (msg->type == WM_DISCO_CALL_ME_MAYBE && msg->has_mapping)
+	if (msg->type == WM_DISCO_MAPPING)
 		wm_birthday_peer_mapping(b, msg->mapping, now);
 	if (src && dev->rx_bday_fd >= 0 && b->role == WM_BDAY_HARD &&
 	    p->direct_fd != dev->rx_bday_fd) {

@@ -132,9 +132,10 @@ static size_t marshal(uint8_t *p, const struct wm_disco_msg *msg)
 		for (size_t i = 0; i < msg->n_candidates; i++, n += WM_DISCO_ADDR)
 			if (!put_addr(p + n, &msg->candidates[i]))
 				return 0;
-		if (msg->has_mapping)
-			p[n++] = msg->mapping;
 		return n;
+	case WM_DISCO_MAPPING:
+		p[n] = msg->mapping;
+		return n + 1;
 	case WM_DISCO_BIRTHDAY:
 		if (!put_addr(p + n, &msg->target))
 			return 0;
@@ -169,17 +170,17 @@ static bool unmarshal(struct wm_disco_msg *msg, const uint8_t *p, size_t len)
 		return get_addr(&msg->observed, p + WM_DISCO_TXID);
 	case WM_DISCO_CALL_ME_MAYBE:
 		if (len < 1 || p[0] > WM_DISCO_MAX_CANDIDATES ||
-		    (len != 1 + (size_t)p[0] * WM_DISCO_ADDR &&
-		     len != 2 + (size_t)p[0] * WM_DISCO_ADDR))
+		    len != 1 + (size_t)p[0] * WM_DISCO_ADDR)
 			return false;
 		for (size_t i = 0; i < p[0]; i++)
 			if (!get_addr(&msg->candidates[i], p + 1 + i * WM_DISCO_ADDR))
 				return false;
 		msg->n_candidates = p[0];
-		if (len == 2 + (size_t)p[0] * WM_DISCO_ADDR) {
-			msg->has_mapping = true;
-			msg->mapping = p[len - 1];
-		}
+		return true;
+	case WM_DISCO_MAPPING:
+		if (len != 1)
+			return false;
+		msg->mapping = p[0];
 		return true;
 	case WM_DISCO_BIRTHDAY:
 		return len == WM_DISCO_ADDR && get_addr(&msg->target, p);

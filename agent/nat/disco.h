@@ -35,11 +35,14 @@
  *     PING            txid (12)
  *     PONG            txid (12) | observed source address (19)
  *     CALL_ME_MAYBE   count (1) | count addresses (19 each), at most 16
- *                     [| NAT mapping (1): 0 unknown, 1 endpoint-independent,
- *                        2 endpoint-dependent; version 2 only]
  *     BIRTHDAY        address (19): "I am behind an endpoint-dependent NAT
  *                     and have opened my extra sockets toward you: ping
  *                     random ports of this address's IP" (nat/birthday.h)
+ *     MAPPING         NAT mapping (1): 0 unknown, 1 endpoint-independent,
+ *                     2 endpoint-dependent; sent with CALL_ME_MAYBE (a
+ *                     message of its own: an older agent drops an unknown
+ *                     type, while a longer CALL_ME_MAYBE would cost it the
+ *                     candidates)
  *
  * The time is, in version 1, the sender's wall clock in seconds, refused
  * beyond WM_DISCO_MAX_SKEW_S of the receiver's (stale). In version 2 it
@@ -76,7 +79,7 @@ enum {
 	WM_DISCO_TXID = 12,
 	WM_DISCO_ADDR = 19,
 	WM_DISCO_MAX_CANDIDATES = 16,
-	WM_DISCO_MAX_PAYLOAD = 1 + 8 + 1 + WM_DISCO_MAX_CANDIDATES * WM_DISCO_ADDR + 1,
+	WM_DISCO_MAX_PAYLOAD = 1 + 8 + 1 + WM_DISCO_MAX_CANDIDATES * WM_DISCO_ADDR,
 	WM_DISCO_MAX = WM_DISCO_HDR + WM_DISCO_MAX_PAYLOAD + 16,
 	/* Messages whose clock differs more than this are refused. */
 	WM_DISCO_MAX_SKEW_S = 60,
@@ -87,6 +90,7 @@ enum wm_disco_type {
 	WM_DISCO_PONG = 2,
 	WM_DISCO_CALL_ME_MAYBE = 3,
 	WM_DISCO_BIRTHDAY = 4,
+	WM_DISCO_MAPPING = 5,
 };
 
 struct wm_disco_msg {
@@ -99,11 +103,7 @@ struct wm_disco_msg {
 	union wm_sockaddr observed; /* PONG */
 	union wm_sockaddr candidates[WM_DISCO_MAX_CANDIDATES];
 	size_t n_candidates;        /* CALL_ME_MAYBE */
-	/* CALL_ME_MAYBE: the sender's NAT mapping (enum wm_nat_mapping of
-	 * stun_client.h), carried when has_mapping (an older agent neither
-	 * sends nor reads it). */
-	bool has_mapping;
-	uint8_t mapping;
+	uint8_t mapping;            /* MAPPING: enum wm_nat_mapping */
 	union wm_sockaddr target;   /* BIRTHDAY: the address to probe */
 };
 

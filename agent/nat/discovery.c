@@ -169,8 +169,8 @@ static void call_me_maybe(const struct wm_disco_view *v,
 		n = WM_DISCO_MAX_CANDIDATES;
 	s->msg.n_candidates = n;
 	memcpy(s->msg.candidates, v->local, n * sizeof(v->local[0]));
-	s->msg.has_mapping = true;
-	s->msg.mapping = v->mapping;
+	if (v->mapping && (s = queue(out, WM_DISCO_MAPPING, NULL)))
+		s->msg.mapping = v->mapping;
 }
 
 static bool has_endpoint(const struct wm_disco_view *v)
@@ -381,6 +381,7 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 		ping_all(d, v, now, out);
 		break;
 	case WM_DISCO_BIRTHDAY:
+	case WM_DISCO_MAPPING:
 		break; /* nat/birthday.h's (agent/peer_disco.c) */
 	}
 	return true;

@@ -36,7 +36,7 @@
 
 enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_HEARTBEAT_S = 2,
        WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3, WM_DISCO_SEEN = 256,
-       WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 1 };
+       WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 2 };
 
 /* One address the other side might be reached at, and what probing it
  * found. */
@@ -102,8 +102,10 @@ struct wm_disco_view {
 	bool relay_up;
 	const union wm_sockaddr *local; /* our candidates */
 	size_t n_local;
-	/* Our NAT mapping (enum wm_nat_mapping, stun_client.h), told in
-	 * CALL_ME_MAYBE so the two sides know which one is hard. */
+	/* Our NAT mapping (enum wm_nat_mapping, stun_client.h), told in a
+	 * MAPPING message beside CALL_ME_MAYBE, so the two sides know which
+	 * one is hard (nat/birthday.h); not sent while unknown (nor, by
+	 * agent/peer_disco.c, to a peer speaking disco version 1). */
 	uint8_t mapping;
 	/* Fills buf with random bytes; 0 or -errno (crypto/random.h's). */
 	int (*random)(void *buf, size_t len);

@@ -356,13 +356,10 @@ TEST(round_trips)
 	}
 	m.n_candidates = WM_DISCO_MAX_CANDIDATES;
 	round_trip(&m);
-	/* The largest message (with the mapping byte) is exactly
-	 * WM_DISCO_MAX bytes. */
+	/* The largest message is exactly WM_DISCO_MAX bytes. */
 	{
 		uint8_t buf[WM_DISCO_MAX];
-		m.has_mapping = true;
 		CHECK(wm_disco_seal(buf, &m, sender, key, nonce) == WM_DISCO_MAX);
-		m.has_mapping = false;
 	}
 	/* Negative and far clocks round-trip when both ends agree. */
 	m = ping_msg();
@@ -746,10 +743,7 @@ TEST(unknown_type_and_trailing_bytes)
 	      WM_DISCO_OK);
 	CHECK(open_at(buf, seal_raw(buf, p, n + 2 * WM_DISCO_ADDR), SENT_AT) ==
 	      WM_DISCO_MALFORMED);
-	/* one byte more is the sender's NAT mapping (birthday.h) */
 	CHECK(open_at(buf, seal_raw(buf, p, n + WM_DISCO_ADDR + 1), SENT_AT) ==
-	      WM_DISCO_OK);
-	CHECK(open_at(buf, seal_raw(buf, p, n + WM_DISCO_ADDR + 2), SENT_AT) ==
 	      WM_DISCO_MALFORMED);
 	p[n - 1] = 2;
 	CHECK(open_at(buf, seal_raw(buf, p, n + WM_DISCO_ADDR), SENT_AT) ==
