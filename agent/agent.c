@@ -4,6 +4,7 @@
 #include "agent/daemon.h"
 #include "agent/hooks.h"
 #include "agent/names.h"
+#include "agent/peer_birthday.h"
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
 #include "agent/receive.h"
@@ -375,6 +376,7 @@ static void on_tick(void *ctx, uint64_t now)
 	relay_sync(a, now);
 	wm_names_apply_endpoints(a->resolver, &a->cfg, &a->dev, now);
 	wm_tick_peers(&a->dev, now);
+	wm_peer_birthday_tick(&a->bday, now);
 	if (a->dev.relays) {
 		wm_relays_tick(a->dev.relays, now);
 		/* Also takes records a send pumped in off the sockets. */
@@ -620,6 +622,7 @@ static int reload(struct wm_agent *a)
 		set_listen_port(a, cfg.listen_port);
 	wm_config_free(&a->cfg);
 	a->cfg = cfg;
+	a->dev.birthday_off = a->cfg.birthday_off;
 	/* The stack copy holds the private key and the peers' PSK pointers:
 	 * a->cfg owns them now. */
 	wm_memzero(&cfg, sizeof(cfg));
@@ -774,6 +777,7 @@ static int start(struct wm_agent *a)
 	else if (a->cfg.n_relays)
 		a->dev.mtu = WM_RELAY_PATH_MTU;
 	a->dev.fwmark = a->cfg.fwmark;
+	a->dev.birthday_off = a->cfg.birthday_off;
 	/* wiremesh-wg has no key until `wg setconf` gives one. */
 	if (!a->wg_mode)
 		wm_device_set_private_key(&a->dev, a->cfg.private_key);
@@ -789,6 +793,9 @@ static int start(struct wm_agent *a)
 	if (r < 0)
 		return r;
 	a->udp_h = (struct wm_loop_handler){ -1, on_udp, a };
+	r = wm_peer_birthday_init(&a->bday, &a->dev, &a->loop);
+	if (r < 0)
+		return r;
 	r = set_listen_port(a, a->cfg.listen_port);
 	if (r < 0) {
 		fprintf(stderr, "%s: UDP port %u: %s\n", a->config_path,
@@ -892,6 +899,7 @@ static void stop(struct wm_agent *a)
 		wm_fulltunnel_stop(&a->fulltunnel, &a->netif, a->cfg.ifname);
 	/* Closing the TUN removes the link, and with it its addresses and
 	 * routes. */
+	wm_peer_birthday_free(&a->bday);
 	if (a->dev.tun_fd >= 0)
 		close(a->dev.tun_fd);
 	if (a->dev.udp.fd >= 0)

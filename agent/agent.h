@@ -11,6 +11,7 @@
 #include "agent/device.h"
 #include "agent/fulltunnel.h"
 #include "agent/loop.h"
+#include "agent/peer_birthday.h"
 #include "agent/relays.h"
 #include "agent/resolver.h"
 #include "agent/nat/portmap.h"
@@ -53,6 +54,8 @@ struct wm_agent {
 	struct wm_loop_handler resolver_h;
 	struct wm_portmap *portmap;   /* NULL: PortMapping = off */
 	struct wm_loop_handler portmap_h;
+
+	struct wm_peer_birthday bday; /* birthday probing's sockets */
 
 	struct wm_loop_handler udp_h, tun_h, sig_h;
 	int sig_fd;

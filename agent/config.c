@@ -31,6 +31,7 @@ enum {
 	IF_RELAY, IF_RELAY_TCP, IF_RELAY_PUBLIC_KEY, IF_STUN, IF_API,
 	IF_API_LISTEN, IF_API_TOKEN_FILE, IF_API_ALLOW_REMOTE, IF_SAVE_CONFIG,
 	IF_PORT_MAPPING,
+	IF_BIRTHDAY_PROBE,
 	IF_DNS, IF_TABLE, IF_PRE_UP, IF_POST_UP, IF_PRE_DOWN, IF_POST_DOWN,
 	IF_COUNT
 };
@@ -165,6 +166,16 @@ static bool if_port_mapping(struct wm_config_ctx *ctx, const char *v)
 	return true;
 }
 
+static bool if_birthday_probe(struct wm_config_ctx *ctx, const char *v)
+{
+	bool on;
+
+	if (!wm_field_bool(&ctx->ini, &on, v))
+		return false;
+	ctx->cfg->birthday_off = !on;
+	return true;
+}
+
 static bool if_save_config(struct wm_config_ctx *ctx, const char *v)
 {
 	return wm_field_bool(&ctx->ini, &ctx->cfg->save_config, v);
@@ -272,6 +283,7 @@ static const struct key_def interface_keys[IF_COUNT] = {
 	[IF_API_ALLOW_REMOTE] = { "APIAllowRemote", if_api_allow_remote, 0 },
 	[IF_SAVE_CONFIG] = { "SaveConfig", if_save_config, 0 },
 	[IF_PORT_MAPPING] = { "PortMapping", if_port_mapping, 0 },
+	[IF_BIRTHDAY_PROBE] = { "BirthdayProbe", if_birthday_probe, 0 },
 	/* wg-quick's keys: the agent does what wg-quick would. */
 	[IF_DNS] = { "DNS", if_dns, REPEAT },
 	[IF_TABLE] = { "Table", if_table, 0 },

@@ -114,6 +114,7 @@ struct wm_config {
 	uint32_t table;                 /* WM_TABLE_ID: the table number */
 	struct wm_strings hooks[WM_HOOK_COUNT]; /* shell commands, %i unexpanded */
 	struct wm_strings dns;          /* DNS = servers and search domains */
+	bool birthday_off;      /* BirthdayProbe = off: no extra sockets, no probes */
 	struct wm_peer_config *peers;
 	size_t n_peers, cap_peers;
 };

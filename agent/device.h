@@ -53,6 +53,10 @@ struct wm_device_stats {
 	uint64_t disco_unknown_id; /* version 2 naming no peer around our
 				    * epoch: a stranger, or a peer whose
 				    * clock is over an hour off */
+	/* Birthday probing (nat/birthday.h): attempts started (either
+	 * side), extra sockets opened (hard side), probes sent (easy
+	 * side), attempts that found a path. */
+	uint64_t bday_attempts, bday_sockets, bday_probes, bday_wins;
 };
 
 struct wm_relays;
@@ -116,6 +120,11 @@ struct wm_device {
 	 * (WIREMESH_DISCO_V1=1, for interoperability tests). */
 	uint64_t disco_ctr;
 	bool disco_v1_only;
+	/* BirthdayProbe = off (metered links): never probe. rx_bday_fd: the
+	 * birthday socket the datagram being handled came from, -1 for any
+	 * other (set around the demux by agent/peer_birthday.c). */
+	bool birthday_off;
+	int rx_bday_fd, rx_bday_family;
 
 	struct wm_device_stats stats;
 	struct wm_event_queue events;

@@ -20,6 +20,7 @@ struct wm_peer *wm_peer_new(const struct wm_noise_local *local,
 	wm_noise_peer_init(&p->noise, local, public_key, NULL);
 	wm_cookie_maker_init(&p->cookie, public_key);
 	p->endpoint.sa.sa_family = AF_UNSPEC;
+	p->direct_fd = -1;
 	p->relay = -1;
 	return p;
 }

@@ -11,6 +11,7 @@
 #define WM_PEER_H
 
 #include "agent/config.h"
+#include "agent/nat/birthday.h"
 #include "agent/nat/discovery.h"
 #include "agent/nat/path.h"
 #include "agent/wg/cookie.h"
@@ -87,6 +88,12 @@ struct wm_peer {
 	 * path), and the first direct path from then on; 0: not yet */
 	uint64_t first_heard_ns, first_direct_ns;
 	struct wm_disco_peer disco;
+	struct wm_birthday bday; /* birthday probing (nat/birthday.h) */
+	/* The socket this peer's direct path uses: -1, the ListenPort; else
+	 * the one birthday socket that won (agent/peer_birthday.c owns and
+	 * closes it; the send path only reads the fd). */
+	int direct_fd;
+	int direct_family;
 
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_sec, last_handshake_nsec; /* wall clock */

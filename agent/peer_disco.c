@@ -3,7 +3,9 @@
 #include "agent/peer_path.h"
 #include "agent/peer_ping.h"
 #include "agent/send.h"
+#include "agent/nat/birthday.h"
 #include "agent/nat/discovery.h"
+#include "agent/nat/stun_client.h"
 #include "agent/relays.h"
 #include "agent/wg/clock.h"
 #include "crypto/encoding.h"
@@ -64,6 +66,24 @@ static void view_of(struct wm_device *dev, const struct wm_peer *p,
 	v->local = dev->local_cands;
 	v->n_local = dev->n_local_cands;
 	v->random = wm_random_bytes;
+	v->mapping = (uint8_t)wm_peer_disco_our_mapping(dev, now);
+}
+
+int wm_peer_disco_our_mapping(const struct wm_device *dev, uint64_t now)
+{
+	return dev->stun ? (int)wm_stun_client_mapping(dev->stun, now)
+			 : WM_NAT_UNKNOWN;
+}
+
+void wm_peer_disco_bday_view(struct wm_device *dev, const struct wm_peer *p,
+			     uint64_t now, struct wm_bday_view *v)
+{
+	v->mode = p->path_mode;
+	v->enabled = !dev->birthday_off;
+	v->direct_proven = wm_peer_has_endpoint(p) &&
+			   wm_path_direct_proven(&p->path, now);
+	v->relay_up = wm_peer_path_relay_up(dev, p);
+	v->our_mapping = (uint8_t)wm_peer_disco_our_mapping(dev, now);
 }
 
 /* See peer_disco.h: through p's relay when to is AF_UNSPEC. */
@@ -76,6 +96,10 @@ bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 	size_t n;
 
 	if (!peer_key(dev, p) || wm_random_bytes(nonce, sizeof(nonce)) < 0)
+		return false;
+	/* An older agent would only count it as malformed. */
+	if (msg->type == WM_DISCO_MAPPING &&
+	    (p->disco.speaks_v1 || dev->disco_v1_only))
 		return false;
 	if (p->disco.speaks_v1 || dev->disco_v1_only) {
 		/* It reads only the old format: our key goes in clear. */
@@ -93,7 +117,7 @@ bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
 	if (!n)
 		return false;
 	if (to->sa.sa_family != AF_UNSPEC
-		    ? wm_send_udp(dev, to, buf, n) != 0
+		    ? wm_send_peer_udp(dev, p, to, buf, n) != 0
 		    : wm_relays_send(dev->relays, p->relay, p->public_key, buf,
 				     n) != 0)
 		return false;
@@ -173,6 +197,85 @@ static void note_version(struct wm_device *dev, struct wm_peer *p,
 	}
 }
 
+/* True when the peer is known at target's IP (one of its candidates: it
+ * told us, or we saw it there): a peer cannot point our probes at a
+ * third party. */
+static bool known_ip(const struct wm_disco_peer *d,
+		     const union wm_sockaddr *target)
+{
+	for (size_t i = 0; i < d->n_cand; i++) {
+		const union wm_sockaddr *c = &d->cand[i].addr;
+
+		if (c->sa.sa_family != target->sa.sa_family)
+			continue;
+		if (c->sa.sa_family == AF_INET &&
+		    c->in.sin_addr.s_addr == target->in.sin_addr.s_addr)
+			return true;
+		if (c->sa.sa_family == AF_INET6 &&
+		    memcmp(&c->in6.sin6_addr, &target->in6.sin6_addr, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* What birthday probing (nat/birthday.h) takes from an authentic
+ * message: the peer's mapping, its request to probe, the pong to a probe
+ * of ours, and on the hard side the socket a message came in on. */
+static void birthday(struct wm_device *dev, struct wm_peer *p,
+		     const struct wm_disco_msg *msg,
+		     const union wm_sockaddr *src, uint64_t now,
+		     struct wm_disco_out *out)
+{
+	struct wm_birthday *b = &p->bday;
+	char k[12], a[WM_SOCKADDR_STRLEN];
+	struct wm_disco_view dv;
+	struct wm_bday_view v;
+
+	wm_peer_disco_bday_view(dev, p, now, &v);
+	if (msg->type == WM_DISCO_MAPPING)
+		wm_birthday_peer_mapping(b, msg->mapping, now);
+	if (src && dev->rx_bday_fd >= 0 && b->role == WM_BDAY_HARD &&
+	    p->direct_fd != dev->rx_bday_fd) {
+		/* The easy side's probe found one of our sockets: it carries
+		 * this peer from now on (the answer below already leaves
+		 * from it); agent/peer_birthday.c closes the others. */
+		p->direct_fd = dev->rx_bday_fd;
+		p->direct_family = dev->rx_bday_family;
+		dev->stats.bday_wins++;
+		fprintf(stderr, "%s: birthday: peer %s: attempt %u found a "
+				"path from %s after %llu ms (hard side)\n",
+			dev->ifname, short_key(k, p), b->attempts,
+			wm_sockaddr_format(a, sizeof(a), src),
+			(unsigned long long)((now - b->started_ns) / 1000000u));
+		wm_birthday_won(b, now);
+		/* Ping it from the winning socket at once. */
+		wm_discovery_restart(&p->disco);
+	}
+	if (msg->type == WM_DISCO_BIRTHDAY && known_ip(&p->disco, &msg->target) &&
+	    wm_birthday_easy_start(b, &v, &msg->target, wm_random_bytes, now)) {
+		dev->stats.bday_attempts++;
+		fprintf(stderr, "%s: birthday: peer %s is behind an endpoint-"
+				"dependent NAT: probing random ports of %s "
+				"(attempt %u, up to %d probes)\n",
+			dev->ifname, short_key(k, p),
+			wm_sockaddr_format(a, sizeof(a), &msg->target),
+			b->attempts, WM_BDAY_PROBES);
+	}
+	if (msg->type == WM_DISCO_PONG && src &&
+	    wm_birthday_is_probe(b, msg->txid)) {
+		dev->stats.bday_wins++;
+		fprintf(stderr, "%s: birthday: peer %s: attempt %u found a "
+				"path to %s after %u probes, %llu ms\n",
+			dev->ifname, short_key(k, p), b->attempts,
+			wm_sockaddr_format(a, sizeof(a), src), b->sent,
+			(unsigned long long)((now - b->started_ns) / 1000000u));
+		view_of(dev, p, now, &dv);
+		wm_discovery_proven(&p->disco, &dv, src, now - b->started_ns,
+				    now, out);
+		wm_birthday_won(b, now);
+	}
+}
+
 void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 			   size_t len, const union wm_sockaddr *src,
 			   struct wm_peer *from, uint64_t now)
@@ -226,6 +329,7 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	 * by: the txid is none of its own). */
 	if (msg.type == WM_DISCO_PONG)
 		wm_peer_ping_pong(dev, p, &msg, src, now);
+	birthday(dev, p, &msg, src, now, &out);
 	act(dev, p, &out, now);
 }
 

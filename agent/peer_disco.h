@@ -10,6 +10,7 @@
 
 #include "agent/device.h"
 #include "agent/nat/disco.h"
+#include "agent/nat/birthday.h"
 #include "netif/addr.h"
 
 #include <stddef.h>
@@ -21,10 +22,6 @@
 void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 			   size_t len, const union wm_sockaddr *src,
 			   struct wm_peer *from, uint64_t now_ns);
-/* Seals msg for p and sends it to `to`, or through the relay when to is
- * AF_UNSPEC. True when it went out. */
-bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
-			struct wm_disco_msg *msg, const union wm_sockaddr *to);
 /* Probes and heartbeats of p that are due. */
 void wm_peer_disco_tick(struct wm_device *dev, struct wm_peer *p,
 			uint64_t now_ns);
@@ -35,5 +32,15 @@ void wm_peer_disco_direct_failed(struct wm_device *dev, struct wm_peer *p,
  * changed, every peer probes again at once. */
 void wm_peer_disco_set_local(struct wm_device *dev,
 			     const union wm_sockaddr *cands, size_t n);
+
+/* Seals msg for p and sends it to `to` (from p's direct socket), or
+ * through the relay when to is AF_UNSPEC. True when it went out. */
+bool wm_peer_disco_send(struct wm_device *dev, struct wm_peer *p,
+			struct wm_disco_msg *msg, const union wm_sockaddr *to);
+/* Our NAT mapping as STUN sees it (enum wm_nat_mapping). */
+int wm_peer_disco_our_mapping(const struct wm_device *dev, uint64_t now_ns);
+/* What birthday probing needs to know of p and of us. */
+void wm_peer_disco_bday_view(struct wm_device *dev, const struct wm_peer *p,
+			     uint64_t now_ns, struct wm_bday_view *v);
 
 #endif

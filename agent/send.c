@@ -23,6 +23,20 @@ int wm_send_udp(struct wm_device *dev, const union wm_sockaddr *to,
 	return r;
 }
 
+int wm_send_peer_udp(struct wm_device *dev, const struct wm_peer *p,
+		     const union wm_sockaddr *to, const void *buf, size_t len)
+{
+	struct wm_udp u = { .fd = p->direct_fd, .family = p->direct_family };
+	int r;
+
+	if (p->direct_fd < 0)
+		return wm_send_udp(dev, to, buf, len);
+	r = wm_udp_send(&u, to, buf, len);
+	if (r < 0)
+		dev->stats.tx_send_errors++;
+	return r;
+}
+
 /* Since when data has gone straight to the endpoint with no authenticated
  * WireGuard packet coming back that way; the tick judges it. */
 static void note_direct_data(struct wm_peer *p, uint64_t now)
@@ -43,7 +57,7 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		if (msg[0] == WM_MSG_INITIATION &&
 		    wm_path_probe_direct(&p->path, p->path_mode,
 					 wm_peer_has_endpoint(p), now))
-			wm_send_udp(dev, &p->endpoint, msg, len);
+			wm_send_peer_udp(dev, p, &p->endpoint, msg, len);
 		r = wm_relays_send(dev->relays, p->relay, p->public_key, msg,
 				   len);
 		break;
@@ -51,7 +65,7 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		/* Data with a payload (a keepalive asks for no answer). */
 		if (msg[0] == WM_MSG_DATA && len > WM_MSG_MIN_DATA)
 			note_direct_data(p, now);
-		r = wm_send_udp(dev, &p->endpoint, msg, len);
+		r = wm_send_peer_udp(dev, p, &p->endpoint, msg, len);
 		break;
 	default:
 		dev->stats.tx_no_endpoint++;
@@ -140,7 +154,7 @@ static bool seal_into_batch(struct wm_device *dev, struct wm_peer *p,
 
 	if (dev->txq.arena && p->via == WM_VIA_RELAY)
 		return relay_into_batch(dev, p, s, pkt, len, now);
-	if (!dev->txq.arena || p->via != WM_VIA_DIRECT ||
+	if (!dev->txq.arena || p->via != WM_VIA_DIRECT || p->direct_fd >= 0 ||
 	    len + WM_HEADROOM + WM_TAILROOM > WM_TXQ_DATAGRAM_MAX)
 		return false;
 	out = wm_txq_reserve(&dev->txq);

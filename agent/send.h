@@ -54,4 +54,9 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 int wm_send_udp(struct wm_device *dev, const union wm_sockaddr *to,
 		const void *buf, size_t len);
 
+/* The same from the socket of p's direct path (p->direct_fd: a birthday
+ * socket that won, else the agent's). 0 or -errno. */
+int wm_send_peer_udp(struct wm_device *dev, const struct wm_peer *p,
+		     const union wm_sockaddr *to, const void *buf, size_t len);
+
 #endif

@@ -228,6 +228,23 @@ char *wm_metrics_render_with(const struct wm_device *dev,
 	       "off).");
 	fprintf(f, "wiremesh_disco_unknown_id_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.disco_unknown_id);
+	family(f, "wiremesh_birthday_attempts_total", "counter",
+	       "Birthday probing attempts started (either side).");
+	fprintf(f, "wiremesh_birthday_attempts_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.bday_attempts);
+	family(f, "wiremesh_birthday_sockets_total", "counter",
+	       "Extra sockets opened for birthday probing (the side behind "
+	       "an endpoint-dependent NAT).");
+	fprintf(f, "wiremesh_birthday_sockets_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.bday_sockets);
+	family(f, "wiremesh_birthday_probes_total", "counter",
+	       "Birthday probes sent to random ports (the other side).");
+	fprintf(f, "wiremesh_birthday_probes_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.bday_probes);
+	family(f, "wiremesh_birthday_wins_total", "counter",
+	       "Birthday attempts that found a direct path.");
+	fprintf(f, "wiremesh_birthday_wins_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.bday_wins);
 	if (extra)
 		extra(extra_ctx, f, ifn);
 	free(views);

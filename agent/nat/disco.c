@@ -133,6 +133,13 @@ static size_t marshal(uint8_t *p, const struct wm_disco_msg *msg)
 			if (!put_addr(p + n, &msg->candidates[i]))
 				return 0;
 		return n;
+	case WM_DISCO_MAPPING:
+		p[n] = msg->mapping;
+		return n + 1;
+	case WM_DISCO_BIRTHDAY:
+		if (!put_addr(p + n, &msg->target))
+			return 0;
+		return n + WM_DISCO_ADDR;
 	}
 	return 0;
 }
@@ -170,6 +177,13 @@ static bool unmarshal(struct wm_disco_msg *msg, const uint8_t *p, size_t len)
 				return false;
 		msg->n_candidates = p[0];
 		return true;
+	case WM_DISCO_MAPPING:
+		if (len != 1)
+			return false;
+		msg->mapping = p[0];
+		return true;
+	case WM_DISCO_BIRTHDAY:
+		return len == WM_DISCO_ADDR && get_addr(&msg->target, p);
 	}
 	return false;
 }

@@ -35,6 +35,14 @@
  *     PING            txid (12)
  *     PONG            txid (12) | observed source address (19)
  *     CALL_ME_MAYBE   count (1) | count addresses (19 each), at most 16
+ *     BIRTHDAY        address (19): "I am behind an endpoint-dependent NAT
+ *                     and have opened my extra sockets toward you: ping
+ *                     random ports of this address's IP" (nat/birthday.h)
+ *     MAPPING         NAT mapping (1): 0 unknown, 1 endpoint-independent,
+ *                     2 endpoint-dependent; sent with CALL_ME_MAYBE (a
+ *                     message of its own: an older agent drops an unknown
+ *                     type, while a longer CALL_ME_MAYBE would cost it the
+ *                     candidates)
  *
  * The time is, in version 1, the sender's wall clock in seconds, refused
  * beyond WM_DISCO_MAX_SKEW_S of the receiver's (stale). In version 2 it
@@ -81,6 +89,8 @@ enum wm_disco_type {
 	WM_DISCO_PING = 1,
 	WM_DISCO_PONG = 2,
 	WM_DISCO_CALL_ME_MAYBE = 3,
+	WM_DISCO_BIRTHDAY = 4,
+	WM_DISCO_MAPPING = 5,
 };
 
 struct wm_disco_msg {
@@ -93,6 +103,8 @@ struct wm_disco_msg {
 	union wm_sockaddr observed; /* PONG */
 	union wm_sockaddr candidates[WM_DISCO_MAX_CANDIDATES];
 	size_t n_candidates;        /* CALL_ME_MAYBE */
+	uint8_t mapping;            /* MAPPING: enum wm_nat_mapping */
+	union wm_sockaddr target;   /* BIRTHDAY: the address to probe */
 };
 
 enum wm_disco_result {

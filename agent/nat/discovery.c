@@ -169,6 +169,8 @@ static void call_me_maybe(const struct wm_disco_view *v,
 		n = WM_DISCO_MAX_CANDIDATES;
 	s->msg.n_candidates = n;
 	memcpy(s->msg.candidates, v->local, n * sizeof(v->local[0]));
+	if (v->mapping && (s = queue(out, WM_DISCO_MAPPING, NULL)))
+		s->msg.mapping = v->mapping;
 }
 
 static bool has_endpoint(const struct wm_disco_view *v)
@@ -287,6 +289,30 @@ static void got_pong(struct wm_disco_peer *d, const struct wm_disco_view *v,
 		out->direct_proven = true;
 }
 
+void wm_discovery_proven(struct wm_disco_peer *d, const struct wm_disco_view *v,
+			 const union wm_sockaddr *src, uint64_t rtt, uint64_t now,
+			 struct wm_disco_out *out)
+{
+	struct wm_candidate *c;
+
+	clear_out(out);
+	if (v->mode == WM_PATH_RELAY)
+		return;
+	wm_discovery_add_candidate(d, src);
+	c = find(d, src);
+	if (!c)
+		return;
+	c->pong_ns = now;
+	c->rtt_ns = rtt;
+	c->ping_sent_ns = 0;
+	if (v->direct_proven)
+		return; /* keep the path that works */
+	out->set_endpoint = true;
+	out->endpoint = *src;
+	out->direct_proven = true;
+	d->rtt_ns = rtt;
+}
+
 /* Each authentic message is taken once: its nonce is remembered for
  * longer than the version 1 clock check lets it live, and a version 2
  * counter is either in the ring or at most the floor (see
@@ -363,6 +389,9 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 		 * first while theirs is sending to us. */
 		ping_all(d, v, now, out);
 		break;
+	case WM_DISCO_BIRTHDAY:
+	case WM_DISCO_MAPPING:
+		break; /* nat/birthday.h's (agent/peer_disco.c) */
 	}
 	return true;
 }

@@ -40,7 +40,7 @@
 enum { WM_PROBE_MIN_S = 2, WM_PROBE_MAX_S = 30, WM_PROBE_DIRECT_MAX_S = 4,
        WM_HEARTBEAT_S = 2,
        WM_BAD_ENDPOINT_S = 60, WM_CMM_BURST = 3, WM_DISCO_SEEN = 256,
-       WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 1 };
+       WM_DISCO_OUT_MAX = WM_DISCO_MAX_CANDIDATES + 2 };
 
 /* One address the other side might be reached at, and what probing it
  * found. */
@@ -106,6 +106,11 @@ struct wm_disco_view {
 	bool relay_up;
 	const union wm_sockaddr *local; /* our candidates */
 	size_t n_local;
+	/* Our NAT mapping (enum wm_nat_mapping, stun_client.h), told in a
+	 * MAPPING message beside CALL_ME_MAYBE, so the two sides know which
+	 * one is hard (nat/birthday.h); not sent while unknown (nor, by
+	 * agent/peer_disco.c, to a peer speaking disco version 1). */
+	uint8_t mapping;
 	/* Fills buf with random bytes; 0 or -errno (crypto/random.h's). */
 	int (*random)(void *buf, size_t len);
 };
@@ -159,6 +164,13 @@ bool wm_discovery_receive(struct wm_disco_peer *d, const struct wm_disco_view *v
 			  const struct wm_disco_msg *msg, const uint8_t *nonce,
 			  const union wm_sockaddr *src, uint64_t now_ns,
 			  struct wm_disco_out *out);
+/* An authentic PONG from src answered a ping sent to no candidate (a
+ * birthday probe, nat/birthday.h): src becomes a proven candidate and,
+ * unless a direct path is proven already, the endpoint. out is cleared
+ * first. */
+void wm_discovery_proven(struct wm_disco_peer *d, const struct wm_disco_view *v,
+			 const union wm_sockaddr *src, uint64_t rtt_ns,
+			 uint64_t now_ns, struct wm_disco_out *out);
 /* WireGuard got no answer over the direct path in use: stop trusting its
  * pongs for WM_BAD_ENDPOINT_S and probe again. True when that applied
  * (auto mode with a proven direct path): the caller then withdraws the

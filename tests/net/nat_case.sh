@@ -5,6 +5,7 @@
 # traversal tests and the demo. Source lib.sh and wm.sh first.
 #
 #   nat_world TYPE_A TYPE_B   builds it and starts everything
+#                             (NAT_IFACE_EXTRA: more [Interface] lines)
 #   nat_ping FROM TO          one ping through the tunnel (a=10.77.0.1, b=.2)
 
 nat_world() { # TYPE_A TYPE_B
@@ -23,6 +24,7 @@ Relay = $RELAY_IP:3478
 RelayTCP = $RELAY_IP:443
 RelayPublicKey = $(wm_pub relay)
 STUN = $STUN2_IP:3478
+${NAT_IFACE_EXTRA:-}
 
 [Peer]
 PublicKey = $(wm_pub "$3")
