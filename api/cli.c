@@ -418,6 +418,21 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	return parse_opts_x(argc, argv, o, usage, false);
 }
 
+/* Options only, no operand: a stray word is a usage error (2). */
+static int parse_opts_only(int argc, char **argv, struct opts *o,
+			   const char *usage)
+{
+	int r = parse_opts(argc, argv, o, usage);
+
+	if (r)
+		return r;
+	if (optind != argc) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return 2;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ commands */
 
 static const char *str(const json_t *o, const char *k, const char *dflt)
@@ -507,13 +522,9 @@ int wm_cmd_status(int argc, char **argv)
 	json_t *st, *peers;
 	int r;
 
-	r = parse_opts(argc, argv, &o, usage);
+	r = parse_opts_only(argc, argv, &o, usage);
 	if (r)
 		return r;
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return 2;
-	}
 	r = get(&o, "/v1/status", &st);
 	if (r)
 		return r;
@@ -567,13 +578,10 @@ int wm_cmd_peers(int argc, char **argv)
 	json_t *j;
 	int r;
 
-	r = parse_opts(argc, argv, &o, "wiremesh peers [--json] [--socket PATH]");
+	r = parse_opts_only(argc, argv, &o,
+			    "wiremesh peers [--json] [--socket PATH]");
 	if (r)
 		return r;
-	if (optind != argc) {
-		fprintf(stderr, "usage: wiremesh peers [--json] [--socket PATH]\n");
-		return 2;
-	}
 	r = get(&o, "/v1/peers", &j);
 	if (r)
 		return r;
@@ -777,13 +785,9 @@ int wm_cmd_netcheck(int argc, char **argv)
 	size_t i;
 	int r;
 
-	r = parse_opts(argc, argv, &o, usage);
+	r = parse_opts_only(argc, argv, &o, usage);
 	if (r)
 		return r;
-	if (optind != argc) {
-		fprintf(stderr, "usage: %s\n", usage);
-		return 2;
-	}
 	r = get(&o, "/v1/netcheck", &j);
 	if (r)
 		return r;
