@@ -135,8 +135,12 @@ MAKEFILE
 cmd_build() {
 	[ -n "$(need_pkgs $BUILD_DEPS)" ] && cmd_deps
 	run_make OUT=build "$@"
-	# `wiremesh-wg IFNAME`: the same binary, chosen by its name (wg-quick's
-	# WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg)
+	link_wg
+}
+
+# `wiremesh-wg IFNAME`: the same binary, chosen by its name (wg-quick's
+# WG_QUICK_USERSPACE_IMPLEMENTATION=wiremesh-wg).
+link_wg() {
 	ln -sfn wiremesh build/wiremesh-wg
 }
 
@@ -219,6 +223,7 @@ cmd_test() {
 	T_START=$SECONDS
 	cmd_deps
 	run_make OUT=build
+	link_wg
 	cmd_build_san
 	cmd_build_fast_timers
 	cmd_build_other_crypto

@@ -57,6 +57,10 @@ static bool same_msg(const struct wm_disco_msg *a, const struct wm_disco_msg *b)
 			if (!wm_sockaddr_equal(&a->candidates[i], &b->candidates[i]))
 				return false;
 		return true;
+	case WM_DISCO_BIRTHDAY:
+		return wm_sockaddr_equal(&a->target, &b->target);
+	case WM_DISCO_MAPPING:
+		return a->mapping == b->mapping;
 	}
 	return false;
 }

@@ -54,13 +54,18 @@ def read_doc(doc):
     return ops
 
 
+# The Host header each request carries: the TCP listener refuses any other
+# than its own address (DNS rebinding); the unix socket takes any.
+HOST = "wiremesh"
+
+
 def call(connect, method, path, body=None, ctype="application/json",
          headers=None):
     """One request on a new connection; the answer's status. Written by
     hand (not http.client) so that an answer sent before the body was
     read (415 comes from the headers alone) is still seen."""
     data = (body or "").encode()
-    head = ["%s %s HTTP/1.1" % (method, path), "Host: wiremesh",
+    head = ["%s %s HTTP/1.1" % (method, path), "Host: " + HOST,
             "Connection: close"]
     if body is not None:
         head += ["Content-Type: " + ctype, "Content-Length: %d" % len(data)]
@@ -84,6 +89,8 @@ def call(connect, method, path, body=None, ctype="application/json",
 def main():
     doc, sock, tcp, token, peer = sys.argv[1:6]
     host, port = tcp.rsplit(":", 1)
+    global HOST
+    HOST = tcp
     key = base64.urlsafe_b64encode(base64.b64decode(peer)).decode().rstrip("=")
     unknown = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
     peer_body = json.dumps({"allowed_ips": ["10.77.0.2/32"]})
