@@ -28,6 +28,8 @@ struct wm_portmap {
 	pthread_t thread;
 	int wake_fd;
 	bool stop;
+	bool busy;       /* asking the gateway (the lock is not held) */
+	bool orphaned;   /* freed while busy: the worker frees pm */
 	uint16_t port;   /* wanted */
 	unsigned gen;    /* bumps when port changes */
 	struct wm_portmap_state st;
@@ -185,6 +187,14 @@ static void upnp_unmap(const struct upnp_lease *lease)
 
 /* ------------------------------------------------------------- worker */
 
+static void destroy(struct wm_portmap *pm)
+{
+	close(pm->wake_fd);
+	pthread_cond_destroy(&pm->cv);
+	pthread_mutex_destroy(&pm->mu);
+	free(pm);
+}
+
 static void publish(struct wm_portmap *pm, const struct wm_portmap_state *st)
 {
 	pm->st = *st;
@@ -235,12 +245,16 @@ static void *worker(void *arg)
 		unsigned gen = pm->gen, wait_s;
 		struct timespec until;
 
+		pm->busy = true;
 		pthread_mutex_unlock(&pm->mu);
 		if (st.method && mapped_port != port)
 			unmap(&st, mapped_port, &lease);
 		st = ask(port, ++attempts, &lease, &pm->stop);
 		mapped_port = port;
 		pthread_mutex_lock(&pm->mu);
+		pm->busy = false;
+		if (pm->orphaned)
+			break;
 		publish(pm, &st);
 		wait_s = st.method ? (st.lifetime_s ? st.lifetime_s / 2 : 60)
 				   : WM_PORTMAP_RETRY_S;
@@ -254,6 +268,13 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&pm->mu);
 	unmap(&st, mapped_port, &lease);
+	pthread_mutex_lock(&pm->mu);
+	if (pm->orphaned) {
+		pthread_mutex_unlock(&pm->mu);
+		destroy(pm);
+		return NULL;
+	}
+	pthread_mutex_unlock(&pm->mu);
 	return NULL;
 }
 
@@ -299,17 +320,26 @@ int wm_portmap_new(struct wm_portmap **out, uint16_t port,
 
 void wm_portmap_free(struct wm_portmap *pm)
 {
+	bool busy;
+
 	if (!pm)
 		return;
 	pthread_mutex_lock(&pm->mu);
 	__atomic_store_n(&pm->stop, true, __ATOMIC_RELEASE);
 	pthread_cond_signal(&pm->cv);
+	/* A worker in the middle of asking may take seconds more (a UPnP
+	 * discovery cannot be cut short): the agent stops without it, and
+	 * the worker deletes what it got and frees pm on its way out. */
+	busy = pm->busy;
+	if (busy)
+		pm->orphaned = true;
 	pthread_mutex_unlock(&pm->mu);
+	if (busy) {
+		pthread_detach(pm->thread);
+		return;
+	}
 	pthread_join(pm->thread, NULL);
-	close(pm->wake_fd);
-	pthread_cond_destroy(&pm->cv);
-	pthread_mutex_destroy(&pm->mu);
-	free(pm);
+	destroy(pm);
 }
 
 void wm_portmap_set_port(struct wm_portmap *pm, uint16_t port)
