@@ -83,8 +83,9 @@ LDLIBS  := -lbearssl $(CRYPTO_LIBS) $(shell pkg-config --libs $(PKGS)) -lnatpmp 
 
 LIB_SRC := $(filter-out agent/main.c $(foreach b,$(CRYPTO_OTHER),crypto/%_$(b).c),\
            $(wildcard crypto/*.c agent/*.c agent/*/*.c netif/*.c api/*.c))
-# The status page (api/page.html) becomes a C string at build time.
-GEN_OBJ := $(OUT)/obj/gen/page_html.o
+# The status page (api/page.html) becomes a C string at build time (a tree
+# without one, as the release build_old builds, has nothing to generate).
+GEN_OBJ := $(if $(wildcard api/page.html),$(OUT)/obj/gen/page_html.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/obj/%.o) $(GEN_OBJ)
 TESTS   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS   := $(patsubst tests/tools/%.c,$(OUT)/tests/%,$(wildcard tests/tools/*.c))
@@ -209,6 +210,13 @@ OLD_BASE=f5b8865
 cmd_build_old() {
 	local dir=$TOP/build/old-$OLD_BASE tmp
 	[ -x "$dir/wiremesh" ] && return 0
+	# A shallow checkout lacks the release: ask for the history first.
+	git -C "$TOP" cat-file -e "$OLD_BASE^{commit}" 2>/dev/null ||
+		git -C "$TOP" fetch -q --unshallow 2>/dev/null || true
+	git -C "$TOP" cat-file -e "$OLD_BASE^{commit}" 2>/dev/null || {
+		echo "build_old: commit $OLD_BASE is not in this checkout" >&2
+		return 1
+	}
 	tmp=$(mktemp -d "$TOP/build/.old-XXXXXX")
 	git -C "$TOP" archive "$OLD_BASE" | tar -x -C "$tmp" &&
 		(cd "$tmp" && run_make OUT="$tmp/out" "$tmp/out/wiremesh") &&
