@@ -212,6 +212,11 @@ char *wm_metrics_render_with(const struct wm_device *dev,
 	       "Authentic disco messages taken (either version).");
 	fprintf(f, "wiremesh_disco_received_total{interface=\"%s\"} %llu\n",
 		ifn, (unsigned long long)dev->stats.disco_rx);
+	family(f, "wiremesh_disco_dropped_total", "counter",
+	       "Disco messages refused: unknown sender, failed authentication, "
+	       "replays and stale ones.");
+	fprintf(f, "wiremesh_disco_dropped_total{interface=\"%s\"} %llu\n",
+		ifn, (unsigned long long)dev->stats.disco_dropped);
 	family(f, "wiremesh_disco_v1_received_total", "counter",
 	       "Authentic disco messages in the old format (version 1, static "
 	       "key in clear) from peers running an older agent.");
