@@ -72,7 +72,7 @@ static void check_accepted(const struct wm_disco_msg *m, size_t len,
 	struct wm_disco_msg back;
 	size_t n;
 
-	if (m->type < WM_DISCO_PING || m->type > WM_DISCO_CALL_ME_MAYBE ||
+	if (m->type < WM_DISCO_PING || m->type > WM_DISCO_MAPPING ||
 	    m->n_candidates > WM_DISCO_MAX_CANDIDATES ||
 	    m->sent_at - NOW > WM_DISCO_MAX_SKEW_S ||
 	    NOW - m->sent_at > WM_DISCO_MAX_SKEW_S)
