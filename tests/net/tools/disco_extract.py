@@ -9,6 +9,7 @@ while True:
     if len(h) < 16: break
     _, _, incl, _ = struct.unpack('<IIII', h)
     pkt = f.read(incl)
+    if len(pkt) < incl: break  # tcpdump is still writing this one
     off = {1: 14, 113: 16, 276: 20}.get(linktype, 16)
     ip = pkt[off:]
     if ip[0] >> 4 != 4: continue
@@ -17,4 +18,6 @@ while True:
     udp = ip[ihl:]; payload = udp[8:]
     if s == src and d == dst and (payload[:4], len(payload)) in ((b'WMD\x01', 97), (b'WMD\x02', 81)):
         last = payload
-print(last.hex() if last else "")
+if last is None:
+    sys.exit("no disco ping from %s to %s in the capture yet" % (src, dst))
+print(last.hex())

@@ -6,6 +6,8 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 40000))
 pb = bytes.fromhex(open(ping_from_b).read().strip())
 pa = bytes.fromhex(open(ping_from_a).read().strip())
+if not pb or not pa:
+    sys.exit("nothing to replay: a captured ping file is empty")
 s.sendto(pb, (a_ip, 51820))   # replay b's ping to a, from M
 s.sendto(pa, (b_ip, 51820))   # replay a's ping to b, from M
 print("replayed", len(pb), len(pa), flush=True)
