@@ -1,7 +1,6 @@
 /* See peer_disco.h. */
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
-#include "agent/peer_ping.h"
 #include "agent/send.h"
 #include "agent/nat/birthday.h"
 #include "agent/nat/discovery.h"
@@ -276,9 +275,11 @@ static void birthday(struct wm_device *dev, struct wm_peer *p,
 	}
 }
 
-void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
-			   size_t len, const union wm_sockaddr *src,
-			   struct wm_peer *from, uint64_t now)
+struct wm_peer *wm_peer_disco_receive(struct wm_device *dev,
+				      const uint8_t *buf, size_t len,
+				      const union wm_sockaddr *src,
+				      struct wm_peer *from, uint64_t now,
+				      struct wm_disco_msg *msg_out)
 {
 	struct timespec wall = wm_wall_now();
 	struct wm_disco_view v;
@@ -291,7 +292,7 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	p = sender_of(dev, buf, len, src, from, wall.tv_sec);
 	if (!p) {
 		dev->stats.disco_dropped++;
-		return;
+		return NULL;
 	}
 	r = wm_disco_open(&msg, buf, len, p->disco.key, wall.tv_sec);
 	if (r == WM_DISCO_STALE) {
@@ -309,13 +310,13 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 	}
 	if (r != WM_DISCO_OK) {
 		dev->stats.disco_dropped++;
-		return;
+		return NULL;
 	}
 	view_of(dev, p, now, &v);
 	if (!wm_discovery_receive(&p->disco, &v, &msg, wm_disco_nonce(buf),
 				  src, now, &out)) {
 		dev->stats.disco_dropped++;
-		return;
+		return NULL;
 	}
 	note_version(dev, p, &msg, wall.tv_sec);
 	dev->stats.disco_rx++;
@@ -325,12 +326,10 @@ void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
 		p->rx_relay_ns = now;
 	else if (wm_sockaddr_equal(src, &p->endpoint))
 		p->rx_direct_ns = now;
-	/* An answer to `wiremesh ping` is timed there (discovery passed it
-	 * by: the txid is none of its own). */
-	if (msg.type == WM_DISCO_PONG)
-		wm_peer_ping_pong(dev, p, &msg, src, now);
 	birthday(dev, p, &msg, src, now, &out);
 	act(dev, p, &out, now);
+	*msg_out = msg;
+	return p;
 }
 
 void wm_peer_disco_tick(struct wm_device *dev, struct wm_peer *p,

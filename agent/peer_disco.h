@@ -17,11 +17,15 @@
 #include <stdint.h>
 
 /* A disco datagram from src, or relayed from the peer from (src NULL):
- * dropped and counted unless it is an authentic, fresh message from a
- * peer (relayed: from that very peer). */
-void wm_peer_disco_receive(struct wm_device *dev, const uint8_t *buf,
-			   size_t len, const union wm_sockaddr *src,
-			   struct wm_peer *from, uint64_t now_ns);
+ * dropped and counted (NULL) unless it is an authentic, fresh message
+ * from a peer (relayed: from that very peer), which discovery has acted
+ * on; then the peer, with the message in msg for what discovery leaves
+ * to others (a PONG answering `wiremesh ping`, agent/peer_ping.h). */
+struct wm_peer *wm_peer_disco_receive(struct wm_device *dev,
+				      const uint8_t *buf, size_t len,
+				      const union wm_sockaddr *src,
+				      struct wm_peer *from, uint64_t now_ns,
+				      struct wm_disco_msg *msg);
 /* Probes and heartbeats of p that are due. */
 void wm_peer_disco_tick(struct wm_device *dev, struct wm_peer *p,
 			uint64_t now_ns);

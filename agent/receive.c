@@ -3,6 +3,7 @@
 #include "agent/handshake.h"
 #include "agent/peer_disco.h"
 #include "agent/peer_path.h"
+#include "agent/peer_ping.h"
 #include "agent/send.h"
 #include "agent/tun_writer.h"
 #include "agent/tx_queue.h"
@@ -235,7 +236,14 @@ static void receive_message(struct wm_device *dev, uint8_t *buf, size_t len,
 			    struct wm_peer *from, uint64_t now)
 {
 	if (wm_disco_is_disco(buf, len)) {
-		wm_peer_disco_receive(dev, buf, len, src, from, now);
+		struct wm_disco_msg msg;
+		struct wm_peer *p;
+
+		p = wm_peer_disco_receive(dev, buf, len, src, from, now, &msg);
+		/* An answer to `wiremesh ping` is timed there (discovery
+		 * passed it by: the txid is none of its own). */
+		if (p && msg.type == WM_DISCO_PONG)
+			wm_peer_ping_pong(dev, p, &msg, src, now);
 		return;
 	}
 	/* WireGuard: a type byte, then three zero bytes. */

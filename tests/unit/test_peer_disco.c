@@ -110,7 +110,9 @@ static uint64_t wall_ns(int64_t off_s)
 
 static void feed(const uint8_t *buf, size_t len)
 {
-	wm_peer_disco_receive(&a, buf, len, &b_addr, NULL, wm_now_ns());
+	struct wm_disco_msg msg;
+
+	(void)wm_peer_disco_receive(&a, buf, len, &b_addr, NULL, wm_now_ns(), &msg);
 }
 
 /* a's answer on b's socket (waits up to 1 s); its length, 0 if none. */
