@@ -92,6 +92,53 @@ static void drop_family(FILE *f, const struct wm_device *dev, const char *ifn,
 							    drops[i].off));
 }
 
+#define STAT(field) offsetof(struct wm_device_stats, field)
+/* The device-wide counters, one family each. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} counters[] = {
+	{ "wiremesh_handshakes_completed_total",
+	  "Handshakes completed, both roles.", STAT(handshakes_completed) },
+	{ "wiremesh_cookie_replies_sent_total",
+	  "Cookie replies sent while under load.", STAT(cookie_replies_sent) },
+	{ "wiremesh_disco_received_total",
+	  "Authentic disco messages taken (either version).", STAT(disco_rx) },
+	{ "wiremesh_disco_dropped_total",
+	  "Disco messages refused: unknown sender, failed authentication, "
+	  "replays and stale ones.", STAT(disco_dropped) },
+	{ "wiremesh_disco_v1_received_total",
+	  "Authentic disco messages in the old format (version 1, static "
+	  "key in clear) from peers running an older agent.", STAT(disco_v1_rx) },
+	{ "wiremesh_disco_clock_skew_total",
+	  "Authentic disco messages from a peer whose clock is more than "
+	  "60 s off ours.", STAT(disco_clock_skew) },
+	{ "wiremesh_disco_unknown_id_total",
+	  "Disco version 2 messages whose pair id names no peer around our "
+	  "clock's hour (a stranger, or a peer whose clock is over an hour "
+	  "off).", STAT(disco_unknown_id) },
+	{ "wiremesh_birthday_attempts_total",
+	  "Birthday probing attempts started (either side).", STAT(bday_attempts) },
+	{ "wiremesh_birthday_sockets_total",
+	  "Extra sockets opened for birthday probing (the side behind "
+	  "an endpoint-dependent NAT).", STAT(bday_sockets) },
+	{ "wiremesh_birthday_probes_total",
+	  "Birthday probes sent to random ports (the other side).", STAT(bday_probes) },
+	{ "wiremesh_birthday_wins_total",
+	  "Birthday attempts that found a direct path.", STAT(bday_wins) },
+};
+#undef STAT
+
+static void counter_families(FILE *f, const struct wm_device *dev,
+			     const char *ifn)
+{
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		family(f, counters[i].name, "counter", counters[i].help);
+		fprintf(f, "%s{interface=\"%s\"} %llu\n", counters[i].name, ifn,
+			(unsigned long long)stat_at(&dev->stats, counters[i].off));
+	}
+}
+
 /* Each per-peer family walks the peers again: the format wants a family's
  * samples together. */
 static void peer_family(FILE *f, const struct wm_device *dev, const char *ifn,
@@ -200,56 +247,7 @@ char *wm_metrics_render_with(const struct wm_device *dev,
 		peer_family(f, dev, ifn, views, which);
 	drop_family(f, dev, ifn, true);
 	drop_family(f, dev, ifn, false);
-	family(f, "wiremesh_handshakes_completed_total", "counter",
-	       "Handshakes completed, both roles.");
-	fprintf(f, "wiremesh_handshakes_completed_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.handshakes_completed);
-	family(f, "wiremesh_cookie_replies_sent_total", "counter",
-	       "Cookie replies sent while under load.");
-	fprintf(f, "wiremesh_cookie_replies_sent_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.cookie_replies_sent);
-	family(f, "wiremesh_disco_received_total", "counter",
-	       "Authentic disco messages taken (either version).");
-	fprintf(f, "wiremesh_disco_received_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.disco_rx);
-	family(f, "wiremesh_disco_dropped_total", "counter",
-	       "Disco messages refused: unknown sender, failed authentication, "
-	       "replays and stale ones.");
-	fprintf(f, "wiremesh_disco_dropped_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.disco_dropped);
-	family(f, "wiremesh_disco_v1_received_total", "counter",
-	       "Authentic disco messages in the old format (version 1, static "
-	       "key in clear) from peers running an older agent.");
-	fprintf(f, "wiremesh_disco_v1_received_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.disco_v1_rx);
-	family(f, "wiremesh_disco_clock_skew_total", "counter",
-	       "Authentic disco messages from a peer whose clock is more than "
-	       "60 s off ours.");
-	fprintf(f, "wiremesh_disco_clock_skew_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.disco_clock_skew);
-	family(f, "wiremesh_disco_unknown_id_total", "counter",
-	       "Disco version 2 messages whose pair id names no peer around our "
-	       "clock's hour (a stranger, or a peer whose clock is over an hour "
-	       "off).");
-	fprintf(f, "wiremesh_disco_unknown_id_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.disco_unknown_id);
-	family(f, "wiremesh_birthday_attempts_total", "counter",
-	       "Birthday probing attempts started (either side).");
-	fprintf(f, "wiremesh_birthday_attempts_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.bday_attempts);
-	family(f, "wiremesh_birthday_sockets_total", "counter",
-	       "Extra sockets opened for birthday probing (the side behind "
-	       "an endpoint-dependent NAT).");
-	fprintf(f, "wiremesh_birthday_sockets_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.bday_sockets);
-	family(f, "wiremesh_birthday_probes_total", "counter",
-	       "Birthday probes sent to random ports (the other side).");
-	fprintf(f, "wiremesh_birthday_probes_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.bday_probes);
-	family(f, "wiremesh_birthday_wins_total", "counter",
-	       "Birthday attempts that found a direct path.");
-	fprintf(f, "wiremesh_birthday_wins_total{interface=\"%s\"} %llu\n",
-		ifn, (unsigned long long)dev->stats.bday_wins);
+	counter_families(f, dev, ifn);
 	if (extra)
 		extra(extra_ctx, f, ifn);
 	free(views);
