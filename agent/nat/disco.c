@@ -188,36 +188,36 @@ static bool unmarshal(struct wm_disco_msg *msg, const uint8_t *p, size_t len)
 	return false;
 }
 
+/* magic | who (the sender's key, or the pair id) | nonce | sealed body,
+ * the header as associated data. */
+static size_t seal(uint8_t *out, const struct wm_disco_msg *msg,
+		   const char *magic, const uint8_t *who, size_t who_len,
+		   const uint8_t key[32], const uint8_t nonce[24])
+{
+	size_t hdr = WM_DISCO_MAGIC_LEN + who_len + 24;
+	size_t n = marshal(out + hdr, msg);
+
+	if (!n)
+		return 0;
+	memcpy(out, magic, WM_DISCO_MAGIC_LEN);
+	memcpy(out + WM_DISCO_MAGIC_LEN, who, who_len);
+	memcpy(out + WM_DISCO_MAGIC_LEN + who_len, nonce, 24);
+	wm_xaead_seal(out + hdr, out + hdr, n, out, hdr, nonce, key);
+	return hdr + n + 16;
+}
+
 size_t wm_disco_seal(uint8_t *out, const struct wm_disco_msg *msg,
 		     const uint8_t sender[WM_KEY_SIZE], const uint8_t key[32],
 		     const uint8_t nonce[24])
 {
-	size_t n = marshal(out + WM_DISCO_HDR, msg);
-
-	if (!n)
-		return 0;
-	memcpy(out, WM_DISCO_MAGIC, WM_DISCO_MAGIC_LEN);
-	memcpy(out + WM_DISCO_MAGIC_LEN, sender, WM_KEY_SIZE);
-	memcpy(out + WM_DISCO_MAGIC_LEN + WM_KEY_SIZE, nonce, 24);
-	wm_xaead_seal(out + WM_DISCO_HDR, out + WM_DISCO_HDR, n, out,
-		      WM_DISCO_HDR, nonce, key);
-	return WM_DISCO_HDR + n + 16;
+	return seal(out, msg, WM_DISCO_MAGIC, sender, WM_KEY_SIZE, key, nonce);
 }
 
 size_t wm_disco_seal_v2(uint8_t *out, const struct wm_disco_msg *msg,
 			const uint8_t id[WM_DISCO_ID], const uint8_t key[32],
 			const uint8_t nonce[24])
 {
-	size_t n = marshal(out + WM_DISCO_HDR_V2, msg);
-
-	if (!n)
-		return 0;
-	memcpy(out, WM_DISCO_MAGIC_V2, WM_DISCO_MAGIC_LEN);
-	memcpy(out + WM_DISCO_MAGIC_LEN, id, WM_DISCO_ID);
-	memcpy(out + WM_DISCO_MAGIC_LEN + WM_DISCO_ID, nonce, 24);
-	wm_xaead_seal(out + WM_DISCO_HDR_V2, out + WM_DISCO_HDR_V2, n, out,
-		      WM_DISCO_HDR_V2, nonce, key);
-	return WM_DISCO_HDR_V2 + n + 16;
+	return seal(out, msg, WM_DISCO_MAGIC_V2, id, WM_DISCO_ID, key, nonce);
 }
 
 enum wm_disco_result wm_disco_open(struct wm_disco_msg *msg,
