@@ -94,7 +94,7 @@ WM_PORT=51820 WG_PORT=51821
 IPERF_PORT=5201
 WMR_IF_A=wm${TAG}c WMR_IF_B=wm${TAG}d   # the relayed pair
 WMR_A=10.79.0.1 WMR_B=10.79.0.2 WMR_PORT=51822
-RELAY_A=192.0.3.2 RELAY_B=192.0.4.2 RELAY_PORT=3478   # the relay as a and b see it
+RELAY_A=198.51.100.2 RELAY_B=203.0.113.2 RELAY_PORT=3478   # the relay as a and b see it
 
 declare -A PID_A PID_B DST OK NAME PUB_B PORT_B
 PORT_B[wm]=$WM_PORT PORT_B[wg]=$WG_PORT
@@ -358,8 +358,8 @@ wmr_conf() { # IF priv addr relay peerpub peerip endpoint
 # wm${TAG}c (in a) and wm${TAG}d (in b), relayed from the start.
 start_relay_pair() {
 	local kr ka kb
-	lab_ns r && lab_veth a rl0 192.0.3.1/24 r eth0 "$RELAY_A/24" &&
-		lab_veth b rl0 192.0.4.1/24 r eth1 "$RELAY_B/24" ||
+	lab_ns r && lab_veth a rl0 198.51.100.1/24 r eth0 "$RELAY_A/24" &&
+		lab_veth b rl0 203.0.113.1/24 r eth1 "$RELAY_B/24" ||
 		{ echo "cannot build the relay's namespace"; return 1; }
 	kr=$("$WM" genkey) && ka=$("$WM" genkey) && kb=$("$WM" genkey) &&
 		RELAY_PUB=$("$WM" pubkey <<<"$kr") && WMR_PUB_A=$("$WM" pubkey <<<"$ka") &&
@@ -479,11 +479,11 @@ measure_flood() {
 	done
 	[ "${OK[wmr]}" = 1 ] || return 0
 	# The relay, flooded from a's side (its addresses on a's link to it).
-	for h in $(seq 100 199); do echo "addr add 192.0.3.$h/24 dev rl0"; done |
+	for h in $(seq 100 199); do echo "addr add 198.51.100.$h/24 dev rl0"; done |
 		lab_exec a ip -batch - || return 1
 	wmr_mode relay || return 1
 	run_iperf wmr 1 "flood-wmr-quiet"
-	flood_start flood-relay "$RELAY_A:$RELAY_PORT" "$RELAY_PUB" 192.0.3.100 $((TIME + OMIT + 3)) --relay
+	flood_start flood-relay "$RELAY_A:$RELAY_PORT" "$RELAY_PUB" 198.51.100.100 $((TIME + OMIT + 3)) --relay
 	sleep 1
 	b0=$(cpu_ticks "$RELAY_PID")
 	run_iperf wmr 1 "flood-wmr-flood"

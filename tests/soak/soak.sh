@@ -35,18 +35,21 @@ K=${SOAK_PEERS:-$([ $SHORT = 1 ] && echo 2 || echo 8)}
 SECS=${SOAK_SECONDS:-$([ $SHORT = 1 ] && echo 40 || echo $((720 * 6 / K)))}
 NPEERS=1000
 RATE=20 # pings per second, in all
+case $K in [1-9] | 1[0-2]) ;; *) echo "soak: SOAK_PEERS must be 1-12 (the lab has 12 free /29s)" >&2; exit 2 ;; esac
 lab_init || { echo "0 passed, 1 failed"; exit 1; }
 [ -x "$WM" ] || { t_fail "$WM missing (./build.sh soak builds it)"; t_summary; }
 for t in conntrack nft ping; do command -v $t >/dev/null || { t_fail "missing tool: $t"; t_summary; }; done
 [ $SHORT = 0 ] || command -v valgrind >/dev/null || { t_fail "missing tool: valgrind"; t_summary; }
 echo "soak: $K real peers + $((NPEERS - K)) configured, ${SECS} s, $RATE pings/s, 1% loss"
 
-# a behind a cone NAT; each real peer b<i> a public host of its own
-# (198.18.<i>.2, straight on the lab's internet router)
+# a behind a cone NAT; each real peer b<i> a public host of its own,
+# straight on the lab's internet router, in the documentation range the
+# lab leaves free (192.0.2.128-223, tests/net/lib.sh): a /29 each.
 lab_world && lab_side a cone || { t_fail "lab topology"; t_summary; }
+b_ip() { echo "192.0.2.$((128 + 8 * ($1 - 1) + $2))"; } # I HOST_OCTET
 for ((i = 1; i <= K; i++)); do
-	lab_ns "b$i" && lab_veth inet "to-b$i" "198.18.$i.1/24" "b$i" eth0 "198.18.$i.2/24" &&
-		lab_exec "b$i" ip route add default via "198.18.$i.1" || { t_fail "namespace b$i"; t_summary; }
+	lab_ns "b$i" && lab_veth inet "to-b$i" "$(b_ip $i 1)/29" "b$i" eth0 "$(b_ip $i 2)/29" &&
+		lab_exec "b$i" ip route add default via "$(b_ip $i 1)" || { t_fail "namespace b$i"; t_summary; }
 done
 wm_key a
 for ((i = 1; i <= K; i++)); do wm_key "b$i"; done
@@ -57,8 +60,8 @@ wm_relay_start relay "$RELAY_IP" a b1 || { t_fail "relay"; t_summary; }
 	printf '[Interface]\nPrivateKey = %s\nListenPort = 51820\nAddress = 10.77.0.1/16\n' "$(wm_priv a)"
 	printf 'API = %s\nRelay = %s:3478\nRelayPublicKey = %s\n' "$LAB_TMP/a.api.sock" "$RELAY_IP" "$(wm_pub relay)"
 	for ((i = 1; i <= K; i++)); do
-		printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.1.%d/32\nEndpoint = 198.18.%d.2:51820\n' \
-			"$(wm_pub "b$i")" "$i" "$i"
+		printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.1.%d/32\nEndpoint = %s:51820\n' \
+			"$(wm_pub "b$i")" "$i" "$(b_ip $i 2)"
 	done
 	"$LAB_PYTHON" - $((NPEERS - K)) <<-'EOF'
 		import base64, os, sys
