@@ -456,7 +456,8 @@ static int start_resolver(struct wm_agent *a)
 	return wm_loop_add(&a->loop, &a->resolver_h, EPOLLIN);
 }
 
-/* Sets the mark on the open socket; a later rebind reads dev->fwmark. */
+/* Sets the mark on the open sockets (birthday probing's too: a peer's
+ * direct path may leave from one); a later rebind reads dev->fwmark. */
 static int apply_fwmark(struct wm_agent *a, uint32_t mark)
 {
 	if (a->dev.udp.fd >= 0 &&
@@ -464,7 +465,7 @@ static int apply_fwmark(struct wm_agent *a, uint32_t mark)
 		       sizeof(mark)) < 0)
 		return -errno;
 	a->dev.fwmark = mark;
-	return 0;
+	return wm_peer_birthday_set_mark(&a->bday, mark);
 }
 
 /* Routes follow the peers and Table (route_sync.h); a default route in

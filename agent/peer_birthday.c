@@ -132,6 +132,29 @@ int wm_peer_birthday_init(struct wm_peer_birthday *pb, struct wm_device *dev,
 	return pb->buf ? 0 : -ENOMEM;
 }
 
+static int set_mark(const struct wm_bday_sock *s, uint32_t mark)
+{
+	if (s->h.fd < 0 ||
+	    setsockopt(s->h.fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == 0)
+		return 0;
+	return -errno;
+}
+
+int wm_peer_birthday_set_mark(struct wm_peer_birthday *pb, uint32_t mark)
+{
+	int r, first = 0;
+
+	if (!pb->dev)
+		return 0; /* not started yet: no sockets */
+	for (size_t i = 0; i < pb->n_probe; i++)
+		if ((r = set_mark(&pb->probe[i], mark)) < 0 && !first)
+			first = r;
+	for (size_t i = 0; i < WM_BDAY_KEPT_MAX; i++)
+		if ((r = set_mark(&pb->kept[i], mark)) < 0 && !first)
+			first = r;
+	return first;
+}
+
 void wm_peer_birthday_free(struct wm_peer_birthday *pb)
 {
 	if (!pb->dev)

@@ -50,6 +50,9 @@ int wm_peer_birthday_init(struct wm_peer_birthday *pb, struct wm_device *dev,
 			  struct wm_loop *loop);
 /* Closes every socket. */
 void wm_peer_birthday_free(struct wm_peer_birthday *pb);
+/* FwMark changed (`wg set`): every open socket takes the new mark, as the
+ * ListenPort socket does. 0, or the first -errno (the rest still tried). */
+int wm_peer_birthday_set_mark(struct wm_peer_birthday *pb, uint32_t mark);
 /* Attempts that are due or over, the easy side's probes, sockets whose
  * peer or path is gone. Every loop tick. */
 void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now_ns);

@@ -60,6 +60,18 @@ direct_case() { # TYPE_A
 	t_check "$a/symmetric: ping b -> a" nat_ping b a
 	t_check "$a/symmetric: b keeps one extra socket (the winner), the others closed" \
 		test "$(lab_exec "$HOST_B_NS" ss -Huan | awk '{print $4}' | grep -vc ':51820$')" = 1
+	[ "$a" = cone ] && t_check "$a/symmetric: a FwMark set with wg reaches the winner's socket too" marked_all
+}
+
+# b's UDP sockets (its agent's only): ListenPort and the kept winner, both
+# marked after `wg set fwmark`.
+marked_all() {
+	local all marked
+	wg set "$(wm_ifname b)" fwmark 0x77 || return 1
+	all=$(lab_exec "$HOST_B_NS" ss -Huane | wc -l)
+	marked=$(lab_exec "$HOST_B_NS" ss -Huane | grep -c 'fwmark:0x77')
+	echo "b's UDP sockets: $all, marked: $marked"
+	[ "$all" -ge 2 ] && [ "$marked" = "$all" ]
 }
 
 for c in ${BIRTHDAY_CASES:-cone firewall}; do
