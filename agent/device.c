@@ -18,6 +18,7 @@ int wm_device_init(struct wm_device *dev, const char *ifname)
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
 	dev->udp.fd = dev->tun_fd = -1;
 	dev->rx_bday_fd = -1;
+	dev->rx_sock_fd = -1;
 	dev->mtu = WM_MTU_DEFAULT;
 	dev->random = wm_random_bytes;
 	wm_allowedips_init(&dev->allowedips);

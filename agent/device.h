@@ -125,6 +125,10 @@ struct wm_device {
 	 * other (set around the demux by agent/peer_birthday.c). */
 	bool birthday_off;
 	int rx_bday_fd, rx_bday_family;
+	/* The socket other than ListenPort (a birthday socket, probe or
+	 * kept) the datagram being handled came from, -1 for ListenPort:
+	 * cookie replies go back from it, as the NAT on the way expects. */
+	int rx_sock_fd, rx_sock_family;
 
 	struct wm_device_stats stats;
 	struct wm_event_queue events;

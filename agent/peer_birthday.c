@@ -107,8 +107,11 @@ static void on_sock(struct wm_loop_handler *h, uint32_t events)
 		now = wm_now_ns();
 		dev->rx_bday_fd = probe ? h->fd : -1;
 		dev->rx_bday_family = s->family;
+		dev->rx_sock_fd = h->fd;
+		dev->rx_sock_family = s->family;
 		wm_receive_datagram(dev, pb->buf, (size_t)n, &src, now);
 		dev->rx_bday_fd = -1;
+		dev->rx_sock_fd = -1;
 		if (probe && pb->active &&
 		    (p = wm_device_find_peer(dev, pb->key)) &&
 		    p->direct_fd == h->fd) {

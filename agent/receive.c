@@ -7,6 +7,7 @@
 #include "agent/send.h"
 #include "agent/tun_writer.h"
 #include "agent/tx_queue.h"
+#include "agent/udp.h"
 #include "agent/nat/disco.h"
 #include "agent/nat/stun.h"
 #include "agent/nat/stun_client.h"
@@ -133,11 +134,21 @@ static void receive_data(struct wm_device *dev, uint8_t *buf, size_t len,
 /* Cookie replies leave with the round's send batch where there is one:
  * under a flood they are most of what we send, and one sendmmsg for many
  * costs far less than a sendto each. A failure at the flush is counted
- * in tx_send_errors. */
+ * in tx_send_errors. One that came to a birthday socket goes back from
+ * it: from ListenPort it would leave a symmetric NAT by another mapping,
+ * which the sender's NAT drops. */
 static void send_cookie(struct wm_device *dev, const union wm_sockaddr *to,
 			const struct wm_msg_cookie *reply)
 {
-	if (dev->txq.arena) {
+	if (dev->rx_sock_fd >= 0) {
+		struct wm_udp u = { .fd = dev->rx_sock_fd,
+				    .family = dev->rx_sock_family };
+
+		if (wm_udp_send(&u, to, reply, sizeof(*reply)) == 0)
+			dev->stats.cookie_replies_sent++;
+		else
+			dev->stats.tx_send_errors++;
+	} else if (dev->txq.arena) {
 		memcpy(wm_txq_reserve(&dev->txq), reply, sizeof(*reply));
 		wm_txq_commit(&dev->txq, to, sizeof(*reply));
 		dev->stats.cookie_replies_sent++;

@@ -20,6 +20,8 @@
 #include "crypto/random.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct wm_device a, b;
 static struct wm_peer *a_b, *b_a;
@@ -287,6 +289,58 @@ TEST(flood_with_cookies_is_limited_before_the_handshake)
 	teardown();
 }
 
+/* A flood that reached us on a birthday socket (dev.rx_sock_fd) gets its
+ * cookie replies from that socket, not from ListenPort (here: none at
+ * all, so a reply from there could not leave). */
+TEST(cookie_reply_leaves_from_the_socket_it_came_to)
+{
+	struct wm_msg_initiation init;
+	struct sockaddr_in bound = { 0 }, from = { 0 };
+	socklen_t sl = sizeof(bound);
+	union wm_sockaddr src = { 0 };
+	uint8_t got[128];
+	int bs, peer, n = 0;
+	uint64_t t = 30 * SEC;
+
+	setup();
+	bs = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	peer = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK(bs >= 0 && peer >= 0);
+	bound.sin_family = AF_INET;
+	bound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(bs, (struct sockaddr *)&bound, sizeof(bound)) == 0 &&
+	      bind(peer, (struct sockaddr *)&bound, sizeof(bound)) == 0);
+	CHECK(getsockname(peer, &src.sa, &sl) == 0);
+	sl = sizeof(bound);
+	CHECK(getsockname(bs, (struct sockaddr *)&bound, &sl) == 0);
+	CHECK(b.udp.fd < 0 && !b.txq.arena);
+	b.rx_sock_fd = bs;
+	b.rx_sock_family = AF_INET;
+	initiation(&init);
+	for (int i = 0; i < 100; i++) {
+		uint8_t buf[sizeof(init)];
+		memcpy(buf, &init, sizeof(init));
+		wm_receive_datagram(&b, buf, sizeof(buf), &src, t);
+	}
+	CHECK(b.stats.cookie_replies_sent > 0);
+	for (;;) {
+		ssize_t r;
+
+		sl = sizeof(from);
+		r = recvfrom(peer, got, sizeof(got), 0, (struct sockaddr *)&from, &sl);
+		if (r < 0)
+			break;
+		CHECK(r == (ssize_t)sizeof(struct wm_msg_cookie) && got[0] == WM_MSG_COOKIE);
+		CHECK(from.sin_port == bound.sin_port);
+		n++;
+	}
+	CHECK((uint64_t)n == b.stats.cookie_replies_sent);
+	b.rx_sock_fd = -1;
+	close(bs);
+	close(peer);
+	teardown();
+}
+
 /* A session a -> b through the real handshake code (the response is
  * carried by hand: the devices have no sockets). a's AllowedIPs on b are
  * 10.9.0.1/32; a third peer c owns 10.9.0.3/32. */
@@ -444,6 +498,7 @@ int main(void)
 	RUN(mac1_checked_before_randomness);
 	RUN(cookie_then_budget_under_load);
 	RUN(flood_with_cookies_is_limited_before_the_handshake);
+	RUN(cookie_reply_leaves_from_the_socket_it_came_to);
 	RUN(valid_initiation_is_consumed);
 	RUN(truncated_and_padded_messages_are_malformed);
 	RUN(bad_mac1_and_unknown_index_are_counted);
