@@ -32,10 +32,11 @@ void wm_peer_path_update(struct wm_device *dev, struct wm_peer *p,
 			   wm_peer_path_relay_up(dev, p), now);
 	shown = wm_path_shown(&p->path, v, now);
 	if (v != p->via) {
-		/* The liveness clock of a direct path starts anew with the
-		 * path. */
+		/* The liveness clock of a path starts anew with the path. */
 		if (p->via == WM_VIA_DIRECT)
 			p->direct_tx_since = 0;
+		if (p->via == WM_VIA_RELAY)
+			p->path.relay_tx_since = 0;
 		p->via = v;
 	}
 	/* What is announced is the path as shown: a direct path that went
@@ -70,6 +71,7 @@ void wm_peer_path_heard(struct wm_device *dev, struct wm_peer *p,
 			const union wm_sockaddr *src, uint64_t now)
 {
 	wm_peer_path_alive(p, now);
+	p->path.wg_rx_ns = now;
 	if (src) {
 		wm_peer_set_endpoint(p, src, WM_EP_ROAMED);
 		p->path.direct_rx_ns = now;

@@ -45,6 +45,14 @@ static void note_direct_data(struct wm_peer *p, uint64_t now)
 		p->direct_tx_since = now ? now : 1;
 }
 
+/* WireGuard answers an initiation, and data with a payload within
+ * KEEPALIVE_TIMEOUT; a keepalive asks for nothing. */
+static bool asks_answer(const uint8_t *msg, size_t len)
+{
+	return msg[0] == WM_MSG_INITIATION ||
+	       (msg[0] == WM_MSG_DATA && len > WM_MSG_MIN_DATA);
+}
+
 int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 		    const uint8_t *msg, size_t len, uint64_t now)
 {
@@ -60,6 +68,8 @@ int wm_send_to_peer(struct wm_device *dev, struct wm_peer *p,
 			wm_send_peer_udp(dev, p, &p->endpoint, msg, len);
 		r = wm_relays_send(dev->relays, p->relay, p->public_key, msg,
 				   len);
+		if (r == 0 && asks_answer(msg, len))
+			wm_path_relay_sent(&p->path, now);
 		break;
 	case WM_VIA_DIRECT:
 		/* Data with a payload (a keepalive asks for no answer). */
@@ -134,10 +144,13 @@ static bool relay_into_batch(struct wm_device *dev, struct wm_peer *p,
 	if (!n)
 		return false;
 	m = wm_relay_client_wrap(rc, out, p->public_key, n, now);
-	if (m)
+	if (m) {
 		wm_txq_commit(&dev->txq, wm_relay_client_addr(rc), m);
-	else
+		if (len)
+			wm_path_relay_sent(&p->path, now);
+	} else {
 		dev->stats.tx_send_errors++; /* the relay's session expired */
+	}
 	p->tx_bytes += n;
 	return true;
 }

@@ -20,12 +20,27 @@ bool wm_path_direct_live(const struct wm_path_state *s, uint64_t now_ns)
 		      s->disco_rx_ns ? WM_DIRECT_TRUST_S : WM_DIRECT_LIVE_WG_S);
 }
 
+static bool relay_silent(const struct wm_path_state *s, uint64_t now_ns)
+{
+	return s->relay_tx_since && s->wg_rx_ns < s->relay_tx_since &&
+	       wm_since(now_ns, s->relay_tx_since) >= SEC(WM_RELAY_SILENT_S);
+}
+
 enum wm_via wm_path_shown(const struct wm_path_state *s, enum wm_via via,
 			  uint64_t now_ns)
 {
 	if (via == WM_VIA_DIRECT && !wm_path_direct_live(s, now_ns))
 		return WM_VIA_NONE;
+	if (via == WM_VIA_RELAY && relay_silent(s, now_ns))
+		return WM_VIA_NONE;
 	return via;
+}
+
+void wm_path_relay_sent(struct wm_path_state *s, uint64_t now_ns)
+{
+	/* The clock runs from the first send nothing has answered yet. */
+	if (!s->relay_tx_since || s->wg_rx_ns >= s->relay_tx_since)
+		s->relay_tx_since = now_ns ? now_ns : 1;
 }
 
 enum wm_via wm_path_choose(const struct wm_path_state *s,

@@ -68,6 +68,25 @@ t_check "a still takes the relay" wm_wait_path a b relay 2
 t_check "a's agent heard 'unknown session'" grep -q 'does not know our session' "$LAB_TMP/a.log"
 t_check "pings keep working" nat_ping a b 5
 
+# The relay path tells the truth: b frozen (its relay session still held,
+# so the relay says nothing), a's pings through the relay get no answer and
+# a shows the path as none; b thawed, relay again.
+frozen_path() { # WANT SECS, while a pings b
+	local pinger r=0
+	lab_bg --name truth-ping "$HOST_A_NS" ping -i 0.5 -W 1 10.77.0.2
+	pinger=$LAB_LAST_PID
+	wm_wait_path a b "$1" "$2" || r=1
+	lab_kill "$pinger"
+	return $r
+}
+kill -STOP "$WM_PID_b"
+t0=$(_lab_now)
+t_check "b frozen: a's path to b reads none (traffic unanswered)" frozen_path none 30
+echo "b frozen -> path none after $((($(_lab_now) - t0) / 1000)) ms (window ${RELAY_SILENT_S:-15} s)"
+kill -CONT "$WM_PID_b"
+t_check "b thawed: relay again" frozen_path relay 15
+t_check "a's log tells of it" grep -q "path relay -> none" "$LAB_TMP/a.log"
+
 # --- a on TLS (its UDP dropped), b on UDP ----------------------------------------
 lab_reset
 nat_world udpblock symmetric || t_fail "udpblock/symmetric world"

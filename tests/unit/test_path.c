@@ -389,6 +389,36 @@ TEST(shown_tells_the_truth)
 	free(dev);
 }
 
+/* The relay path is shown as none once what went through it asked for an
+ * answer and none came back, either way, for WM_RELAY_SILENT_S. */
+TEST(relay_silent_is_shown_none)
+{
+	struct wm_path_state s = { 0 };
+
+	/* nothing sent: an idle pair is not a dead one */
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now) == WM_VIA_RELAY);
+	wm_path_relay_sent(&s, now);
+	wm_path_relay_sent(&s, now + S(5)); /* the first unanswered send counts */
+	CHECK(s.relay_tx_since == now);
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now + S(WM_RELAY_SILENT_S) - 1) ==
+	      WM_VIA_RELAY);
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now + S(WM_RELAY_SILENT_S)) ==
+	      WM_VIA_NONE);
+	/* an answer, whichever way it came, makes it true again */
+	s.wg_rx_ns = now + S(16);
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now + S(17)) == WM_VIA_RELAY);
+	/* the next send after the answer starts a new clock */
+	wm_path_relay_sent(&s, now + S(20));
+	CHECK(s.relay_tx_since == now + S(20));
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now + S(20 + WM_RELAY_SILENT_S) - 1) ==
+	      WM_VIA_RELAY);
+	CHECK(wm_path_shown(&s, WM_VIA_RELAY, now + S(20 + WM_RELAY_SILENT_S)) ==
+	      WM_VIA_NONE);
+	/* direct is judged by its own window, not this clock */
+	s.direct_rx_ns = now + S(34);
+	CHECK(wm_path_shown(&s, WM_VIA_DIRECT, now + S(35)) == WM_VIA_DIRECT);
+}
+
 int main(void)
 {
 	RUN(product_against_model);
@@ -397,5 +427,6 @@ int main(void)
 	RUN(via_names);
 	RUN(update_queues_changes);
 	RUN(shown_tells_the_truth);
+	RUN(relay_silent_is_shown_none);
 	return check_summary();
 }
