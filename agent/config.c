@@ -371,7 +371,7 @@ static bool peer_name(struct wm_config_ctx *ctx, const char *v)
 	if (wm_parse_peer_name(cur_peer(ctx)->name, v))
 		return true;
 	return wm_ini_fail(&ctx->ini, "not 1..%d visible ASCII characters "
-				      "(spaces inside allowed): '%s'",
+				      "other than '#' (spaces inside allowed): '%s'",
 			   WM_PEER_NAME_MAX - 1, v);
 }
 

@@ -118,7 +118,7 @@ bool wm_parse_peer_name(char out[WM_PEER_NAME_MAX], const char *text)
 	    text[n - 1] == ' ')
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (text[i] < 0x20 || text[i] > 0x7e)
+		if (text[i] < 0x20 || text[i] > 0x7e || text[i] == '#')
 			return false;
 	memcpy(out, text, n + 1);
 	return true;

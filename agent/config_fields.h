@@ -56,7 +56,8 @@ bool wm_parse_bool(bool *out, const char *text);
 /* Copies a "host:port"/"[v6]:port" (valid name or IP, port 1..65535). */
 bool wm_parse_hostport(char out[WM_HOSTPORT_MAX], const char *text);
 /* A peer's name (Name =, the API's "name"): 1..63 visible ASCII
- * characters or spaces, not starting or ending with a space. */
+ * characters or spaces, not starting or ending with a space, no '#'
+ * (a config file's comment sign: SaveConfig writes the name back). */
 bool wm_parse_peer_name(char out[WM_PEER_NAME_MAX], const char *text);
 /* Basename minus ".conf", 1..15 of [A-Za-z0-9_=+.-] (wg-quick's rule). */
 bool wm_parse_ifname(char out[WM_IFNAME_MAX], const char *path);

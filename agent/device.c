@@ -155,6 +155,36 @@ int wm_device_add_allowed_ip(struct wm_device *dev, struct wm_peer *p,
 	return wm_allowedips_insert(&dev->allowedips, c, p);
 }
 
+/* Whether the prefix c (masked here) is one of list's (masked). */
+static bool has_prefix(const struct wm_cidr *list, size_t n,
+		       const struct wm_cidr *c)
+{
+	struct wm_cidr m = *c;
+
+	wm_cidr_mask(&m);
+	for (size_t i = 0; i < n; i++) {
+		struct wm_cidr l = list[i];
+
+		wm_cidr_mask(&l);
+		if (wm_cidr_equal(&m, &l))
+			return true;
+	}
+	return false;
+}
+
+/* The same set of prefixes, whatever the order and repeats. */
+static bool same_prefixes(const struct wm_cidr *a, size_t na,
+			  const struct wm_cidr *b, size_t nb)
+{
+	for (size_t i = 0; i < na; i++)
+		if (!has_prefix(b, nb, &a[i]))
+			return false;
+	for (size_t i = 0; i < nb; i++)
+		if (!has_prefix(a, na, &b[i]))
+			return false;
+	return true;
+}
+
 int wm_device_set_allowed_ips(struct wm_device *dev, struct wm_peer *p,
 			      const struct wm_cidr *c, size_t n)
 {
@@ -162,21 +192,10 @@ int wm_device_set_allowed_ips(struct wm_device *dev, struct wm_peer *p,
 	size_t nold = wm_allowedips_list(&dev->allowedips, p, old, 256);
 	int r = 0;
 
-	/* Unchanged lists are common (reloads): leave the trie alone. */
-	if (nold == n && nold <= 256) {
-		size_t same = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct wm_cidr m = c[i];
-			wm_cidr_mask(&m);
-			for (size_t j = 0; j < nold; j++)
-				if (wm_cidr_equal(&m, &old[j])) {
-					same++;
-					break;
-				}
-		}
-		if (same == n)
-			return 0;
-	}
+	/* Unchanged lists are common (reloads): leave the trie alone. A
+	 * full listing may be cut short: no shortcut then. */
+	if (nold < 256 && same_prefixes(c, n, old, nold))
+		return 0;
 	wm_allowedips_remove_peer(&dev->allowedips, p);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = wm_allowedips_insert(&dev->allowedips, &c[i], p);

@@ -296,8 +296,9 @@ unsigned wm_peer_json_parse(struct wm_peer_update *u, const json_t *body,
 		    (!json_is_string(v) ||
 		     !wm_parse_peer_name(pc->name, json_string_value(v)))) {
 			st = fail(msg, cap, "name: 1..%d visible ASCII "
-					    "characters, spaces inside allowed "
-					    "(or null)", WM_PEER_NAME_MAX - 1);
+					    "characters other than '#', spaces "
+					    "inside allowed (or null)",
+				  WM_PEER_NAME_MAX - 1);
 			goto out;
 		}
 	}

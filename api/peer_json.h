@@ -11,8 +11,8 @@
  *   preshared_key          base64; null removes it; left out: kept
  *   endpoint               numeric "ip:port" / "[v6]:port"; left out or
  *                          null: kept (it may have been learned by roaming)
- *   name                   1..63 visible ASCII characters (spaces inside
- *                          allowed); null removes it; left out: kept
+ *   name                   1..63 visible ASCII characters but '#' (spaces
+ *                          inside allowed); null removes it; left out: kept
  *   public_key             must match the URL's key when both are given
  * The read-only fields of a rendered peer (path, candidates,
  * last_handshake, rx_bytes, tx_bytes, rtt_ms, rtt_us, last_rx) are

@@ -268,6 +268,9 @@ TEST(peer_body)
 		"{\"allowed_ips\":[],\"allowedips\":[]}",
 		"{\"allowed_ips\":[],\"public_key\":\"" PUB_C "\"}",
 		"{\"allowed_ips\":[],\"public_key\":\"nope\"}",
+		/* SaveConfig writes the name back: '#' would start a comment */
+		"{\"allowed_ips\":[],\"name\":\"#1\"}",
+		"{\"allowed_ips\":[],\"name\":\"a#b\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		unsigned st = peer_status(bad[i], key(PUB_B), &u);

@@ -15,6 +15,7 @@
 #include "agent/handshake.h"
 #include "agent/device.h"
 #include "agent/relay/client.h"
+#include "agent/wg/allowedips.h"
 #include "agent/wg/noise.h"
 #include "agent/wg/session.h"
 #include "crypto/random.h"
@@ -341,6 +342,33 @@ TEST(cookie_reply_leaves_from_the_socket_it_came_to)
 	teardown();
 }
 
+/* Setting a peer's AllowedIPs to a list with repeats, or to other
+ * prefixes of the same count, replaces the old set (the "unchanged"
+ * shortcut compares sets both ways). */
+TEST(allowed_ips_replaced_as_a_set)
+{
+	struct wm_cidr two[2], same[2], dup[2], out[4];
+
+	setup();
+	CHECK(wm_cidr_parse(&two[0], "10.9.0.2/32") && wm_cidr_parse(&two[1], "10.9.0.3/32"));
+	CHECK(wm_device_set_allowed_ips(&b, b_a, two, 2) == 0);
+	CHECK(wm_allowedips_list(&b.allowedips, b_a, out, 4) == 2);
+	same[0] = two[1];
+	same[1] = two[0];
+	CHECK(wm_device_set_allowed_ips(&b, b_a, same, 2) == 0);
+	CHECK(wm_allowedips_list(&b.allowedips, b_a, out, 4) == 2);
+	dup[0] = two[0];
+	dup[1] = two[0];
+	CHECK(wm_device_set_allowed_ips(&b, b_a, dup, 2) == 0);
+	CHECK(wm_allowedips_list(&b.allowedips, b_a, out, 4) == 1);
+	CHECK(wm_cidr_equal(&out[0], &two[0]));
+	/* 10.9.0.3/31 masks to 10.9.0.2/31: another prefix, not the same */
+	CHECK(wm_cidr_parse(&dup[1], "10.9.0.3/31"));
+	CHECK(wm_device_set_allowed_ips(&b, b_a, dup, 2) == 0);
+	CHECK(wm_allowedips_list(&b.allowedips, b_a, out, 4) == 2);
+	teardown();
+}
+
 /* A session a -> b through the real handshake code (the response is
  * carried by hand: the devices have no sockets). a's AllowedIPs on b are
  * 10.9.0.1/32; a third peer c owns 10.9.0.3/32. */
@@ -499,6 +527,7 @@ int main(void)
 	RUN(cookie_then_budget_under_load);
 	RUN(flood_with_cookies_is_limited_before_the_handshake);
 	RUN(cookie_reply_leaves_from_the_socket_it_came_to);
+	RUN(allowed_ips_replaced_as_a_set);
 	RUN(valid_initiation_is_consumed);
 	RUN(truncated_and_padded_messages_are_malformed);
 	RUN(bad_mac1_and_unknown_index_are_counted);
