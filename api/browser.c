@@ -3,6 +3,7 @@
 #include "crypto/ct.h"
 #include "crypto/random.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,38 @@ static const char *port_of(const char *listen)
 	return c ? c + 1 : "";
 }
 
+static bool is_wildcard(const char *listen)
+{
+	return strncmp(listen, "0.0.0.0:", 8) == 0 ||
+	       strncmp(listen, "[::]:", 5) == 0;
+}
+
+/* host is "a.b.c.d:port" or "[v6]:port" with that port. */
+static bool literal_ip_with_port(const char *host, const char *port)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[sizeof(struct in6_addr)];
+	const char *colon = strrchr(host, ':');
+	size_t n;
+	int family = AF_INET;
+
+	if (!colon || strcmp(colon + 1, port) != 0)
+		return false;
+	n = (size_t)(colon - host);
+	if (host[0] == '[') {
+		if (n < 2 || host[n - 1] != ']')
+			return false;
+		host++;
+		n -= 2;
+		family = AF_INET6;
+	}
+	if (n == 0 || n >= sizeof(ip))
+		return false;
+	memcpy(ip, host, n);
+	ip[n] = '\0';
+	return inet_pton(family, ip, bin) == 1;
+}
+
 bool wm_browser_host_ok(const char *host, const char *listen)
 {
 	char local[80];
@@ -27,6 +60,8 @@ bool wm_browser_host_ok(const char *host, const char *listen)
 		return true;
 	snprintf(local, sizeof(local), "localhost:%s", port_of(listen));
 	if (strcasecmp(host, local) == 0)
+		return true;
+	if (is_wildcard(listen) && literal_ip_with_port(host, port_of(listen)))
 		return true;
 	/* Port 80 may be left out of Host. */
 	if (strcmp(port_of(listen), "80") == 0) {

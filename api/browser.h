@@ -49,7 +49,9 @@ extern const char wm_page_html[];
 extern const size_t wm_page_html_len;
 
 /* True when host (the Host header, NULL when missing) names the listener
- * listen ("ip:port" or "[v6]:port", as APIListen holds it). */
+ * listen ("ip:port" or "[v6]:port", as APIListen holds it). A wildcard
+ * listener (0.0.0.0, [::]) is named by any literal IP with its port: a
+ * rebound DNS name is what the check keeps out, and an IP is no name. */
 bool wm_browser_host_ok(const char *host, const char *listen);
 /* True when a state-changing request may go on: no Origin (not a
  * browser), or exactly "http://" + host. */

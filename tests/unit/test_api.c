@@ -1093,6 +1093,18 @@ TEST(browser_host_and_origin)
 	CHECK(!wm_browser_host_ok("127.0.0.1:7708", "127.0.0.1:7707"));
 	CHECK(!wm_browser_host_ok("localhost:77070", "127.0.0.1:7707"));
 	CHECK(!wm_browser_host_ok("127.0.0.2:7707", "127.0.0.1:7707"));
+	/* a wildcard listener: any literal IP with its port, never a name */
+	CHECK(wm_browser_host_ok("192.0.2.2:7707", "0.0.0.0:7707"));
+	CHECK(wm_browser_host_ok("127.0.0.1:7707", "0.0.0.0:7707"));
+	CHECK(wm_browser_host_ok("[2001:db8::2]:7707", "[::]:7707"));
+	CHECK(wm_browser_host_ok("192.0.2.2:7707", "[::]:7707"));
+	CHECK(wm_browser_host_ok("localhost:7707", "0.0.0.0:7707"));
+	CHECK(!wm_browser_host_ok("evil.example:7707", "0.0.0.0:7707"));
+	CHECK(!wm_browser_host_ok("192.0.2.2:7708", "0.0.0.0:7707"));
+	CHECK(!wm_browser_host_ok("192.0.2.2", "0.0.0.0:7707"));
+	CHECK(!wm_browser_host_ok("[192.0.2.2]:7707", "0.0.0.0:7707"));
+	CHECK(!wm_browser_host_ok("[]:7707", "[::]:7707"));
+	CHECK(!wm_browser_host_ok("192.0.2.2:7707", "192.0.2.1:7707"));
 	CHECK(!wm_browser_host_ok("", "127.0.0.1:7707"));
 	CHECK(!wm_browser_host_ok(NULL, "127.0.0.1:7707"));
 	CHECK(wm_browser_host_ok("127.0.0.1", "127.0.0.1:80"));
