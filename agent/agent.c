@@ -46,14 +46,14 @@ static void log_home(struct wm_agent *a)
 	}
 	if (rs->prev_home < 0) {
 		fprintf(stderr, "%s: home relay %s (rtt %.2f ms)\n",
-			a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+			a->dev.ifname, wm_relay_client_text(&rs->slot[rs->home].rc),
 			(double)wm_relays_rtt(rs, rs->home) / 1e6);
 		return;
 	}
 	fprintf(stderr, "%s: home relay %s (rtt %.2f ms), was %s (%s, rtt %.2f ms)\n",
-		a->dev.ifname, rs->slot[rs->home].rc.udp_text,
+		a->dev.ifname, wm_relay_client_text(&rs->slot[rs->home].rc),
 		(double)wm_relays_rtt(rs, rs->home) / 1e6,
-		rs->slot[rs->prev_home].rc.udp_text,
+		wm_relay_client_text(&rs->slot[rs->prev_home].rc),
 		wm_relay_health_name(rs->slot[rs->prev_home].health),
 		(double)wm_relays_rtt(rs, rs->prev_home) / 1e6);
 }

@@ -59,7 +59,7 @@ static json_t *relay_json(const struct wm_relays *rs, int i)
 
 	wm_key_to_base64(key, rc->noise.remote_static);
 	return json_pack("{s:s, s:s, s:b, s:s*, s:o, s:b}", "endpoint",
-			 rc->udp_text, "public_key", key, "connected", up,
+			 wm_relay_client_text(rc), "public_key", key, "connected", up,
 			 "transport",
 			 up ? wm_rc_transport_name(rc->transport) : NULL,
 			 "rtt_us",
@@ -104,7 +104,7 @@ static void metrics_extra(void *ctx, FILE *f, const char *ifn)
 			};
 			char ep[128];
 
-			wm_metrics_escape_label(ep, sizeof(ep), rc->udp_text);
+			wm_metrics_escape_label(ep, sizeof(ep), wm_relay_client_text(rc));
 			if (k == 2) {
 				if (wm_relays_rtt(rs, (int)i))
 					fprintf(f, "%s{interface=\"%s\",relay=\"%s\"} %.6f\n",
@@ -152,7 +152,7 @@ static void status_extra(void *ctx, json_t *status)
 		json_object_set_new(
 			status, "relay",
 			json_pack("{s:s, s:b, s:s*}", "endpoint",
-				  rs->slot[h].rc.udp_text, "connected", up,
+				  wm_relay_client_text(&rs->slot[h].rc), "connected", up,
 				  "transport",
 				  up ? wm_rc_transport_name(rs->slot[h].rc.transport)
 				     : NULL));
@@ -197,7 +197,7 @@ static bool healthy(void *ctx, char *reason, size_t cap)
 
 		if (v->relays->n == 1)
 			snprintf(reason, cap, "relay %s is not connected",
-				 rc->udp_text[0] ? rc->udp_text : rc->tcp_text);
+				 wm_relay_client_text(rc));
 		else
 			snprintf(reason, cap, "none of the %zu relays is "
 				 "connected", v->relays->n);
@@ -247,7 +247,7 @@ static void netcheck(void *ctx, json_t *out)
 		json_array_append_new(
 			relays,
 			json_pack("{s:s,s:b,s:s*,s:o,s:b}", "endpoint",
-				  rc->udp_text, "connected", up, "transport",
+				  wm_relay_client_text(rc), "connected", up, "transport",
 				  up ? wm_rc_transport_name(rc->transport) : NULL,
 				  "latency_us",
 				  up ? us_json(wm_relays_rtt(v->relays, (int)i))

@@ -523,7 +523,7 @@ static json_t *ping_target_json(struct wm_api_ctx *api,
 	/* The relay the PING went through, by its address. */
 	if (t->relay && rs && t->relay_index >= 0 &&
 	    (size_t)t->relay_index < rs->n)
-		relay = rs->slot[t->relay_index].rc.udp_text;
+		relay = wm_relay_client_text(&rs->slot[t->relay_index].rc);
 
 	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}",
 			 "via", t->relay ? "relay" : "direct",

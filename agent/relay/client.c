@@ -23,6 +23,11 @@
 
 enum { TX_CAP = WM_RELAY_FWD_MAX + 16 };
 
+const char *wm_relay_client_text(const struct wm_relay_client *rc)
+{
+	return rc->udp_text[0] ? rc->udp_text : rc->tcp_text;
+}
+
 const char *wm_rc_transport_name(enum wm_rc_transport t)
 {
 	switch (t) {
@@ -166,7 +171,7 @@ static void go_down(struct wm_relay_client *rc, uint64_t now, const char *why)
 	rc->next_attempt = now + SEC(rc->backoff_s) / 2 +
 			   (uint64_t)wm_random_below(rc->backoff_s * 500 + 1) * 1000000ULL;
 	fprintf(stderr, "%s: relay %s: %s (%s), retrying in %.1f s\n",
-		rc->name, rc->udp_text,
+		rc->name, wm_relay_client_text(rc),
 		rc->state == WM_RELAY_UP ? "down" : "no session", why,
 		(double)(rc->next_attempt - now) / 1e9);
 	rc->state = WM_RELAY_IDLE;
@@ -371,7 +376,7 @@ static void session_up(struct wm_relay_client *rc, enum wm_rc_transport t,
 	if (!was_up) {
 		rc->changes++;
 		fprintf(stderr, "%s: relay %s: up over %s\n", rc->name,
-			rc->udp_text, wm_rc_transport_name(t));
+			wm_relay_client_text(rc), wm_rc_transport_name(t));
 	}
 }
 
@@ -576,7 +581,7 @@ static void rehandshake(struct wm_relay_client *rc, uint64_t now,
 	rc->last_rehandshake = now ? now : 1;
 	rc->last_rekey_try = now;
 	fprintf(stderr, "%s: relay %s: %s, handshaking again\n", rc->name,
-		rc->udp_text, why);
+		wm_relay_client_text(rc), why);
 	send_initiation(rc, rc->transport, now);
 }
 

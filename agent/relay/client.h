@@ -220,5 +220,8 @@ void wm_relay_client_identity_changed(struct wm_relay_client *rc,
 /* NULL-safe: true when frames can be sent now. */
 bool wm_relay_client_up(const struct wm_relay_client *rc);
 const char *wm_rc_transport_name(enum wm_rc_transport t);
+/* The relay as configured, for logs and the API: its UDP endpoint, or its
+ * RelayTCP when it has none (a TCP-only relay). */
+const char *wm_relay_client_text(const struct wm_relay_client *rc);
 
 #endif

@@ -451,6 +451,17 @@ TEST(cookie_then_up_at_once)
 	close(cudp.fd);
 }
 
+/* Logs and the API name a TCP-only relay by its RelayTCP. */
+TEST(named_by_tcp_when_no_udp)
+{
+	static struct wm_relay_client rc;
+
+	snprintf(rc.tcp_text, sizeof(rc.tcp_text), "relay.example:443");
+	CHECK(strcmp(wm_relay_client_text(&rc), "relay.example:443") == 0);
+	snprintf(rc.udp_text, sizeof(rc.udp_text), "relay.example:3478");
+	CHECK(strcmp(wm_relay_client_text(&rc), "relay.example:3478") == 0);
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -464,5 +475,6 @@ int main(void)
 	RUN(unanswered_traffic_probed);
 	RUN(forwarding_frames_negotiated);
 	RUN(cookie_then_up_at_once);
+	RUN(named_by_tcp_when_no_udp);
 	return check_summary();
 }
