@@ -1,5 +1,6 @@
 /* See uapi.h. */
 #include "agent/uapi.h"
+#include "agent/wg/clock.h"
 #include "crypto/ct.h"
 #include "netif/unix_listen.h"
 
@@ -14,6 +15,8 @@
 
 enum {
 	MAX_CONNS = 32,     /* wg opens one at a time; this only stops floods */
+	IDLE_S = 30,        /* a connection silent this long is closed, so
+			     * idle clients cannot hold every slot */
 	IN_MIN = 4096,
 };
 
@@ -26,6 +29,7 @@ struct conn {
 	char *out;             /* one response being written */
 	size_t out_len, out_off;
 	uint32_t events;       /* what the loop watches for us */
+	uint64_t active_ns;    /* accepted, or last woken by the loop */
 	bool eof, dead;
 };
 
@@ -41,6 +45,10 @@ struct wm_uapi {
 	 * hold an event for them in the batch it is dispatching. */
 	struct conn *dead;
 	unsigned n_conns;
+	/* accept failed for want of fds or memory: the listener is not
+	 * watched until the next tick (it stays readable: a level-triggered
+	 * loop would spin on it) */
+	bool listen_paused;
 };
 
 static void wipe_free(char *p, size_t cap)
@@ -86,12 +94,22 @@ static void reap(void *ctx, uint64_t now_ns)
 {
 	struct wm_uapi *u = ctx;
 
-	(void)now_ns;
 	while (u->dead) {
 		struct conn *c = u->dead;
 		u->dead = c->next;
 		free(c);
 	}
+	if (!now_ns)
+		return; /* closing */
+	/* Killed now, freed at the next tick (see dead). */
+	for (struct conn *c = u->conns, *next; c; c = next) {
+		next = c->next;
+		if (wm_since(now_ns, c->active_ns) >= IDLE_S * WM_NSEC_PER_SEC)
+			kill_conn(c);
+	}
+	if (u->listen_paused &&
+	    wm_loop_mod(u->loop, &u->listen_h, EPOLLIN) == 0)
+		u->listen_paused = false;
 }
 
 /* Reads until EAGAIN, EOF, or the buffer holds WM_UAPI_REQUEST_MAX bytes
@@ -256,6 +274,7 @@ static void on_conn(struct wm_loop_handler *h, uint32_t events)
 
 	if (c->dead)
 		return;
+	c->active_ns = wm_now_ns();
 	if (events & EPOLLERR)
 		goto kill;
 	if ((events & (EPOLLIN | EPOLLHUP)) && !c->out && !c->eof &&
@@ -291,6 +310,10 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if ((errno == EMFILE || errno == ENFILE ||
+			     errno == ENOBUFS || errno == ENOMEM) &&
+			    wm_loop_mod(u->loop, h, 0) == 0)
+				u->listen_paused = true;
 			return;
 		}
 		c = u->n_conns < MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
@@ -301,6 +324,7 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 		c->h = (struct wm_loop_handler){ fd, on_conn, c };
 		c->u = u;
 		c->events = EPOLLIN;
+		c->active_ns = wm_now_ns();
 		if (wm_loop_add(u->loop, &c->h, EPOLLIN) < 0) {
 			close(fd);
 			free(c);

@@ -162,8 +162,10 @@ static int device_line(struct set_state *s, const char *key, const char *val)
 		/* Empty or all zeros removes the key, as in wireguard-go. */
 		if (*val == '\0')
 			memset(k, 0, sizeof(k));
-		else if (!wm_key_from_hex(k, val))
+		else if (!wm_key_from_hex(k, val)) {
+			wm_memzero(k, sizeof(k)); /* a partial key */
 			return EINVAL;
+		}
 		if (wm_ct_is_zero(k, sizeof(k)))
 			wm_device_clear_private_key(dev);
 		else
@@ -264,8 +266,10 @@ static int peer_line(struct set_state *s, const char *key, const char *val)
 		return 0;
 	}
 	if (strcmp(key, "preshared_key") == 0) {
-		if (!wm_key_from_hex(k, val))
+		if (!wm_key_from_hex(k, val)) {
+			wm_memzero(k, sizeof(k)); /* a partial key */
 			return EINVAL;
+		}
 		if (p) {
 			wm_peer_set_psk(p, wm_ct_is_zero(k, sizeof(k)) ? NULL : k);
 			s->changed = true;

@@ -214,6 +214,7 @@ static bool authorized(const struct wm_api *api, struct MHD_Connection *c)
 	memcpy(got, h, n);
 	memcpy(want, api->token, api->token_len);
 	ok = wm_ct_memeq(got, want, sizeof(got)) & (n == api->token_len);
+	wm_memzero(got, sizeof(got));
 	wm_memzero(want, sizeof(want));
 	return ok;
 }

@@ -4,6 +4,7 @@
  * may not create /var/run/wireguard: build.sh installs wg, runs as root). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -792,6 +793,88 @@ out:
 	wm_device_free(&dev);
 }
 
+/* The UAPI's own tick runs once as if IDLE_S (30 s) had passed: every
+ * connection open then is idle (later ones are not). */
+static struct wm_uapi *skewed;
+
+static void skew_tick(void *ctx, uint64_t now_ns)
+{
+	struct wm_uapi *u = skewed;
+
+	(void)ctx;
+	skewed = NULL;
+	for (unsigned i = 0; u && i < loop.n_ticks; i++)
+		if (loop.ticks[i].ctx == u)
+			loop.ticks[i].fn(u, now_ns + 31 * 1000000000ULL);
+}
+
+/* Idle clients do not hold the socket's 32 slots for ever: each is
+ * closed once silent for 30 s, and wg gets in again. */
+TEST(socket_idle_closed)
+{
+	struct wm_device dev;
+	struct wm_uapi *u = NULL;
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	CHECK(wm_device_init(&dev, "wmtest") == 0);
+	CHECK(wm_uapi_open(&u, &loop, &dev, ifname, NULL) == 0);
+	CHECK(pipe(ready) == 0);
+	if (!u)
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		int fds[32];
+		char got[64];
+
+		close(ready[0]);
+		for (int i = 0; i < 32; i++)
+			if ((fds[i] = connect_to(sock_path)) < 0)
+				_exit(2);
+		/* the agent has had time to accept them all */
+		usleep(300000);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		for (int i = 0; i < 32; i++) {
+			struct timeval tv = { .tv_sec = 5 };
+
+			setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			if (read(fds[i], got, sizeof(got)) != 0)
+				_exit(4); /* not closed within 5 s */
+		}
+		/* and a new client is served */
+		fds[0] = connect_to(sock_path);
+		if (fds[0] < 0 || write(fds[0], "get=1\n\n", 7) != 7 ||
+		    read(fds[0], got, sizeof(got)) <= 0)
+			_exit(5);
+		_exit(0);
+	}
+	close(ready[1]);
+	/* Wait for the child's "ready" while the loop accepts: the loop
+	 * serves until the child exits; the skew starts once it is ready. */
+	CHECK(wm_loop_add_tick(&loop, skew_tick, NULL) == 0);
+	{
+		struct pollfd p = { .fd = ready[0], .events = POLLIN };
+		uint64_t end = now_ms() + 5000;
+
+		while (now_ms() < end && poll(&p, 1, 0) == 0) {
+			loop_deadline = now_ms() + 50;
+			loop.stop = false;
+			wm_loop_run(&loop);
+		}
+		CHECK(read(ready[0], &c, 1) == 1);
+	}
+	skewed = u;
+	CHECK(serve_until_exit(pid) == 0);
+	skewed = NULL;
+	wm_loop_del_tick(&loop, skew_tick, NULL);
+	close(ready[0]);
+out:
+	wm_uapi_close(u);
+	wm_device_free(&dev);
+}
+
 /* A stale socket file is replaced; a symlink or a plain file is not. */
 TEST(socket_path_rules)
 {
@@ -847,6 +930,7 @@ int main(void)
 	    wm_loop_add_tick(&loop, watch_child, NULL) == 0) {
 		RUN(socket_with_wg);
 		RUN(socket_framing);
+		RUN(socket_idle_closed);
 		RUN(socket_path_rules);
 		unlink(sock_path);
 		wm_loop_close(&loop);
