@@ -31,7 +31,10 @@ struct wm_api_ctx {
 	const struct wm_config *cfg;  /* likewise; a reload may change it */
 	struct wm_api_ops ops;
 	struct wm_events events;      /* the /v1/events streams */
-	unsigned path_events;         /* path_changed events queued so far */
+	/* set_mode: the peer whose path_changed it waits for, and whether
+	 * one was published meanwhile (another peer's does not count) */
+	const struct wm_peer *mode_peer;
+	bool mode_event_seen;
 	bool wake;                    /* a stream got an event: run MHD */
 	struct wm_api_request *waiting; /* suspended requests (below) */
 	struct wm_browser_sessions sessions; /* the page's cookies */

@@ -55,8 +55,6 @@ void wm_api_view(struct wm_api_ctx *api, const struct wm_peer *p,
 void wm_api_ctx_event(struct wm_api_ctx *api, const char *type,
 		      json_t *data)
 {
-	if (strcmp(type, "path_changed") == 0)
-		api->path_events++;
 	wm_events_publish(&api->events, type, data);
 	if (api->events.clients)
 		api->wake = true;
@@ -70,6 +68,8 @@ void wm_api_ctx_peer_event(struct wm_api_ctx *api, const char *type,
 	struct wm_peer_view v;
 	json_t *endpoint = json_null(), *handshake = json_null();
 
+	if (p == api->mode_peer && strcmp(type, "path_changed") == 0)
+		api->mode_event_seen = true;
 	wm_api_view(api, p, &v, false);
 	wm_key_to_base64(key, p->public_key);
 	if (p->endpoint.sa.sa_family != AF_UNSPEC)
@@ -141,14 +141,17 @@ static void after_change(struct wm_api_ctx *api, bool peers)
 static int set_mode(struct wm_api_ctx *api, struct wm_peer *p,
 		    enum wm_path_mode m)
 {
-	unsigned before = api->path_events;
 	int r = 0;
 
+	api->mode_peer = p;
+	api->mode_event_seen = false;
 	if (api->ops.set_path_mode)
 		r = api->ops.set_path_mode(api->ops.ctx, p, m);
 	else
 		p->path_mode = m;
-	if (r == 0 && api->path_events == before)
+	api->mode_peer = NULL;
+	/* The mode is news even when the path stays: the page shows it. */
+	if (r == 0 && !api->mode_event_seen)
 		wm_api_ctx_peer_event(api, "path_changed", p);
 	return r;
 }
