@@ -668,6 +668,20 @@ static void uapi_changed(void *ctx)
 			strerror(-r));
 }
 
+static void uapi_peer_added(void *ctx, const struct wm_peer *p)
+{
+	struct wm_agent *a = ctx;
+
+	wm_agent_api_peer_added(a->api, p);
+}
+
+static void uapi_peer_removing(void *ctx, const struct wm_peer *p)
+{
+	struct wm_agent *a = ctx;
+
+	wm_agent_api_peer_removing(a->api, p);
+}
+
 static int setup_interface(struct wm_agent *a)
 {
 	char name[IFNAMSIZ];
@@ -761,6 +775,8 @@ static int start(struct wm_agent *a)
 		.set_listen_port = uapi_set_port,
 		.set_fwmark = uapi_set_fwmark,
 		.changed = uapi_changed,
+		.peer_added = uapi_peer_added,
+		.peer_removing = uapi_peer_removing,
 	};
 	struct wm_uapi_ops ops = base_ops;
 	int r;

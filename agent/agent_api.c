@@ -313,6 +313,21 @@ void wm_agent_api_event(struct wm_api *api, const struct wm_event *ev,
 	}
 }
 
+void wm_agent_api_peer_added(struct wm_api *api, const struct wm_peer *p)
+{
+	wm_api_peer_event(api, "peer_added", p);
+}
+
+void wm_agent_api_peer_removing(struct wm_api *api, const struct wm_peer *p)
+{
+	char key[WM_KEY_B64_LEN + 1];
+
+	if (!api)
+		return;
+	wm_key_to_base64(key, p->public_key);
+	wm_api_event(api, "peer_removed", json_pack("{s:s}", "public_key", key));
+}
+
 void wm_agent_api_relay_event(struct wm_api *api, const struct wm_relays *rs,
 			      int i)
 {

@@ -40,6 +40,10 @@ void wm_agent_api_event(struct wm_api *api, const struct wm_event *ev,
 			struct wm_peer *p);
 /* Relay i's state for the API's listeners (a relay_state event: the
  * same object as in /v1/status's relays). */
+/* A peer added or about to be removed by `wg set` (agent/uapi_proto.h):
+ * peer_added / peer_removed, as the REST API's own changes announce. */
+void wm_agent_api_peer_added(struct wm_api *api, const struct wm_peer *p);
+void wm_agent_api_peer_removing(struct wm_api *api, const struct wm_peer *p);
 void wm_agent_api_relay_event(struct wm_api *api, const struct wm_relays *rs,
 			      int i);
 

@@ -148,7 +148,45 @@ struct set_state {
 	struct wm_peer *peer;  /* NULL in a section that is ignored */
 	bool created;          /* this section's public_key added the peer */
 	bool changed;
+	/* the keys of the peers the request created, to announce at its
+	 * end (malloc'd, grown by doubling) */
+	uint8_t (*added)[WM_KEY_SIZE];
+	size_t n_added, cap_added;
 };
+
+static void note_added(struct set_state *s, const uint8_t key[WM_KEY_SIZE])
+{
+	if (!s->ops || !s->ops->peer_added)
+		return;
+	if (s->n_added == s->cap_added) {
+		size_t cap = s->cap_added ? s->cap_added * 2 : 16;
+		void *n = realloc(s->added, cap * WM_KEY_SIZE);
+
+		if (!n)
+			return; /* an event lost, nothing else */
+		s->added = n;
+		s->cap_added = cap;
+	}
+	memcpy(s->added[s->n_added++], key, WM_KEY_SIZE);
+}
+
+static void remove_peer(struct set_state *s, struct wm_peer *p)
+{
+	if (s->ops && s->ops->peer_removing)
+		s->ops->peer_removing(s->ops->ctx, p);
+	wm_device_remove_peer(s->dev, p);
+}
+
+/* Announces the peers the request created that are still there. */
+static void announce_added(struct set_state *s)
+{
+	struct wm_peer *p;
+
+	for (size_t i = 0; i < s->n_added; i++)
+		if ((p = wm_device_find_peer(s->dev, s->added[i])))
+			s->ops->peer_added(s->ops->ctx, p);
+	free(s->added);
+}
 
 static int device_line(struct set_state *s, const char *key, const char *val)
 {
@@ -199,6 +237,9 @@ static int device_line(struct set_state *s, const char *key, const char *val)
 	if (strcmp(key, "replace_peers") == 0) {
 		if (strcmp(val, "true") != 0)
 			return EINVAL;
+		if (s->ops && s->ops->peer_removing)
+			for (struct wm_peer *p = dev->peers; p; p = p->next)
+				s->ops->peer_removing(s->ops->ctx, p);
 		wm_device_remove_all_peers(dev);
 		s->changed = true;
 		return 0;
@@ -232,6 +273,7 @@ static int public_key_line(struct set_state *s, const char *val)
 			return errno ? errno : ENOMEM;
 		s->created = true;
 		s->changed = true;
+		note_added(s, k);
 	}
 	return 0;
 }
@@ -259,7 +301,7 @@ static int peer_line(struct set_state *s, const char *key, const char *val)
 		if (strcmp(val, "true") != 0)
 			return EINVAL;
 		if (p) {
-			wm_device_remove_peer(dev, p);
+			remove_peer(s, p);
 			s->peer = NULL;
 			s->changed = true;
 		}
@@ -364,6 +406,7 @@ int wm_uapi_set(struct wm_device *dev, const char *request,
 		p += len + (eol ? 1 : 0);
 	}
 	wm_memzero(line, sizeof(line));
+	announce_added(&s);
 	/* Lines before a failing one stay applied, so report them too. */
 	if (s.changed && ops && ops->changed)
 		ops->changed(ops->ctx);

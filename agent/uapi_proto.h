@@ -39,6 +39,11 @@ struct wm_uapi_ops {
 	 * endpoints...): routes follow, the config is saved. Called once per
 	 * request, also when it failed after some lines took effect. */
 	void (*changed)(void *ctx);
+	/* Peers the request created (once it is done, as they stand then),
+	 * and each peer just before it is removed: the REST API's
+	 * peer_added and peer_removed events. NULL: not announced. */
+	void (*peer_added)(void *ctx, const struct wm_peer *p);
+	void (*peer_removing)(void *ctx, const struct wm_peer *p);
 	void *ctx;
 };
 

@@ -356,6 +356,56 @@ TEST(set_update_only)
 	wm_device_free(&dev);
 }
 
+/* Peers created and removed by a set request are announced: created
+ * ones at its end (with their endpoint set), removed ones before they go. */
+static char announced[256];
+
+static void on_added(void *ctx, const struct wm_peer *p)
+{
+	(void)ctx;
+	snprintf(announced + strlen(announced), sizeof(announced) - strlen(announced),
+		 "+%02x%s ", p->public_key[0],
+		 p->endpoint.sa.sa_family == AF_UNSPEC ? "" : "@");
+}
+
+static void on_removing(void *ctx, const struct wm_peer *p)
+{
+	(void)ctx;
+	snprintf(announced + strlen(announced), sizeof(announced) - strlen(announced),
+		 "-%02x ", p->public_key[0]);
+}
+
+TEST(set_announces_peers)
+{
+	static const struct wm_uapi_ops ops = { .peer_added = on_added,
+						.peer_removing = on_removing };
+	struct wm_device dev;
+	char want[64];
+	uint8_t a0 = (*key_of(PEER_A_HEX))[0], b0 = (*key_of(PEER_B_HEX))[0],
+		n0 = (*key_of(PSK_HEX))[0];
+
+	known_device(&dev);
+	announced[0] = '\0';
+	CHECK(wm_uapi_set(&dev, "public_key=" PSK_HEX "\nendpoint=192.0.2.9:1\n"
+				"public_key=" PEER_A_HEX "\nremove=true\n", &ops) == 0);
+	snprintf(want, sizeof(want), "-%02x +%02x@ ", a0, n0);
+	CHECK(strcmp(announced, want) == 0);
+	/* created and removed again in one request: no "added" */
+	announced[0] = '\0';
+	CHECK(wm_uapi_set(&dev, "public_key=" PEER_A_HEX "\n"
+				"public_key=" PEER_A_HEX "\nremove=true\n", &ops) == 0);
+	snprintf(want, sizeof(want), "-%02x ", a0);
+	CHECK(strcmp(announced, want) == 0);
+	/* replace_peers: every peer goes */
+	announced[0] = '\0';
+	CHECK(wm_uapi_set(&dev, "replace_peers=true\n", &ops) == 0);
+	CHECK(strstr(announced, "-") && strlen(announced) == 8);
+	snprintf(want, sizeof(want), "-%02x ", b0);
+	CHECK(strstr(announced, want) != NULL);
+	CHECK(dev.peer_count == 0);
+	wm_device_free(&dev);
+}
+
 TEST(set_allowed_ips)
 {
 	struct wm_device dev;
@@ -920,6 +970,7 @@ int main(void)
 	RUN(set_replace_peers);
 	RUN(set_remove);
 	RUN(set_update_only);
+	RUN(set_announces_peers);
 	RUN(set_allowed_ips);
 	RUN(set_own_key_ignored);
 	RUN(set_bad_input);
