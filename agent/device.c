@@ -213,6 +213,7 @@ int wm_device_apply_peer(struct wm_device *dev,
 			 const struct wm_peer_config *pc, struct wm_peer **out)
 {
 	struct wm_peer *p = wm_device_find_peer(dev, pc->public_key);
+	bool created = !p;
 	int r;
 
 	if (!p) {
@@ -224,8 +225,12 @@ int wm_device_apply_peer(struct wm_device *dev,
 		wm_peer_set_psk(p, pc->has_psk ? pc->psk : NULL);
 	r = wm_device_set_allowed_ips(dev, p, pc->allowed_ips.items,
 				      pc->allowed_ips.len);
-	if (r < 0)
+	if (r < 0) {
+		/* No half-added peer: it was never announced nor saved. */
+		if (created)
+			wm_device_remove_peer(dev, p);
 		return r;
+	}
 	/* A roamed endpoint that works beats a configured one that did not
 	 * change; a changed one is the operator's word and wins. */
 	if (pc->has_endpoint &&
