@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* One queued record. */
 struct rec {
@@ -131,6 +132,33 @@ static void client_free(void *cls)
 	free(c);
 }
 
+/* A client that hung up while its stream was parked: nothing tells MHD
+ * until the stream next writes (the keepalive, up to 15 s on). */
+static bool hung_up(const struct wm_events_client *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char b;
+
+	return ci && recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Streams still wanted; those whose client hung up are ended now, so a
+ * client that comes back finds its slot free. */
+static unsigned live_clients(struct wm_events *h)
+{
+	unsigned n = 0;
+
+	for (struct wm_events_client *c = h->clients; c; c = c->next) {
+		if (!c->closing && !c->dropped && hung_up(c)) {
+			c->closing = true;
+			wake(c);
+		}
+		n += !c->closing && !c->dropped;
+	}
+	return n;
+}
+
 wm_mhd_result wm_events_start(struct wm_events *h, struct MHD_Connection *conn)
 {
 	struct wm_events_client *c;
@@ -138,7 +166,8 @@ wm_mhd_result wm_events_start(struct wm_events *h, struct MHD_Connection *conn)
 	struct MHD_Response *r;
 	wm_mhd_result ret;
 
-	if (h->n_clients >= WM_EVENTS_MAX_CLIENTS)
+	if (h->n_clients >= WM_EVENTS_MAX_CLIENTS &&
+	    live_clients(h) >= WM_EVENTS_MAX_CLIENTS)
 		return wm_json_respond_error_hdr(conn, 503, "Retry-After", "10",
 						 "%d event streams are open "
 						 "already",

@@ -30,6 +30,19 @@
  * (the connection closed) rather than read on. */
 enum { WM_API_DRAIN_MAX = 16 << 20 };
 
+/* A declared body over the limit: answered at once when the client waits
+ * for "100 Continue" (it sends nothing more) or the body is past the
+ * drain cap; else read and dropped first, since a client still sending
+ * would have the answer lost under the connection's reset. */
+static bool answer_413_now(struct MHD_Connection *c, unsigned long long len)
+{
+	const char *ex = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_EXPECT);
+
+	return (ex && strcasecmp(ex, "100-continue") == 0) ||
+	       len > WM_API_DRAIN_MAX;
+}
+
 /* How often a request waiting for something (a ping's PONGs) is looked
  * at: the resolution of the answer, not of the RTTs it reports. */
 enum { WM_API_WAIT_POLL_MS = 10 };
@@ -329,10 +342,13 @@ static wm_mhd_result handle(void *cls, struct MHD_Connection *c,
 			cl = MHD_lookup_connection_value(
 				c, MHD_HEADER_KIND,
 				MHD_HTTP_HEADER_CONTENT_LENGTH);
-			if (cl && strtoull(cl, NULL, 10) > WM_JSON_BODY_MAX)
-				return wm_json_respond_error(
-					c, 413, "the body exceeds %d bytes",
-					WM_JSON_BODY_MAX);
+			if (cl && strtoull(cl, NULL, 10) > WM_JSON_BODY_MAX) {
+				if (answer_413_now(c, strtoull(cl, NULL, 10)))
+					return wm_json_respond_error(
+						c, 413, "the body exceeds %d bytes",
+						WM_JSON_BODY_MAX);
+				r->too_large = true; /* drained, below */
+			}
 		}
 		r->done = false;
 		return MHD_YES;

@@ -309,6 +309,28 @@ req a DELETE "/v1/peers/$(wm_urlkey c)"
 t_check "peer_added and peer_removed events" eval \
 	'lab_wait_for 2 grep -q "^event: peer_removed" "$EV2" && grep -q "^event: peer_added" "$EV2"'
 
+# wg set adds and removes peers: announced too
+IFA=$(wm_ifname a)
+wg set "$IFA" peer "$(wm_pub c)" allowed-ips 10.77.0.3/32
+wg set "$IFA" peer "$(wm_pub c)" remove
+t_check "wg set: peer_added and peer_removed events" eval \
+	'lab_wait_for 2 eval "[ \$(grep -c \"^event: peer_removed\" \"$EV2\") = 2 ] && [ \$(grep -c \"^event: peer_added\" \"$EV2\") = 2 ]"'
+
+# 16 streams (the most) whose clients then hang up hold no slot: a client
+# that comes back gets its stream at once, not a 503 until the keepalive.
+kill "$EV_PID" "$EV2_PID" 2>/dev/null
+stream_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 1 --unix-socket "$SOCK_A" http://wiremesh/v1/events; }
+SPIDS=()
+for i in $(seq 16); do
+	curl -sN --max-time 30 --unix-socket "$SOCK_A" http://wiremesh/v1/events >/dev/null 2>&1 &
+	SPIDS+=($!)
+done
+lab_on_cleanup() { kill "${SPIDS[@]}" 2>/dev/null; }
+t_check "16 streams open: the 17th is 503" lab_wait_for 5 eval '[ "$(stream_code)" = 503 ]'
+kill "${SPIDS[@]}" 2>/dev/null
+wait "${SPIDS[@]}" 2>/dev/null
+t_check "their clients gone: a new stream opens at once (200)" eval '[ "$(stream_code)" = 200 ]'
+
 # ------------------------------------------------------ TCP with a token (b)
 tcp() { # [curl args]: status of GET /v1/status on b's TCP listener
 	lab_exec b curl -s --max-time 3 -o "$OUT" -D "$HDR" -w '%{http_code}' "$@" http://127.0.0.1:7707/v1/status
