@@ -347,7 +347,7 @@ static bool peer_endpoint(struct wm_config_ctx *ctx, const char *v)
 	if (!strchr(v, '%') && wm_sockaddr_parse(&p->endpoint, v))
 		p->has_endpoint = true;
 	else
-		p->endpoint_unresolved = true;
+		p->endpoint_unresolved = p->endpoint_named = true;
 	return true;
 }
 

@@ -78,6 +78,8 @@ struct wm_peer_config {
 				      * up yet: by the agent's background
 				      * resolver (agent/names.h), or by
 				      * wm_config_resolve (--check-config) */
+	bool endpoint_named;         /* endpoint_text is a host name: the
+				      * agent follows it when it moves */
 	bool endpoint_warned;        /* its lookup failure was logged */
 	unsigned endpoint_line;      /* where Endpoint = is, for messages */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */

@@ -1,5 +1,6 @@
 /* See names.h. */
 #include "agent/names.h"
+#include "agent/nat/path.h"
 #include "agent/peer.h"
 #include "agent/wg/clock.h"
 
@@ -22,6 +23,28 @@ static void apply(struct wm_device *dev, const struct wm_peer_config *pc)
 		wm_peer_set_endpoint(p, &pc->endpoint, WM_EP_CONFIG);
 }
 
+/* The name now resolves elsewhere: the peer follows it, unless its
+ * endpoint answers now (it roamed somewhere that works); then it is
+ * asked again at every tick, and follows once that endpoint falls
+ * silent. */
+static void moved(struct wm_device *dev, struct wm_config *cfg,
+		  struct wm_peer_config *pc, const union wm_sockaddr *addr,
+		  uint64_t now)
+{
+	struct wm_peer *p = wm_device_find_peer(dev, pc->public_key);
+	char from[WM_SOCKADDR_STRLEN], to[WM_SOCKADDR_STRLEN];
+
+	if (p && wm_peer_has_endpoint(p) && wm_path_direct_live(&p->path, now))
+		return;
+	fprintf(stderr, "%s:%u: Endpoint: '%s' moved from %s to %s\n",
+		cfg->path, pc->endpoint_line, pc->endpoint_text,
+		wm_sockaddr_format(from, sizeof(from), &pc->endpoint),
+		wm_sockaddr_format(to, sizeof(to), addr));
+	pc->endpoint = *addr;
+	if (p)
+		wm_peer_set_endpoint(p, addr, WM_EP_CONFIG);
+}
+
 void wm_names_apply_endpoints(struct wm_resolver *r, struct wm_config *cfg,
 			      struct wm_device *dev, uint64_t now)
 {
@@ -30,10 +53,13 @@ void wm_names_apply_endpoints(struct wm_resolver *r, struct wm_config *cfg,
 		union wm_sockaddr addr;
 		int rc;
 
-		if (!pc->endpoint_unresolved)
+		if (!pc->endpoint_named)
 			continue;
 		rc = wm_resolver_get(r, pc->endpoint_text, &addr, now);
-		if (rc == 0) {
+		if (rc == 0 && !pc->endpoint_unresolved) {
+			if (!wm_sockaddr_equal(&addr, &pc->endpoint))
+				moved(dev, cfg, pc, &addr, now);
+		} else if (rc == 0) {
 			pc->endpoint = addr;
 			pc->has_endpoint = true;
 			pc->endpoint_unresolved = false;

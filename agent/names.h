@@ -7,7 +7,10 @@
  * still be reached through the relay, or answer the peer's handshakes);
  * the address is applied when the resolver has it, with the rule the
  * config applies (a roamed endpoint that works is kept). A name that does
- * not resolve is logged once with file:line and retried.
+ * not resolve is logged once with file:line and retried. The resolver
+ * refreshes every name it is asked for: when a peer's name moves (a
+ * dynamic DNS peer), the new address replaces the endpoint unless the
+ * one in use is answering now.
  */
 #ifndef WM_NAMES_H
 #define WM_NAMES_H
