@@ -224,6 +224,7 @@ static void hard_start(struct wm_peer_birthday *pb, struct wm_peer *p,
 	dev->stats.bday_attempts++;
 	memcpy(pb->key, p->public_key, 32);
 	pb->active = true;
+	pb->until_ns = p->bday.until_ns;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = WM_DISCO_PING;
 	wm_random_bytes(msg.txid, sizeof(msg.txid));
@@ -328,6 +329,17 @@ static void check_kept(struct wm_peer_birthday *pb, struct wm_bday_sock *s,
 	sock_close(pb, s);
 }
 
+/* The attempt holding the probe sockets is over with no path, or no
+ * longer anyone's: its window passed, or its peer was removed (and maybe
+ * added again with the same key: `wg setconf` does both in one round, and
+ * the new peer has no attempt under way to end). */
+static bool attempt_gone(struct wm_peer_birthday *pb, uint64_t now)
+{
+	struct wm_peer *p = wm_device_find_peer(pb->dev, pb->key);
+
+	return !p || p->bday.role != WM_BDAY_HARD || now >= pb->until_ns;
+}
+
 void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now)
 {
 	struct wm_device *dev = pb->dev;
@@ -343,7 +355,7 @@ void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now)
 		for (struct wm_peer *p = dev->peers; p; p = p->next)
 			wm_discovery_restart(&p->disco);
 	}
-	if (pb->active && !wm_device_find_peer(dev, pb->key))
+	if (pb->active && attempt_gone(pb, now))
 		close_probes(pb);
 	for (size_t i = 0; i < WM_BDAY_KEPT_MAX; i++)
 		check_kept(pb, &pb->kept[i], now);
