@@ -92,6 +92,22 @@ void wm_birthday_peer_mapping(struct wm_birthday *b, uint8_t mapping,
 bool wm_birthday_hard_due(struct wm_birthday *b, const struct wm_bday_view *v,
 			  uint64_t now_ns);
 
+/* True for an address the internet can reach: none of private (RFC 1918),
+ * shared (RFC 6598, carrier-grade NAT), unique local (fc00::/7),
+ * loopback, link-local, unspecified or multicast. The documentation
+ * ranges count as public (the lab's NATs use them). */
+bool wm_birthday_public(const union wm_sockaddr *a);
+
+/* The hard side's plan: of the peer's candidates cand[0..n_cand), the
+ * public ones of one family, at most WM_BDAY_TARGETS into to, and in me
+ * our public reflexive address (ours[0..n_ours), STUN's) of that family,
+ * for the easy side to probe. The family is the first, in the peer's
+ * order, that has both. The number of targets; 0: no attempt can be made. */
+size_t wm_birthday_hard_targets(const union wm_sockaddr *cand, size_t n_cand,
+				const union wm_sockaddr *ours, size_t n_ours,
+				union wm_sockaddr to[WM_BDAY_TARGETS],
+				union wm_sockaddr *me);
+
 /* The peer sent BIRTHDAY naming target: true when we start probing it
  * (we are not hard ourselves, no attempt under way, not too soon after
  * the last one: a peer cannot make us a flood). random fills the txid. */
