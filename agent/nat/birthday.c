@@ -105,7 +105,7 @@ bool wm_birthday_easy_start(struct wm_birthday *b, const struct wm_bday_view *v,
 	 * can make us send (one attempt's probes per WM_BDAY_EASY_GAP_S). */
 	if (b->role != WM_BDAY_IDLE || !wanted(v) ||
 	    v->our_mapping == WM_BDAY_MAP_HARD ||
-	    (target->sa.sa_family != AF_INET && target->sa.sa_family != AF_INET6) ||
+	    !wm_birthday_public(target) ||
 	    now < b->easy_ok_ns || random(b->txid, sizeof(b->txid)) < 0)
 		return false;
 	b->target = *target;

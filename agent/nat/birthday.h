@@ -10,9 +10,9 @@
  *     its NAT now holds that many mappings, each open to the easy side's
  *     address. It then sends BIRTHDAY (its public address) through the
  *     relay.
- *   - The easy side, on BIRTHDAY, pings random ports of that IP from its
- *     one socket, WM_BDAY_PER_TICK a tick, WM_BDAY_PROBES in all, all
- *     with one txid. With 256 of 64,512 ports open and 1,024 probes, one
+ *   - The easy side, on BIRTHDAY, pings random ports of that IP (if it is
+ *     public and one of the peer's candidates) from its one socket,
+ *     WM_BDAY_PER_TICK a tick, WM_BDAY_PROBES in all, all with one txid. With 256 of 64,512 ports open and 1,024 probes, one
  *     lands on an open mapping about 98% of the time (1 - e^-4.06).
  *   - A probe that lands reaches one of the hard side's sockets: that
  *     socket becomes the peer's direct socket (the others close) and
@@ -110,7 +110,9 @@ size_t wm_birthday_hard_targets(const union wm_sockaddr *cand, size_t n_cand,
 
 /* The peer sent BIRTHDAY naming target: true when we start probing it
  * (we are not hard ourselves, no attempt under way, not too soon after
- * the last one: a peer cannot make us a flood). random fills the txid. */
+ * the last one: a peer cannot make us a flood; target public: a peer
+ * cannot point our probes at a host of our LAN or its gateway). random
+ * fills the txid. */
 bool wm_birthday_easy_start(struct wm_birthday *b, const struct wm_bday_view *v,
 			    const union wm_sockaddr *target,
 			    int (*random)(void *buf, size_t len), uint64_t now_ns);

@@ -10,6 +10,8 @@
  *     stops at the window's end, and refuses a new request for
  *     WM_BDAY_EASY_GAP_S (a hostile peer cannot make it a flood)
  *   - only the attempt's txid counts as a probe's pong
+ *   - the easy side probes public addresses only: a peer cannot point
+ *     its probes at a host of our LAN (its gateway, say)
  *   - what counts as public (the documentation ranges the lab uses do);
  *     the hard side pings public targets of one family for which it has a
  *     public reflexive address, whatever the family of the peer's first
@@ -213,6 +215,27 @@ TEST(public_addresses)
 	CHECK(!wm_birthday_public(&a));
 }
 
+TEST(easy_side_public_only)
+{
+	struct wm_birthday b;
+	struct wm_bday_view v = hard_view();
+	union wm_sockaddr a;
+
+	memset(&b, 0, sizeof(b));
+	v.our_mapping = WM_BDAY_MAP_EASY;
+	a = v4("192.168.1.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v4("10.0.0.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v4("100.64.0.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v6("fd00::1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	CHECK(b.role == WM_BDAY_IDLE && b.attempts == 0);
+	a = v6("2001:db8::18", 1);
+	CHECK(wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+}
+
 TEST(hard_side_family)
 {
 	union wm_sockaddr cand[] = {
@@ -286,6 +309,7 @@ int main(void)
 	RUN(easy_side_probes_bounded);
 	RUN(probe_txid);
 	RUN(public_addresses);
+	RUN(easy_side_public_only);
 	RUN(hard_side_family);
 	RUN(disco_messages);
 	return check_summary();
