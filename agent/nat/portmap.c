@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <natpmp.h>
+#include <poll.h>
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/upnpcommands.h>
 #include <miniupnpc/upnperrors.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,9 +71,12 @@ static bool natpmp_wait(natpmp_t *n, natpmpresp_t *resp, const bool *stop)
 	uint64_t end = mono_ms() + WM_PORTMAP_WAIT_MS;
 
 	for (;;) {
+		/* poll, not select: birthday probing alone can hold hundreds
+		 * of sockets, and an fd past FD_SETSIZE would overrun an
+		 * fd_set. */
+		struct pollfd pfd = { .fd = n->s, .events = POLLIN };
 		struct timeval tv;
-		fd_set fds;
-		uint64_t now = mono_ms(), left;
+		uint64_t now = mono_ms(), left, wait;
 		int r;
 
 		if (now >= end || (stop && stopping(stop)))
@@ -81,13 +84,10 @@ static bool natpmp_wait(natpmp_t *n, natpmpresp_t *resp, const bool *stop)
 		left = end - now < 100 ? end - now : 100;
 		if (getnatpmprequesttimeout(n, &tv) < 0)
 			return false;
-		if ((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000 > left) {
-			tv.tv_sec = (time_t)(left / 1000);
-			tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-		}
-		FD_ZERO(&fds);
-		FD_SET(n->s, &fds);
-		if (select(n->s + 1, &fds, NULL, NULL, &tv) < 0 && errno != EINTR)
+		wait = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+		if (wait > left)
+			wait = left;
+		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
 			return false;
 		r = readnatpmpresponseorretry(n, resp);
 		if (r == 0)
