@@ -170,37 +170,6 @@ void wm_peer_birthday_free(struct wm_peer_birthday *pb)
 	pb->dev = NULL;
 }
 
-/* Private and shared address space: the hard side's NAT cannot reach
- * them from the internet, so no probe socket pings them. */
-static bool public_addr(const union wm_sockaddr *a)
-{
-	if (a->sa.sa_family == AF_INET) {
-		const uint8_t *b = (const uint8_t *)&a->in.sin_addr;
-		return b[0] != 10 && !(b[0] == 172 && (b[1] & 0xf0) == 16) &&
-		       !(b[0] == 192 && b[1] == 168) &&
-		       !(b[0] == 100 && (b[1] & 0xc0) == 64);
-	}
-	return a->sa.sa_family == AF_INET6 &&
-	       (a->in6.sin6_addr.s6_addr[0] & 0xfe) != 0xfc;
-}
-
-/* Our public address for the easy side to probe: a STUN-reflexive one of
- * the family of its first target. */
-static bool our_public(struct wm_device *dev, int family, uint64_t now,
-		       union wm_sockaddr *out)
-{
-	union wm_sockaddr r[WM_STUN_MAX_SERVERS];
-	size_t n = dev->stun ? wm_stun_client_reflexive(dev->stun, r,
-						WM_STUN_MAX_SERVERS, now) : 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (r[i].sa.sa_family == family) {
-			*out = r[i];
-			return true;
-		}
-	return false;
-}
-
 /* The hard side: open the sockets, ping the easy side from each (so our
  * NAT opens a mapping toward it per socket), then ask it to probe. */
 static void hard_start(struct wm_peer_birthday *pb, struct wm_peer *p,
@@ -208,22 +177,28 @@ static void hard_start(struct wm_peer_birthday *pb, struct wm_peer *p,
 {
 	struct wm_device *dev = pb->dev;
 	union wm_sockaddr to[WM_BDAY_TARGETS], me;
+	union wm_sockaddr cand[WM_DISCO_MAX_CANDIDATES];
+	union wm_sockaddr ours[WM_STUN_MAX_SERVERS];
 	struct wm_disco_msg msg;
-	size_t nt = 0;
+	size_t nt, n_ours;
 	uint16_t port;
 	char k[12], a[WM_SOCKADDR_STRLEN];
 	int fd, family;
 
-	for (size_t i = 0; i < p->disco.n_cand && nt < WM_BDAY_TARGETS; i++)
-		if (public_addr(&p->disco.cand[i].addr))
-			to[nt++] = p->disco.cand[i].addr;
-	if (!nt || !our_public(dev, to[0].sa.sa_family, now, &me)) {
+	for (size_t i = 0; i < p->disco.n_cand; i++)
+		cand[i] = p->disco.cand[i].addr;
+	n_ours = dev->stun ? wm_stun_client_reflexive(dev->stun, ours,
+						WM_STUN_MAX_SERVERS, now) : 0;
+	nt = wm_birthday_hard_targets(cand, p->disco.n_cand, ours, n_ours,
+				      to, &me);
+	if (!nt) {
 		wm_birthday_expire(&p->bday, now, true);
 		return;
 	}
 	dev->stats.bday_attempts++;
 	memcpy(pb->key, p->public_key, 32);
 	pb->active = true;
+	pb->until_ns = p->bday.until_ns;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = WM_DISCO_PING;
 	wm_random_bytes(msg.txid, sizeof(msg.txid));
@@ -328,6 +303,17 @@ static void check_kept(struct wm_peer_birthday *pb, struct wm_bday_sock *s,
 	sock_close(pb, s);
 }
 
+/* The attempt holding the probe sockets is over with no path, or no
+ * longer anyone's: its window passed, or its peer was removed (and maybe
+ * added again with the same key: `wg setconf` does both in one round, and
+ * the new peer has no attempt under way to end). */
+static bool attempt_gone(struct wm_peer_birthday *pb, uint64_t now)
+{
+	struct wm_peer *p = wm_device_find_peer(pb->dev, pb->key);
+
+	return !p || p->bday.role != WM_BDAY_HARD || now >= pb->until_ns;
+}
+
 void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now)
 {
 	struct wm_device *dev = pb->dev;
@@ -343,7 +329,7 @@ void wm_peer_birthday_tick(struct wm_peer_birthday *pb, uint64_t now)
 		for (struct wm_peer *p = dev->peers; p; p = p->next)
 			wm_discovery_restart(&p->disco);
 	}
-	if (pb->active && !wm_device_find_peer(dev, pb->key))
+	if (pb->active && attempt_gone(pb, now))
 		close_probes(pb);
 	for (size_t i = 0; i < WM_BDAY_KEPT_MAX; i++)
 		check_kept(pb, &pb->kept[i], now);

@@ -40,6 +40,7 @@ struct wm_peer_birthday {
 	int told_mapping;           /* our NAT mapping peers were last told */
 	bool active;                /* a hard-side attempt holds probe[] */
 	uint8_t key[32];            /* its peer */
+	uint64_t until_ns;          /* its window's end */
 	struct wm_bday_sock probe[WM_BDAY_SOCKETS];
 	size_t n_probe;
 	struct wm_bday_sock kept[WM_BDAY_KEPT_MAX]; /* h.fd -1: free */

@@ -19,8 +19,9 @@ enum { TEXT_MAX = 256 };
 struct entry {
 	char text[TEXT_MAX];
 	union wm_sockaddr addr;
-	bool used, have, failed, queued;
-	uint64_t done_ns; /* when the last lookup finished */
+	bool used, have, failed, queued; /* queued: until its lookup ends */
+	uint64_t done_ns;  /* when the last lookup finished */
+	uint64_t asked_ns; /* the last wm_resolver_get for it (caller's clock) */
 };
 
 struct wm_resolver {
@@ -166,22 +167,44 @@ void wm_resolver_free(struct wm_resolver *r)
 	destroy(r);
 }
 
-static struct entry *find(struct wm_resolver *r, const char *text)
+/* A slot for a new name: a free one, else the one asked for longest
+ * ago if that was WM_RESOLVER_IDLE_S ago or more (a peer's endpoint
+ * resolved once, a relay no longer configured). One queued or in the
+ * worker's hands is never taken (finish_job would find its slot gone
+ * anyway, but the lookup would be wasted). */
+static struct entry *slot_for(struct wm_resolver *r, uint64_t now)
 {
-	struct entry *free_slot = NULL;
+	struct entry *oldest = NULL;
 
 	for (int i = 0; i < WM_RESOLVER_MAX; i++) {
+		struct entry *e = &r->e[i];
+
+		if (!e->used)
+			return e;
+		if (e->queued ||
+		    wm_since(now, e->asked_ns) < SEC(WM_RESOLVER_IDLE_S))
+			continue;
+		if (!oldest || e->asked_ns < oldest->asked_ns)
+			oldest = e;
+	}
+	return oldest;
+}
+
+static struct entry *find(struct wm_resolver *r, const char *text,
+			  uint64_t now)
+{
+	struct entry *e;
+
+	for (int i = 0; i < WM_RESOLVER_MAX; i++)
 		if (r->e[i].used && strcmp(r->e[i].text, text) == 0)
 			return &r->e[i];
-		if (!r->e[i].used && !free_slot)
-			free_slot = &r->e[i];
+	e = slot_for(r, now);
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		memcpy(e->text, text, strlen(text) + 1);
 	}
-	if (free_slot) {
-		memset(free_slot, 0, sizeof(*free_slot));
-		free_slot->used = true;
-		memcpy(free_slot->text, text, strlen(text) + 1);
-	}
-	return free_slot;
+	return e;
 }
 
 /* Whether e needs a (new) lookup now. */
@@ -206,11 +229,12 @@ int wm_resolver_get(struct wm_resolver *r, const char *text,
 	if (strlen(text) >= TEXT_MAX)
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&r->mu);
-	e = find(r, text);
+	e = find(r, text, now);
 	if (!e) {
 		pthread_mutex_unlock(&r->mu);
 		return -ENOSPC;
 	}
+	e->asked_ns = now;
 	if (due(e, now)) {
 		e->queued = true;
 		pthread_cond_signal(&r->cv);

@@ -20,7 +20,9 @@
  * the loop can retry at once instead of at its next tick.
  *
  * The table holds WM_RESOLVER_MAX names (relays, STUN servers, peer
- * endpoints); past that, -ENOSPC. One mutex guards it; the loop holds it
+ * endpoints). A name not asked for in WM_RESOLVER_IDLE_S gives its slot
+ * to a new one when the table is full (the longest idle first); with
+ * none idle, -ENOSPC. One mutex guards it; the loop holds it
  * only to copy an entry, never across a lookup.
  */
 #ifndef WM_RESOLVER_H
@@ -34,6 +36,7 @@ enum {
 	WM_RESOLVER_MAX = 64,
 	WM_RESOLVER_REFRESH_S = 60,
 	WM_RESOLVER_RETRY_S = 5,
+	WM_RESOLVER_IDLE_S = 3 * WM_RESOLVER_REFRESH_S,
 };
 
 struct wm_resolver;

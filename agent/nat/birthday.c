@@ -45,6 +45,57 @@ bool wm_birthday_hard_due(struct wm_birthday *b, const struct wm_bday_view *v,
 	return true;
 }
 
+bool wm_birthday_public(const union wm_sockaddr *a)
+{
+	if (a->sa.sa_family == AF_INET) {
+		const uint8_t *b = (const uint8_t *)&a->in.sin_addr;
+		return b[0] != 0 && b[0] != 10 && b[0] != 127 && b[0] < 224 &&
+		       !(b[0] == 169 && b[1] == 254) &&
+		       !(b[0] == 172 && (b[1] & 0xf0) == 16) &&
+		       !(b[0] == 192 && b[1] == 168) &&
+		       !(b[0] == 100 && (b[1] & 0xc0) == 64);
+	}
+	if (a->sa.sa_family == AF_INET6) {
+		const struct in6_addr *x = &a->in6.sin6_addr;
+		return (x->s6_addr[0] & 0xfe) != 0xfc && !IN6_IS_ADDR_LOOPBACK(x) &&
+		       !IN6_IS_ADDR_UNSPECIFIED(x) && !IN6_IS_ADDR_LINKLOCAL(x) &&
+		       !IN6_IS_ADDR_MULTICAST(x) && !IN6_IS_ADDR_V4MAPPED(x);
+	}
+	return false;
+}
+
+static const union wm_sockaddr *public_of(const union wm_sockaddr *a,
+					  size_t n, int family)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].sa.sa_family == family && wm_birthday_public(&a[i]))
+			return &a[i];
+	return NULL;
+}
+
+size_t wm_birthday_hard_targets(const union wm_sockaddr *cand, size_t n_cand,
+				const union wm_sockaddr *ours, size_t n_ours,
+				union wm_sockaddr to[WM_BDAY_TARGETS],
+				union wm_sockaddr *me)
+{
+	const union wm_sockaddr *mine = NULL;
+	size_t n = 0;
+
+	/* One family for all: the easy side probes me from one socket, and
+	 * our sockets' pings open mappings only toward that family. */
+	for (size_t i = 0; i < n_cand && !mine; i++)
+		if (wm_birthday_public(&cand[i]))
+			mine = public_of(ours, n_ours, cand[i].sa.sa_family);
+	if (!mine)
+		return 0;
+	for (size_t i = 0; i < n_cand && n < WM_BDAY_TARGETS; i++)
+		if (cand[i].sa.sa_family == mine->sa.sa_family &&
+		    wm_birthday_public(&cand[i]))
+			to[n++] = cand[i];
+	*me = *mine;
+	return n;
+}
+
 bool wm_birthday_easy_start(struct wm_birthday *b, const struct wm_bday_view *v,
 			    const union wm_sockaddr *target,
 			    int (*random)(void *buf, size_t len), uint64_t now)
@@ -54,7 +105,7 @@ bool wm_birthday_easy_start(struct wm_birthday *b, const struct wm_bday_view *v,
 	 * can make us send (one attempt's probes per WM_BDAY_EASY_GAP_S). */
 	if (b->role != WM_BDAY_IDLE || !wanted(v) ||
 	    v->our_mapping == WM_BDAY_MAP_HARD ||
-	    (target->sa.sa_family != AF_INET && target->sa.sa_family != AF_INET6) ||
+	    !wm_birthday_public(target) ||
 	    now < b->easy_ok_ns || random(b->txid, sizeof(b->txid)) < 0)
 		return false;
 	b->target = *target;

@@ -10,9 +10,9 @@
  *     its NAT now holds that many mappings, each open to the easy side's
  *     address. It then sends BIRTHDAY (its public address) through the
  *     relay.
- *   - The easy side, on BIRTHDAY, pings random ports of that IP from its
- *     one socket, WM_BDAY_PER_TICK a tick, WM_BDAY_PROBES in all, all
- *     with one txid. With 256 of 64,512 ports open and 1,024 probes, one
+ *   - The easy side, on BIRTHDAY, pings random ports of that IP (if it is
+ *     public and one of the peer's candidates) from its one socket,
+ *     WM_BDAY_PER_TICK a tick, WM_BDAY_PROBES in all, all with one txid. With 256 of 64,512 ports open and 1,024 probes, one
  *     lands on an open mapping about 98% of the time (1 - e^-4.06).
  *   - A probe that lands reaches one of the hard side's sockets: that
  *     socket becomes the peer's direct socket (the others close) and
@@ -92,9 +92,27 @@ void wm_birthday_peer_mapping(struct wm_birthday *b, uint8_t mapping,
 bool wm_birthday_hard_due(struct wm_birthday *b, const struct wm_bday_view *v,
 			  uint64_t now_ns);
 
+/* True for an address the internet can reach: none of private (RFC 1918),
+ * shared (RFC 6598, carrier-grade NAT), unique local (fc00::/7),
+ * loopback, link-local, unspecified or multicast. The documentation
+ * ranges count as public (the lab's NATs use them). */
+bool wm_birthday_public(const union wm_sockaddr *a);
+
+/* The hard side's plan: of the peer's candidates cand[0..n_cand), the
+ * public ones of one family, at most WM_BDAY_TARGETS into to, and in me
+ * our public reflexive address (ours[0..n_ours), STUN's) of that family,
+ * for the easy side to probe. The family is the first, in the peer's
+ * order, that has both. The number of targets; 0: no attempt can be made. */
+size_t wm_birthday_hard_targets(const union wm_sockaddr *cand, size_t n_cand,
+				const union wm_sockaddr *ours, size_t n_ours,
+				union wm_sockaddr to[WM_BDAY_TARGETS],
+				union wm_sockaddr *me);
+
 /* The peer sent BIRTHDAY naming target: true when we start probing it
  * (we are not hard ourselves, no attempt under way, not too soon after
- * the last one: a peer cannot make us a flood). random fills the txid. */
+ * the last one: a peer cannot make us a flood; target public: a peer
+ * cannot point our probes at a host of our LAN or its gateway). random
+ * fills the txid. */
 bool wm_birthday_easy_start(struct wm_birthday *b, const struct wm_bday_view *v,
 			    const union wm_sockaddr *target,
 			    int (*random)(void *buf, size_t len), uint64_t now_ns);

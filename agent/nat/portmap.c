@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <natpmp.h>
+#include <poll.h>
 #include <miniupnpc/miniupnpc.h>
 #include <miniupnpc/upnpcommands.h>
 #include <miniupnpc/upnperrors.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +33,6 @@ struct wm_portmap {
 	uint16_t port;   /* wanted */
 	unsigned gen;    /* bumps when port changes */
 	struct wm_portmap_state st;
-	struct upnp_lease lease;
 	int (*thread_setup)(void);
 };
 
@@ -71,9 +70,12 @@ static bool natpmp_wait(natpmp_t *n, natpmpresp_t *resp, const bool *stop)
 	uint64_t end = mono_ms() + WM_PORTMAP_WAIT_MS;
 
 	for (;;) {
+		/* poll, not select: birthday probing alone can hold hundreds
+		 * of sockets, and an fd past FD_SETSIZE would overrun an
+		 * fd_set. */
+		struct pollfd pfd = { .fd = n->s, .events = POLLIN };
 		struct timeval tv;
-		fd_set fds;
-		uint64_t now = mono_ms(), left;
+		uint64_t now = mono_ms(), left, wait;
 		int r;
 
 		if (now >= end || (stop && stopping(stop)))
@@ -81,13 +83,10 @@ static bool natpmp_wait(natpmp_t *n, natpmpresp_t *resp, const bool *stop)
 		left = end - now < 100 ? end - now : 100;
 		if (getnatpmprequesttimeout(n, &tv) < 0)
 			return false;
-		if ((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000 > left) {
-			tv.tv_sec = (time_t)(left / 1000);
-			tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-		}
-		FD_ZERO(&fds);
-		FD_SET(n->s, &fds);
-		if (select(n->s + 1, &fds, NULL, NULL, &tv) < 0 && errno != EINTR)
+		wait = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+		if (wait > left)
+			wait = left;
+		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR)
 			return false;
 		r = readnatpmpresponseorretry(n, resp);
 		if (r == 0)
@@ -129,17 +128,27 @@ static bool natpmp_map(uint16_t port, unsigned lifetime,
 
 /* ---------------------------------------------------------------- UPnP */
 
-static bool upnp_map(uint16_t port, struct wm_portmap_state *out,
-		     struct upnp_lease *lease)
+/* prefer: the external port to ask for first (on renewal the lease's:
+ * adding the same mapping again renews it); 0: port. Then port, then one
+ * other. lease is written only when a mapping was made. */
+static bool upnp_map(uint16_t port, uint16_t prefer,
+		     struct wm_portmap_state *out, struct upnp_lease *lease)
 {
 	struct UPNPDev *devs;
 	struct UPNPUrls urls;
 	struct IGDdatas data;
+	struct upnp_lease l;
 	char lan[64], ext_ip[40], in_port[8], life[16];
+	unsigned ext[3];
+	size_t n_ext = 0;
 	struct in_addr ip;
 	bool ok = false;
 	int err = 0;
 
+	ext[n_ext++] = prefer ? prefer : port;
+	if (prefer && prefer != port)
+		ext[n_ext++] = port;
+	ext[n_ext++] = 1024 + (unsigned)(mono_ms() % 64000);
 	devs = upnpDiscover(WM_PORTMAP_DISCOVER_MS, NULL, NULL,
 			    UPNP_LOCAL_PORT_ANY, 0, 2, &err);
 	if (!devs)
@@ -151,28 +160,28 @@ static bool upnp_map(uint16_t port, struct wm_portmap_state *out,
 	    inet_pton(AF_INET, ext_ip, &ip) == 1) {
 		snprintf(in_port, sizeof(in_port), "%u", port);
 		snprintf(life, sizeof(life), "%u", WM_PORTMAP_LIFETIME_S);
-		/* The same port outside first; a taken one, then one other. */
-		for (int i = 0; i < 2 && !ok; i++) {
-			unsigned ext = i == 0 ? port : 1024 + (unsigned)(mono_ms() % 64000);
-
-			snprintf(lease->ext_port, sizeof(lease->ext_port), "%u", ext);
+		for (size_t i = 0; i < n_ext && !ok; i++) {
+			snprintf(l.ext_port, sizeof(l.ext_port), "%u", ext[i]);
 			ok = UPNP_AddPortMapping(urls.controlURL,
 						 data.first.servicetype,
-						 lease->ext_port, in_port, lan,
+						 l.ext_port, in_port, lan,
 						 "wiremesh", "UDP", NULL,
 						 life) == UPNPCOMMAND_SUCCESS;
 			if (ok) {
 				memset(&out->external, 0, sizeof(out->external));
 				out->external.in.sin_family = AF_INET;
 				out->external.in.sin_addr = ip;
-				out->external.in.sin_port = htons((uint16_t)ext);
+				out->external.in.sin_port = htons((uint16_t)ext[i]);
 				out->lifetime_s = WM_PORTMAP_LIFETIME_S;
 			}
 		}
-		snprintf(lease->control_url, sizeof(lease->control_url), "%s",
-			 urls.controlURL);
-		snprintf(lease->service, sizeof(lease->service), "%s",
-			 data.first.servicetype);
+		if (ok) {
+			snprintf(l.control_url, sizeof(l.control_url), "%s",
+				 urls.controlURL);
+			snprintf(l.service, sizeof(l.service), "%s",
+				 data.first.servicetype);
+			*lease = l;
+		}
 	}
 	FreeUPNPUrls(&urls);
 	freeUPNPDevlist(devs);
@@ -203,38 +212,68 @@ static void publish(struct wm_portmap *pm, const struct wm_portmap_state *st)
 	}
 }
 
-/* Asks once (NAT-PMP, then UPnP); returns the state to publish. */
+/* The mapping we hold on the gateway (granted, maybe since not renewed:
+ * it lives until its lifetime ends), and what deleting it takes. */
+struct held {
+	struct wm_portmap_state st; /* method NONE: nothing held */
+	uint16_t port;              /* our port it maps */
+	uint64_t until_ms;          /* its lifetime's end */
+	struct upnp_lease lease;
+};
+
+/* Asks once (NAT-PMP, then UPnP); returns the state to publish. A UPnP
+ * mapping's lease goes to lease (only then). */
 static struct wm_portmap_state ask(uint16_t port, unsigned attempts,
+				   const struct held *h,
 				   struct upnp_lease *lease, const bool *stop)
 {
 	struct wm_portmap_state st = { .attempts = attempts };
+	uint16_t prefer = 0;
 
+	if (h->st.method == WM_PORTMAP_UPNP && h->port == port)
+		prefer = ntohs(h->st.external.in.sin_port);
 	if (natpmp_map(port, WM_PORTMAP_LIFETIME_S, &st, stop))
 		st.method = WM_PORTMAP_NATPMP;
-	else if (!stopping(stop) && upnp_map(port, &st, lease))
+	else if (!stopping(stop) && upnp_map(port, prefer, &st, lease))
 		st.method = WM_PORTMAP_UPNP;
 	else
 		memset(&st.external, 0, sizeof(st.external));
 	return st;
 }
 
-static void unmap(const struct wm_portmap_state *st, uint16_t port,
-		  const struct upnp_lease *lease)
+/* Deletes the held mapping, if it still lives. */
+static void unmap(struct held *h)
 {
 	struct wm_portmap_state scratch;
 
-	if (st->method == WM_PORTMAP_NATPMP)
-		natpmp_map(port, 0, &scratch, NULL);
-	else if (st->method == WM_PORTMAP_UPNP)
-		upnp_unmap(lease);
+	if (h->st.method && mono_ms() < h->until_ms) {
+		if (h->st.method == WM_PORTMAP_NATPMP)
+			natpmp_map(h->port, 0, &scratch, NULL);
+		else
+			upnp_unmap(&h->lease);
+	}
+	h->st.method = WM_PORTMAP_NONE;
+}
+
+/* Whether the held mapping is another entry on the gateway than the new
+ * one st (of the same port), to be deleted. An external port is one
+ * entry whatever the protocol that asked: the same one is the mapping
+ * renewed (deleting it would delete the new). A NAT-PMP mapping is
+ * never deleted for a UPnP one: NAT-PMP deletes by our port, which the
+ * new one shares (miniupnpd keeps both in one table); it lapses. */
+static bool replaced(const struct held *h, const struct wm_portmap_state *st)
+{
+	if (!h->st.method || h->st.method == WM_PORTMAP_NATPMP)
+		return false;
+	return h->st.external.in.sin_port != st->external.in.sin_port;
 }
 
 static void *worker(void *arg)
 {
 	struct wm_portmap *pm = arg;
 	struct wm_portmap_state st = { 0 };
-	struct upnp_lease lease = { "", "", "" };
-	uint16_t mapped_port = 0;
+	struct held held = { .st = { 0 } };
+	struct upnp_lease lease;
 	unsigned attempts = 0;
 
 	if (pm->thread_setup)
@@ -247,10 +286,20 @@ static void *worker(void *arg)
 
 		pm->busy = true;
 		pthread_mutex_unlock(&pm->mu);
-		if (st.method && mapped_port != port)
-			unmap(&st, mapped_port, &lease);
-		st = ask(port, ++attempts, &lease, &pm->stop);
-		mapped_port = port;
+		if (held.st.method && held.port != port)
+			unmap(&held);
+		st = ask(port, ++attempts, &held, &lease, &pm->stop);
+		if (st.method) {
+			/* A failed renewal keeps what we hold: the gateway
+			 * does too, and it is deleted on the way out. */
+			if (replaced(&held, &st))
+				unmap(&held);
+			held.st = st;
+			held.port = port;
+			held.until_ms = mono_ms() + (uint64_t)st.lifetime_s * 1000;
+			if (st.method == WM_PORTMAP_UPNP)
+				held.lease = lease;
+		}
 		pthread_mutex_lock(&pm->mu);
 		pm->busy = false;
 		if (pm->orphaned)
@@ -267,7 +316,7 @@ static void *worker(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&pm->mu);
-	unmap(&st, mapped_port, &lease);
+	unmap(&held);
 	pthread_mutex_lock(&pm->mu);
 	if (pm->orphaned) {
 		pthread_mutex_unlock(&pm->mu);

@@ -98,27 +98,50 @@ static uint16_t port_of(const union wm_sockaddr *a)
 						: a->in6.sin6_port);
 }
 
+/* The server's address with its other port. */
+static union wm_sockaddr other_of(const struct wm_stun_server *s,
+				  uint16_t port)
+{
+	union wm_sockaddr a = s->addr;
+
+	if (a.sa.sa_family == AF_INET)
+		a.in.sin_port = htons(port);
+	else
+		a.in6.sin6_port = htons(port);
+	return a;
+}
+
+static void set_derived(struct wm_stun_server *d, const union wm_sockaddr *a)
+{
+	char text[WM_STUN_SERVER_TEXT / 2];
+
+	d->addr = *a;
+	wm_sockaddr_format(text, sizeof(text), a);
+	snprintf(d->text, sizeof(d->text), "%s", text);
+}
+
 /* Server i named port as its other one: probe it too (same IP), once. */
 static void learn_other_port(struct wm_stun_client *sc, size_t i,
 			     uint16_t port)
 {
 	const struct wm_stun_server *s = &sc->servers[i];
 	struct wm_stun_server *d;
-	char addr[WM_STUN_SERVER_TEXT / 2];
+	union wm_sockaddr want;
 
 	if (s->derived_from >= 0 || !port || port == port_of(&s->addr))
 		return;
+	want = other_of(s, port);
 	for (size_t j = 0; j < sc->n; j++)
 		if (sc->servers[j].derived_from == (int)i) {
 			d = &sc->servers[j];
-			if (port_of(&d->addr) != port) {
-				/* the server moved its second port */
-				d->addr = s->addr;
-				if (d->addr.sa.sa_family == AF_INET)
-					d->addr.in.sin_port = htons(port);
-				else
-					d->addr.in6.sin6_port = htons(port);
+			if (!wm_sockaddr_equal(&d->addr, &want)) {
+				/* The server moved its second port, or its
+				 * name now resolves elsewhere: the old
+				 * address answers for it no more. */
+				set_derived(d, &want);
 				d->answered_ns = 0;
+				d->backoff_s = 0;
+				d->next_ns = 0;
 			}
 			return;
 		}
@@ -127,13 +150,7 @@ static void learn_other_port(struct wm_stun_client *sc, size_t i,
 	d = &sc->servers[sc->n++];
 	memset(d, 0, sizeof(*d));
 	d->derived_from = (int)i;
-	d->addr = s->addr;
-	if (d->addr.sa.sa_family == AF_INET)
-		d->addr.in.sin_port = htons(port);
-	else
-		d->addr.in6.sin6_port = htons(port);
-	wm_sockaddr_format(addr, sizeof(addr), &d->addr);
-	snprintf(d->text, sizeof(d->text), "%s", addr);
+	set_derived(d, &want);
 }
 
 void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,

@@ -10,6 +10,12 @@
  *     stops at the window's end, and refuses a new request for
  *     WM_BDAY_EASY_GAP_S (a hostile peer cannot make it a flood)
  *   - only the attempt's txid counts as a probe's pong
+ *   - the easy side probes public addresses only: a peer cannot point
+ *     its probes at a host of our LAN (its gateway, say)
+ *   - what counts as public (the documentation ranges the lab uses do);
+ *     the hard side pings public targets of one family for which it has a
+ *     public reflexive address, whatever the family of the peer's first
+ *     candidate
  *   - MAPPING carries the mapping; BIRTHDAY carries an address
  */
 #include "check.h"
@@ -170,6 +176,103 @@ TEST(probe_txid)
 	CHECK(!wm_birthday_is_probe(&b, b.txid));
 }
 
+static union wm_sockaddr v6(const char *ip, uint16_t port)
+{
+	union wm_sockaddr a;
+
+	memset(&a, 0, sizeof(a));
+	a.in6.sin6_family = AF_INET6;
+	a.in6.sin6_port = htons(port);
+	inet_pton(AF_INET6, ip, &a.in6.sin6_addr);
+	return a;
+}
+
+TEST(public_addresses)
+{
+	static const char *pub[] = { "192.0.2.18", "20.0.113.5", "198.51.100.20",
+				     "8.8.8.8", "172.32.0.1", "100.128.0.1" };
+	static const char *priv[] = { "10.0.1.1", "172.16.0.1", "172.31.9.9",
+				      "192.168.1.1", "100.64.0.1", "100.127.1.1",
+				      "127.0.0.1", "169.254.1.1", "0.0.0.0",
+				      "224.0.0.1", "255.255.255.255" };
+	union wm_sockaddr a;
+
+	for (size_t i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+		a = v4(pub[i], 1);
+		CHECK(wm_birthday_public(&a));
+	}
+	for (size_t i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		a = v4(priv[i], 1);
+		CHECK(!wm_birthday_public(&a));
+	}
+	a = v6("2001:db8::1", 1);
+	CHECK(wm_birthday_public(&a));
+	a = v6("fd00::1", 1);
+	CHECK(!wm_birthday_public(&a));
+	a = v6("fe80::1", 1);
+	CHECK(!wm_birthday_public(&a));
+	a = v6("::ffff:192.0.2.1", 1);
+	CHECK(!wm_birthday_public(&a));
+}
+
+TEST(easy_side_public_only)
+{
+	struct wm_birthday b;
+	struct wm_bday_view v = hard_view();
+	union wm_sockaddr a;
+
+	memset(&b, 0, sizeof(b));
+	v.our_mapping = WM_BDAY_MAP_EASY;
+	a = v4("192.168.1.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v4("10.0.0.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v4("100.64.0.1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	a = v6("fd00::1", 1);
+	CHECK(!wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+	CHECK(b.role == WM_BDAY_IDLE && b.attempts == 0);
+	a = v6("2001:db8::18", 1);
+	CHECK(wm_birthday_easy_start(&b, &v, &a, fake_random, S(1)));
+}
+
+TEST(hard_side_family)
+{
+	union wm_sockaddr cand[] = {
+		v6("2001:db8::18", 51820), v4("10.0.2.2", 51820),
+		v4("192.0.2.18", 51820), v6("2001:db8::19", 51820),
+		v4("192.0.2.19", 40000),
+	};
+	union wm_sockaddr ours4[] = { v4("192.0.2.2", 33333) };
+	union wm_sockaddr priv4[] = { v4("100.64.0.2", 33333) };
+	union wm_sockaddr ours46[] = { v4("192.0.2.2", 33333),
+				       v6("2001:db8::2", 44444) };
+	union wm_sockaddr to[WM_BDAY_TARGETS], me, many[WM_BDAY_TARGETS + 2];
+	size_t n;
+
+	/* IPv4 only on our side, the peer's first public candidate IPv6 */
+	n = wm_birthday_hard_targets(cand, 5, ours4, 1, to, &me);
+	CHECK(n == 2);
+	CHECK(me.sa.sa_family == AF_INET && wm_sockaddr_equal(&me, &ours4[0]));
+	CHECK(wm_sockaddr_equal(&to[0], &cand[2]) &&
+	      wm_sockaddr_equal(&to[1], &cand[4]));
+	/* both families: the peer's first public candidate's */
+	n = wm_birthday_hard_targets(cand, 5, ours46, 2, to, &me);
+	CHECK(n == 2 && me.sa.sa_family == AF_INET6);
+	CHECK(wm_sockaddr_equal(&to[0], &cand[0]) &&
+	      wm_sockaddr_equal(&to[1], &cand[3]));
+	/* no reflexive address, or none of a family the peer has, or none
+	 * public (the easy side would refuse to probe it) */
+	CHECK(wm_birthday_hard_targets(cand, 5, ours4, 0, to, &me) == 0);
+	CHECK(wm_birthday_hard_targets(cand, 5, priv4, 1, to, &me) == 0);
+	CHECK(wm_birthday_hard_targets(cand, 2, ours4, 1, to, &me) == 0);
+	/* at most WM_BDAY_TARGETS */
+	for (size_t i = 0; i < WM_BDAY_TARGETS + 2; i++)
+		many[i] = v4("192.0.2.18", (uint16_t)(1000 + i));
+	CHECK(wm_birthday_hard_targets(many, WM_BDAY_TARGETS + 2, ours4, 1,
+				       to, &me) == WM_BDAY_TARGETS);
+}
+
 TEST(disco_messages)
 {
 	uint8_t key[32] = { 7 }, id[WM_DISCO_ID] = { 1 }, nonce[24] = { 2 };
@@ -205,6 +308,9 @@ int main(void)
 	RUN(hard_side_backoff);
 	RUN(easy_side_probes_bounded);
 	RUN(probe_txid);
+	RUN(public_addresses);
+	RUN(easy_side_public_only);
+	RUN(hard_side_family);
 	RUN(disco_messages);
 	return check_summary();
 }

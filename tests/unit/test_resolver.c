@@ -4,7 +4,8 @@
  * returns (a dead name server) until the test lets it go. What matters:
  * wm_resolver_get never waits for a lookup, a good answer is kept through
  * later failures, answers wake the loop's fd, and free does not wait for
- * a lookup that hangs.
+ * a lookup that hangs; a full table gives the slot of a name long not
+ * asked for to a new one, never one whose lookup is pending.
  */
 #include "check.h"
 #include "agent/resolver.h"
@@ -146,10 +147,53 @@ TEST(table_full)
 		CHECK(wm_resolver_get(r, name, &a, S(1)) == -EAGAIN);
 	}
 	CHECK(wm_resolver_get(r, "one-more.example.net:1", &a, S(1)) == -ENOSPC);
+	/* queued or in flight: never given away, however long idle */
+	CHECK(wm_resolver_get(r, "one-more.example.net:1", &a,
+			      S(1 + 2 * WM_RESOLVER_IDLE_S)) == -ENOSPC);
 	sem_wait(&hang_entered);
 	wm_resolver_free(r);
 	for (int i = 0; i < WM_RESOLVER_MAX + 1; i++)
 		sem_post(&hang_release);
+}
+
+TEST(idle_slots_reused)
+{
+	struct wm_resolver *r;
+	union wm_sockaddr a, want;
+	char name[64];
+	uint64_t t = S(1000);
+
+	fail_now = 0;
+	CHECK(wm_sockaddr_parse(&want, "203.0.113.10:3478"));
+	CHECK(wm_resolver_new(&r, table_lookup) == 0);
+	CHECK(wm_resolver_get(r, "relay.example.net:3478", &a, t) == -EAGAIN);
+	for (int i = 1; i < WM_RESOLVER_MAX; i++) {
+		snprintf(name, sizeof(name), "n%d.example.net:1", i);
+		CHECK(wm_resolver_get(r, name, &a, t + S(i)) == -EAGAIN);
+	}
+	CHECK(wait_answers(r, WM_RESOLVER_MAX));
+	CHECK(wm_resolver_get(r, "new0.example.net:1", &a, t + S(100)) == -ENOSPC);
+	/* the relay's name is still asked for; n1 was asked longest ago */
+	CHECK(wm_resolver_get(r, "relay.example.net:3478", &a,
+			      t + S(WM_RESOLVER_IDLE_S)) == 0);
+	CHECK(wm_resolver_get(r, "new1.example.net:1", &a,
+			      t + S(1 + WM_RESOLVER_IDLE_S) - 1) == -ENOSPC);
+	CHECK(wm_resolver_get(r, "new1.example.net:1", &a,
+			      t + S(1 + WM_RESOLVER_IDLE_S)) == -EAGAIN);
+	CHECK(wm_resolver_get(r, "new2.example.net:1", &a,
+			      t + S(1 + WM_RESOLVER_IDLE_S)) == -ENOSPC);
+	CHECK(wm_resolver_get(r, "new2.example.net:1", &a,
+			      t + S(2 + WM_RESOLVER_IDLE_S)) == -EAGAIN);
+	CHECK(wait_answers(r, WM_RESOLVER_MAX + 2));
+	/* n1 and n2 are forgotten: asked again, they take a slot anew */
+	CHECK(wm_resolver_get(r, "relay.example.net:3478", &a,
+			      t + S(3 + WM_RESOLVER_IDLE_S)) == 0);
+	CHECK(wm_sockaddr_equal(&a, &want));
+	CHECK(wm_resolver_get(r, "n3.example.net:1", &a,
+			      t + S(3 + WM_RESOLVER_IDLE_S)) == -ENOENT);
+	CHECK(wm_resolver_get(r, "n1.example.net:1", &a,
+			      t + S(4 + WM_RESOLVER_IDLE_S)) == -EAGAIN);
+	wm_resolver_free(r);
 }
 
 int main(void)
@@ -159,6 +203,7 @@ int main(void)
 	RUN(unknown_name_fails_then_retries);
 	RUN(dead_name_server_never_blocks);
 	RUN(table_full);
+	RUN(idle_slots_reused);
 	/* let orphaned workers finish before the process (and LSan) ends */
 	for (int i = 0; i < 50; i++) {
 		struct timespec ts = { 0, 2000000 };

@@ -4,7 +4,8 @@
  * 1, 2, 4 .. WM_STUN_BACKOFF_MAX_S, answers taken only with the right
  * txid from the right address and only once, refreshes every
  * WM_STUN_REFRESH_S, and the NAT mapping classification with answers
- * going stale. Answers are built by stun.c's wm_stun_build_response (its
+ * going stale; a second port learnt from OTHER-ADDRESS follows its
+ * server's name to a new IP. Answers are built by stun.c's wm_stun_build_response (its
  * bytes are checked against RFC 5769 in test_stun). Servers are numeric
  * addresses only: nothing here reaches DNS.
  */
@@ -494,6 +495,50 @@ TEST(names_go_through_the_resolver)
 	CHECK(wm_sockaddr_equal(&req[0].to, &a2));
 }
 
+/* A server's name that moves takes its derived second port along, the
+ * port unchanged: the old IP no longer speaks for it. */
+static const char *moving_ip = "198.51.100.7:3478";
+
+static int moving_resolve(void *ctx, const char *text, union wm_sockaddr *out)
+{
+	(void)ctx;
+	if (strcmp(text, "stun.example.net:3478") != 0)
+		return -1;
+	*out = A(moving_ip);
+	return 0;
+}
+
+TEST(other_address_follows_a_moved_name)
+{
+	struct wm_stun_client sc;
+	struct wm_stun_request req[WM_STUN_MAX_SERVERS];
+	union wm_sockaddr alt1 = A("198.51.100.7:3479");
+	union wm_sockaddr alt2 = A("203.0.113.9:3479");
+	uint64_t t = t0;
+
+	moving_ip = "198.51.100.7:3478";
+	wm_stun_client_init(&sc);
+	wm_stun_client_set_resolver(&sc, moving_resolve, NULL);
+	CHECK(wm_stun_client_add(&sc, "stun.example.net:3478"));
+	CHECK(tick(&sc, t, req, WM_STUN_MAX_SERVERS) == 1);
+	answer_other(&sc, sc.servers[0].txid, moving_ip, "192.0.2.1:4000",
+		     "198.51.100.7:3479", t + MS(1));
+	CHECK(sc.n == 2 && wm_sockaddr_equal(&sc.servers[1].addr, &alt1));
+	/* the name moves; the server still names 3479 */
+	moving_ip = "203.0.113.9:3478";
+	t += S(WM_STUN_REFRESH_S) + MS(5);
+	CHECK(tick(&sc, t, req, WM_STUN_MAX_SERVERS) >= 1);
+	answer_other(&sc, sc.servers[0].txid, moving_ip, "192.0.2.1:4000",
+		     "203.0.113.9:3479", t + MS(1));
+	CHECK(sc.n == 2);
+	CHECK(wm_sockaddr_equal(&sc.servers[1].addr, &alt2));
+	CHECK(strcmp(sc.servers[1].text, "203.0.113.9:3479") == 0);
+	CHECK(sc.servers[1].answered_ns == 0);
+	/* probed at the next tick, at its new address */
+	CHECK(tick(&sc, t + MS(2), req, WM_STUN_MAX_SERVERS) == 1);
+	CHECK(wm_sockaddr_equal(&req[0].to, &alt2));
+}
+
 int main(void)
 {
 	RUN(first_tick_one_request_per_server);
@@ -510,5 +555,6 @@ int main(void)
 	RUN(reflexive_lists_distinct);
 	RUN(other_address_gives_second_destination);
 	RUN(names_go_through_the_resolver);
+	RUN(other_address_follows_a_moved_name);
 	return check_summary();
 }
