@@ -211,9 +211,11 @@ static json_t *us_json(uint64_t ns)
 	return ns ? json_integer((json_int_t)((ns + 500) / 1000)) : json_null();
 }
 
-/* GET /v1/netcheck: what the STUN client and the relay client know now
- * (they keep probing on their own; nothing new is sent for it). */
-static void netcheck(void *ctx, json_t *out)
+/* GET /v1/netcheck: what the STUN client and the relay client know. A
+ * STUN server counts as answering when it did since since_ns (the
+ * netcheck's own probe), or, with since_ns 0, within the last three
+ * refreshes. */
+static void netcheck(void *ctx, json_t *out, uint64_t since_ns)
 {
 	struct wm_agent_view *v = ctx;
 	char buf[WM_SOCKADDR_STRLEN];
@@ -223,10 +225,11 @@ static void netcheck(void *ctx, json_t *out)
 
 	for (size_t i = 0; v->stun && i < v->stun->n; i++) {
 		const struct wm_stun_server *s = &v->stun->servers[i];
-		/* Answered within the last three refreshes. */
-		bool ok = s->answered_ns &&
-			  wm_since(now, s->answered_ns) <
-				  3ULL * WM_STUN_REFRESH_S * 1000000000ULL;
+		bool ok = since_ns ? s->answered_ns >= since_ns
+				   : s->answered_ns &&
+					     wm_since(now, s->answered_ns) <
+						     3ULL * WM_STUN_REFRESH_S *
+							     1000000000ULL;
 
 		udp |= ok;
 		json_array_append_new(
@@ -272,6 +275,23 @@ static void netcheck(void *ctx, json_t *out)
 	json_object_set_new(out, "port_mapping", port_mapping_json(v));
 }
 
+static bool netcheck_probe(void *ctx, uint64_t now)
+{
+	struct wm_agent_view *v = ctx;
+
+	if (!v->stun || !v->stun->n)
+		return false;
+	wm_stun_client_probe_now(v->stun, now);
+	return true;
+}
+
+static bool netcheck_done(void *ctx, uint64_t since)
+{
+	struct wm_agent_view *v = ctx;
+
+	return !v->stun || wm_stun_client_answered_since(v->stun, since);
+}
+
 static void peers_changed(void *ctx)
 {
 	struct wm_agent_view *v = ctx;
@@ -290,6 +310,8 @@ int wm_agent_api_open(struct wm_api **api, struct wm_loop *loop,
 		.peer_candidates = peer_candidates,
 		.status_extra = status_extra,
 		.netcheck = netcheck,
+		.netcheck_probe = netcheck_probe,
+		.netcheck_done = netcheck_done,
 		.metrics_extra = metrics_extra,
 		.healthy = healthy,
 		.ctx = view,

@@ -58,6 +58,7 @@ struct wm_api_request {
 	struct MHD_Connection *conn;
 	struct wm_api_request *next_waiting;
 	uint64_t deadline_ns;
+	uint64_t since_ns; /* when the wait began */
 	bool (*ready)(struct wm_api_ctx *api, struct wm_api_request *r);
 	wm_mhd_result (*resume)(struct wm_api_ctx *api, struct MHD_Connection *c,
 				struct wm_api_request *r);

@@ -45,8 +45,15 @@ struct wm_api_ops {
 	void (*status_extra)(void *ctx, json_t *status);
 	/* Fills GET /v1/netcheck's answer (api/openapi.yaml): "udp",
 	 * "reflexive", "mapping", "stun", "relays", "port_mapping"
-	 * {"method", "external"}. Default: nothing known. */
-	void (*netcheck)(void *ctx, json_t *out);
+	 * {"method", "external"}; since_ns (0: none): when the netcheck's
+	 * own probe went out, what STUN answers must be newer than. Default:
+	 * nothing known. */
+	void (*netcheck)(void *ctx, json_t *out, uint64_t since_ns);
+	/* Before a netcheck: asks every STUN server again now; true when
+	 * there is any to wait for. netcheck_done: all of them answered
+	 * since since_ns. NULL: the answer is what is known already. */
+	bool (*netcheck_probe)(void *ctx, uint64_t now_ns);
+	bool (*netcheck_done)(void *ctx, uint64_t since_ns);
 	/* Appends Prometheus families to /metrics (api/metrics.h; ifn is
 	 * the escaped interface label). Default: none. */
 	void (*metrics_extra)(void *ctx, FILE *f, const char *ifn);

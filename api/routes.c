@@ -561,28 +561,55 @@ static wm_mhd_result ping_answer(struct wm_api_ctx *api,
 			  "results", res));
 }
 
+/* ?timeout_ms=N of a request that waits: 1..WM_PING_TIMEOUT_MAX_MS, by
+ * default WM_PING_TIMEOUT_MS. False when it is given and not that. */
+static bool timeout_arg(struct MHD_Connection *c, unsigned long *out)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "timeout_ms");
+	char *end;
+
+	*out = WM_PING_TIMEOUT_MS;
+	if (!t)
+		return true;
+	*out = strtoul(t, &end, 10);
+	return *t >= '0' && *t <= '9' && !*end && *out >= 1 &&
+	       *out <= WM_PING_TIMEOUT_MAX_MS;
+}
+
+/* Parks r (its ready and cleanup set) until ready or timeout_ms, then
+ * answers with resume (context.h). */
+static wm_mhd_result wait_for(struct wm_api_ctx *api, struct MHD_Connection *c,
+			      struct wm_api_request *r,
+			      wm_mhd_result (*resume)(struct wm_api_ctx *,
+						      struct MHD_Connection *,
+						      struct wm_api_request *),
+			      uint64_t now, unsigned long timeout_ms)
+{
+	r->resume = resume;
+	r->conn = c;
+	r->deadline_ns = now + (uint64_t)timeout_ms * 1000000ULL;
+	r->next_waiting = api->waiting;
+	api->waiting = r;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
 /* POST /v1/peers/{key}/ping[?timeout_ms=N]: one PING per candidate and
  * one through the relay; answered when all PONGs are in or at the
  * timeout, with what came back (peer_ping.h). */
 static wm_mhd_result h_ping(struct wm_api_ctx *api, struct MHD_Connection *c,
 			    struct wm_api_request *r)
 {
-	const char *t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-						    "timeout_ms");
 	struct wm_peer *p = wm_device_find_peer(api->dev, r->key);
-	unsigned long timeout = WM_PING_TIMEOUT_MS;
+	unsigned long timeout;
 	struct wm_ping_set *s;
 	uint64_t now = wm_now_ns();
-	char *end;
 
-	if (t) {
-		timeout = strtoul(t, &end, 10);
-		if (*t < '0' || *t > '9' || *end || timeout < 1 ||
-		    timeout > WM_PING_TIMEOUT_MAX_MS)
-			return wm_json_respond_error(
-				c, 422, "timeout_ms: 1..%d is required",
-				WM_PING_TIMEOUT_MAX_MS);
-	}
+	if (!timeout_arg(c, &timeout))
+		return wm_json_respond_error(c, 422,
+					     "timeout_ms: 1..%d is required",
+					     WM_PING_TIMEOUT_MAX_MS);
 	if (!p)
 		return not_found(c, r->key);
 	s = calloc(1, sizeof(*s));
@@ -597,28 +624,48 @@ static wm_mhd_result h_ping(struct wm_api_ctx *api, struct MHD_Connection *c,
 	r->state = s;
 	r->cleanup = ping_cleanup;
 	r->ready = ping_ready;
-	r->resume = ping_answer;
-	r->conn = c;
-	r->deadline_ns = now + (uint64_t)timeout * 1000000ULL;
-	r->next_waiting = api->waiting;
-	api->waiting = r;
-	MHD_suspend_connection(c);
-	return MHD_YES;
+	return wait_for(api, c, r, ping_answer, now, timeout);
 }
 
-static wm_mhd_result h_netcheck(struct wm_api_ctx *api,
-				struct MHD_Connection *c,
-				struct wm_api_request *r)
+static wm_mhd_result netcheck_answer(struct wm_api_ctx *api,
+				     struct MHD_Connection *c,
+				     struct wm_api_request *r)
 {
 	json_t *out = json_pack("{s:b,s:[],s:s,s:[],s:[],s:{s:s,s:n}}", "udp",
 				0, "reflexive", "mapping", "unknown", "stun",
 				"relays", "port_mapping", "method", "off",
 				"external");
 
-	(void)r;
 	if (out && api->ops.netcheck)
-		api->ops.netcheck(api->ops.ctx, out);
+		api->ops.netcheck(api->ops.ctx, out, r->since_ns);
 	return wm_json_respond(c, 200, out);
+}
+
+static bool netcheck_ready(struct wm_api_ctx *api, struct wm_api_request *r)
+{
+	return api->ops.netcheck_done(api->ops.ctx, r->since_ns);
+}
+
+/* GET /v1/netcheck[?timeout_ms=N]: every STUN server is asked again and
+ * the answer waits for them (or the timeout), so it is news, not the
+ * last round's. */
+static wm_mhd_result h_netcheck(struct wm_api_ctx *api,
+				struct MHD_Connection *c,
+				struct wm_api_request *r)
+{
+	uint64_t now = wm_now_ns();
+	unsigned long timeout;
+
+	if (!timeout_arg(c, &timeout))
+		return wm_json_respond_error(c, 422,
+					     "timeout_ms: 1..%d is required",
+					     WM_PING_TIMEOUT_MAX_MS);
+	if (!api->ops.netcheck_probe || !api->ops.netcheck_done ||
+	    !api->ops.netcheck_probe(api->ops.ctx, now))
+		return netcheck_answer(api, c, r);
+	r->since_ns = now;
+	r->ready = netcheck_ready;
+	return wait_for(api, c, r, netcheck_answer, now, timeout);
 }
 
 /* ------------------------------------------ the status page (issue 15) */
@@ -676,7 +723,7 @@ const struct wm_api_route wm_api_routes[] = {
 	/* issue 15: ping, netcheck */
 	{ "POST", "/v1/peers/{key}/ping", false, h_ping,
 	  { 200, 400, 401, 404, 409, 422, 500 } },
-	{ "GET", "/v1/netcheck", false, h_netcheck, { 200, 401, 500 } },
+	{ "GET", "/v1/netcheck", false, h_netcheck, { 200, 401, 422, 500 } },
 	{ "GET", "/", false, h_page, { 200 } },
 	{ "POST", "/v1/session", false, h_session, { 204, 401, 500 } },
 	{ "GET", "/metrics", false, h_metrics, { 200, 401, 500 } },

@@ -78,6 +78,21 @@ size_t wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now,
 	return n;
 }
 
+void wm_stun_client_probe_now(struct wm_stun_client *sc, uint64_t now)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		sc->servers[i].next_ns = now;
+}
+
+bool wm_stun_client_answered_since(const struct wm_stun_client *sc,
+				   uint64_t since)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->servers[i].answered_ns < since)
+			return false;
+	return true;
+}
+
 /* A request awaits its answer: sent, not yet answered, and with a txid
  * no spoofer can guess (an all-zero one is what an answer leaves). */
 static bool outstanding(const struct wm_stun_server *s)

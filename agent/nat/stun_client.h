@@ -77,6 +77,12 @@ void wm_stun_client_set_resolver(struct wm_stun_client *sc,
 size_t wm_stun_client_tick(struct wm_stun_client *sc, uint64_t now_ns,
 			   int (*random)(void *buf, size_t len),
 			   struct wm_stun_request *out, size_t cap);
+/* Every server is asked again at the next tick (`wiremesh netcheck`
+ * wants fresh answers, not the last round's). */
+void wm_stun_client_probe_now(struct wm_stun_client *sc, uint64_t now_ns);
+/* Every server has answered at or after since_ns. */
+bool wm_stun_client_answered_since(const struct wm_stun_client *sc,
+				   uint64_t since_ns);
 /* A STUN datagram arrived from src. */
 void wm_stun_client_receive(struct wm_stun_client *sc, const uint8_t *buf,
 			    size_t len, const union wm_sockaddr *src,

@@ -65,6 +65,27 @@ t_check "symmetric NAT, the relay as only STUN server: endpoint-dependent" \
 mapping_is a endpoint-independent >/dev/null && mapping_is b endpoint-dependent >/dev/null &&
 	echo "mapping with one relay: hosta $(mapping a), hostb $(mapping b)"
 
+# netcheck asks again and reports what came back now, not the last round:
+# with the relay's STUN answers dropped before hosta, its servers read as
+# not answering (the agent's cached answers are seconds old); let through,
+# they answer, with a latency.
+stun_answered() { # NAME: "answered" of each STUN server in a fresh netcheck
+	wm_api "$1" "/v1/netcheck?timeout_ms=800" |
+		"$LAB_PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(s["answered"]).lower() + ("" if s["latency_us"] is None else "+rtt") for s in d["stun"]))'
+}
+lab_exec hosta nft -f - <<'EOF2' || t_fail "nft stun drop"
+table inet wmstundrop {
+	chain input { type filter hook input priority -10; udp sport { 3478, 3479 } meta length < 200 drop; }
+}
+EOF2
+got=$(stun_answered a)
+t_check "netcheck with STUN answers dropped: no server answered ($got)" eval '[[ "$got" =~ ^false( false)*$ ]]'
+lab_exec hosta nft delete table inet wmstundrop
+got=$(stun_answered a)
+t_check "netcheck with STUN answers back: every server answered, with a latency ($got)" eval '[[ "$got" =~ ^true\+rtt( true\+rtt)*$ ]]'
+t_check "netcheck: a bad timeout_ms is 422" eval \
+	'[ "$(wm_api a "/v1/netcheck?timeout_ms=0" -o /dev/null -w "%{http_code}")" = 422 ]'
+
 # The relay without a second port: the mapping cannot be told.
 lab_kill "$WM_RELAY_PID"
 echo "STUNAltPort = 0" >>"$LAB_TMP/relay.conf"
