@@ -1,5 +1,6 @@
 /* See relay/server.h: the pure relay core. */
 #include "agent/relay/server.h"
+#include "agent/wg/clock.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
 #include "agent/wg/ratelimit.h"
@@ -477,7 +478,7 @@ out:
 static bool online(const struct wm_relay_slot *c, uint64_t now)
 {
 	return c && wm_session_can_send(&c->cur, now) &&
-	       now - c->last_rx_ns < IDLE_NS;
+	       wm_since(now, c->last_rx_ns) < IDLE_NS;
 }
 
 /* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
@@ -858,7 +859,9 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 
 		if (!c->who)
 			continue;
-		if (now_ns - c->last_rx_ns >= IDLE_NS) {
+		/* A transport may stamp times read after the caller's now
+		 * (relay/server_tcp.c's tick serves deferred connections). */
+		if (wm_since(now_ns, c->last_rx_ns) >= IDLE_NS) {
 			if (c->announced)
 				logf_(r, "client %s gone (idle)",
 				      key_text(k, c->who->key));

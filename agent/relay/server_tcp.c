@@ -691,7 +691,11 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 {
 	if (!t)
 		return;
-	serve_pending(t); /* in case the eventfd could not be written */
+	/* In case the eventfd could not be written. What it serves is
+	 * stamped with a clock read after now_ns, so the times below may be
+	 * later than now_ns: wm_since, or a working client would look idle
+	 * for centuries. */
+	serve_pending(t);
 	if (t->stats.open)
 		wm_relay_conn_activity(t->relay, on_activity, t);
 	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {
@@ -699,10 +703,12 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 
 		if (!c->used || c->dead)
 			continue;
-		if (!c->auth_ns && now_ns - c->accepted_ns >= t->lim.handshake_ns) {
+		if (!c->auth_ns &&
+		    wm_since(now_ns, c->accepted_ns) >= t->lim.handshake_ns) {
 			t->stats.handshake_timeouts++;
 			mark_dead(c, false);
-		} else if (c->auth_ns && now_ns - c->auth_ns >= t->lim.idle_ns) {
+		} else if (c->auth_ns &&
+			   wm_since(now_ns, c->auth_ns) >= t->lim.idle_ns) {
 			t->stats.idle_timeouts++;
 			mark_dead(c, false);
 		}

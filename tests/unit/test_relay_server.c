@@ -578,6 +578,29 @@ TEST(idle_client_forgotten)
 	wm_relay_free(r);
 }
 
+/* A transport may stamp a client with a time read after the now a tick
+ * is given (relay/server_tcp.c's tick serves deferred connections): the
+ * client is fresh, not idle for 2^64 ns, and stays a destination. */
+TEST(activity_newer_than_tick_is_not_idle)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 0 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now + 2 * NS));
+	CHECK(connect_client(r, &B, now + 2 * NS));
+	wm_relay_tick(r, now);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
+	wm_relay_free(r);
+}
+
 TEST(rekey_keeps_old_session_until_confirmed)
 {
 	const struct client *allowed[] = { &A, &B };
@@ -1335,6 +1358,7 @@ int main(void)
 	RUN(malformed_counted);
 	RUN(stun_binding_answered);
 	RUN(idle_client_forgotten);
+	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(rekey_keeps_old_session_until_confirmed);
 	RUN(tcp_path_and_close);
 	RUN(initiation_too_soon_dropped_retry_answered);

@@ -239,6 +239,28 @@ TEST(plain_handshake_and_deadlines)
 	stop();
 }
 
+/* The tick serves deferred connections before it sweeps, and what it
+ * serves is stamped with a clock read after the tick's: a connection
+ * authenticated "after" now_ns is busy, not idle for 2^64 ns. */
+TEST(activity_newer_than_tick_is_not_idle)
+{
+	uint64_t before;
+	int fd;
+
+	start(8);
+	before = wm_now_ns();
+	fd = dial();
+	pump(30);
+	handshake(fd);
+	wm_relay_tcp_tick(tcp, before);
+	CHECK(stats().idle_timeouts == 0);
+	CHECK(stats().handshake_timeouts == 0);
+	CHECK(stats().open == 1);
+	CHECK(!closed_by_relay(fd));
+	close(fd);
+	stop();
+}
+
 TEST(per_address_cap)
 {
 	int fds[4];
@@ -283,6 +305,7 @@ int main(void)
 	wm_x25519_public(relay_pub, relay_priv);
 	RUN(client_hello_without_cert_closed_at_once);
 	RUN(plain_handshake_and_deadlines);
+	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(per_address_cap);
 	return check_summary();
 }
