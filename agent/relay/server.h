@@ -65,6 +65,11 @@
 #include <stdint.h>
 
 enum wm_relay_transport { WM_RELAY_UDP, WM_RELAY_TCP, WM_RELAY_TLS };
+
+/* The highest ClientRate (bytes/s, 80 Gbit/s): buckets count
+ * byte-nanoseconds, and a second's refill at this rate still fits in 64
+ * bits. */
+#define WM_RELAY_MAX_CLIENT_RATE 10000000000ULL
 enum { WM_RELAY_TRANSPORTS = 3 };
 
 /* Where a datagram came from, and how to answer it. */
@@ -125,7 +130,9 @@ struct wm_relay_params {
 	const uint8_t *private_key;           /* 32 bytes */
 	const uint8_t (*allowed)[WM_KEY_SIZE]; /* public keys, any order */
 	size_t n_allowed;
-	uint64_t client_rate;                 /* bytes/s per client; 0: no limit */
+	/* bytes/s per client; 0: no limit; more than
+	 * WM_RELAY_MAX_CLIENT_RATE counts as that much */
+	uint64_t client_rate;
 	uint32_t max_clients;                 /* 0: as many as allowed */
 	uint16_t stun_port, stun_alt_port;    /* for OTHER-ADDRESS; 0: none */
 };
