@@ -253,7 +253,8 @@ static void print_counters(struct app *a)
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
 		"refused_per_address=%llu tls_refused=%llu "
-		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu; "
+		"handshake_timeouts=%llu idle_timeouts=%llu evicted=%llu "
+		"closed_errors=%llu; "
 		"udp send_failed=%llu\n",
 		(unsigned long long)k.clients[WM_RELAY_UDP],
 		(unsigned long long)k.clients[WM_RELAY_TCP],
@@ -272,6 +273,7 @@ static void print_counters(struct app *a)
 		(unsigned long long)ts.tls_refused,
 		(unsigned long long)ts.handshake_timeouts,
 		(unsigned long long)ts.idle_timeouts,
+		(unsigned long long)ts.evicted,
 		(unsigned long long)ts.closed_errors,
 		(unsigned long long)a->udp_failed);
 }

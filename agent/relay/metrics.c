@@ -126,9 +126,11 @@ size_t wm_relay_metrics_render(char *buf, size_t cap,
 	       "TCP/TLS connections closed by the relay, by reason.");
 	put(&t, "wiremesh_relay_tcp_closed_total{reason=\"handshake_timeout\"} %llu\n"
 		"wiremesh_relay_tcp_closed_total{reason=\"idle_timeout\"} %llu\n"
+		"wiremesh_relay_tcp_closed_total{reason=\"evicted\"} %llu\n"
 		"wiremesh_relay_tcp_closed_total{reason=\"error\"} %llu\n",
 	    (unsigned long long)ts->handshake_timeouts,
 	    (unsigned long long)ts->idle_timeouts,
+	    (unsigned long long)ts->evicted,
 	    (unsigned long long)ts->closed_errors);
 	return t.len;
 }

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -69,9 +70,12 @@ static void pump(int ms)
 	}
 }
 
-static void start(unsigned per_address)
+/* A relay with a table of max_conns connections, listening on listen. */
+static void start_at(const char *listen, unsigned max_conns,
+		     unsigned per_address)
 {
-	struct wm_relay_tcp_limits lim = { 64, per_address, 10 * NS, 20 * NS };
+	struct wm_relay_tcp_limits lim = { max_conns, per_address, 10 * NS,
+					   20 * NS };
 	uint8_t client_pub[32];
 	struct wm_relay_params p = {
 		.private_key = relay_priv,
@@ -82,8 +86,13 @@ static void start(unsigned per_address)
 	wm_x25519_public(client_pub, client_priv);
 	CHECK(wm_loop_init(&loop, 1000) == 0);
 	CHECK(wm_relay_new(&relay, &p, &ops) == 0);
-	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, LISTEN, NULL, &lim, err,
+	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, listen, NULL, &lim, err,
 				sizeof(err)) == 0);
+}
+
+static void start(unsigned per_address)
+{
+	start_at(LISTEN, 64, per_address);
 }
 
 static void stop(void)
@@ -102,6 +111,21 @@ static int dial(void)
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	return fd;
+}
+
+/* A connection from the IPv6 address from to the relay on [to]:4443. */
+static int dial6(const char *from, const char *to)
+{
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6,
+				    .sin6_port = htons(4443) };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(inet_pton(AF_INET6, from, &src.sin6_addr) == 1);
+	CHECK(inet_pton(AF_INET6, to, &dst.sin6_addr) == 1);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
 	return fd;
 }
 
@@ -292,6 +316,83 @@ TEST(per_address_cap)
 	stop();
 }
 
+/* One host usually holds a whole IPv6 /64: the cap counts the /64, so
+ * addresses of one prefix share it, and another prefix has its own. */
+TEST(per_address_cap_counts_ipv6_by_64)
+{
+	static const char *const mine[] = { "2001:db8:1::a", "2001:db8:1::b",
+					    "2001:db8:1::c" };
+	int fds[4];
+
+	/* an address of each prefix on the loopback (no DAD: usable now) */
+	CHECK(system("ip -6 addr add 2001:db8:1::a/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:1::b/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:1::c/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:2::a/64 dev lo nodad") == 0);
+	start_at("[::]:4443", 64, 2);
+	for (int i = 0; i < 3; i++)
+		fds[i] = dial6(mine[i], "2001:db8:1::a");
+	pump(50);
+	CHECK(stats().accepted == 2);
+	CHECK(stats().refused_per_address == 1);
+	CHECK(closed_by_relay(fds[2]));
+	fds[3] = dial6("2001:db8:2::a", "2001:db8:1::a");
+	pump(50);
+	CHECK(stats().accepted == 3);
+	CHECK(stats().open == 3);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	stop();
+}
+
+/* With the table full, a newcomer takes the place of the oldest
+ * connection that has not authenticated (here the junk ones, and the
+ * authenticated one is older than all); with only authenticated ones
+ * left, it is refused. */
+TEST(full_table_evicts_oldest_unauthenticated)
+{
+	int good, young[3], late[3];
+
+	start_at(LISTEN, 4, 0);
+	good = dial();
+	pump(30);
+	handshake(good);
+	for (int i = 0; i < 3; i++) {
+		young[i] = dial();
+		pump(20);
+	}
+	send_junk(young[0]);
+	pump(30);
+	CHECK(stats().open == 4);
+	late[0] = dial();
+	pump(30);
+	CHECK(stats().evicted == 1 && stats().refused_full == 0);
+	CHECK(stats().open == 4);
+	CHECK(closed_by_relay(young[0]));
+	late[1] = dial();
+	pump(30);
+	CHECK(stats().evicted == 2 && closed_by_relay(young[1]));
+	CHECK(!closed_by_relay(young[2]) && !closed_by_relay(good));
+	stop();
+	for (int i = 0; i < 3; i++)
+		close(young[i]);
+	close(late[0]);
+	close(late[1]);
+	close(good);
+
+	start_at(LISTEN, 1, 0);
+	good = dial();
+	pump(30);
+	handshake(good);
+	late[2] = dial();
+	pump(30);
+	CHECK(stats().evicted == 0 && stats().refused_full == 1);
+	CHECK(closed_by_relay(late[2]) && !closed_by_relay(good));
+	close(late[2]);
+	close(good);
+	stop();
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -307,5 +408,7 @@ int main(void)
 	RUN(plain_handshake_and_deadlines);
 	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(per_address_cap);
+	RUN(per_address_cap_counts_ipv6_by_64);
+	RUN(full_table_evicts_oldest_unauthenticated);
 	return check_summary();
 }
