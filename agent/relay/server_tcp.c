@@ -2,6 +2,7 @@
 #include "agent/relay/server_tcp.h"
 #include "agent/wg/clock.h"
 #include "agent/relay/proto.h"
+#include "agent/wg/ratelimit.h"
 
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +28,15 @@ enum {
 	MAX_CONNS = 0xffff,
 	/* the first byte of a TLS record: a handshake (ClientHello) */
 	TLS_HANDSHAKE_RECORD = 0x16,
+	/* New TLS sessions a second per source (IPv4 address, IPv6 /64),
+	 * in bursts of TLS_BURST: each costs a private-key operation on the
+	 * relay's one thread, and the connection cap bounds only how many
+	 * are open at once, not how fast they come and go. The relay
+	 * core's handshake budget (5 a second); bursts of 8, the default
+	 * MaxConnsPerAddress, so that an office NAT full of clients can
+	 * reconnect at once after a restart. */
+	TLS_PER_SECOND = 5,
+	TLS_BURST = 8,
 };
 #define NS 1000000000ULL
 
@@ -58,6 +69,7 @@ struct wm_relay_tcp {
 	struct wm_relay *relay;
 	struct wm_tls_creds *creds; /* for new TLS connections; NULL: none */
 	struct wm_relay_tcp_limits lim;
+	struct wm_ratelimit tls_rate; /* new TLS sessions, per source */
 	int fd;
 	struct wm_loop_handler h;
 	struct conn *conns;
@@ -412,6 +424,18 @@ static void serve(struct conn *c)
 	defer(c);
 }
 
+/* True when a from's source may start a TLS session now (and charges
+ * its budget); before the engine exists, so a refusal costs no crypto. */
+static bool tls_allowed(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+{
+	const void *bytes = a->sa.sa_family == AF_INET
+				    ? (const void *)&a->in.sin_addr
+				    : (const void *)&a->in6.sin6_addr;
+
+	return wm_ratelimit_allow(&t->tls_rate, a->sa.sa_family, bytes,
+				  wm_now_ns());
+}
+
 /* TLS or plain framing, from the first byte without taking it: a TLS
  * record starts with 0x16 (a handshake), a plain stream with the high
  * byte of a relay datagram's length, which is far smaller. A ClientHello
@@ -439,6 +463,11 @@ static void classify(struct conn *c)
 	}
 	if (!t->creds) {
 		t->stats.tls_refused++;
+		mark_dead(c, false);
+		return;
+	}
+	if (!tls_allowed(t, &c->path.addr)) {
+		t->stats.tls_rate_limited++;
 		mark_dead(c, false);
 		return;
 	}
@@ -682,12 +711,22 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 		      char *err, size_t errlen)
 {
 	struct wm_relay_tcp *t = calloc(1, sizeof(*t));
+	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 	unsigned max_conns = lim->max_conns;
 	int r;
 
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
+	/* The seed keeps a sender from choosing addresses that share one
+	 * chain of the limiter's table (wg/ratelimit.h). */
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    wm_ratelimit_init(&t->tls_rate, 0, TLS_PER_SECOND, TLS_BURST,
+			      seed) < 0) {
+		snprintf(err, errlen, "TCPListen %s: no random seed", listen);
+		free(t);
+		return -EIO;
+	}
 	t->loop = loop;
 	t->relay = relay;
 	t->creds = creds;
@@ -702,6 +741,7 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 	if (!t->conns || !t->buckets) {
 		free(t->conns);
 		free(t->buckets);
+		wm_ratelimit_free(&t->tls_rate);
 		free(t);
 		return -ENOMEM;
 	}
@@ -747,6 +787,7 @@ fail:
 	}
 	free(t->conns);
 	free(t->buckets);
+	wm_ratelimit_free(&t->tls_rate);
 	free(t);
 	return r;
 }
@@ -765,6 +806,7 @@ void wm_relay_tcp_close(struct wm_relay_tcp *t)
 	close(t->wake_fd);
 	free(t->conns);
 	free(t->buckets);
+	wm_ratelimit_free(&t->tls_rate);
 	free(t);
 }
 
@@ -789,6 +831,7 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 	 * later than now_ns: wm_since, or a working client would look idle
 	 * for centuries. */
 	serve_pending(t);
+	wm_ratelimit_gc(&t->tls_rate, now_ns);
 	if (t->stats.open)
 		wm_relay_conn_activity(t->relay, on_activity, t);
 	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {

@@ -12,6 +12,11 @@
  * each to the relay core, and queues the core's answers on the
  * connection they are for.
  *
+ * A ClientHello costs the relay a private-key operation, so each source
+ * (IPv4 address, IPv6 /64) may start 5 TLS sessions a second, in bursts
+ * of 8 (wg/ratelimit.h); a connection past that is closed before any
+ * TLS work, and counted.
+ *
  * A connection is closed when its peer closes, on a bad length prefix, a
  * TLS or socket error, when it has not completed a relay handshake
  * within the handshake timeout of accept (or sent an authenticated
@@ -45,6 +50,7 @@ struct wm_relay_tcp_stats {
 	uint64_t accepted, refused_full, closed_errors;
 	uint64_t refused_per_address; /* over the cap for one address */
 	uint64_t tls_refused;         /* a ClientHello with no certificate */
+	uint64_t tls_rate_limited;    /* over its source's TLS budget */
 	uint64_t handshake_timeouts;  /* no relay handshake in time */
 	uint64_t idle_timeouts;       /* no authenticated record in time */
 	uint64_t evicted; /* unauthenticated, closed to make room when full */

@@ -32,6 +32,7 @@
 static struct wm_loop loop;
 static struct wm_relay *relay;
 static struct wm_relay_tcp *tcp;
+static struct wm_tls_creds *creds; /* for the relay start_at opens */
 static uint8_t relay_priv[32], relay_pub[32], client_priv[32];
 
 static int core_send(void *ctx, const struct wm_relay_path *to,
@@ -86,7 +87,7 @@ static void start_at(const char *listen, unsigned max_conns,
 	wm_x25519_public(client_pub, client_priv);
 	CHECK(wm_loop_init(&loop, 1000) == 0);
 	CHECK(wm_relay_new(&relay, &p, &ops) == 0);
-	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, listen, NULL, &lim, err,
+	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, listen, creds, &lim, err,
 				sizeof(err)) == 0);
 }
 
@@ -111,6 +112,21 @@ static int dial(void)
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	return fd;
+}
+
+/* A connection from the IPv4 address from to the relay on LISTEN. */
+static int dial_from(const char *from)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(4443) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(inet_pton(AF_INET, from, &src.sin_addr) == 1);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
 	return fd;
 }
 
@@ -393,6 +409,57 @@ TEST(full_table_evicts_oldest_unauthenticated)
 	stop();
 }
 
+/* Credentials from a certificate openssl makes now. */
+static struct wm_tls_creds *make_creds(void)
+{
+	char dir[] = "/tmp/wm-test-relay-tcp-XXXXXX", cmd[512], crt[64], key[64];
+	char err[256];
+	struct wm_tls_creds *c = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -keyout k.pem -out c.pem "
+		 "-days 2 -subj /CN=relay >/dev/null 2>&1", dir);
+	CHECK(system(cmd) == 0);
+	snprintf(crt, sizeof(crt), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	CHECK(wm_tls_creds_load(&c, crt, key, err, sizeof(err)) == 0);
+	unlink(crt);
+	unlink(key);
+	rmdir(dir);
+	return c;
+}
+
+/* Each ClientHello costs a private-key operation: a source gets bursts
+ * of 8 new TLS sessions (then 5 a second), and the one past it is closed
+ * before any TLS work; another source has its own budget. */
+TEST(tls_sessions_rate_limited_per_source)
+{
+	/* the start of a TLS 1.2 ClientHello record */
+	static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01 };
+	int fds[10];
+
+	creds = make_creds();
+	start_at(LISTEN, 64, 0);
+	for (int i = 0; i < 10; i++) {
+		fds[i] = dial_from(i < 9 ? "127.0.0.1" : "127.0.0.2");
+		CHECK(send(fds[i], hello, sizeof(hello), MSG_NOSIGNAL) ==
+		      sizeof(hello));
+		pump(10);
+	}
+	pump(30);
+	CHECK(stats().tls_rate_limited == 1);
+	CHECK(stats().open == 9);
+	CHECK(closed_by_relay(fds[8]));
+	CHECK(!closed_by_relay(fds[9]));
+	for (int i = 0; i < 10; i++)
+		close(fds[i]);
+	stop();
+	wm_tls_creds_free(creds);
+	creds = NULL;
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -410,5 +477,6 @@ int main(void)
 	RUN(per_address_cap);
 	RUN(per_address_cap_counts_ipv6_by_64);
 	RUN(full_table_evicts_oldest_unauthenticated);
+	RUN(tls_sessions_rate_limited_per_source);
 	return check_summary();
 }
