@@ -9,7 +9,12 @@
  * UDP socket, relay/server_tcp.c on TCP and TLS connections.
  *
  * What the core does with a datagram:
- *   STUN Binding request (UDP only)  answered with the source address
+ *   STUN Binding request (UDP only)  answered with the source address,
+ *                                    within a budget per source address
+ *                                    (IPv4, IPv6 /64: 20 answers a second,
+ *                                    bursts of 40): an answer is 3-4 times
+ *                                    the request, so a spoofed source
+ *                                    must not make the relay an amplifier
  *   "WMR\x01" + initiation           mac1 checked first (a hash: no
  *                                    randomness, no DH); under load (more
  *                                    than 256 a second) a cookie reply
@@ -97,6 +102,7 @@ enum wm_relay_drop {
 	WM_RELAY_DROP_FULL,         /* MaxClients reached */
 	WM_RELAY_DROP_SEND_FAILED,  /* the destination transport refused it */
 	WM_RELAY_DROP_HANDSHAKE_LIMITED, /* under load, over its source's budget */
+	WM_RELAY_DROP_STUN_LIMITED, /* a STUN answer over its source's budget */
 	WM_RELAY_DROP_MAX
 };
 

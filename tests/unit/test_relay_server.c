@@ -546,6 +546,50 @@ TEST(stun_binding_answered)
 	wm_relay_free(r);
 }
 
+/* An answer is 3-4 times its request: a source (here a spoofed one)
+ * gets bursts of 40 answers and 20 a second, others are unaffected, and
+ * what is dropped is counted. */
+TEST(stun_answers_limited_per_source)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint8_t txid[12] = { 9 };
+	struct wm_relay_path other = B.path, v6 = A.path;
+	uint64_t now = 5 * NS;
+
+	for (int i = 0; i < 50; i++) {
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &A.path, buf, WM_STUN_REQUEST_LEN, now);
+	}
+	CHECK(n_out == 40 && counters(r).stun_requests == 40);
+	CHECK(drops(r, WM_RELAY_DROP_STUN_LIMITED) == 10);
+	/* another address has its own budget */
+	wm_stun_build_request(buf, txid);
+	wm_relay_input(r, &other, buf, WM_STUN_REQUEST_LEN, now);
+	CHECK(n_out == 41);
+	/* a second later, 20 more */
+	for (int i = 0; i < 30; i++) {
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &A.path, buf, WM_STUN_REQUEST_LEN, now + NS);
+	}
+	CHECK(counters(r).stun_requests == 61);
+	CHECK(drops(r, WM_RELAY_DROP_STUN_LIMITED) == 20);
+	/* an IPv6 /64 is one source, whatever its host part */
+	n_out = 0;
+	for (int i = 0; i < 45; i++) {
+		char a[64];
+
+		snprintf(a, sizeof(a), "[2001:db8:5::%x]:3478", i + 1);
+		CHECK(wm_sockaddr_parse(&v6.addr, a));
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &v6, buf, WM_STUN_REQUEST_LEN, now + NS);
+	}
+	CHECK(n_out == 40);
+	CHECK(!strcmp(wm_relay_drop_name(WM_RELAY_DROP_STUN_LIMITED),
+		      "stun_rate_limited"));
+	wm_relay_free(r);
+}
+
 TEST(idle_client_forgotten)
 {
 	const struct client *allowed[] = { &A, &B };
@@ -1357,6 +1401,7 @@ int main(void)
 	RUN(rate_limit_per_client);
 	RUN(malformed_counted);
 	RUN(stun_binding_answered);
+	RUN(stun_answers_limited_per_source);
 	RUN(idle_client_forgotten);
 	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(rekey_keeps_old_session_until_confirmed);
