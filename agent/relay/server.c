@@ -419,7 +419,13 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	wm_cookie_add_macs(&maker, &resp, sizeof(resp), now);
 	wm_relay_session_clear(&r->t, &c->next);
 	wm_session_start(&c->next, &kp);
-	c->path = *from;
+	/* A client with a working session keeps its path until the new
+	 * session is confirmed (authentic() then moves it to where the
+	 * confirming message came from): a handshake on another connection
+	 * that the client then leaves would otherwise take it offline when
+	 * that connection closes, and strand its frames there meanwhile. */
+	if (!wm_session_can_send(&c->cur, now))
+		c->path = *from;
 	c->last_rx_ns = now;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	memcpy(out + WM_RELAY_MAGIC_LEN, &resp, sizeof(resp));

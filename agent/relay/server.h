@@ -45,7 +45,9 @@
  *       restarted handshakes again at once
  *
  * A handshake leaves a "next" session that the client's first transport
- * message confirms; only then is the client a destination. Sessions are
+ * message confirms; only then is the client a destination, and only
+ * then does a client with a working session move to the path it came
+ * from. Sessions are
  * the agent's type (wg/session.h), found by receiver index in the
  * agent's table (wg/index.h, of fixed size here), and unpadded on both
  * sides (sealed with mtu = length): a frame's body is exactly the bytes

@@ -830,6 +830,54 @@ TEST(reconnect_straggler_keeps_new_path)
 	wm_relay_free(r);
 }
 
+/* A client with a working session on one connection handshakes on
+ * another: until it confirms there, its frames still go to the first,
+ * and closing the second (a client that gave up on it) leaves it online.
+ * Its first message under the new session moves it. */
+TEST(initiation_does_not_move_a_working_path)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_path first, second;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	size_t n;
+
+	A.path.transport = WM_RELAY_TLS;
+	A.path.conn = 1u << 16 | 3;
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	first = A.path;
+	second = first;
+	second.conn = 1u << 16 | 4;
+	/* an initiation on the second connection, answered there */
+	n = make_initiation(&A, buf, now + NS);
+	wm_relay_input(r, &second, buf, n, now + NS);
+	CHECK(n_out == 1 && outs[0].to.conn == second.conn);
+	CHECK(take_response(&A, &outs[0], now + NS));
+	/* B's frames still reach A on the first, under the old session */
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 1);
+	CHECK(n_out == 1 && outs[0].to.conn == first.conn);
+	/* the second closes before A confirmed there: A stays online */
+	wm_relay_conn_closed(r, second.conn);
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 1);
+	/* A confirms on a third connection: it moves there */
+	A.path.conn = 1u << 16 | 5;
+	n_out = 0;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	input(r, &A, buf, n, now + NS + 2);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 3);
+	CHECK(n_out == 1 && outs[0].to.conn == A.path.conn);
+	CHECK(open_frame(&A, &outs[0], &f) && f.type == WM_RELAY_RECV);
+	A.path.transport = WM_RELAY_UDP;
+	A.path.conn = 0;
+	wm_relay_free(r);
+}
+
 TEST(max_clients_cap)
 {
 	const struct client *allowed[] = { &A, &B };
@@ -1408,6 +1456,7 @@ int main(void)
 	RUN(tcp_path_and_close);
 	RUN(initiation_too_soon_dropped_retry_answered);
 	RUN(reconnect_straggler_keeps_new_path);
+	RUN(initiation_does_not_move_a_working_path);
 	RUN(max_clients_cap);
 	RUN(cookie_reply_under_load);
 	RUN(mac1_checked_before_randomness);
