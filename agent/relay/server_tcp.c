@@ -424,7 +424,7 @@ static void serve(struct conn *c)
 	defer(c);
 }
 
-/* True when a from's source may start a TLS session now (and charges
+/* True when a's source may start a TLS session now (and charges
  * its budget); before the engine exists, so a refusal costs no crypto. */
 static bool tls_allowed(struct wm_relay_tcp *t, const union wm_sockaddr *a)
 {
