@@ -252,8 +252,9 @@ static void print_counters(struct app *a)
 		"unknown_session_sent=%llu\n"
 		"relay: drops%s\n"
 		"relay: tcp open=%llu accepted=%llu refused_full=%llu "
-		"refused_per_address=%llu tls_refused=%llu "
-		"handshake_timeouts=%llu idle_timeouts=%llu closed_errors=%llu; "
+		"refused_per_address=%llu tls_refused=%llu tls_rate_limited=%llu "
+		"handshake_timeouts=%llu idle_timeouts=%llu evicted=%llu "
+		"closed_errors=%llu; "
 		"udp send_failed=%llu\n",
 		(unsigned long long)k.clients[WM_RELAY_UDP],
 		(unsigned long long)k.clients[WM_RELAY_TCP],
@@ -270,8 +271,10 @@ static void print_counters(struct app *a)
 		(unsigned long long)ts.refused_full,
 		(unsigned long long)ts.refused_per_address,
 		(unsigned long long)ts.tls_refused,
+		(unsigned long long)ts.tls_rate_limited,
 		(unsigned long long)ts.handshake_timeouts,
 		(unsigned long long)ts.idle_timeouts,
+		(unsigned long long)ts.evicted,
 		(unsigned long long)ts.closed_errors,
 		(unsigned long long)a->udp_failed);
 }

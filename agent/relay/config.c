@@ -1,5 +1,6 @@
 /* See config.h. */
 #include "agent/relay/config.h"
+#include "agent/relay/server.h"
 #include "crypto/ct.h"
 
 #include <arpa/inet.h>
@@ -98,11 +99,12 @@ static bool rl_allowed_clients_file(struct ctx *ctx, const char *v)
 
 static bool rl_client_rate(struct ctx *ctx, const char *v)
 {
-	/* A terabyte per second bounds the token-bucket arithmetic. */
-	if (!wm_parse_u64(&ctx->cfg->client_rate, v, 1000000000000ULL) ||
+	/* The relay core's token buckets hold no more (relay/server.h). */
+	if (!wm_parse_u64(&ctx->cfg->client_rate, v, WM_RELAY_MAX_CLIENT_RATE) ||
 	    ctx->cfg->client_rate == 0)
-		return wm_ini_fail(&ctx->ini, "not 1..1000000000000 bytes/s: "
-					      "'%s'", v);
+		return wm_ini_fail(&ctx->ini, "not 1..%llu bytes/s: '%s'",
+				   (unsigned long long)WM_RELAY_MAX_CLIENT_RATE,
+				   v);
 	return true;
 }
 

@@ -118,17 +118,21 @@ size_t wm_relay_metrics_render(char *buf, size_t cap,
 	       "TCP connections closed at once, by reason.");
 	put(&t, "wiremesh_relay_tcp_refused_total{reason=\"full\"} %llu\n"
 		"wiremesh_relay_tcp_refused_total{reason=\"per_address\"} %llu\n"
-		"wiremesh_relay_tcp_refused_total{reason=\"tls_without_cert\"} %llu\n",
+		"wiremesh_relay_tcp_refused_total{reason=\"tls_without_cert\"} %llu\n"
+		"wiremesh_relay_tcp_refused_total{reason=\"tls_rate\"} %llu\n",
 	    (unsigned long long)ts->refused_full,
 	    (unsigned long long)ts->refused_per_address,
-	    (unsigned long long)ts->tls_refused);
+	    (unsigned long long)ts->tls_refused,
+	    (unsigned long long)ts->tls_rate_limited);
 	family(&t, "wiremesh_relay_tcp_closed_total", "counter",
 	       "TCP/TLS connections closed by the relay, by reason.");
 	put(&t, "wiremesh_relay_tcp_closed_total{reason=\"handshake_timeout\"} %llu\n"
 		"wiremesh_relay_tcp_closed_total{reason=\"idle_timeout\"} %llu\n"
+		"wiremesh_relay_tcp_closed_total{reason=\"evicted\"} %llu\n"
 		"wiremesh_relay_tcp_closed_total{reason=\"error\"} %llu\n",
 	    (unsigned long long)ts->handshake_timeouts,
 	    (unsigned long long)ts->idle_timeouts,
+	    (unsigned long long)ts->evicted,
 	    (unsigned long long)ts->closed_errors);
 	return t.len;
 }

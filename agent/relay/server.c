@@ -1,5 +1,6 @@
 /* See relay/server.h: the pure relay core. */
 #include "agent/relay/server.h"
+#include "agent/wg/clock.h"
 #include "agent/wg/cookie.h"
 #include "agent/wg/noise.h"
 #include "agent/wg/ratelimit.h"
@@ -33,6 +34,16 @@ enum {
 	 * project's two-core lab, 2,000 a second from 100 addresses took
 	 * more CPU than a busy relay got). */
 	HANDSHAKES_PER_SECOND = 5,
+	/* STUN answers a second per source address (IPv4, IPv6 /64), in
+	 * bursts of STUN_BURST. An answer (60-80 bytes) is 3-4 times its
+	 * request, so a spoofed source would otherwise turn the relay into
+	 * an amplifier. An agent asks each of the relay's two ports at most
+	 * once a second (stun_client.c: retries from 1 s up, every 25 s once
+	 * answered), an RFC 3489 client a few tests of ~10 retransmissions:
+	 * this leaves room for dozens of agents behind one NAT address, and
+	 * a victim gets at most ~2 KB/s reflected. */
+	STUN_PER_SECOND = 20,
+	STUN_BURST = 40,
 	LOG_SLOTS = 16,
 	/* "Unknown session" answers: sources remembered, and the overall
 	 * rate (answers per second, also the burst). */
@@ -57,6 +68,7 @@ struct wm_relay {
 	uint64_t load_window_ns, under_load_until;
 	unsigned load_count;
 	struct wm_ratelimit limiter;
+	struct wm_ratelimit stun_limiter; /* STUN answers, per source */
 
 	/* Set by lookup() during wm_noise_consume_initiation. */
 	struct wm_relay_allowed *hit;
@@ -91,6 +103,7 @@ const char *wm_relay_drop_name(enum wm_relay_drop d)
 	case WM_RELAY_DROP_FULL: return "full";
 	case WM_RELAY_DROP_SEND_FAILED: return "send_failed";
 	case WM_RELAY_DROP_HANDSHAKE_LIMITED: return "handshake_rate_limited";
+	case WM_RELAY_DROP_STUN_LIMITED: return "stun_rate_limited";
 	case WM_RELAY_DROP_MAX: break;
 	}
 	return "unknown";
@@ -109,7 +122,7 @@ const char *wm_relay_transport_name(enum wm_relay_transport t)
 int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 		 const struct wm_relay_ops *ops)
 {
-	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
+	uint8_t seed[2][WM_RATELIMIT_SEED_SIZE];
 	struct wm_relay *r;
 	int err;
 
@@ -121,16 +134,19 @@ int wm_relay_new(struct wm_relay **out, const struct wm_relay_params *p,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	err = wm_ratelimit_init(&r->limiter, 0, HANDSHAKES_PER_SECOND, 0, seed);
+	err = wm_ratelimit_init(&r->limiter, 0, HANDSHAKES_PER_SECOND, 0,
+				seed[0]);
+	if (err == 0)
+		err = wm_ratelimit_init(&r->stun_limiter, 0, STUN_PER_SECOND,
+					STUN_BURST, seed[1]);
 	wm_memzero(seed, sizeof(seed));
+	if (err == 0)
+		err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
+					   p->max_clients, p->client_rate, ops);
 	if (err < 0) {
-		free(r);
-		return err;
-	}
-	err = wm_relay_tables_init(&r->t, p->allowed, p->n_allowed,
-				   p->max_clients, p->client_rate, ops);
-	if (err < 0) {
+		/* both are fine to free zeroed or set up */
 		wm_ratelimit_free(&r->limiter);
+		wm_ratelimit_free(&r->stun_limiter);
 		free(r);
 		return err;
 	}
@@ -149,6 +165,7 @@ void wm_relay_free(struct wm_relay *r)
 		return;
 	wm_relay_tables_free(&r->t);
 	wm_ratelimit_free(&r->limiter);
+	wm_ratelimit_free(&r->stun_limiter);
 	wm_memzero(r, sizeof(*r));
 	free(r);
 }
@@ -219,10 +236,25 @@ static void send_raw(struct wm_relay *r, const struct wm_relay_path *to,
 		drop(r, WM_RELAY_DROP_SEND_FAILED);
 }
 
+/* True when a's budget in rl allows one more (and charges it): by
+ * address (IPv4, IPv6 /64), whatever the transport (a flood over many
+ * connections from one host is one source). */
+static bool within_budget(struct wm_ratelimit *rl, const union wm_sockaddr *a,
+			  uint64_t now)
+{
+	const void *bytes = a->sa.sa_family == AF_INET
+				    ? (const void *)&a->in.sin_addr
+				    : (const void *)&a->in6.sin6_addr;
+
+	return wm_ratelimit_allow(rl, a->sa.sa_family, bytes, now);
+}
+
 /* ---------------------------------------------------------------- STUN */
 
+/* Answers a Binding request, within its source's budget (charged only
+ * for answers: requests we ignore, such as CHANGE-IP, cost nothing). */
 static void on_stun(struct wm_relay *r, const struct wm_relay_path *from,
-		    const uint8_t *buf, size_t len)
+		    const uint8_t *buf, size_t len, uint64_t now)
 {
 	uint8_t out[WM_STUN_ERROR_MAX > WM_STUN_ANSWER_MAX ?
 			    WM_STUN_ERROR_MAX : WM_STUN_ANSWER_MAX];
@@ -238,6 +270,10 @@ static void on_stun(struct wm_relay *r, const struct wm_relay_path *from,
 		drop(r, WM_RELAY_DROP_MALFORMED);
 	if (reply == WM_STUN_REPLY_NONE)
 		return;
+	if (!within_budget(&r->stun_limiter, &from->addr, now)) {
+		drop(r, WM_RELAY_DROP_STUN_LIMITED);
+		return;
+	}
 	if (reply == WM_STUN_REPLY_OTHER)
 		to.alt_port = !from->alt_port;
 	r->n.stun_requests++;
@@ -321,18 +357,6 @@ out:
 	wm_memzero(secret, sizeof(secret));
 }
 
-/* The source's budget under load: by address, whatever the transport (a
- * flood over many connections from one host is one source). */
-static bool within_budget(struct wm_relay *r, const union wm_sockaddr *a,
-			  uint64_t now)
-{
-	const void *bytes = a->sa.sa_family == AF_INET
-				    ? (const void *)&a->in.sin_addr
-				    : (const void *)&a->in6.sin6_addr;
-
-	return wm_ratelimit_allow(&r->limiter, a->sa.sa_family, bytes, now);
-}
-
 static void not_allowed(struct wm_relay *r, const struct wm_relay_path *from,
 			uint64_t now)
 {
@@ -395,7 +419,13 @@ static void respond(struct wm_relay *r, const struct wm_relay_path *from,
 	wm_cookie_add_macs(&maker, &resp, sizeof(resp), now);
 	wm_relay_session_clear(&r->t, &c->next);
 	wm_session_start(&c->next, &kp);
-	c->path = *from;
+	/* A client with a working session keeps its path until the new
+	 * session is confirmed (authentic() then moves it to where the
+	 * confirming message came from): a handshake on another connection
+	 * that the client then leaves would otherwise take it offline when
+	 * that connection closes, and strand its frames there meanwhile. */
+	if (!wm_session_can_send(&c->cur, now))
+		c->path = *from;
 	c->last_rx_ns = now;
 	memcpy(out, WM_RELAY_MAGIC, WM_RELAY_MAGIC_LEN);
 	memcpy(out + WM_RELAY_MAGIC_LEN, &resp, sizeof(resp));
@@ -439,7 +469,7 @@ static void on_initiation(struct wm_relay *r, const struct wm_relay_path *from,
 			send_cookie_reply(r, from, msg, src, srclen, now);
 			goto out;
 		}
-		if (!within_budget(r, &from->addr, now)) {
+		if (!within_budget(&r->limiter, &from->addr, now)) {
 			drop(r, WM_RELAY_DROP_HANDSHAKE_LIMITED);
 			goto out;
 		}
@@ -477,7 +507,7 @@ out:
 static bool online(const struct wm_relay_slot *c, uint64_t now)
 {
 	return c && wm_session_can_send(&c->cur, now) &&
-	       now - c->last_rx_ns < IDLE_NS;
+	       wm_since(now, c->last_rx_ns) < IDLE_NS;
 }
 
 /* Seals the frame of plain_len bytes at dgram + 20 to c, in place, and
@@ -818,7 +848,7 @@ void wm_relay_input(struct wm_relay *r, const struct wm_relay_path *from,
 
 	if (from->transport == WM_RELAY_UDP &&
 	    (wm_stun_is_stun(buf, len) || wm_stun_is_classic_request(buf, len))) {
-		on_stun(r, from, buf, len);
+		on_stun(r, from, buf, len, now_ns);
 		return;
 	}
 	if (from->alt_port) {
@@ -852,13 +882,16 @@ void wm_relay_tick(struct wm_relay *r, uint64_t now_ns)
 	char k[WM_KEY_B64_LEN + 1];
 
 	wm_ratelimit_gc(&r->limiter, now_ns);
+	wm_ratelimit_gc(&r->stun_limiter, now_ns);
 	for (size_t i = 0; i < r->t.n_pool && r->t.n_used; i++) {
 		struct wm_relay_slot *c = &r->t.pool[i];
 		struct wm_session *all[] = { &c->cur, &c->prev, &c->next };
 
 		if (!c->who)
 			continue;
-		if (now_ns - c->last_rx_ns >= IDLE_NS) {
+		/* A transport may stamp times read after the caller's now
+		 * (relay/server_tcp.c's tick serves deferred connections). */
+		if (wm_since(now_ns, c->last_rx_ns) >= IDLE_NS) {
 			if (c->announced)
 				logf_(r, "client %s gone (idle)",
 				      key_text(k, c->who->key));

@@ -9,7 +9,12 @@
  * UDP socket, relay/server_tcp.c on TCP and TLS connections.
  *
  * What the core does with a datagram:
- *   STUN Binding request (UDP only)  answered with the source address
+ *   STUN Binding request (UDP only)  answered with the source address,
+ *                                    within a budget per source address
+ *                                    (IPv4, IPv6 /64: 20 answers a second,
+ *                                    bursts of 40): an answer is 3-4 times
+ *                                    the request, so a spoofed source
+ *                                    must not make the relay an amplifier
  *   "WMR\x01" + initiation           mac1 checked first (a hash: no
  *                                    randomness, no DH); under load (more
  *                                    than 256 a second) a cookie reply
@@ -40,7 +45,9 @@
  *       restarted handshakes again at once
  *
  * A handshake leaves a "next" session that the client's first transport
- * message confirms; only then is the client a destination. Sessions are
+ * message confirms; only then is the client a destination, and only
+ * then does a client with a working session move to the path it came
+ * from. Sessions are
  * the agent's type (wg/session.h), found by receiver index in the
  * agent's table (wg/index.h, of fixed size here), and unpadded on both
  * sides (sealed with mtu = length): a frame's body is exactly the bytes
@@ -65,6 +72,11 @@
 #include <stdint.h>
 
 enum wm_relay_transport { WM_RELAY_UDP, WM_RELAY_TCP, WM_RELAY_TLS };
+
+/* The highest ClientRate (bytes/s, 80 Gbit/s): buckets count
+ * byte-nanoseconds, and a second's refill at this rate still fits in 64
+ * bits. */
+#define WM_RELAY_MAX_CLIENT_RATE 10000000000ULL
 enum { WM_RELAY_TRANSPORTS = 3 };
 
 /* Where a datagram came from, and how to answer it. */
@@ -92,6 +104,7 @@ enum wm_relay_drop {
 	WM_RELAY_DROP_FULL,         /* MaxClients reached */
 	WM_RELAY_DROP_SEND_FAILED,  /* the destination transport refused it */
 	WM_RELAY_DROP_HANDSHAKE_LIMITED, /* under load, over its source's budget */
+	WM_RELAY_DROP_STUN_LIMITED, /* a STUN answer over its source's budget */
 	WM_RELAY_DROP_MAX
 };
 
@@ -125,7 +138,9 @@ struct wm_relay_params {
 	const uint8_t *private_key;           /* 32 bytes */
 	const uint8_t (*allowed)[WM_KEY_SIZE]; /* public keys, any order */
 	size_t n_allowed;
-	uint64_t client_rate;                 /* bytes/s per client; 0: no limit */
+	/* bytes/s per client; 0: no limit; more than
+	 * WM_RELAY_MAX_CLIENT_RATE counts as that much */
+	uint64_t client_rate;
 	uint32_t max_clients;                 /* 0: as many as allowed */
 	uint16_t stun_port, stun_alt_port;    /* for OTHER-ADDRESS; 0: none */
 };

@@ -8,9 +8,8 @@
 
 enum { MIN_BURST = 64 * 1024 };
 /* Tokens are kept in byte-nanoseconds so that refills of a few
- * microseconds are not rounded away; past this rate the product could
- * overflow 64 bits, and nobody needs a per-client limit that high. */
-#define MAX_RATE 10000000000ULL
+ * microseconds are not rounded away; past WM_RELAY_MAX_CLIENT_RATE the
+ * product could overflow 64 bits. */
 #define NS 1000000000ULL
 
 static int cmp_allowed(const void *a, const void *b)
@@ -51,7 +50,10 @@ int wm_relay_tables_init(struct wm_relay_tables *t,
 		t->pool[i].next_free = t->free_slots;
 		t->free_slots = &t->pool[i];
 	}
-	t->rate = rate > MAX_RATE ? 0 : rate;
+	/* Clamped, not turned off: a caller asking for more than the
+	 * arithmetic holds still gets a limit (the config refuses it). */
+	t->rate = rate > WM_RELAY_MAX_CLIENT_RATE ? WM_RELAY_MAX_CLIENT_RATE
+						  : rate;
 	t->burst = t->rate / 4 > MIN_BURST ? t->rate / 4 : MIN_BURST;
 	return 0;
 }

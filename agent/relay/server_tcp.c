@@ -2,6 +2,7 @@
 #include "agent/relay/server_tcp.h"
 #include "agent/wg/clock.h"
 #include "agent/relay/proto.h"
+#include "agent/wg/ratelimit.h"
 
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +28,15 @@ enum {
 	MAX_CONNS = 0xffff,
 	/* the first byte of a TLS record: a handshake (ClientHello) */
 	TLS_HANDSHAKE_RECORD = 0x16,
+	/* New TLS sessions a second per source (IPv4 address, IPv6 /64),
+	 * in bursts of TLS_BURST: each costs a private-key operation on the
+	 * relay's one thread, and the connection cap bounds only how many
+	 * are open at once, not how fast they come and go. The relay
+	 * core's handshake budget (5 a second); bursts of 8, the default
+	 * MaxConnsPerAddress, so that an office NAT full of clients can
+	 * reconnect at once after a restart. */
+	TLS_PER_SECOND = 5,
+	TLS_BURST = 8,
 };
 #define NS 1000000000ULL
 
@@ -37,13 +48,16 @@ struct conn {
 	struct wm_relay_tcp *tcp;
 	struct conn *next; /* in the free list, or the dead list */
 	struct conn *next_pending; /* in the pending list, while queued */
+	/* in the list of connections not yet known to be authenticated,
+	 * oldest first, while young */
+	struct conn *young_prev, *young_next;
 	struct wm_relay_path path;
 	struct wm_tls *tls;
 	enum kind kind;
 	uint32_t events;
 	uint32_t next_same; /* 1 + slot of the next in its address bucket */
 	uint16_t gen;
-	bool used, dead, failed, queued;
+	bool used, dead, failed, queued, young;
 	uint64_t accepted_ns;
 	uint64_t auth_ns; /* the last authenticated record; 0: none yet */
 	uint8_t *in, *out;
@@ -55,16 +69,21 @@ struct wm_relay_tcp {
 	struct wm_relay *relay;
 	struct wm_tls_creds *creds; /* for new TLS connections; NULL: none */
 	struct wm_relay_tcp_limits lim;
+	struct wm_ratelimit tls_rate; /* new TLS sessions, per source */
 	int fd;
 	struct wm_loop_handler h;
 	struct conn *conns;
 	unsigned cap;
-	/* Open connections by source address (for the per-address cap):
-	 * each bucket holds 1 + the slot of its first connection, which
-	 * links to the next by next_same. */
+	/* Open connections by source (for the per-address cap): each
+	 * bucket holds 1 + the slot of its first connection, which links to
+	 * the next by next_same. */
 	uint32_t *buckets;
 	unsigned n_buckets; /* a power of two */
 	struct conn *free_list, *dead_list;
+	/* Connections with no authenticated record seen yet, in the order
+	 * they were accepted: when the table is full, the oldest of them
+	 * makes room for a newcomer. */
+	struct conn *young_head, *young_tail;
 	/* TLS connections holding decrypted bytes that no socket event will
 	 * announce (see defer), and the eventfd that makes the loop come
 	 * back for them. */
@@ -103,43 +122,83 @@ static void unqueue(struct conn *c)
 	c->queued = false;
 }
 
-/* The bucket of a source address (its IP; the port does not count). */
-static uint32_t *bucket_of(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+/* What one source is, for the per-address cap: an IPv4 address, or an
+ * IPv6 /64 (a host usually holds a whole /64, as wg/ratelimit.h counts
+ * it); the port does not count. The bytes go to *b; their number is
+ * returned. */
+static size_t source_of(uint8_t b[8], const union wm_sockaddr *a)
 {
-	uint8_t b[16];
-	size_t n = 0;
-	uint32_t h = 2166136261u;
-
 	if (a->sa.sa_family == AF_INET) {
 		memcpy(b, &a->in.sin_addr, 4);
-		n = 4;
-	} else if (a->sa.sa_family == AF_INET6) {
-		memcpy(b, &a->in6.sin6_addr, 16);
-		n = 16;
+		return 4;
 	}
+	if (a->sa.sa_family == AF_INET6) {
+		memcpy(b, &a->in6.sin6_addr, 8);
+		return 8;
+	}
+	return 0;
+}
+
+static uint32_t *bucket_of(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+{
+	uint8_t b[8];
+	size_t n = source_of(b, a);
+	uint32_t h = 2166136261u;
+
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * 16777619u;
 	return &t->buckets[h & (t->n_buckets - 1)];
 }
 
-static bool same_ip(const union wm_sockaddr *a, const union wm_sockaddr *b)
+static bool same_source(const union wm_sockaddr *a, const union wm_sockaddr *b)
 {
-	if (a->sa.sa_family != b->sa.sa_family)
-		return false;
-	if (a->sa.sa_family == AF_INET)
-		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
-	return a->sa.sa_family == AF_INET6 &&
-	       memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	uint8_t x[8], y[8];
+	size_t n = source_of(x, a);
+
+	return a->sa.sa_family == b->sa.sa_family && n &&
+	       source_of(y, b) == n && memcmp(x, y, n) == 0;
 }
 
-/* Open connections from a's IP address. */
+/* Open connections from a's source (address, or IPv6 /64). */
 static unsigned count_from(struct wm_relay_tcp *t, const union wm_sockaddr *a)
 {
 	unsigned n = 0;
 
 	for (uint32_t i = *bucket_of(t, a); i; i = t->conns[i - 1].next_same)
-		n += same_ip(&t->conns[i - 1].path.addr, a);
+		n += same_source(&t->conns[i - 1].path.addr, a);
 	return n;
+}
+
+static void young_add(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+
+	c->young = true;
+	c->young_next = NULL;
+	c->young_prev = t->young_tail;
+	if (t->young_tail)
+		t->young_tail->young_next = c;
+	else
+		t->young_head = c;
+	t->young_tail = c;
+}
+
+static void young_remove(struct conn *c)
+{
+	struct wm_relay_tcp *t = c->tcp;
+
+	if (!c->young)
+		return;
+	if (c->young_prev)
+		c->young_prev->young_next = c->young_next;
+	else
+		t->young_head = c->young_next;
+	if (c->young_next)
+		c->young_next->young_prev = c->young_prev;
+	else
+		t->young_tail = c->young_prev;
+	c->young_prev = c->young_next = NULL;
+	c->young = false;
 }
 
 static void unlink_address(struct conn *c)
@@ -159,6 +218,7 @@ static void conn_close(struct conn *c)
 	struct wm_relay_tcp *t = c->tcp;
 
 	unqueue(c);
+	young_remove(c);
 	unlink_address(c);
 	wm_relay_conn_closed(t->relay, conn_id(c));
 	if (c->tls) {
@@ -364,6 +424,18 @@ static void serve(struct conn *c)
 	defer(c);
 }
 
+/* True when a's source may start a TLS session now (and charges
+ * its budget); before the engine exists, so a refusal costs no crypto. */
+static bool tls_allowed(struct wm_relay_tcp *t, const union wm_sockaddr *a)
+{
+	const void *bytes = a->sa.sa_family == AF_INET
+				    ? (const void *)&a->in.sin_addr
+				    : (const void *)&a->in6.sin6_addr;
+
+	return wm_ratelimit_allow(&t->tls_rate, a->sa.sa_family, bytes,
+				  wm_now_ns());
+}
+
 /* TLS or plain framing, from the first byte without taking it: a TLS
  * record starts with 0x16 (a handshake), a plain stream with the high
  * byte of a relay datagram's length, which is far smaller. A ClientHello
@@ -391,6 +463,11 @@ static void classify(struct conn *c)
 	}
 	if (!t->creds) {
 		t->stats.tls_refused++;
+		mark_dead(c, false);
+		return;
+	}
+	if (!tls_allowed(t, &c->path.addr)) {
+		t->stats.tls_rate_limited++;
 		mark_dead(c, false);
 		return;
 	}
@@ -473,17 +550,106 @@ static void unmap(union wm_sockaddr *a)
 	a->in = in;
 }
 
+/* The core vouches for an authenticated record on connection id. */
+static void on_activity(void *ctx, uint32_t id, uint64_t at_ns)
+{
+	struct wm_relay_tcp *t = ctx;
+	unsigned slot = id & 0xffff;
+	struct conn *c;
+
+	if (slot >= t->cap)
+		return;
+	c = &t->conns[slot];
+	if (c->used && conn_id(c) == id && at_ns >= c->accepted_ns &&
+	    at_ns > c->auth_ns) {
+		c->auth_ns = at_ns;
+		young_remove(c); /* never evicted from now on */
+	}
+}
+
+/* A full table: closes the oldest connection with no authenticated
+ * record, so that connections which never authenticate (a flood, or
+ * clients stuck before their handshake) cannot keep new ones out for the
+ * whole handshake timeout. Authenticated connections are never closed
+ * here. *asked: the core was asked which connections its clients use
+ * (once per round of accepts: it walks every client). True when a slot
+ * is free now. */
+static bool make_room(struct wm_relay_tcp *t, bool *asked)
+{
+	struct conn *c;
+
+	reap(t);
+	if (t->free_list)
+		return true;
+	if (!*asked) {
+		wm_relay_conn_activity(t->relay, on_activity, t);
+		*asked = true;
+	}
+	for (c = t->young_head; c && c->dead; c = c->young_next)
+		;
+	if (!c)
+		return false;
+	t->stats.evicted++;
+	mark_dead(c, false);
+	reap(t);
+	return t->free_list != NULL;
+}
+
+/* Sets up the free slot c for the accepted fd from a. False (fd closed,
+ * slot back on the free list) when it has no buffers or the loop
+ * refused it. */
+static bool conn_open(struct conn *c, int fd, const union wm_sockaddr *a,
+		      uint64_t now)
+{
+	struct wm_relay_tcp *t = c->tcp;
+	int one = 1;
+
+	t->free_list = c->next;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&c->path, 0, sizeof(c->path));
+	c->path.transport = WM_RELAY_TCP; /* until classify() knows */
+	c->path.addr = *a;
+	c->h = (struct wm_loop_handler){ fd, on_conn, t };
+	c->in = malloc(IN_CAP);
+	c->out = malloc(OUT_CAP);
+	c->tls = NULL;
+	c->kind = UNDECIDED;
+	c->in_len = c->out_head = c->out_len = 0;
+	c->dead = c->failed = c->queued = false;
+	c->next_pending = NULL;
+	c->accepted_ns = now;
+	c->auth_ns = 0;
+	c->events = EPOLLIN;
+	c->path.conn = conn_id(c);
+	if (!c->in || !c->out || wm_loop_add(t->loop, &c->h, EPOLLIN) < 0) {
+		free(c->in);
+		free(c->out);
+		c->in = c->out = NULL;
+		close(fd);
+		c->next = t->free_list;
+		t->free_list = c;
+		return false;
+	}
+	c->used = true;
+	{
+		uint32_t *b = bucket_of(t, &c->path.addr);
+		c->next_same = *b;
+		*b = (uint32_t)(c - t->conns) + 1;
+	}
+	young_add(c);
+	return true;
+}
+
 static void on_listen(struct wm_loop_handler *h, uint32_t events)
 {
 	struct wm_relay_tcp *t = h->ctx;
 	uint64_t now = wm_now_ns();
-	int one = 1;
+	bool asked = false;
 
 	(void)events;
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
 		union wm_sockaddr a;
 		socklen_t alen = sizeof(a);
-		struct conn *c;
 		int fd = accept4(t->fd, &a.sa, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -492,49 +658,20 @@ static void on_listen(struct wm_loop_handler *h, uint32_t events)
 			return;
 		}
 		unmap(&a);
-		c = t->free_list;
-		if (!c) {
-			t->stats.refused_full++;
-			close(fd);
-			continue;
-		}
+		/* The cap first: a newcomer it refuses evicts nobody. */
 		if (t->lim.per_address && count_from(t, &a) >= t->lim.per_address) {
 			t->stats.refused_per_address++;
 			close(fd);
 			continue;
 		}
-		t->free_list = c->next;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		memset(&c->path, 0, sizeof(c->path));
-		c->path.transport = WM_RELAY_TCP; /* until classify() knows */
-		c->path.addr = a;
-		c->h = (struct wm_loop_handler){ fd, on_conn, t };
-		c->in = malloc(IN_CAP);
-		c->out = malloc(OUT_CAP);
-		c->tls = NULL;
-		c->kind = UNDECIDED;
-		c->in_len = c->out_head = c->out_len = 0;
-		c->dead = c->failed = c->queued = false;
-		c->next_pending = NULL;
-		c->accepted_ns = now;
-		c->auth_ns = 0;
-		c->events = EPOLLIN;
-		c->path.conn = conn_id(c);
-		if (!c->in || !c->out ||
-		    wm_loop_add(t->loop, &c->h, EPOLLIN) < 0) {
-			free(c->in);
-			free(c->out);
-			close(fd);
-			c->next = t->free_list;
-			t->free_list = c;
+		if (!make_room(t, &asked)) {
 			t->stats.refused_full++;
+			close(fd);
 			continue;
 		}
-		c->used = true;
-		{
-			uint32_t *b = bucket_of(t, &c->path.addr);
-			c->next_same = *b;
-			*b = (uint32_t)(c - t->conns) + 1;
+		if (!conn_open(t->free_list, fd, &a, now)) {
+			t->stats.refused_full++;
+			continue;
 		}
 		t->stats.accepted++;
 		t->stats.open++;
@@ -574,12 +711,22 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 		      char *err, size_t errlen)
 {
 	struct wm_relay_tcp *t = calloc(1, sizeof(*t));
+	uint8_t seed[WM_RATELIMIT_SEED_SIZE];
 	unsigned max_conns = lim->max_conns;
 	int r;
 
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
+	/* The seed keeps a sender from choosing addresses that share one
+	 * chain of the limiter's table (wg/ratelimit.h). */
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) ||
+	    wm_ratelimit_init(&t->tls_rate, 0, TLS_PER_SECOND, TLS_BURST,
+			      seed) < 0) {
+		snprintf(err, errlen, "TCPListen %s: no random seed", listen);
+		free(t);
+		return -EIO;
+	}
 	t->loop = loop;
 	t->relay = relay;
 	t->creds = creds;
@@ -594,6 +741,7 @@ int wm_relay_tcp_open(struct wm_relay_tcp **out, struct wm_loop *loop,
 	if (!t->conns || !t->buckets) {
 		free(t->conns);
 		free(t->buckets);
+		wm_ratelimit_free(&t->tls_rate);
 		free(t);
 		return -ENOMEM;
 	}
@@ -639,6 +787,7 @@ fail:
 	}
 	free(t->conns);
 	free(t->buckets);
+	wm_ratelimit_free(&t->tls_rate);
 	free(t);
 	return r;
 }
@@ -657,6 +806,7 @@ void wm_relay_tcp_close(struct wm_relay_tcp *t)
 	close(t->wake_fd);
 	free(t->conns);
 	free(t->buckets);
+	wm_ratelimit_free(&t->tls_rate);
 	free(t);
 }
 
@@ -672,26 +822,16 @@ void wm_relay_tcp_set_per_address(struct wm_relay_tcp *t, unsigned n)
 		t->lim.per_address = n;
 }
 
-/* The core vouches for an authenticated record on connection id. */
-static void on_activity(void *ctx, uint32_t id, uint64_t at_ns)
-{
-	struct wm_relay_tcp *t = ctx;
-	unsigned slot = id & 0xffff;
-	struct conn *c;
-
-	if (slot >= t->cap)
-		return;
-	c = &t->conns[slot];
-	if (c->used && conn_id(c) == id && at_ns >= c->accepted_ns &&
-	    at_ns > c->auth_ns)
-		c->auth_ns = at_ns;
-}
-
 void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 {
 	if (!t)
 		return;
-	serve_pending(t); /* in case the eventfd could not be written */
+	/* In case the eventfd could not be written. What it serves is
+	 * stamped with a clock read after now_ns, so the times below may be
+	 * later than now_ns: wm_since, or a working client would look idle
+	 * for centuries. */
+	serve_pending(t);
+	wm_ratelimit_gc(&t->tls_rate, now_ns);
 	if (t->stats.open)
 		wm_relay_conn_activity(t->relay, on_activity, t);
 	for (unsigned i = 0; i < t->cap && t->stats.open; i++) {
@@ -699,10 +839,12 @@ void wm_relay_tcp_tick(struct wm_relay_tcp *t, uint64_t now_ns)
 
 		if (!c->used || c->dead)
 			continue;
-		if (!c->auth_ns && now_ns - c->accepted_ns >= t->lim.handshake_ns) {
+		if (!c->auth_ns &&
+		    wm_since(now_ns, c->accepted_ns) >= t->lim.handshake_ns) {
 			t->stats.handshake_timeouts++;
 			mark_dead(c, false);
-		} else if (c->auth_ns && now_ns - c->auth_ns >= t->lim.idle_ns) {
+		} else if (c->auth_ns &&
+			   wm_since(now_ns, c->auth_ns) >= t->lim.idle_ns) {
 			t->stats.idle_timeouts++;
 			mark_dead(c, false);
 		}

@@ -4,10 +4,18 @@
  * connection's first byte (a TLS record starts with 0x16); without a
  * certificate a TLS ClientHello is closed at once, so a client that
  * tries TLS first falls back to plain without waiting. Accepts
- * non-blocking connections up to a cap (and a cap per source address),
- * cuts the stream into 2-byte big-endian length-prefixed relay datagrams
- * and hands each to the relay core, and queues the core's answers on the
+ * non-blocking connections up to a cap (and a cap per source: an IPv4
+ * address, or an IPv6 /64); with the table full, a newcomer takes the
+ * place of the oldest connection not yet authenticated (never of an
+ * authenticated one), and is refused only when there is none. Cuts the
+ * stream into 2-byte big-endian length-prefixed relay datagrams and hands
+ * each to the relay core, and queues the core's answers on the
  * connection they are for.
+ *
+ * A ClientHello costs the relay a private-key operation, so each source
+ * (IPv4 address, IPv6 /64) may start 5 TLS sessions a second, in bursts
+ * of 8 (wg/ratelimit.h); a connection past that is closed before any
+ * TLS work, and counted.
  *
  * A connection is closed when its peer closes, on a bad length prefix, a
  * TLS or socket error, when it has not completed a relay handshake
@@ -42,14 +50,17 @@ struct wm_relay_tcp_stats {
 	uint64_t accepted, refused_full, closed_errors;
 	uint64_t refused_per_address; /* over the cap for one address */
 	uint64_t tls_refused;         /* a ClientHello with no certificate */
+	uint64_t tls_rate_limited;    /* over its source's TLS budget */
 	uint64_t handshake_timeouts;  /* no relay handshake in time */
 	uint64_t idle_timeouts;       /* no authenticated record in time */
+	uint64_t evicted; /* unauthenticated, closed to make room when full */
 	uint64_t open; /* connections now */
 };
 
 struct wm_relay_tcp_limits {
 	unsigned max_conns;    /* open connections in all */
-	unsigned per_address;  /* open connections from one IP; 0: no cap */
+	/* open connections from one IPv4 address or IPv6 /64; 0: no cap */
+	unsigned per_address;
 	uint64_t handshake_ns; /* from accept to an authenticated record */
 	uint64_t idle_ns;      /* from one authenticated record to the next */
 };

@@ -94,8 +94,12 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size > PEM_FILE_MAX) {
-		r = st.st_size > PEM_FILE_MAX ? -EFBIG : -errno;
+	/* st is only filled in when fstat succeeds */
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (st.st_size > PEM_FILE_MAX)
+		r = -EFBIG;
+	if (r < 0) {
 		close(fd);
 		return r;
 	}

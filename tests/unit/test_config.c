@@ -828,6 +828,14 @@ TEST(relay_file)
 	CHECK(!strcmp(r.metrics_listen, "[::1]:9478"));
 	wm_relay_config_free(&r);
 	free(msg);
+
+	/* the highest rate the relay's buckets hold */
+	CHECK(parse_relay(&r, "relay.conf",
+			  "[Relay]\nPrivateKey = " PRIV_B "\nAllowedClients = " PUB_A
+			  "\nClientRate = 10000000000\n", &msg));
+	CHECK(r.client_rate == 10000000000ULL);
+	wm_relay_config_free(&r);
+	free(msg);
 }
 
 static const struct bad_case bad_relay[] = {
@@ -843,6 +851,11 @@ static const struct bad_case bad_relay[] = {
 	  "serve nobody" },
 	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nClientRate = 0\n",
 	  "relay.conf:3: ClientRate: ", "'0'" },
+	/* more than the relay's token buckets hold (it used to turn the
+	 * limit off instead) */
+	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nClientRate = 10000000001\n",
+	  "relay.conf:3: ClientRate: ",
+	  "not 1..10000000000 bytes/s: '10000000001'" },
 	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nMaxClients = lots\n",
 	  "relay.conf:3: MaxClients: ", "'lots'" },
 	{ NULL, "[Relay]\nPrivateKey = " PRIV_B "\nListenPort = 0\n",

@@ -546,6 +546,50 @@ TEST(stun_binding_answered)
 	wm_relay_free(r);
 }
 
+/* An answer is 3-4 times its request: a source (here a spoofed one)
+ * gets bursts of 40 answers and 20 a second, others are unaffected, and
+ * what is dropped is counted. */
+TEST(stun_answers_limited_per_source)
+{
+	const struct client *allowed[] = { &A };
+	struct wm_relay *r = relay_new(allowed, 1, 0, 0);
+	uint8_t txid[12] = { 9 };
+	struct wm_relay_path other = B.path, v6 = A.path;
+	uint64_t now = 5 * NS;
+
+	for (int i = 0; i < 50; i++) {
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &A.path, buf, WM_STUN_REQUEST_LEN, now);
+	}
+	CHECK(n_out == 40 && counters(r).stun_requests == 40);
+	CHECK(drops(r, WM_RELAY_DROP_STUN_LIMITED) == 10);
+	/* another address has its own budget */
+	wm_stun_build_request(buf, txid);
+	wm_relay_input(r, &other, buf, WM_STUN_REQUEST_LEN, now);
+	CHECK(n_out == 41);
+	/* a second later, 20 more */
+	for (int i = 0; i < 30; i++) {
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &A.path, buf, WM_STUN_REQUEST_LEN, now + NS);
+	}
+	CHECK(counters(r).stun_requests == 61);
+	CHECK(drops(r, WM_RELAY_DROP_STUN_LIMITED) == 20);
+	/* an IPv6 /64 is one source, whatever its host part */
+	n_out = 0;
+	for (int i = 0; i < 45; i++) {
+		char a[64];
+
+		snprintf(a, sizeof(a), "[2001:db8:5::%x]:3478", i + 1);
+		CHECK(wm_sockaddr_parse(&v6.addr, a));
+		wm_stun_build_request(buf, txid);
+		wm_relay_input(r, &v6, buf, WM_STUN_REQUEST_LEN, now + NS);
+	}
+	CHECK(n_out == 40);
+	CHECK(!strcmp(wm_relay_drop_name(WM_RELAY_DROP_STUN_LIMITED),
+		      "stun_rate_limited"));
+	wm_relay_free(r);
+}
+
 TEST(idle_client_forgotten)
 {
 	const struct client *allowed[] = { &A, &B };
@@ -575,6 +619,29 @@ TEST(idle_client_forgotten)
 	/* a new handshake brings it back */
 	CHECK(connect_client(r, &A, now + 184 * NS));
 	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
+	wm_relay_free(r);
+}
+
+/* A transport may stamp a client with a time read after the now a tick
+ * is given (relay/server_tcp.c's tick serves deferred connections): the
+ * client is fresh, not idle for 2^64 ns, and stays a destination. */
+TEST(activity_newer_than_tick_is_not_idle)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 0 };
+	size_t n;
+
+	CHECK(connect_client(r, &A, now + 2 * NS));
+	CHECK(connect_client(r, &B, now + 2 * NS));
+	wm_relay_tick(r, now);
+	CHECK(counters(r).clients[WM_RELAY_UDP] == 2);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS);
+	CHECK(n_out == 1 && open_frame(&A, &outs[0], &f));
+	CHECK(f.type == WM_RELAY_RECV);
 	wm_relay_free(r);
 }
 
@@ -760,6 +827,54 @@ TEST(reconnect_straggler_keeps_new_path)
 	A.path.transport = WM_RELAY_UDP;
 	A.path.conn = 0;
 	CHECK(wm_sockaddr_parse(&A.path.addr, "192.0.2.10:40000"));
+	wm_relay_free(r);
+}
+
+/* A client with a working session on one connection handshakes on
+ * another: until it confirms there, its frames still go to the first,
+ * and closing the second (a client that gave up on it) leaves it online.
+ * Its first message under the new session moves it. */
+TEST(initiation_does_not_move_a_working_path)
+{
+	const struct client *allowed[] = { &A, &B };
+	struct wm_relay *r = relay_new(allowed, 2, 0, 0);
+	uint64_t now = 5 * NS;
+	struct wm_relay_path first, second;
+	struct wm_relay_frame f;
+	uint8_t body[4] = { 1, 2, 3, 4 };
+	size_t n;
+
+	A.path.transport = WM_RELAY_TLS;
+	A.path.conn = 1u << 16 | 3;
+	CHECK(connect_client(r, &A, now));
+	CHECK(connect_client(r, &B, now));
+	first = A.path;
+	second = first;
+	second.conn = 1u << 16 | 4;
+	/* an initiation on the second connection, answered there */
+	n = make_initiation(&A, buf, now + NS);
+	wm_relay_input(r, &second, buf, n, now + NS);
+	CHECK(n_out == 1 && outs[0].to.conn == second.conn);
+	CHECK(take_response(&A, &outs[0], now + NS));
+	/* B's frames still reach A on the first, under the old session */
+	n_out = 0;
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 1);
+	CHECK(n_out == 1 && outs[0].to.conn == first.conn);
+	/* the second closes before A confirmed there: A stays online */
+	wm_relay_conn_closed(r, second.conn);
+	CHECK(counters(r).clients[WM_RELAY_TLS] == 1);
+	/* A confirms on a third connection: it moves there */
+	A.path.conn = 1u << 16 | 5;
+	n_out = 0;
+	n = make_frame(&A, buf, 0, NULL, NULL, 0);
+	input(r, &A, buf, n, now + NS + 2);
+	n = make_frame(&B, buf, WM_RELAY_SEND, A.local.public_key, body, 4);
+	input(r, &B, buf, n, now + NS + 3);
+	CHECK(n_out == 1 && outs[0].to.conn == A.path.conn);
+	CHECK(open_frame(&A, &outs[0], &f) && f.type == WM_RELAY_RECV);
+	A.path.transport = WM_RELAY_UDP;
+	A.path.conn = 0;
 	wm_relay_free(r);
 }
 
@@ -1334,11 +1449,14 @@ int main(void)
 	RUN(rate_limit_per_client);
 	RUN(malformed_counted);
 	RUN(stun_binding_answered);
+	RUN(stun_answers_limited_per_source);
 	RUN(idle_client_forgotten);
+	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(rekey_keeps_old_session_until_confirmed);
 	RUN(tcp_path_and_close);
 	RUN(initiation_too_soon_dropped_retry_answered);
 	RUN(reconnect_straggler_keeps_new_path);
+	RUN(initiation_does_not_move_a_working_path);
 	RUN(max_clients_cap);
 	RUN(cookie_reply_under_load);
 	RUN(mac1_checked_before_randomness);

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 static struct wm_loop loop;
 static struct wm_relay *relay;
 static struct wm_relay_tcp *tcp;
+static struct wm_tls_creds *creds; /* for the relay start_at opens */
 static uint8_t relay_priv[32], relay_pub[32], client_priv[32];
 
 static int core_send(void *ctx, const struct wm_relay_path *to,
@@ -69,9 +71,12 @@ static void pump(int ms)
 	}
 }
 
-static void start(unsigned per_address)
+/* A relay with a table of max_conns connections, listening on listen. */
+static void start_at(const char *listen, unsigned max_conns,
+		     unsigned per_address)
 {
-	struct wm_relay_tcp_limits lim = { 64, per_address, 10 * NS, 20 * NS };
+	struct wm_relay_tcp_limits lim = { max_conns, per_address, 10 * NS,
+					   20 * NS };
 	uint8_t client_pub[32];
 	struct wm_relay_params p = {
 		.private_key = relay_priv,
@@ -82,8 +87,13 @@ static void start(unsigned per_address)
 	wm_x25519_public(client_pub, client_priv);
 	CHECK(wm_loop_init(&loop, 1000) == 0);
 	CHECK(wm_relay_new(&relay, &p, &ops) == 0);
-	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, LISTEN, NULL, &lim, err,
+	CHECK(wm_relay_tcp_open(&tcp, &loop, relay, listen, creds, &lim, err,
 				sizeof(err)) == 0);
+}
+
+static void start(unsigned per_address)
+{
+	start_at(LISTEN, 64, per_address);
 }
 
 static void stop(void)
@@ -102,6 +112,36 @@ static int dial(void)
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	return fd;
+}
+
+/* A connection from the IPv4 address from to the relay on LISTEN. */
+static int dial_from(const char *from)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(4443) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(inet_pton(AF_INET, from, &src.sin_addr) == 1);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
+	return fd;
+}
+
+/* A connection from the IPv6 address from to the relay on [to]:4443. */
+static int dial6(const char *from, const char *to)
+{
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6,
+				    .sin6_port = htons(4443) };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK(inet_pton(AF_INET6, from, &src.sin6_addr) == 1);
+	CHECK(inet_pton(AF_INET6, to, &dst.sin6_addr) == 1);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0);
 	return fd;
 }
 
@@ -239,6 +279,28 @@ TEST(plain_handshake_and_deadlines)
 	stop();
 }
 
+/* The tick serves deferred connections before it sweeps, and what it
+ * serves is stamped with a clock read after the tick's: a connection
+ * authenticated "after" now_ns is busy, not idle for 2^64 ns. */
+TEST(activity_newer_than_tick_is_not_idle)
+{
+	uint64_t before;
+	int fd;
+
+	start(8);
+	before = wm_now_ns();
+	fd = dial();
+	pump(30);
+	handshake(fd);
+	wm_relay_tcp_tick(tcp, before);
+	CHECK(stats().idle_timeouts == 0);
+	CHECK(stats().handshake_timeouts == 0);
+	CHECK(stats().open == 1);
+	CHECK(!closed_by_relay(fd));
+	close(fd);
+	stop();
+}
+
 TEST(per_address_cap)
 {
 	int fds[4];
@@ -270,6 +332,134 @@ TEST(per_address_cap)
 	stop();
 }
 
+/* One host usually holds a whole IPv6 /64: the cap counts the /64, so
+ * addresses of one prefix share it, and another prefix has its own. */
+TEST(per_address_cap_counts_ipv6_by_64)
+{
+	static const char *const mine[] = { "2001:db8:1::a", "2001:db8:1::b",
+					    "2001:db8:1::c" };
+	int fds[4];
+
+	/* an address of each prefix on the loopback (no DAD: usable now) */
+	CHECK(system("ip -6 addr add 2001:db8:1::a/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:1::b/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:1::c/64 dev lo nodad && "
+		     "ip -6 addr add 2001:db8:2::a/64 dev lo nodad") == 0);
+	start_at("[::]:4443", 64, 2);
+	for (int i = 0; i < 3; i++)
+		fds[i] = dial6(mine[i], "2001:db8:1::a");
+	pump(50);
+	CHECK(stats().accepted == 2);
+	CHECK(stats().refused_per_address == 1);
+	CHECK(closed_by_relay(fds[2]));
+	fds[3] = dial6("2001:db8:2::a", "2001:db8:1::a");
+	pump(50);
+	CHECK(stats().accepted == 3);
+	CHECK(stats().open == 3);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	stop();
+}
+
+/* With the table full, a newcomer takes the place of the oldest
+ * connection that has not authenticated (here the junk ones, and the
+ * authenticated one is older than all); with only authenticated ones
+ * left, it is refused. */
+TEST(full_table_evicts_oldest_unauthenticated)
+{
+	int good, young[3], late[3];
+
+	start_at(LISTEN, 4, 0);
+	good = dial();
+	pump(30);
+	handshake(good);
+	for (int i = 0; i < 3; i++) {
+		young[i] = dial();
+		pump(20);
+	}
+	send_junk(young[0]);
+	pump(30);
+	CHECK(stats().open == 4);
+	late[0] = dial();
+	pump(30);
+	CHECK(stats().evicted == 1 && stats().refused_full == 0);
+	CHECK(stats().open == 4);
+	CHECK(closed_by_relay(young[0]));
+	late[1] = dial();
+	pump(30);
+	CHECK(stats().evicted == 2 && closed_by_relay(young[1]));
+	CHECK(!closed_by_relay(young[2]) && !closed_by_relay(good));
+	stop();
+	for (int i = 0; i < 3; i++)
+		close(young[i]);
+	close(late[0]);
+	close(late[1]);
+	close(good);
+
+	start_at(LISTEN, 1, 0);
+	good = dial();
+	pump(30);
+	handshake(good);
+	late[2] = dial();
+	pump(30);
+	CHECK(stats().evicted == 0 && stats().refused_full == 1);
+	CHECK(closed_by_relay(late[2]) && !closed_by_relay(good));
+	close(late[2]);
+	close(good);
+	stop();
+}
+
+/* Credentials from a certificate openssl makes now. */
+static struct wm_tls_creds *make_creds(void)
+{
+	char dir[] = "/tmp/wm-test-relay-tcp-XXXXXX", cmd[512], crt[64], key[64];
+	char err[256];
+	struct wm_tls_creds *c = NULL;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -keyout k.pem -out c.pem "
+		 "-days 2 -subj /CN=relay >/dev/null 2>&1", dir);
+	CHECK(system(cmd) == 0);
+	snprintf(crt, sizeof(crt), "%s/c.pem", dir);
+	snprintf(key, sizeof(key), "%s/k.pem", dir);
+	CHECK(wm_tls_creds_load(&c, crt, key, err, sizeof(err)) == 0);
+	unlink(crt);
+	unlink(key);
+	rmdir(dir);
+	return c;
+}
+
+/* Each ClientHello costs a private-key operation: a source gets bursts
+ * of 8 new TLS sessions (then 5 a second), and the one past it is closed
+ * before any TLS work; another source has its own budget. */
+TEST(tls_sessions_rate_limited_per_source)
+{
+	/* the start of a TLS 1.2 ClientHello record */
+	static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01 };
+	int fds[10];
+
+	creds = make_creds();
+	start_at(LISTEN, 64, 0);
+	for (int i = 0; i < 10; i++) {
+		fds[i] = dial_from(i < 9 ? "127.0.0.1" : "127.0.0.2");
+		CHECK(send(fds[i], hello, sizeof(hello), MSG_NOSIGNAL) ==
+		      sizeof(hello));
+		pump(10);
+	}
+	pump(30);
+	CHECK(stats().tls_rate_limited == 1);
+	CHECK(stats().open == 9);
+	CHECK(closed_by_relay(fds[8]));
+	CHECK(!closed_by_relay(fds[9]));
+	for (int i = 0; i < 10; i++)
+		close(fds[i]);
+	stop();
+	wm_tls_creds_free(creds);
+	creds = NULL;
+}
+
 int main(void)
 {
 	if (!test_own_netns()) {
@@ -283,6 +473,10 @@ int main(void)
 	wm_x25519_public(relay_pub, relay_priv);
 	RUN(client_hello_without_cert_closed_at_once);
 	RUN(plain_handshake_and_deadlines);
+	RUN(activity_newer_than_tick_is_not_idle);
 	RUN(per_address_cap);
+	RUN(per_address_cap_counts_ipv6_by_64);
+	RUN(full_table_evicts_oldest_unauthenticated);
+	RUN(tls_sessions_rate_limited_per_source);
 	return check_summary();
 }
