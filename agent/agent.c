@@ -472,6 +472,19 @@ static int apply_fwmark(struct wm_agent *a, uint32_t mark)
  * auto mode makes a full tunnel as wg-quick does: the socket is marked
  * (FwMark, else 51820), the route goes to the table of that number and
  * the rules send everything unmarked there (fulltunnel.h). */
+/* Without a FwMark, a full tunnel's table is the first one from 51820 on
+ * that holds no route, as wg-quick picks it (another tunnel may hold
+ * 51820); the mark then follows it. */
+static uint32_t free_table(struct wm_agent *a)
+{
+	uint32_t t = WM_FULLTUNNEL_TABLE;
+
+	if (a->cfg.table_mode == WM_TABLE_AUTO &&
+	    wm_netif_free_table(&a->netif, WM_FULLTUNNEL_TABLE, &t) < 0)
+		t = WM_FULLTUNNEL_TABLE;
+	return t;
+}
+
 static void peers_changed(struct wm_agent *a)
 {
 	struct wm_route_policy pol = { a->cfg.table_mode, a->cfg.table, 0 };
@@ -480,7 +493,7 @@ static void peers_changed(struct wm_agent *a)
 
 	if (a->ifindex <= 0)
 		return;
-	pol.full_table = a->dev.fwmark ? a->dev.fwmark : WM_FULLTUNNEL_TABLE;
+	pol.full_table = a->dev.fwmark ? a->dev.fwmark : free_table(a);
 	wm_routes_sync(&a->routes, &a->netif, a->ifindex, &a->dev, &pol);
 	full = a->routes.default4 || a->routes.default6;
 	if (full && !a->dev.fwmark) {

@@ -469,6 +469,35 @@ int wm_netif_list_addresses(struct wm_netif *n, int skip_ifindex,
 
 /* ---- routes ----------------------------------------------------------- */
 
+enum { FREE_TABLE_TRIES = 1024 };
+
+int wm_netif_free_table(struct wm_netif *n, uint32_t from, uint32_t *out)
+{
+	bool used[FREE_TABLE_TRIES] = { false }; /* table from + i has a route */
+	struct nl_cache *cache = NULL;
+	struct nl_object *obj;
+	int err;
+
+	wm_netif_begin(n);
+	err = wm_netif_finish(n, "list routes",
+			      rtnl_route_alloc_cache(n->sk, AF_UNSPEC, 0, &cache));
+	if (err < 0)
+		return err;
+	for (obj = nl_cache_get_first(cache); obj; obj = nl_cache_get_next(obj)) {
+		uint32_t t = rtnl_route_get_table((struct rtnl_route *)obj);
+
+		if (t >= from && t - from < FREE_TABLE_TRIES)
+			used[t - from] = true;
+	}
+	nl_cache_free(cache);
+	for (uint32_t i = 0; i < FREE_TABLE_TRIES; i++)
+		if (!used[i]) {
+			*out = from + i;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
 /* A template for the route to net (already masked) into ifindex. */
 static struct rtnl_route *make_route(int ifindex, const struct wm_cidr *net,
 				     uint32_t table)

@@ -78,6 +78,10 @@ int wm_netif_add_route(struct wm_netif *n, int ifindex,
 int wm_netif_del_route(struct wm_netif *n, int ifindex,
 		       const struct wm_cidr *c);
 
+/* The first routing table from `from` on (at most 1024 tried) that holds
+ * no route, IPv4 or IPv6: wg-quick's search for a full tunnel's table.
+ * Stored in *out; 0 or -errno (-ENOSPC when every one is in use). */
+int wm_netif_free_table(struct wm_netif *n, uint32_t from, uint32_t *out);
 /* The same in routing table `table` (RT_TABLE_MAIN is 254; tables above
  * 255 go as RTA_TABLE): wg-quick's `Table =` and full-tunnel routes. */
 int wm_netif_add_route_table(struct wm_netif *n, int ifindex,

@@ -112,6 +112,23 @@ t_check "Table = 1234 adds no rule" expect "ip -4 rule count" "$(n_rules -4)" "$
 t_check "Table = 1234 leaves main alone" expect "main default" \
 	"$(lab_exec a ip route show default)" "$MAIN_BEFORE"
 lab_kill "$PID_a"
+lab_wait_for 5 gone "$PID_a"
+
+# Table 51820 already in use (another tunnel's): the next free one, as
+# wg-quick picks it, with the mark to match; the other table untouched.
+sed -i '/^Table = 1234$/d' "$LAB_TMP/$IA.conf"
+lab_exec a ip route add 192.0.2.123/32 dev eth0 table 51820
+pair_wm_start a "$IA" || t_fail "agent with table 51820 taken"
+t_check "51820 taken: the default route goes to table 51821" lab_wait_for 5 \
+	sh -c "ip netns exec $(lab_nsname a) ip route show table 51821 | grep -q '^default dev $IA'"
+t_check "51820 taken: the rule and the mark are 51821's" eval \
+	'rules -4 | grep -q "not from all fwmark 0xca6d lookup 51821" && [ "$(wg show "$IA" fwmark)" = 0xca6d ]'
+t_check "51820 taken: pub answers through the tunnel" lab_wait_for 10 pair_ping1 a $PUB4
+lab_kill "$PID_a"
+lab_wait_for 5 gone "$PID_a"
+t_check "51820 taken: its route is still there, 51821 empty" eval \
+	'[ "$(lab_exec a ip route show table 51820)" = "192.0.2.123 dev eth0 scope link " ] && [ -z "$(lab_exec a ip route show table 51821)" ]'
+lab_exec a ip route del 192.0.2.123/32 dev eth0 table 51820
 
 # wg-quick driving wiremesh-wg
 (
